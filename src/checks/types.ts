@@ -1,0 +1,52 @@
+/**
+ * A check is a module like a typescript-eslint rule: `meta` and one function of the snapshot.
+ * Checks never read files and never print.
+ */
+import type { Snapshot, Source } from '../model/types.js';
+
+export type Severity = 'critical' | 'error' | 'warning' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'error', 'warning', 'info'];
+export function severityRank(s: Severity): number {
+  return SEVERITIES.length - SEVERITIES.indexOf(s); // critical 4 … info 1
+}
+
+/** What a check needs from the capture; when absent the runner emits one `info` saying so. */
+export type CheckInput =
+  | 'dmar' // the ACPI DMAR table
+  | 'registers' // GSTS/RTADDR or an equivalent (debugfs/dmardump) per unit
+  | 'tables' // root/context tables (memory image or text dump)
+  | 'mappings' // page-table walks (memory image or domain_translation_struct)
+  | 'inventory' // PCI device list with drivers
+  | 'vms' // VM command lines
+  | 'memory-map'; // host memory map
+
+export type EvidenceValue = string | number | boolean | null | EvidenceValue[] | { [key: string]: EvidenceValue };
+
+export interface Finding {
+  check: string;
+  severity: Severity;
+  message: string;
+  /** Register base of the unit, "0x…". */
+  unit?: string;
+  bdf?: string;
+  did?: number;
+  source?: Source;
+  /** Why the severity differs from the check's default, when it does. */
+  severityReason?: string;
+  evidence: { [key: string]: EvidenceValue };
+}
+
+export interface CheckMeta {
+  id: string;
+  defaultSeverity: Severity;
+  /** One line for `dmarsift checks`. */
+  summary: string;
+  /** What it means, why it matters, how to fix or where to look (Markdown). */
+  description: string;
+  needs: CheckInput[];
+}
+
+export interface Check {
+  meta: CheckMeta;
+  run(snapshot: Snapshot): Finding[];
+}

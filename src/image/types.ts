@@ -1,0 +1,56 @@
+/**
+ * Where bytes come from. Every image format (raw, ELF core, LiME, sparse page dump) is read
+ * through this one interface: "read N bytes at host-physical address A, or say precisely that A
+ * is not in the image". Readers use positioned reads (fs.readSync at an offset) and a bounded
+ * page cache; nothing loads a whole image.
+ *
+ * Physical addresses here are plain numbers: VT-d host addresses are at most 52 bits wide, so
+ * they are exact in a double.
+ */
+export type ImageFormat = 'raw' | 'elf' | 'lime' | 'sparse';
+
+/** A run of physical memory present in the image, [start, end) in bytes. */
+export interface PhysRange {
+  start: number;
+  end: number;
+  /** Where the run starts in the file (for error messages and `source.offset`). */
+  fileOffset: number;
+}
+
+export interface PhysicalMemory {
+  readonly path: string;
+  readonly format: ImageFormat;
+  /** Present ranges, sorted by start, non-overlapping. */
+  readonly ranges: readonly PhysRange[];
+  /** Register snapshots a sparse dump may carry (raw JSON text of our register format). */
+  readonly embeddedRegisters?: string;
+  /** Warnings found while opening (overlapping segments etc.). */
+  readonly warnings: readonly string[];
+  /**
+   * Read `length` bytes at physical address `addr`. Returns undefined when any byte of the
+   * range is not in the image (use `describeMissing` for the message). The returned array may
+   * be a view into the reader's cache: copy it if you keep it past the next read.
+   */
+  read(addr: number, length: number): Uint8Array | undefined;
+  /** The file offset holding physical address `addr`, if present (for provenance). */
+  fileOffsetOf(addr: number): number | undefined;
+  close(): void;
+}
+
+/** "0x5000 is not in memory.elf (nearest present ranges: 0x0-0x4fff, 0x8000-0x9fff)". */
+export function describeMissing(mem: PhysicalMemory, addr: number): string {
+  const r = mem.ranges;
+  let lo = 0;
+  let hi = r.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (r[mid].end <= addr) lo = mid + 1;
+    else hi = mid;
+  }
+  const near: string[] = [];
+  for (const i of [lo - 1, lo]) {
+    if (i >= 0 && i < r.length) near.push(`0x${r[i].start.toString(16)}-0x${(r[i].end - 1).toString(16)}`);
+  }
+  const name = mem.path.split('/').pop() ?? mem.path;
+  return `physical address 0x${addr.toString(16)} is not in ${name}` + (near.length ? ` (nearest present: ${near.join(', ')})` : ' (image has no ranges)');
+}

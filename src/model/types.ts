@@ -1,0 +1,247 @@
+/**
+ * The normalized snapshot every input fills and every check reads.
+ *
+ * Number conventions (one for the whole model):
+ * - Host-physical addresses and sizes are plain `number`s in bytes. VT-d host addresses are at most
+ *   52 bits (HAW ≤ 52), so they are exact in a double.
+ * - IOVAs can be up to 57 bits (5-level tables) or 64 (6-level), so anything on the IOVA side is
+ *   kept as a 4 KiB page number (`…Pfn`), which is exact up to 2^65. Mappings therefore use page
+ *   numbers on both sides (`iovaPfn`, `hpaPfn`, `pages`), which also keeps the hot walk loops on
+ *   small integers.
+ * - Raw 64-bit register values and raw table entries are `bigint`.
+ * - JSON output turns all addresses into "0x…" strings (report/json.ts); this file never formats.
+ */
+import type { DmarTable } from '../decode/dmar-types.js';
+import type { UnitRegisters } from '../decode/registers-types.js';
+
+export type PartKind =
+  | 'dmar'
+  | 'registers'
+  | 'memory'
+  | 'dmardump-text'
+  | 'debugfs-translation'
+  | 'debugfs-domain'
+  | 'dmesg'
+  | 'pci'
+  | 'bridges'
+  | 'vm-cmdlines'
+  | 'memory-map'
+  | 'ignored';
+
+export interface Part {
+  kind: PartKind;
+  /** Path as given (relative to the capture directory when inside one). */
+  path: string;
+  /** Sub-format, e.g. 'elf', 'lime', 'iommu_regset', 'pciconf -lv', 'lspci -Dnnk'. */
+  format?: string;
+  /** Register base this part belongs to, when the manifest says so. */
+  unit?: number;
+  /** Why a file was ignored, or other remarks. */
+  note?: string;
+}
+
+/** Where a record came from: a part name plus a byte offset (binary) or line number (text). */
+export interface Source {
+  part: string;
+  offset?: number;
+  line?: number;
+}
+
+export interface ModelWarning {
+  message: string;
+  source?: Source;
+}
+
+export type ContextMode = 'legacy' | 'scalable' | 'extended';
+
+/** A root entry (legacy: CTP; scalable: LCTP/UCTP). Only present halves carry a pointer. */
+export interface RootEntry {
+  bus: number;
+  lo: bigint;
+  hi: bigint;
+  /** Legacy CTP or scalable LCTP, when P/LP is set. */
+  lowerContextTable?: number;
+  /** Scalable UCTP, when UP is set. */
+  upperContextTable?: number;
+  source: Source;
+}
+
+/** One PASID-table entry (scalable mode). */
+export interface PasidEntry {
+  pasid: number;
+  present: boolean;
+  fpd: boolean;
+  /** 1 first-level only, 2 second-level only, 3 nested, 4 pass-through; others reserved. */
+  pgtt: number;
+  aw: number;
+  levels: number;
+  did: number;
+  slptptr: number;
+  flptptr: number;
+  /** 0 = 4-level, 1 = 5-level first-level paging. */
+  flpm: number;
+  sre: boolean;
+  raw: bigint[];
+  source: Source;
+}
+
+/** A context entry (legacy 128-bit, or the low 128 bits + rest of a 256-bit scalable one). */
+export interface ContextEntry {
+  bdf: string;
+  segment: number;
+  bus: number;
+  devfn: number;
+  present: boolean;
+  fpd: boolean;
+  /** Legacy TT (0 UNTR/multi-level, 1 TR/dev-IOTLB, 2 PASS, 3 reserved). Undefined in scalable mode. */
+  tt?: number;
+  aw: number;
+  levels: number;
+  did: number;
+  slptptr: number;
+  /** Raw qwords, lowest first (2 for legacy, 4 for scalable). */
+  raw: bigint[];
+  /** Scalable mode: PASID directory and the present PASID entries. */
+  pasidDirPtr?: number;
+  pdts?: number;
+  ridPasid?: number;
+  pasids?: PasidEntry[];
+  /** Driver name as a text capture printed it beside the entry (dmardump `(ppt0)`, `(absent)`). */
+  driverHint?: string;
+  source: Source;
+}
+
+export type PageSize = 4096 | 2097152 | 1073741824;
+
+/** A coalesced run of translations: IOVA pages → HPA pages, one page size, one permission set. */
+export interface Mapping {
+  iovaPfn: number;
+  hpaPfn: number;
+  /** Number of 4 KiB pages in the run. */
+  pages: number;
+  read: boolean;
+  write: boolean;
+  pageSize: PageSize;
+  snp?: boolean;
+  tm?: boolean;
+}
+
+export interface Domain {
+  did: number;
+  /** Table root (SLPTPTR, or FLPTPTR for first-level domains). */
+  root: number;
+  kind: 'second-level' | 'first-level';
+  aw: number;
+  levels: number;
+  /** 4 KiB pages mapped (a 2 MiB leaf counts 512). */
+  pageCount: number;
+  mappings: Mapping[];
+  /** Page-frame numbers of this domain's page-table pages (for hpa-leak-iommu-structures). */
+  tablePfns: number[];
+  /** False when part of the walk could not be read (warnings say where). */
+  complete: boolean;
+  /** Where the mappings came from (memory walk, or debugfs text). */
+  source?: Source;
+}
+
+export interface Unit {
+  /** Linux name (dmar0) when a source gives it. */
+  name?: string;
+  segment: number;
+  registerBase: number;
+  /** The DRHD structure from the DMAR table, when present. */
+  drhd?: import('../decode/dmar-types.js').Drhd;
+  registers?: UnitRegisters;
+  version?: { major: number; minor: number };
+  /** GSTS.TES; undefined when no source says. */
+  translationEnabled?: boolean;
+  /** GSTS.RTPS; undefined when no source says. */
+  rootTablePointerSet?: boolean;
+  /** Root table address, from RTADDR, debugfs, dmardump, or --rtaddr. */
+  rootTable?: number;
+  rootTableSource?: Source;
+  mode?: ContextMode;
+  rootEntries: RootEntry[];
+  /** Context entries found (present ones; text sources may add non-present ones with a hint). */
+  contexts: ContextEntry[];
+  domains: Domain[];
+}
+
+export interface PciFunction {
+  bdf: string;
+  segment: number;
+  bus: number;
+  devfn: number;
+  vendorId?: number;
+  deviceId?: number;
+  vendorName?: string;
+  deviceName?: string;
+  /** 24-bit class code (class, subclass, prog-if). */
+  classCode?: number;
+  /** Driver name without unit number (`ppt`, `em`, `vfio-pci`). */
+  driver?: string;
+  /** FreeBSD device name (`ppt0`, `em0`). */
+  deviceUnit?: string;
+  /** Driver is ppt, vfio-pci, pciback or pci-stub. */
+  passThrough: boolean;
+  /** SR-IOV physical function: its current VF count. */
+  numVfs?: number;
+  /** For a VF: its PF's BDF. */
+  physfn?: string;
+  /** For a bridge: the bus range behind it. */
+  secondaryBus?: number;
+  subordinateBus?: number;
+  source: Source;
+}
+
+export interface Vm {
+  name: string;
+  hypervisor: 'bhyve' | 'qemu' | 'xen' | 'unknown';
+  /** BDFs of the functions passed through. */
+  passthru: string[];
+  /** Guest memory size in bytes, when the command line says. */
+  memoryBytes?: number;
+  source: Source;
+}
+
+export type MemoryType = 'ram' | 'reserved' | 'acpi' | 'nvs' | 'mmio' | 'unusable' | 'other';
+
+export interface MemoryRegion {
+  /** [start, end) in host-physical bytes. */
+  start: number;
+  end: number;
+  type: MemoryType;
+  name: string;
+  source: Source;
+}
+
+/** A DMA fault, from a fault recording register or a kernel log line. */
+export interface Fault {
+  unit?: number;
+  bdf: string;
+  /** Faulting address as a page number plus offset (IOVAs may exceed 2^53). */
+  iovaPfn: number;
+  iovaOffset: number;
+  reason: number;
+  reasonText: string;
+  type: 'read' | 'write' | 'page-request' | 'atomic' | 'unknown';
+  pasid?: number;
+  /** Table entries the kernel dumped for this fault (CONFIG_DMAR_DEBUG), as printed. */
+  dumped?: { root?: bigint; contextLo?: bigint; contextHi?: bigint; levels: { level: number; entry: bigint }[]; note?: string };
+  source: Source;
+}
+
+export interface Snapshot {
+  capture: { path: string; parts: Part[] };
+  dmar?: DmarTable;
+  units: Unit[];
+  /** PCI inventory; `inventoryKnown` says whether any inventory part was present. */
+  devices: PciFunction[];
+  inventoryKnown: boolean;
+  vms: Vm[];
+  vmsKnown: boolean;
+  memoryMap: MemoryRegion[];
+  memoryMapKnown: boolean;
+  faults: Fault[];
+  warnings: ModelWarning[];
+}

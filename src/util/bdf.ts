@@ -1,0 +1,73 @@
+import { hexPad } from './hex.js';
+
+/**
+ * A PCI function as the model keeps it: segment, bus, and the 8-bit devfn (slot << 3 | fn).
+ * FreeBSD's ARI notation (slot 0, function 8…255) maps to devfn 8…255 (cli-contract.md).
+ */
+export interface Bdf {
+  segment: number;
+  bus: number;
+  devfn: number;
+}
+
+/** `SSSS:BB:DD.F`, lower-case, the one output notation. */
+export function formatBdf(b: Bdf): string {
+  return `${hexPad(b.segment, 4).slice(2)}:${hexPad(b.bus, 2).slice(2)}:${hexPad(b.devfn >> 3, 2).slice(2)}.${(b.devfn & 7).toString(16)}`;
+}
+
+/** A stable numeric key: segment << 16 | bus << 8 | devfn. */
+export function bdfKey(b: Bdf): number {
+  return b.segment * 65536 + b.bus * 256 + b.devfn;
+}
+
+export function bdfFromKey(key: number): Bdf {
+  return { segment: Math.floor(key / 65536), bus: (key >> 8) & 0xff, devfn: key & 0xff };
+}
+
+export function sourceId(b: Bdf): number {
+  return (b.bus << 8) | b.devfn;
+}
+
+function checkRange(what: string, v: number, max: number, text: string): number {
+  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} ${v} out of range (0-${max}) in ${JSON.stringify(text)}`);
+  return v;
+}
+
+/**
+ * Parse any notation the contract accepts:
+ *  `0000:03:01.0`, `03:01.0` (hex, Linux), bhyve `3/0/8` (decimal), FreeBSD `pci0:3:0:8`
+ *  (domain:bus:slot:func, decimal) or `pci3:0:8` (bus:slot:func). Returns undefined for a
+ *  name that is no BDF (e.g. `ppt0`, resolved against the inventory by the caller).
+ *  Throws RangeError for a BDF that cannot exist (bus 256, slot 32, function 8 in Linux notation).
+ */
+export function parseBdf(text: string, defaultSegment = 0): Bdf | undefined {
+  const t = text.trim().toLowerCase();
+  let m = /^(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-9a-f]+)$/.exec(t);
+  if (m) {
+    const segment = m[1] === undefined ? defaultSegment : parseInt(m[1], 16);
+    const bus = checkRange('bus', parseInt(m[2], 16), 255, text);
+    const slot = checkRange('slot', parseInt(m[3], 16), 31, text);
+    const fn = checkRange('function', parseInt(m[4], 16), 7, text);
+    return { segment, bus, devfn: (slot << 3) | fn };
+  }
+  m = /^(\d{1,3})\/(\d{1,3})\/(\d{1,3})$/.exec(t);
+  if (m) return fromSlotFunc(defaultSegment, +m[1], +m[2], +m[3], text);
+  m = /^pci(\d+):(\d+):(\d+):(\d+)$/.exec(t);
+  if (m) return fromSlotFunc(+m[1], +m[2], +m[3], +m[4], text);
+  m = /^pci(\d+):(\d+):(\d+)$/.exec(t);
+  if (m) return fromSlotFunc(defaultSegment, +m[1], +m[2], +m[3], text);
+  return undefined;
+}
+
+/** FreeBSD/bhyve slot,func: an ARI function is slot 0 with func 8…255. */
+export function fromSlotFunc(segment: number, bus: number, slot: number, func: number, text = ''): Bdf {
+  checkRange('segment', segment, 0xffff, text);
+  checkRange('bus', bus, 255, text);
+  if (slot === 0 && func > 7) {
+    checkRange('ARI function', func, 255, text);
+    return { segment, bus, devfn: func };
+  }
+  checkRange('slot', slot, 31, text);
+  checkRange('function', func, 7, text);
+  return { segment, bus, devfn: (slot << 3) | func };
+}

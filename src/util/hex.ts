@@ -1,0 +1,43 @@
+/** Hex formatting as the CLI contract wants it: lower-case, `0x` prefix, no padding. */
+export function hex(value: number | bigint): string {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`hex(): not an exact non-negative integer: ${value}`);
+  }
+  return '0x' + value.toString(16);
+}
+
+/** Fixed-width hex with 0x, e.g. hexPad(0x1n, 16) = 0x0000000000000001 (Linux's %016llx). */
+export function hexPad(value: number | bigint, digits: number): string {
+  return '0x' + value.toString(16).padStart(digits, '0');
+}
+
+/** Parse `0x…`, bare hex with a-f, or decimal; returns bigint. Throws RangeError on junk. */
+export function parseIntLiteral(text: string): bigint {
+  const t = text.trim().toLowerCase();
+  if (/^0x[0-9a-f]+$/.test(t)) return BigInt(t);
+  if (/^[0-9]+$/.test(t)) return BigInt(t);
+  throw new RangeError(`not a number: ${JSON.stringify(text)}`);
+}
+
+/** Parse a hex string with or without 0x prefix (as debugfs prints them). */
+export function parseHex(text: string): bigint {
+  const t = text.trim().toLowerCase().replace(/^0x/, '');
+  if (!/^[0-9a-f]+$/.test(t)) throw new RangeError(`not a hex number: ${JSON.stringify(text)}`);
+  return BigInt('0x' + t);
+}
+
+/** bigint → number, only when exact (addresses are ≤ 52 bits by the VT-d spec). */
+export function toSafeNumber(value: bigint): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < 0n) throw new RangeError(`value ${hex(value)} does not fit an exact number`);
+  return Number(value);
+}
+
+/** Page frame number ↔ byte address as a bigint (for IOVAs that may exceed 2^53). */
+export const PAGE_SHIFT = 12;
+export const PAGE_SIZE = 4096;
+export function pfnToAddr(pfn: number): bigint {
+  return BigInt(pfn) << 12n;
+}
+export function hexPfn(pfn: number): string {
+  return hex(pfnToAddr(pfn));
+}
