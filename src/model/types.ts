@@ -13,6 +13,7 @@
  */
 import type { DmarTable } from '../decode/dmar-types.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
+import type { TableProblem } from './walk.js';
 
 export type PartKind =
   | 'dmar'
@@ -165,6 +166,16 @@ export interface Unit {
   /** Context entries found (present ones; text sources may add non-present ones with a hint). */
   contexts: ContextEntry[];
   domains: Domain[];
+  /** Entries the hardware would refuse or that cannot be followed (feeds table-integrity). */
+  tableProblems: UnitTableProblem[];
+}
+
+/** A TableProblem located in the unit's structures. */
+export interface UnitTableProblem extends TableProblem {
+  structure: 'root' | 'context' | 'pasid-dir' | 'pasid' | 'page-table';
+  bdf?: string;
+  did?: number;
+  source?: Source;
 }
 
 export interface PciFunction {
@@ -191,6 +202,8 @@ export interface PciFunction {
   /** For a bridge: the bus range behind it. */
   secondaryBus?: number;
   subordinateBus?: number;
+  /** Name of the VM whose command line passes this function through. */
+  vm?: string;
   source: Source;
 }
 
@@ -232,10 +245,15 @@ export interface Fault {
 }
 
 export interface Snapshot {
+  /** Host address width (bits) from the DMAR table; 52 assumed, with a warning, when absent. */
+  haw: number;
   capture: { path: string; parts: Part[] };
   dmar?: DmarTable;
   units: Unit[];
-  /** PCI inventory; `inventoryKnown` says whether any inventory part was present. */
+  /**
+   * PCI functions known to the capture. `inventoryKnown` is true only when a full inventory part
+   * (pciconf, lspci, sysfs) was present; dmardump text alone names only functions with entries.
+   */
   devices: PciFunction[];
   inventoryKnown: boolean;
   vms: Vm[];
