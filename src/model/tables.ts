@@ -237,7 +237,7 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     if (input.cap) { opts.sllps = input.cap.SLLPS; opts.fl1gp = input.cap.FL1GP; }
     if (input.ecap) { opts.snoopControl = input.ecap.SC; opts.deviceTlb = input.ecap.DT; }
     if (kind === 'first-level') opts.firstLevel = true;
-    const domain: Domain = { did, root, kind, aw, levels, pageCount: 0, mappings: [], tablePfns: [], complete: true, source: src(root) };
+    const domain: Domain = { did, root, kind, aw, levels, pageCount: 0, mappings: [], tablePfns: [], complete: true, mappingsKnown: true, source: src(root) };
     byKey.set(key, domain);
     if (levels < 2 || levels > 6 || aw > 4) {
       domain.complete = false;

@@ -141,6 +141,11 @@ export interface Domain {
   tablePfns: number[];
   /** False when part of the walk could not be read (warnings say where). */
   complete: boolean;
+  /**
+   * False when the capture holds no page tables for this domain at all (a text capture with
+   * context entries but no domain_translation_struct): then pageCount and mappings mean nothing.
+   */
+  mappingsKnown: boolean;
   /** Where the mappings came from (memory walk, or debugfs text). */
   source?: Source;
 }

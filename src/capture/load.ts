@@ -1,0 +1,93 @@
+/**
+ * Loads a capture: discovers its parts, hands each to its reader (image, DMAR decoder, register
+ * parsers, text parsers) and builds the Snapshot. The memory image stays open only while the
+ * model is built; every read from it is positioned and bounded.
+ */
+import { decodeDmar } from '../decode/dmar.js';
+import { buildUnitRegisters } from '../decode/registers.js';
+import { InputError } from '../errors.js';
+import { openMemoryImage } from '../image/open.js';
+import type { PhysicalMemory } from '../image/types.js';
+import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
+import type { Part, PartKind, Snapshot } from '../model/types.js';
+import { discoverParts, type DiscoveredPart } from './discover.js';
+import type { CaptureOptions } from './options.js';
+import { readSmallFile, readText } from './read.js';
+import { parseRegisterText, parseTextPart } from './text-parts.js';
+
+/** Text parts in the order their facts rank when two sources disagree (the first one wins). */
+const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map'];
+const DMAR_LIMIT = 1 << 20;
+
+export function loadCapture(capturePath: string, opts: CaptureOptions = {}): Snapshot {
+  const found = discoverParts(capturePath, opts);
+  const parts: Part[] = found.map(({ absPath: _abs, ...p }) => p);
+  const input: BuildInput = {
+    capturePath, parts, registers: [], contributions: [], rtaddr: [], warnings: [],
+  };
+  let mem: PhysicalMemory | undefined;
+  try {
+    const memoryParts = found.filter((p) => p.kind === 'memory');
+    if (memoryParts.length > 1) {
+      throw new InputError(`the capture holds ${memoryParts.length} memory images (${memoryParts.map((p) => p.path).join(', ')}): name one with --memory`, { file: capturePath });
+    }
+    for (const p of found) {
+      switch (p.kind) {
+        case 'dmar': {
+          if (input.dmar) {
+            input.warnings.push({ message: `a second DMAR table (${p.path}) is ignored; using ${input.dmar.part}`, source: { part: p.path } });
+            break;
+          }
+          input.dmar = { table: decodeDmar(readSmallFile(p.absPath, DMAR_LIMIT, 'DMAR table'), p.path), part: p.path };
+          break;
+        }
+        case 'registers':
+          input.registers.push(...readRegisters(p));
+          break;
+        case 'memory': {
+          mem = openMemoryImage(p.absPath, opts.base !== undefined ? { base: opts.base } : {});
+          input.memory = { mem, part: p.path };
+          for (const w of mem.warnings) input.warnings.push({ message: w, source: { part: p.path } });
+          if (mem.embeddedRegisters !== undefined) {
+            input.registers.push(...parseRegisterText(mem.embeddedRegisters, p.path).map((u) => toRegisterInput(u, p.path)));
+          }
+          break;
+        }
+        case 'ignored':
+          break;
+        default: {
+          const contribution = parseTextPart(p.kind, readText(p.absPath), p.path);
+          input.contributions.push({ part: p, contribution });
+          // A kernel log also carries the BIOS memory map.
+          if (p.kind === 'dmesg') {
+            const map = parseTextPart('memory-map', readText(p.absPath), p.path, true);
+            if (map.memoryMap?.length) input.contributions.push({ part: { ...p, kind: 'memory-map' }, contribution: { memoryMap: map.memoryMap, warnings: [] } });
+          }
+        }
+      }
+    }
+    input.contributions.sort((a, b) => TEXT_RANK.indexOf(a.part.kind) - TEXT_RANK.indexOf(b.part.kind));
+    for (const r of opts.rtaddr ?? []) {
+      if ('auto' in r) throw new InputError('--rtaddr auto needs `dmarsift scan`, which this build does not have yet', { file: capturePath });
+      input.rtaddr.push(r);
+    }
+    if (found.every((p) => p.kind === 'ignored')) {
+      throw new InputError('no capture part found (DMAR table, registers, memory image, dmardump or debugfs text, …)', { file: capturePath });
+    }
+    return buildSnapshot(input);
+  } finally {
+    mem?.close();
+  }
+}
+
+function toRegisterInput(u: { name?: string; base: number; raw: Record<string, bigint>; line?: number }, part: string): RegisterInput {
+  return {
+    regs: buildUnitRegisters(u.base, u.raw, u.name),
+    source: u.line !== undefined ? { part, line: u.line } : { part },
+  };
+}
+
+function readRegisters(p: DiscoveredPart): RegisterInput[] {
+  const units = parseRegisterText(readText(p.absPath), p.path);
+  return units.map((u) => toRegisterInput(u, p.path));
+}

@@ -1,0 +1,15 @@
+import { renderDecodeTable } from '../../report/decode-table.js';
+import { streamSnapshotJson } from '../../report/model-json.js';
+import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { EXIT_OK } from '../errors.js';
+import { openOutput } from '../output.js';
+
+export async function run(argv: Record<string, unknown>): Promise<number> {
+  const snapshot = loadFromArgv(argv);
+  const out = openOutput(argv.output as string | undefined);
+  withOutput(out, () => {
+    if (argv.format === 'json') streamSnapshotJson(snapshot, (chunk) => out.write(chunk));
+    else out.write(renderDecodeTable(snapshot, { color: useColor(argv, out), mappings: argv.mappings === true }));
+  });
+  return EXIT_OK;
+}

@@ -1,0 +1,29 @@
+/** Small pieces every command handler shares. */
+import { loadCapture } from '../capture/load.js';
+import type { Snapshot } from '../model/types.js';
+import { captureOptionsFrom } from './capture-options.js';
+import type { Output } from './output.js';
+
+/** Colour only on a TTY, never with NO_COLOR or --no-color; --color forces it. */
+export function useColor(argv: Record<string, unknown>, out: Output): boolean {
+  if (argv.color === false) return false;
+  if (argv.color === true) return true;
+  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
+  return out.isTTY;
+}
+
+export function loadFromArgv(argv: Record<string, unknown>, key = 'capture'): Snapshot {
+  return loadCapture(String(argv[key] ?? ''), captureOptionsFrom(argv));
+}
+
+/** Run `body` against an output, committing it only when `body` finished. */
+export function withOutput<T>(out: Output, body: () => T): T {
+  try {
+    const r = body();
+    out.finish();
+    return r;
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}

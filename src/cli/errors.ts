@@ -1,0 +1,26 @@
+/** The CLI's one place that turns errors into one stderr line and an exit code. */
+import { InputError, UsageError } from '../errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_ERROR = 2;
+
+export function reportError(e: unknown): number {
+  if (e instanceof InputError) {
+    process.stderr.write(`dmarsift: ${e.format()}\n`);
+    return EXIT_ERROR;
+  }
+  if (e instanceof UsageError) {
+    process.stderr.write(`dmarsift: ${e.message}\n`);
+    return EXIT_ERROR;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && typeof err.path === 'string') {
+    process.stderr.write(`dmarsift: ${err.path}: ${err.code === 'ENOENT' ? 'no such file or directory' : err.code === 'EACCES' ? 'permission denied' : err.code === 'EISDIR' ? 'is a directory' : err.message}\n`);
+    return EXIT_ERROR;
+  }
+  // A bug: still one line, no stack trace unless asked for.
+  const msg = err && typeof err.message === 'string' ? err.message : String(e);
+  process.stderr.write(`dmarsift: internal error: ${msg}${process.env.DMARSIFT_DEBUG ? `\n${(err && err.stack) || ''}` : ' (set DMARSIFT_DEBUG=1 for details; please report it)'}\n`);
+  return EXIT_ERROR;
+}

@@ -1,0 +1,125 @@
+/**
+ * dmarsift's command line. Commands are declared here (so `--help` needs nothing else) and their
+ * handlers load what they need only when they run: node's start-up is part of every figure in the
+ * benchmark, so `dmarsift checks` must not pay for the image readers.
+ */
+import yargs, { type Argv } from 'yargs';
+import { addCaptureOptions } from './capture-options.js';
+import { EXIT_ERROR, reportError } from './errors.js';
+import { VERSION } from './version.js';
+
+type Handler = (argv: Record<string, unknown>) => Promise<number>;
+
+const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
+const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
+
+function common<T>(y: Argv<T>) {
+  return y
+    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout (atomically)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but the result; no progress' })
+    .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
+}
+
+export async function main(args: string[]): Promise<void> {
+  let exitCode = 0;
+  const run = (load: () => Promise<{ run: Handler }>) => async (argv: Record<string, unknown>) => {
+    try {
+      const mod = await load();
+      exitCode = await mod.run(argv);
+    } catch (e) {
+      exitCode = reportError(e);
+    }
+  };
+
+  const parser = yargs(args)
+    .scriptName('dmarsift')
+    .usage('dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: $0 <command> [options]')
+    .command(
+      'decode <capture>',
+      'decode a capture into the model and print it (dmardump-like table by default)',
+      (y) =>
+        addCaptureOptions(common(y))
+          .positional('capture', { type: 'string', describe: 'capture directory or file' })
+          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
+          .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
+          .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
+          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (cli-contract.md)')
+          .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
+      run(() => import('./commands/decode.js')),
+    )
+    .command(
+      'analyze <capture>',
+      'run the checks on a capture and report findings',
+      (y) =>
+        addCaptureOptions(common(y))
+          .positional('capture', { type: 'string', describe: 'capture directory or file' })
+          .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
+          .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
+          .option('check', { type: 'string', array: true, describe: 'run only these check ids' })
+          .option('skip', { type: 'string', array: true, describe: 'skip these check ids' })
+          .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
+          .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
+      run(() => import('./commands/analyze.js')),
+    )
+    .command(
+      'checks',
+      'list every check: id, default severity, summary',
+      (y) => common(y).option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }).example('$0 checks', 'the list'),
+      run(() => import('./commands/checks.js')),
+    )
+    .command(
+      'translate <capture>',
+      'walk a device\'s tables for one IOVA: the host address, page size and permissions, or why it faults',
+      (y) =>
+        addCaptureOptions(common(y))
+          .positional('capture', { type: 'string' })
+          .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
+          .option('iova', { type: 'string', demandOption: true, describe: 'I/O virtual address (hex with 0x, or decimal)' })
+          .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
+          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
+          .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?'),
+      run(() => import('./commands/translate.js')),
+    )
+    .command(
+      'diff <before> <after>',
+      'what changed between two captures, and the findings only the pair reveals',
+      (y) =>
+        common(y)
+          .positional('before', { type: 'string' })
+          .positional('after', { type: 'string' })
+          .option('format', { alias: 'f', choices: ['table', 'json', 'markdown'] as const, default: 'table' as const })
+          .option('fail-on', { choices: FAIL_ON, default: 'error' as const })
+          .example('$0 diff before/ after/', 'entries added, removed, re-pointed; mappings gained or lost'),
+      run(() => import('./commands/diff.js')),
+    )
+    .demandCommand(1, 'a command is needed: decode, analyze, translate, diff or checks (see --help)')
+    .strict()
+    .recommendCommands()
+    .version(VERSION)
+    .alias('h', 'help')
+    .alias('V', 'version')
+    .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new UsageFailure(msg);
+    });
+
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (e instanceof UsageFailure) {
+      if (args.length === 0) {
+        process.stderr.write(`dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: dmarsift <command> [options]\n\n  decode <capture>     decode a capture and print it\n  analyze <capture>    run the checks and report findings\n  translate <capture>  walk one device's tables for one IOVA\n  diff <before> <after> compare two captures\n  checks               list the checks\n\nRun 'dmarsift <command> --help' for options and examples.\n`);
+      } else {
+        process.stderr.write(`dmarsift: ${e.message}\nRun 'dmarsift --help' for usage.\n`);
+      }
+      exitCode = EXIT_ERROR;
+    } else {
+      exitCode = reportError(e);
+    }
+  }
+  process.exitCode = exitCode;
+}
+
+class UsageFailure extends Error {}

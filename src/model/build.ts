@@ -1,0 +1,420 @@
+/**
+ * Merges what every part of a capture contributed into one Snapshot. Sources are ranked
+ * (register snapshot, then memory image, then the kernel's own text dumps, then dmardump text);
+ * the first source to state a fact keeps it, and a later source that disagrees becomes a warning
+ * naming both. Nothing here reads files: the capture loader hands in decoded parts and an open
+ * PhysicalMemory.
+ */
+import type { DmarTable } from '../decode/dmar-types.js';
+import { buildUnitRegisters } from '../decode/registers.js';
+import type { UnitRegisters } from '../decode/registers-types.js';
+import type { PhysicalMemory } from '../image/types.js';
+import { formatBdf, parseBdf } from '../util/bdf.js';
+import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
+import { readUnitTables } from './tables.js';
+import type {
+  ContextEntry, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
+} from './types.js';
+
+export interface RegisterInput {
+  regs: UnitRegisters;
+  source: Source;
+}
+
+export interface BuildInput {
+  capturePath: string;
+  parts: Part[];
+  dmar?: { table: DmarTable; part: string };
+  registers: RegisterInput[];
+  /** In rank order: the loader sorts them (debugfs before dmardump, …). */
+  contributions: { part: Part; contribution: Contribution }[];
+  memory?: { mem: PhysicalMemory; part: string };
+  /** `--rtaddr ADDR` (base undefined: the only unit) or `--rtaddr BASE=ADDR`. */
+  rtaddr: { base?: number; addr: number }[];
+  warnings: ModelWarning[];
+}
+
+const DEFAULT_HAW = 52;
+
+function describe(src: Source | undefined): string {
+  if (!src) return 'an unknown source';
+  if (src.line !== undefined) return `${src.part}:${src.line}`;
+  if (src.offset !== undefined) return `${src.part}@0x${src.offset.toString(16)}`;
+  return src.part;
+}
+
+function h(n: number): string {
+  return '0x' + n.toString(16);
+}
+
+/** A unit plus which source set each of its facts (for disagreement warnings). */
+interface UnitState {
+  unit: Unit;
+  factSource: Map<string, Source>;
+}
+
+export function buildSnapshot(input: BuildInput): Snapshot {
+  const warnings: ModelWarning[] = [...input.warnings];
+  const haw = input.dmar?.table.haw ?? DEFAULT_HAW;
+  const units: UnitState[] = [];
+  const byName = new Map<string, number>();
+
+  const newUnit = (registerBase: number, segment: number): UnitState => {
+    const st: UnitState = {
+      unit: { segment, registerBase, rootEntries: [], contexts: [], domains: [], tableProblems: [] },
+      factSource: new Map(),
+    };
+    units.push(st);
+    return st;
+  };
+  const unitByBase = (base: number): UnitState | undefined => units.find((u) => u.unit.registerBase === base);
+
+  /** Set a fact unless another source already did; warn when they disagree. */
+  const setFact = <K extends keyof Unit>(st: UnitState, key: K, value: Unit[K] | undefined, source: Source, show: (v: NonNullable<Unit[K]>) => string = String): void => {
+    if (value === undefined || value === null) return;
+    const prev = st.unit[key];
+    if (prev === undefined || prev === null) {
+      st.unit[key] = value;
+      st.factSource.set(key, source);
+      return;
+    }
+    const a = show(prev as NonNullable<Unit[K]>);
+    const b = show(value as NonNullable<Unit[K]>);
+    if (a !== b) {
+      warnings.push({
+        message: `unit ${h(st.unit.registerBase)}: ${key} is ${a} in ${describe(st.factSource.get(key))} but ${b} in ${describe(source)}; keeping the first`,
+        source,
+      });
+    }
+  };
+
+  // 1. Units from the DMAR table.
+  if (input.dmar) {
+    for (const s of input.dmar.table.structures) {
+      if (s.kind !== 'DRHD') continue;
+      if (unitByBase(s.registerBase)) continue;
+      newUnit(s.registerBase, s.segment).unit.drhd = s;
+    }
+  }
+
+  // 2. Register snapshots.
+  for (const { regs, source } of input.registers) {
+    const st = unitByBase(regs.base) ?? newUnit(regs.base, 0);
+    if (st.unit.registers) {
+      warnings.push({ message: `unit ${h(regs.base)}: registers given twice (${describe(st.factSource.get('registers'))} and ${describe(source)}); keeping the first`, source });
+      continue;
+    }
+    st.unit.registers = regs;
+    st.factSource.set('registers', source);
+    applyRegisters(st, regs, source);
+  }
+
+  function applyRegisters(st: UnitState, regs: UnitRegisters, source: Source): void {
+    if (regs.name) {
+      setFact(st, 'name', regs.name, source);
+      byName.set(regs.name, st.unit.registerBase);
+    }
+    setFact(st, 'version', regs.VER, source, (v) => `${v.major}.${v.minor}`);
+    if (regs.GSTS) {
+      setFact(st, 'translationEnabled', regs.GSTS.TES, source);
+      setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
+    }
+    if (regs.RTADDR) {
+      const r = regs.RTADDR;
+      if (r.mode === 'abort') {
+        warnings.push({ message: `unit ${h(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
+      } else if (r.RTA !== 0 || regs.GSTS?.RTPS === true) {
+        setFact(st, 'rootTable', r.RTA, source, h);
+        setFact(st, 'mode', r.mode, source);
+        if (!st.unit.rootTableSource) st.unit.rootTableSource = source;
+      }
+    }
+  }
+
+  // 3. Names from text parts that state both a name and a base (dmesg boot lines).
+  for (const { contribution } of input.contributions) {
+    for (const uc of contribution.units ?? []) {
+      if (uc.name !== undefined && uc.registerBase !== undefined && !byName.has(uc.name)) byName.set(uc.name, uc.registerBase);
+    }
+  }
+
+  const resolveUnit = (uc: UnitContribution): UnitState | undefined => {
+    let base = uc.registerBase;
+    if (base === undefined && uc.name !== undefined) base = byName.get(uc.name);
+    if (base !== undefined) {
+      const st = unitByBase(base) ?? newUnit(base, uc.segment ?? 0);
+      if (uc.name) {
+        setFact(st, 'name', uc.name, uc.source);
+        byName.set(uc.name, base);
+      }
+      return st;
+    }
+    if (units.length === 1) return units[0];
+    return undefined;
+  };
+
+  // 4. Unit facts from text parts (contexts are merged after the memory walk).
+  const textContexts: { st: UnitState; uc: UnitContribution }[] = [];
+  for (const { part, contribution } of input.contributions) {
+    warnings.push(...contribution.warnings);
+    for (const uc of contribution.units ?? []) {
+      let st = resolveUnit(uc);
+      if (!st) {
+        if (units.length === 0) {
+          st = newUnit(0, uc.segment ?? 0);
+          if (uc.name) setFact(st, 'name', uc.name, uc.source);
+          warnings.push({ message: `${part.path}: unit ${uc.name ?? '?'} has no register base in the capture (add the DMAR table or iommu_regset)`, source: uc.source });
+        } else {
+          warnings.push({ message: `${part.path}: cannot tell which remapping unit ${uc.name ?? '(unnamed)'} is (add iommu_regset or dmesg, which name units by base)`, source: uc.source });
+          continue;
+        }
+      }
+      if (uc.segment !== undefined && st.unit.segment !== uc.segment && st.unit.drhd) {
+        warnings.push({ message: `unit ${h(st.unit.registerBase)}: segment ${st.unit.segment} in the DMAR table but ${uc.segment} in ${describe(uc.source)}`, source: uc.source });
+      }
+      setFact(st, 'version', uc.version, uc.source, (v) => `${v.major}.${v.minor}`);
+      setFact(st, 'translationEnabled', uc.translationEnabled, uc.source);
+      setFact(st, 'rootTablePointerSet', uc.rootTablePointerSet, uc.source);
+      if (uc.rootTable !== undefined) {
+        setFact(st, 'rootTable', uc.rootTable, uc.source, h);
+        if (!st.unit.rootTableSource) st.unit.rootTableSource = uc.source;
+      }
+      setFact(st, 'mode', uc.mode, uc.source);
+      if (uc.registers && !st.unit.registers) {
+        const regs = buildUnitRegisters(st.unit.registerBase, uc.registers.raw, uc.registers.name ?? uc.name);
+        st.unit.registers = regs;
+        st.factSource.set('registers', uc.source);
+        applyRegisters(st, regs, uc.source);
+      }
+      if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
+    }
+  }
+
+  // 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ.
+  for (const r of input.rtaddr) {
+    const st = r.base !== undefined ? unitByBase(r.base) ?? newUnit(r.base, 0) : units.length <= 1 ? units[0] ?? newUnit(0, 0) : undefined;
+    if (!st) {
+      warnings.push({ message: `--rtaddr ${h(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
+      continue;
+    }
+    const src: Source = { part: '--rtaddr' };
+    if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
+      warnings.push({ message: `unit ${h(st.unit.registerBase)}: root table is ${h(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${h(r.addr)}; using --rtaddr`, source: src });
+    }
+    st.unit.rootTable = r.addr;
+    st.unit.rootTableSource = src;
+  }
+
+  // 6. Walk the tables in the memory image.
+  const walked = new Set<UnitState>();
+  if (input.memory) {
+    if (!input.dmar) warnings.push({ message: `no DMAR table in the capture: assuming a ${DEFAULT_HAW}-bit host address width for table checks` });
+    for (const st of units) {
+      const u = st.unit;
+      if (u.rootTable === undefined) continue;
+      const t = readUnitTables(input.memory.mem, {
+        segment: u.segment, rootTable: u.rootTable, mode: u.mode ?? 'legacy', haw,
+        cap: u.registers?.CAP, ecap: u.registers?.ECAP, part: input.memory.part,
+      });
+      u.rootEntries = t.rootEntries;
+      u.contexts = t.contexts;
+      u.domains = t.domains;
+      u.tableProblems = t.problems;
+      warnings.push(...t.warnings);
+      walked.add(st);
+    }
+  }
+
+  // 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry.
+  for (const { st, uc } of textContexts) mergeTextContexts(st, uc, walked.has(st), warnings);
+
+  // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
+  const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);
+  joinDomains(units.map((s) => s.unit), domainTexts, walked, units, warnings);
+
+  // 9. Inventory, VMs, memory map, faults.
+  const devices = mergeDevices(input.contributions, warnings);
+  const vms: Vm[] = input.contributions.flatMap(({ contribution }) => contribution.vms ?? []);
+  for (const vm of vms) {
+    for (const bdf of vm.passthru) {
+      const d = devices.find((x) => x.bdf === bdf);
+      if (!d) continue;
+      if (d.vm && d.vm !== vm.name) warnings.push({ message: `${bdf} is passed through by two VMs: ${d.vm} and ${vm.name}`, source: vm.source });
+      else d.vm = vm.name;
+    }
+  }
+  const memoryMap: MemoryRegion[] = input.contributions.flatMap(({ contribution }) => contribution.memoryMap ?? []).sort((a, b) => a.start - b.start);
+  const faults: Fault[] = input.contributions.flatMap(({ contribution }) => contribution.faults ?? []);
+  for (const st of units) {
+    for (const fr of st.unit.registers?.faultRecords ?? []) {
+      if (!fr.F) continue;
+      faults.push({
+        unit: st.unit.registerBase, bdf: formatBdf({ segment: st.unit.segment, bus: fr.bus, devfn: fr.devfn }),
+        iovaPfn: fr.FIpfn, iovaOffset: 0, reason: fr.FR, reasonText: fr.reason, type: fr.type,
+        ...(fr.PP ? { pasid: fr.PV } : {}), source: st.factSource.get('registers') ?? { part: 'registers' },
+      });
+    }
+  }
+
+  const kinds = new Set(input.parts.map((p) => p.kind));
+  const out = units.map((s) => s.unit).sort((a, b) => a.segment - b.segment || a.registerBase - b.registerBase);
+  for (const u of out) u.contexts.sort((a, b) => a.bus - b.bus || a.devfn - b.devfn);
+  return {
+    haw,
+    capture: { path: input.capturePath, parts: input.parts },
+    ...(input.dmar ? { dmar: input.dmar.table } : {}),
+    units: out,
+    devices: devices.sort((a, b) => a.segment - b.segment || a.bus - b.bus || a.devfn - b.devfn),
+    inventoryKnown: kinds.has('pci'),
+    vms,
+    vmsKnown: kinds.has('vm-cmdlines'),
+    memoryMap,
+    memoryMapKnown: memoryMap.length > 0,
+    faults,
+    warnings,
+  };
+}
+
+function contextFacts(c: ContextEntry): string {
+  const parts = [`DID ${c.did}`, `SLPTPTR 0x${c.slptptr.toString(16)}`];
+  if (c.tt !== undefined) parts.push(`TT ${c.tt}`);
+  if (c.aw >= 0) parts.push(`AW ${c.aw}`);
+  return parts.join(', ');
+}
+
+/** Text contexts (debugfs, dmardump) against a memory walk of the same unit, or in its place. */
+function mergeTextContexts(st: UnitState, uc: UnitContribution, walked: boolean, warnings: ModelWarning[]): void {
+  const u = st.unit;
+  const incoming = uc.contexts ?? [];
+  if (!walked && u.contexts.length === 0) {
+    u.contexts = incoming.map((c) => ({ ...c, segment: u.segment, bdf: formatBdf({ segment: u.segment, bus: c.bus, devfn: c.devfn }) }));
+    if (u.rootEntries.length === 0) u.rootEntries = uc.rootEntries ?? [];
+    return;
+  }
+  const have = new Map(u.contexts.map((c) => [c.bus * 256 + c.devfn, c]));
+  for (const c of incoming) {
+    const mine = have.get(c.bus * 256 + c.devfn);
+    if (!mine) {
+      if (c.present) {
+        warnings.push({ message: `${c.bdf}: a present context entry in ${describe(c.source)} (${contextFacts(c)}) is not in ${walked ? 'the memory image' : describe(u.contexts[0]?.source)}`, source: c.source });
+        if (!walked) u.contexts.push(c);
+      }
+      continue;
+    }
+    if (c.driverHint !== undefined && mine.driverHint === undefined) mine.driverHint = c.driverHint;
+    const differs =
+      mine.did !== c.did && !(c.aw < 0 && (mine.did & 0xfff) === c.did) // dmardump prints DID bits 11:0 only
+        ? 'DID'
+        : mine.slptptr !== c.slptptr && mine.tt !== 2
+          ? 'SLPTPTR'
+          : c.tt !== undefined && mine.tt !== undefined && mine.tt !== c.tt
+            ? 'TT'
+            : c.aw >= 0 && mine.aw !== c.aw
+              ? 'AW'
+              : undefined;
+    if (differs) {
+      warnings.push({ message: `${c.bdf}: ${differs} differs: ${contextFacts(mine)} in ${describe(mine.source)} but ${contextFacts(c)} in ${describe(c.source)}`, source: c.source });
+    }
+  }
+  if (walked) {
+    const theirs = new Set(incoming.map((c) => c.bus * 256 + c.devfn));
+    for (const c of u.contexts) {
+      if (!theirs.has(c.bus * 256 + c.devfn) && incoming.length > 0 && uc.source) {
+        warnings.push({ message: `${c.bdf}: present in ${describe(c.source)} but not listed in ${uc.source.part}`, source: c.source });
+      }
+    }
+  }
+}
+
+/** Domains for units without a memory walk: one per (DID, root) of their contexts, with debugfs mappings joined by table address. */
+function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<UnitState>, states: UnitState[], warnings: ModelWarning[]): void {
+  const byRoot = new Map<number, DomainContribution>();
+  for (const t of texts) {
+    const prev = byRoot.get(t.root);
+    if (prev && prev.pageCount !== t.pageCount) {
+      warnings.push({ message: `two page-table dumps of table 0x${t.root.toString(16)} differ (${prev.pageCount} and ${t.pageCount} pages: ${describe(prev.source)}, ${describe(t.source)})`, source: t.source });
+    }
+    if (!prev) byRoot.set(t.root, t);
+  }
+  const used = new Set<number>();
+  for (const st of states) {
+    const u = st.unit;
+    if (walked.has(st)) {
+      for (const d of u.domains) {
+        const t = byRoot.get(d.root);
+        if (!t) continue;
+        used.add(d.root);
+        if (t.pageCount !== d.pageCount) {
+          warnings.push({ message: `domain DID ${d.did} (table 0x${d.root.toString(16)}): ${d.pageCount} pages mapped in ${describe(d.source)} but ${t.pageCount} in ${describe(t.source)}`, source: t.source });
+        }
+      }
+      continue;
+    }
+    const byKey = new Map<string, Domain>();
+    const want = (did: number, root: number, aw: number, levels: number, kind: Domain['kind']): void => {
+      const key = `${kind}:${did}:${root}`;
+      if (byKey.has(key)) return;
+      const t = byRoot.get(root);
+      if (t) used.add(root);
+      byKey.set(key, {
+        did, root, kind, aw, levels: t?.levels ?? levels, pageCount: t?.pageCount ?? 0, mappings: t?.mappings ?? [],
+        tablePfns: t?.tablePfns ?? [], complete: t !== undefined, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
+      });
+    };
+    for (const c of u.contexts) {
+      if (!c.present) continue;
+      if (c.pasids === undefined) {
+        if (c.tt === 0 || c.tt === 1) want(c.did, c.slptptr, c.aw, c.levels, 'second-level');
+      } else {
+        for (const p of c.pasids) {
+          if (p.pgtt === 2 || p.pgtt === 3) want(p.did, p.slptptr, p.aw, p.levels, 'second-level');
+          else if (p.pgtt === 1) want(p.did, p.flptptr, p.aw, p.levels, 'first-level');
+        }
+      }
+    }
+    u.domains = [...byKey.values()];
+  }
+  for (const t of byRoot.values()) {
+    if (!used.has(t.root)) {
+      warnings.push({ message: `page-table dump of ${t.headerBdf ?? 'a device'} (table 0x${t.root.toString(16)}) matches no context entry`, source: t.source });
+    }
+  }
+  void units;
+}
+
+/** One PciFunction per BDF across inventory parts; bridge ranges attached to their bridges. */
+function mergeDevices(contributions: BuildInput['contributions'], warnings: ModelWarning[]): PciFunction[] {
+  const byBdf = new Map<string, PciFunction>();
+  for (const { contribution } of contributions) {
+    for (const d of contribution.devices ?? []) {
+      const prev = byBdf.get(d.bdf);
+      if (!prev) {
+        byBdf.set(d.bdf, { ...d });
+        continue;
+      }
+      if (d.driver !== undefined && prev.driver !== undefined && d.driver !== prev.driver) {
+        warnings.push({ message: `${d.bdf}: driver ${prev.driver} in ${describe(prev.source)} but ${d.driver} in ${describe(d.source)}`, source: d.source });
+      }
+      for (const k of Object.keys(d) as (keyof PciFunction)[]) {
+        if (prev[k] === undefined && d[k] !== undefined) (prev as unknown as Record<string, unknown>)[k] = d[k];
+      }
+      prev.passThrough = prev.passThrough || d.passThrough;
+    }
+  }
+  for (const { contribution } of contributions) {
+    for (const b of contribution.bridges ?? []) {
+      const bdf = b.bdf !== undefined ? formatBdf(parseBdf(b.bdf) ?? { segment: 0, bus: 0, devfn: 0 }) : undefined;
+      const dev = bdf !== undefined ? byBdf.get(bdf) : undefined;
+      if (dev) {
+        dev.secondaryBus = b.secondary;
+        dev.subordinateBus = b.subordinate;
+      } else if (bdf !== undefined) {
+        const p = parseBdf(bdf)!;
+        byBdf.set(bdf, { bdf, ...p, passThrough: false, secondaryBus: b.secondary, subordinateBus: b.subordinate, source: b.source });
+      } else {
+        warnings.push({ message: `bridge ${b.name ?? '?'} (buses ${b.secondary}-${b.subordinate}) has no PCI address in the capture`, source: b.source });
+      }
+    }
+  }
+  return [...byBdf.values()];
+}
