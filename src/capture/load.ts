@@ -19,7 +19,22 @@ import { parseRegisterText, parseTextPart } from './text-parts.js';
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map'];
 const DMAR_LIMIT = 1 << 20;
 
+export interface OpenCapture {
+  snapshot: Snapshot;
+  /** The memory image, still open (for `translate`); undefined when the capture has none. */
+  memory?: PhysicalMemory;
+  close(): void;
+}
+
+/** Load a capture into a Snapshot; the memory image is closed before returning. */
 export function loadCapture(capturePath: string, opts: CaptureOptions = {}): Snapshot {
+  const c = openCapture(capturePath, opts);
+  c.close();
+  return c.snapshot;
+}
+
+/** Load a capture and keep its memory image open for further reads; call close(). */
+export function openCapture(capturePath: string, opts: CaptureOptions = {}): OpenCapture {
   const found = discoverParts(capturePath, opts);
   const parts: Part[] = found.map(({ absPath: _abs, ...p }) => p);
   const input: BuildInput = {
@@ -74,9 +89,12 @@ export function loadCapture(capturePath: string, opts: CaptureOptions = {}): Sna
     if (found.every((p) => p.kind === 'ignored')) {
       throw new InputError('no capture part found (DMAR table, registers, memory image, dmardump or debugfs text, …)', { file: capturePath });
     }
-    return buildSnapshot(input);
+    const snapshot = buildSnapshot(input);
+    const opened = mem;
+    mem = undefined;
+    return { snapshot, ...(opened ? { memory: opened } : {}), close: () => opened?.close() };
   } finally {
-    mem?.close();
+    mem?.close(); // only on error: on success ownership passed to the caller
   }
 }
 

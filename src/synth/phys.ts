@@ -12,6 +12,11 @@ export class PhysBuilder {
     this.nextPfn = Math.floor(allocBase / 4096);
   }
 
+  /** Continue allocating from `addr` (skipping pages already in use). */
+  moveTo(addr: number): void {
+    this.nextPfn = Math.floor(addr / 4096);
+  }
+
   /** A fresh zeroed page; returns its physical address. */
   alloc(): number {
     while (this.pages.has(this.nextPfn)) this.nextPfn++;

@@ -1,0 +1,188 @@
+/**
+ * One translation, decided as the hardware would (VT-d spec §3.4–§3.7 and the fault conditions of
+ * chapter 7): root entry, context entry, PASID structures in scalable mode, then each paging level,
+ * every step with its table address, index and raw entry. Without a memory image the answer comes
+ * from the decoded mappings (debugfs text), with no steps.
+ */
+import {
+  awToLevels, awToWidth, beyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry,
+  decodePasidTableEntry, decodeScalableContextEntry, decodeScalableRootEntry,
+} from '../decode/entries.js';
+import { FAULT_REASONS } from '../decode/registers.js';
+import { InputError } from '../errors.js';
+import type { PhysicalMemory } from '../image/types.js';
+import type { Bdf } from '../util/bdf.js';
+import type { Unit } from './types.js';
+
+export interface TranslateStep {
+  structure: 'root' | 'context' | 'pasid-dir' | 'pasid' | 'page-table';
+  /** VT-d paging level for page-table steps. */
+  level?: number;
+  table: number;
+  index: number;
+  /** Raw entry qwords, lowest first. */
+  entry: bigint[];
+  note?: string;
+}
+
+export interface TranslateFault {
+  /** Fault reason code (VT-d spec table; Linux/QEMU numbering). */
+  code: number;
+  reason: string;
+  /** Paging level where the walk stopped, when it stopped in the page table. */
+  level?: number;
+}
+
+export interface TranslateResult {
+  steps: TranslateStep[];
+  /** Set when the translation resolves. */
+  hpa?: bigint;
+  pageSize?: number;
+  read?: boolean;
+  write?: boolean;
+  passThrough?: boolean;
+  fault?: TranslateFault;
+  /** Where the answer came from when there was no memory image. */
+  note?: string;
+}
+
+export type Access = 'read' | 'write';
+
+function fault(code: number, level?: number, detail?: string): TranslateFault {
+  const base = FAULT_REASONS[code] ?? `fault reason 0x${code.toString(16)}`;
+  return { code, reason: detail ? `${base}: ${detail}` : base, ...(level !== undefined ? { level } : {}) };
+}
+
+function qwords(mem: PhysicalMemory, addr: number, count: number, what: string): bigint[] {
+  const b = mem.read(addr, count * 8);
+  if (b === undefined) {
+    throw new InputError(`cannot finish the walk: the ${what} at 0x${addr.toString(16)} is not in the memory image`, { file: mem.path });
+  }
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: bigint[] = [];
+  for (let i = 0; i < count; i++) out.push(dv.getBigUint64(i * 8, true));
+  return out;
+}
+
+export interface TranslateInput {
+  unit: Unit;
+  bdf: Bdf;
+  iova: bigint;
+  pasid?: number;
+  access: Access;
+  haw: number;
+}
+
+export function translate(mem: PhysicalMemory | undefined, t: TranslateInput): TranslateResult {
+  if (mem === undefined || t.unit.rootTable === undefined) return fromMappings(t);
+  const u = t.unit;
+  const steps: TranslateStep[] = [];
+  if (u.translationEnabled === false) {
+    return { steps, hpa: t.iova, passThrough: true, note: 'translation is disabled on this unit (GSTS.TES = 0): the DMA goes to the host-physical address unchanged' };
+  }
+  const root = u.rootTable!;
+  const [lo, hi] = qwords(mem, root + t.bdf.bus * 16, 2, 'root entry');
+  steps.push({ structure: 'root', table: root, index: t.bdf.bus, entry: [lo, hi] });
+  const scalable = u.mode === 'scalable';
+  if (!scalable) {
+    const r = decodeLegacyRootEntry(lo, hi);
+    if (!r.P) return { steps, fault: fault(0x1) };
+    if (r.reserved[0] !== 0n || r.reserved[1] !== 0n || beyondHaw(lo, t.haw)) return { steps, fault: fault(0xa) };
+    const [clo, chi] = qwords(mem, r.CTP + t.bdf.devfn * 16, 2, 'context entry');
+    steps.push({ structure: 'context', table: r.CTP, index: t.bdf.devfn, entry: [clo, chi] });
+    const c = decodeLegacyContextEntry(clo, chi);
+    if (!c.P) return { steps, fault: fault(0x2) };
+    if (c.reserved[0] !== 0n || c.reserved[1] !== 0n) return { steps, fault: fault(0xb) };
+    if (c.TT === 3) return { steps, fault: fault(0x3, undefined, 'TT 11b is reserved') };
+    if (c.TT === 2) {
+      if (u.registers?.ECAP && !u.registers.ECAP.PT) return { steps, fault: fault(0x3, undefined, 'TT pass-through but ECAP.PT is clear') };
+      return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through): the DMA goes to the host-physical address unchanged' };
+    }
+    if (t.pasid !== undefined) return { steps, fault: fault(0x3, undefined, 'requests with PASID need scalable mode') };
+    const cap = u.registers?.CAP;
+    if (cap && ((cap.SAGAW >> c.AW) & 1) === 0) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW`) };
+    if (c.AW > 4) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is reserved`) };
+    if (beyondHaw(clo, t.haw)) return { steps, fault: fault(0xb) };
+    return walk(mem, t, steps, c.SLPTPTR, awToLevels(c.AW), Math.min(awToWidth(c.AW), cap ? cap.mgawBits : 64), false);
+  }
+  const r = decodeScalableRootEntry(lo, hi);
+  const upper = t.bdf.devfn >= 0x80;
+  if (!(upper ? r.UP : r.LP)) return { steps, fault: fault(0x1) };
+  const ctp = upper ? r.UCTP : r.LCTP;
+  const ce = qwords(mem, ctp + (t.bdf.devfn & 0x7f) * 32, 4, 'scalable-mode context entry');
+  steps.push({ structure: 'context', table: ctp, index: t.bdf.devfn & 0x7f, entry: ce });
+  const c = decodeScalableContextEntry(ce[0], ce[1], ce[2], ce[3]);
+  if (!c.P) return { steps, fault: fault(0x2) };
+  if (c.reserved.some((x) => x !== 0n)) return { steps, fault: fault(0xb) };
+  const pasid = t.pasid ?? c.RID_PASID;
+  const dirIndex = pasid >> 6;
+  if (dirIndex >= 2 ** (c.PDTS + 7)) return { steps, fault: fault(0x51, undefined, `PASID ${pasid} is beyond the directory size`) };
+  const [de] = qwords(mem, c.PASIDDIRPTR + dirIndex * 8, 1, 'PASID directory entry');
+  steps.push({ structure: 'pasid-dir', table: c.PASIDDIRPTR, index: dirIndex, entry: [de] });
+  const d = decodePasidDirEntry(de);
+  if (!d.P) return { steps, fault: fault(0x51) };
+  const pe = qwords(mem, d.PTP + (pasid & 0x3f) * 64, 8, 'PASID table entry');
+  steps.push({ structure: 'pasid', table: d.PTP, index: pasid & 0x3f, entry: pe });
+  const p = decodePasidTableEntry(pe);
+  if (!p.P) return { steps, fault: fault(0x59) };
+  if (p.reserved.some((x) => x !== 0n) || p.PGTT === 0 || p.PGTT > 4) return { steps, fault: fault(0x5b) };
+  if (p.PGTT === 4) return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: 'PASID entry PGTT = 100b (pass-through): the DMA goes to the host-physical address unchanged' };
+  if (p.PGTT === 1) return walk(mem, t, steps, p.FLPTPTR, p.FLPM === 1 ? 5 : 4, p.FLPM === 1 ? 57 : 48, true);
+  return walk(mem, t, steps, p.SLPTPTR, awToLevels(p.AW), Math.min(awToWidth(p.AW), u.registers?.CAP?.mgawBits ?? 64), false);
+}
+
+function walk(mem: PhysicalMemory, t: TranslateInput, steps: TranslateStep[], root: number, levels: number, width: number, first: boolean): TranslateResult {
+  if (width < 64 && t.iova >> BigInt(width) !== 0n) return { steps, fault: fault(0x4, levels, `IOVA is wider than ${width} bits`) };
+  let table = root;
+  let read = true;
+  let write = true;
+  const sllps = t.unit.registers?.CAP?.SLLPS;
+  for (let level = levels; level >= 1; level--) {
+    const index = Number((t.iova >> BigInt(12 + 9 * (level - 1))) & 0x1ffn);
+    const [e] = qwords(mem, table + index * 8, 1, `level-${level} table page`);
+    steps.push({ structure: 'page-table', level, table, index, entry: [e] });
+    const present = first ? (e & 1n) === 1n : (e & 3n) !== 0n;
+    if (!present) return { steps, fault: fault(t.access === 'write' ? 0x5 : 0x6, level, `entry not present at level ${level}`) };
+    read &&= first ? true : (e & 1n) === 1n;
+    write &&= (e & 2n) === 2n;
+    const ps = (e & 0x80n) !== 0n;
+    if (beyondHaw(e, t.haw)) return { steps, fault: fault(0xc, level, 'address bits above the host address width') };
+    const leaf = level === 1 || ps;
+    if (ps && (level > 3 || (!first && sllps !== undefined && (sllps & (level === 2 ? 1 : 2)) === 0))) {
+      return { steps, fault: fault(0xc, level, `PS set at level ${level}, which this unit does not support`) };
+    }
+    if (!leaf && !first && (e & 0x800n) !== 0n) return { steps, fault: fault(0xc, level, 'bit 11 is reserved in a non-leaf entry') };
+    if (leaf) {
+      const pageSize = 4096 * 512 ** (level - 1);
+      const lowMask = BigInt(pageSize - 1);
+      const base = e & 0x000f_ffff_ffff_f000n & ~lowMask;
+      if (!first && level > 1 && (e & 0x000f_ffff_ffff_f000n & lowMask) !== 0n) return { steps, fault: fault(0xc, level, 'superpage address not aligned (reserved bits set)') };
+      if (t.access === 'read' && !read) return { steps, fault: fault(0x6, level) };
+      if (t.access === 'write' && !write) return { steps, fault: fault(0x5, level) };
+      const hpa = base | (t.iova & lowMask);
+      if (hpa >= 0xfee00000n && hpa <= 0xfeefffffn) return { steps, fault: fault(0xe, level) };
+      return { steps, hpa, pageSize, read, write };
+    }
+    table = Number(e & 0x000f_ffff_ffff_f000n);
+  }
+  return { steps, fault: fault(0xc) };
+}
+
+/** Without a memory image: look the IOVA up in the decoded mappings of the device's domain. */
+function fromMappings(t: TranslateInput): TranslateResult {
+  const u = t.unit;
+  const ctx = u.contexts.find((c) => c.bus === t.bdf.bus && c.devfn === t.bdf.devfn && c.present);
+  if (!ctx) return { steps: [], fault: fault(0x2), note: 'no present context entry for this device in the capture' };
+  if (ctx.tt === 2) return { steps: [], hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through)' };
+  const dom = u.domains.find((d) => d.did === ctx.did && d.root === ctx.slptptr);
+  if (!dom || !dom.mappingsKnown) {
+    throw new InputError('cannot translate: the capture has neither a memory image nor the page tables of this device (add memory or domain_translation_struct)', { file: ctx.source.part });
+  }
+  const iovaPfn = Number(t.iova >> 12n);
+  const m = dom.mappings.find((x) => iovaPfn >= x.iovaPfn && iovaPfn < x.iovaPfn + x.pages);
+  const note = `resolved from the decoded mappings of ${dom.source?.part ?? 'the capture'} (no memory image, so no walk steps)`;
+  if (!m) return { steps: [], fault: fault(t.access === 'write' ? 0x5 : 0x6), note };
+  if ((t.access === 'read' && !m.read) || (t.access === 'write' && !m.write)) return { steps: [], fault: fault(t.access === 'write' ? 0x5 : 0x6), note };
+  const hpa = (BigInt(m.hpaPfn + (iovaPfn - m.iovaPfn)) << 12n) | (t.iova & 0xfffn);
+  return { steps: [], hpa, pageSize: m.pageSize, read: m.read, write: m.write, note };
+}

@@ -1,0 +1,301 @@
+/**
+ * Writes a realistic capture directory from a Scenario: a DMAR table with a correct checksum,
+ * register snapshots, a sparse page dump holding the translation structures at plausible host
+ * addresses, and the FreeBSD text a capture script collects (pciconf -lv, bhyve command lines,
+ * machdep.smap). Used by `npm run samples`, the tests and the benchmark.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fromSlotFunc, parseBdf, type Bdf } from '../util/bdf.js';
+import { encodeDmar } from './dmar-encode.js';
+import { PhysBuilder } from './phys.js';
+import { encodeRegistersJson } from './registers-json-encode.js';
+import { hashString, mulberry32 } from './rng.js';
+import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange } from './scenario.js';
+import { writeSparseDump } from './sparse-writer.js';
+import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from './tables.js';
+import { formatPciconf, formatSmap, formatVmCommandLines } from './text-formats.js';
+
+const CHUNK = 512; // 4 KiB pages in a 2 MiB chunk
+const PAGE_PFNS: Record<string, number> = { '4K': 1, '2M': 512, '1G': 262144 };
+const PAGE_BYTES: Record<string, number> = { '4K': 4096, '2M': 2097152, '1G': 1073741824 };
+
+/** A run the generator mapped: for shareWith, host-identity exclusion and the sample README. */
+interface Placed {
+  gpaPfn: number;
+  hpaPfn: number;
+  pages: number;
+  pageSize: string;
+}
+
+export interface GeneratedCapture {
+  dir: string;
+  files: string[];
+  /** Root table address per unit (index), for tests. */
+  rootTables: number[];
+  /** Table root per domain id. */
+  domainRoots: Record<string, number>;
+  /** Guest runs per domain id (page numbers). */
+  placed: Record<string, Placed[]>;
+}
+
+export function bdfOf(text: string): Bdf {
+  const b = parseBdf(text);
+  if (!b) throw new Error(`scenario: bad BDF ${text}`);
+  return b;
+}
+
+export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+  const rand = mulberry32(s.seed ?? hashString(s.name));
+  const phys = new PhysBuilder();
+  const files: string[] = [];
+
+  // Host RAM as 2 MiB chunks; the low 16 MiB and each unit's table area are never handed to VMs.
+  const ram = s.ram.map(([a, b]) => [parseAddr(a), parseAddr(b) + 1] as [number, number]);
+  const reserved: [number, number][] = [[0, 16 << 20], ...s.units.map((u) => [parseAddr(u.tableBase), parseAddr(u.tableBase) + (64 << 20)] as [number, number])];
+  const free: number[] = []; // chunk numbers (2 MiB units)
+  for (const [a, b] of ram) {
+    for (let c = Math.ceil(a / (2 << 20)); (c + 1) * (2 << 20) <= b; c++) {
+      const lo = c * (2 << 20);
+      if (!reserved.some(([ra, rb]) => lo < rb && lo + (2 << 20) > ra)) free.push(c);
+    }
+  }
+  const takeChunks = (n: number): number[] => {
+    // Contiguous runs of random length at random places, like a real host's free memory.
+    const out: number[] = [];
+    while (out.length < n) {
+      if (free.length === 0) throw new Error(`scenario ${s.name}: host RAM exhausted`);
+      const run = Math.min(n - out.length, 1 + Math.floor(rand() * 16));
+      let start = Math.floor(rand() * free.length);
+      let len = 0;
+      while (len < run && start + len < free.length && free[start + len] === free[start] + len) len++;
+      if (len === 0) start = 0, len = 1;
+      out.push(...free.splice(start, len));
+    }
+    return out;
+  };
+
+  // Root tables first, so each sits at its unit's tableBase.
+  const rootTables: number[] = [];
+  for (const u of s.units) {
+    phys.moveTo(parseAddr(u.tableBase));
+    rootTables.push(u.rootTable ? phys.alloc() : 0);
+  }
+
+  const placed: Record<string, Placed[]> = {};
+  const tables: Record<string, SecondLevelTable> = {};
+  const domainRoots: Record<string, number> = {};
+  const ordered = [...s.domains].sort((a, b) => Number(!!a.hostIdentity) - Number(!!b.hostIdentity));
+  for (const d of ordered) {
+    const unit = s.units[d.unit ?? 0];
+    phys.moveTo(parseAddr(unit.tableBase));
+    const t = new SecondLevelTable(phys, d.aw + 2);
+    tables[d.id] = t;
+    domainRoots[d.id] = t.root;
+    const runs: Placed[] = (placed[d.id] = []);
+    for (const r of d.guest ?? []) mapGuestRange(t, r, runs, takeChunks);
+    if (d.shareWith) {
+      for (const p of placed[d.shareWith] ?? []) {
+        t.mapRange(p.gpaPfn, p.hpaPfn, p.pages, PAGE_BYTES[p.pageSize], { read: true, write: true });
+        runs.push({ ...p });
+      }
+    }
+    if (d.hostIdentity) mapHostIdentity(t, d, ram, placed, s);
+    for (const r of d.extra ?? []) {
+      const gpa = parseAddr(r.gpa) / 4096;
+      const hpa = parseAddr(r.hpa ?? r.gpa) / 4096;
+      const pages = parseSize(r.size) / 4096;
+      t.mapRange(gpa, hpa, pages, PAGE_BYTES[r.pageSize], { read: r.read ?? true, write: r.write ?? true });
+      runs.push({ gpaPfn: gpa, hpaPfn: hpa, pages, pageSize: r.pageSize });
+    }
+    if (d.corruptLeaf) corruptLeaf(phys, t, d);
+  }
+
+  // Context tables.
+  s.units.forEach((u, ui) => {
+    if (!u.rootTable) return;
+    const specs: LegacyContextSpec[] = [];
+    for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui)) {
+      const b = bdfOf(c.bdf);
+      const d = c.domain ? s.domains.find((x) => x.id === c.domain) : undefined;
+      if (c.domain && !d) throw new Error(`scenario ${s.name}: context ${c.bdf} names unknown domain ${c.domain}`);
+      const tt = c.tt ?? 0;
+      specs.push({
+        bus: b.bus, devfn: b.devfn, tt, fpd: c.fpd,
+        aw: c.aw ?? d?.aw ?? 1,
+        did: c.did ?? d?.did ?? 0,
+        slptptr: tt === 2 ? 0 : d ? domainRoots[d.id] : 0,
+      });
+    }
+    phys.moveTo(parseAddr(u.tableBase));
+    buildLegacyRootTable(phys, specs, rootTables[ui]);
+    for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui && c.hiOr)) {
+      const b = bdfOf(c.bdf);
+      const rootEntry = phys.readQword(rootTables[ui] + b.bus * 16);
+      const entry = Number(rootEntry & ~0xfffn) + b.devfn * 16 + 8;
+      phys.writeQword(entry, phys.readQword(entry) | BigInt(c.hiOr!));
+    }
+  });
+
+  // DMAR table.
+  const dmar = encodeDmar({
+    haw: s.haw,
+    flags: s.dmarFlags ?? 1,
+    oemId: 'DMRSFT',
+    drhd: s.units.map((u) => ({
+      flags: u.includePciAll ? 1 : 0,
+      segment: u.segment ?? 0,
+      base: parseAddr(u.base),
+      size: 0,
+      scopes: (u.scopes ?? []).map((sc) => ({ type: { endpoint: 1, bridge: 2, ioapic: 3, hpet: 4 }[sc.type], enumId: sc.enumId ?? 0, startBus: sc.bus, path: sc.path })),
+    })),
+    rmrr: (s.rmrr ?? []).map((r) => {
+      const b = bdfOf(r.bdf);
+      return { segment: b.segment, base: parseAddr(r.base), limit: parseAddr(r.end), scopes: [{ type: 1, enumId: 0, startBus: b.bus, path: [[b.devfn >> 3, b.devfn & 7]] as [number, number][] }] };
+    }),
+    corrupt: s.dmarDefect,
+  });
+  write(dir, 'DMAR', dmar, files);
+
+  // Registers.
+  if (s.parts?.registers !== false) {
+    const units = s.units.map((u, i) => {
+      const tes = u.enabled ? 1 << 31 : 0;
+      const rtps = u.rootTable ? 1 << 30 : 0;
+      const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
+      const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
+      const rtaddr = BigInt(rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
+      return {
+        name: `dmar${i}`,
+        base: parseAddr(u.base),
+        registers: {
+          VER: BigInt((maj << 4) | min), CAP: BigInt(u.cap), ECAP: BigInt(u.ecap), GSTS: BigInt(gsts), RTADDR: rtaddr, FSTS: 0n,
+        } as Record<string, bigint>,
+      };
+    });
+    write(dir, 'registers.json', encodeRegistersJson(units), files);
+  }
+
+  // Memory.
+  if (phys.pages.size > 0) {
+    writeSparseDump(path.join(dir, 'memory.sparse'), phys.pages);
+    files.push('memory.sparse');
+  }
+
+  // FreeBSD text parts.
+  if (s.parts?.pci !== false && s.devices.length) {
+    const entries = s.devices.map((dev) => {
+      const b = bdfOf(dev.bdf);
+      const ari = b.devfn > 7 && !dev.bdf.includes('.') ? true : false;
+      const slot = ari ? 0 : b.devfn >> 3;
+      const func = ari ? b.devfn : b.devfn & 7;
+      return { dev, domain: b.segment, bus: b.bus, slot, func };
+    });
+    write(dir, 'pciconf-lv.txt', formatPciconf(entries), files);
+  }
+  if (s.parts?.vms !== false && s.vms.length) write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
+  if (s.parts?.memoryMap !== false) write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
+
+  const manifest = {
+    notes: s.summary,
+    parts: files.map((f) => ({ kind: kindOf(f), path: f })),
+  };
+  write(dir, 'capture.json', JSON.stringify(manifest, null, 2) + '\n', files);
+  const must = s.expect.length ? s.expect.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'no finding at warning or above';
+  write(dir, 'README.md', `# ${s.name}\n\n${s.summary}\n\nGenerated by \`npm run samples\` from \`samples/scenarios/${s.name}.json\`; do not edit by hand.\n\nExpected from \`dmarsift analyze\`: ${must}.\n`, files);
+  return { dir, files, rootTables, domainRoots, placed };
+}
+
+function kindOf(file: string): string {
+  return ({ DMAR: 'dmar', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
+}
+
+function write(dir: string, name: string, data: string | Uint8Array, files: string[]): void {
+  fs.writeFileSync(path.join(dir, name), data);
+  files.push(name);
+}
+
+function mapGuestRange(t: SecondLevelTable, r: ScenarioRange, runs: Placed[], takeChunks: (n: number) => number[]): void {
+  const gpaPfn = parseAddr(r.gpa) / 4096;
+  const pages = parseSize(r.size) / 4096;
+  const perms = { read: r.read ?? true, write: r.write ?? true };
+  const size = PAGE_BYTES[r.pageSize];
+  if (r.hpa !== undefined) {
+    const hpaPfn = parseAddr(r.hpa) / 4096;
+    t.mapRange(gpaPfn, hpaPfn, pages, size, perms);
+    runs.push({ gpaPfn, hpaPfn, pages, pageSize: r.pageSize });
+    return;
+  }
+  if (r.pageSize === '1G') throw new Error('scenario: 1G guest ranges need an explicit hpa');
+  const chunks = takeChunks(Math.ceil(pages / CHUNK));
+  chunks.forEach((c, i) => {
+    const g = gpaPfn + i * CHUNK;
+    const n = Math.min(CHUNK, pages - i * CHUNK);
+    t.mapRange(g, c * CHUNK, n, size, perms);
+    const last = runs[runs.length - 1];
+    if (last && last.pageSize === r.pageSize && last.gpaPfn + last.pages === g && last.hpaPfn + last.pages === c * CHUNK) last.pages += n;
+    else runs.push({ gpaPfn: g, hpaPfn: c * CHUNK, pages: n, pageSize: r.pageSize });
+  });
+}
+
+/** bhyve's host domain: 1:1 over all RAM, minus every page a VM domain owns (unless kept: a defect). */
+function mapHostIdentity(t: SecondLevelTable, d: ScenarioDomain, ram: [number, number][], placed: Record<string, Placed[]>, s: Scenario): void {
+  const owned = new Set<number>(); // 2 MiB chunk numbers owned by VMs
+  for (const other of s.domains) {
+    if (other.id === d.id || other.hostIdentity || d.hostIdentity!.keepVmPages?.includes(other.id)) continue;
+    for (const p of placed[other.id] ?? []) {
+      for (let pfn = p.hpaPfn; pfn < p.hpaPfn + p.pages; pfn += CHUNK) owned.add(Math.floor(pfn / CHUNK));
+    }
+  }
+  const big = d.hostIdentity!.pageSize;
+  for (const [a, b] of ram) {
+    let pfn = a / 4096;
+    const end = b / 4096;
+    while (pfn < end) {
+      const chunk = Math.floor(pfn / CHUNK);
+      if (big === '1G' && pfn % 262144 === 0 && pfn + 262144 <= end && ![...Array(512).keys()].some((k) => owned.has(chunk + k))) {
+        t.mapPage(pfn, pfn, 1073741824, { read: true, write: true });
+        pfn += 262144;
+      } else if (big !== '4K' && pfn % CHUNK === 0 && pfn + CHUNK <= end) {
+        if (!owned.has(chunk)) t.mapPage(pfn, pfn, 2097152, { read: true, write: true });
+        pfn += CHUNK;
+      } else {
+        if (!owned.has(chunk)) t.mapPage(pfn, pfn, 4096, { read: true, write: true });
+        pfn += 1;
+      }
+    }
+  }
+}
+
+function corruptLeaf(phys: PhysBuilder, t: SecondLevelTable, d: ScenarioDomain): void {
+  const iovaPfn = parseAddr(d.corruptLeaf!.iova) / 4096;
+  let table = t.root;
+  for (let level = t.levels; level >= 1; level--) {
+    const idx = Math.floor(iovaPfn / 512 ** (level - 1)) % 512;
+    const entry = table + idx * 8;
+    const v = phys.readQword(entry);
+    if (level === 1 || (v & 0x80n) !== 0n) {
+      const lo = BigInt(d.corruptLeaf!.orLo ?? '0');
+      const hi = BigInt(d.corruptLeaf!.orHi ?? '0');
+      phys.writeQword(entry, v | lo | (hi << 32n));
+      return;
+    }
+    table = Number(v & 0xf_ffff_ffff_f000n);
+  }
+}
+
+/** BIOS map: RAM ranges as type 1, the gaps below 4 GiB as reserved (type 2). */
+function smapOf(ram: [number, number][]): { base: number; length: number; type: number }[] {
+  const out: { base: number; length: number; type: number }[] = [];
+  let prev = 0;
+  for (const [a, b] of [...ram].sort((x, y) => x[0] - y[0])) {
+    if (a > prev && prev < 0x100000000) out.push({ base: prev, length: Math.min(a, 0x100000000) - prev, type: 2 });
+    out.push({ base: a, length: b - a, type: 1 });
+    prev = b;
+  }
+  return out;
+}
+
+export { fromSlotFunc };

@@ -1,0 +1,127 @@
+/**
+ * The declarative description the sample generator reads (samples/scenarios/*.json): units,
+ * devices, domains, mappings and VMs of a host, plus deliberate defects for the bug-class
+ * samples. Addresses are "0x…" strings; sizes accept "2G", "512M", "4K" or hex.
+ */
+export interface ScenarioUnit {
+  base: string;
+  segment?: number;
+  includePciAll?: boolean;
+  /** DRHD device scopes: ["endpoint 0:31.2", "bridge 0:1.0"] as {type, bus, path}. */
+  scopes?: { type: 'endpoint' | 'bridge' | 'ioapic' | 'hpet'; bus: number; path: [number, number][]; enumId?: number }[];
+  version?: string;
+  cap: string;
+  ecap: string;
+  /** GSTS.TES */
+  enabled: boolean;
+  /** A root table exists (RTADDR set, GSTS.RTPS). */
+  rootTable: boolean;
+  mode?: 'legacy' | 'scalable';
+  /** Where this unit's structures are allocated in host memory. */
+  tableBase: string;
+  /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
+  gstsExtra?: string;
+}
+
+export interface ScenarioRange {
+  /** Guest-physical (IOVA) start. */
+  gpa: string;
+  size: string;
+  pageSize: '4K' | '2M' | '1G';
+  read?: boolean;
+  write?: boolean;
+  /** Host address; default: allocated from free host RAM (2 MiB chunks, scattered). */
+  hpa?: string;
+}
+
+export interface ScenarioDomain {
+  id: string;
+  unit?: number;
+  did: number;
+  aw: number;
+  /** bhyve's host domain: identity-map all host RAM except the pages VMs own. */
+  hostIdentity?: { pageSize: '2M' | '1G' | '4K'; keepVmPages?: string[] };
+  /** VM guest memory layout mapped by this domain. */
+  guest?: ScenarioRange[];
+  /** Extra mappings (defects): explicit IOVA → HPA. */
+  extra?: ScenarioRange[];
+  /** Map the same host pages as another domain's guest memory (shared-page defect). */
+  shareWith?: string;
+  /** OR bits into one leaf entry (defects): the leaf that maps `iova`. */
+  corruptLeaf?: { iova: string; orLo?: string; orHi?: string };
+}
+
+export interface ScenarioContext {
+  bdf: string;
+  unit?: number;
+  domain?: string;
+  /** 0 UNTR, 1 TR, 2 PASS. */
+  tt?: number;
+  fpd?: boolean;
+  /** Overrides for defects. */
+  did?: number;
+  aw?: number;
+  hiOr?: string;
+}
+
+export interface ScenarioDevice {
+  bdf: string;
+  /** FreeBSD device name (`ppt0`, `em0`) or none. */
+  name?: string;
+  vendor: string;
+  device: string;
+  class: string;
+  subvendor?: string;
+  subdevice?: string;
+  vendorName?: string;
+  deviceName?: string;
+  className?: string;
+  subclassName?: string;
+  /** SR-IOV PF: VFs configured / supported. */
+  sriov?: { numVfs: number; totalVfs: number };
+}
+
+export interface ScenarioVm {
+  name: string;
+  memory: string;
+  passthru: string[];
+  /** 'bhyve' (default), 'vmrun' or 'qemu'. */
+  style?: 'bhyve' | 'vmrun' | 'qemu';
+  slot?: number;
+}
+
+export interface Scenario {
+  name: string;
+  summary: string;
+  /** The findings `analyze` must give: [check id, BDF or null]. */
+  expect: [string, string | null][];
+  /** Checks the README says must fire. */
+  fires?: string[];
+  haw: number;
+  dmarFlags?: number;
+  /** Corrupt the DMAR table: 'checksum' or 'length'. */
+  dmarDefect?: 'checksum' | 'length';
+  rmrr?: { base: string; end: string; bdf: string }[];
+  /** Host RAM ranges [start, end] inclusive. */
+  ram: [string, string][];
+  units: ScenarioUnit[];
+  domains: ScenarioDomain[];
+  contexts: ScenarioContext[];
+  devices: ScenarioDevice[];
+  vms: ScenarioVm[];
+  /** Text parts to write: which of the optional inputs the capture holds. */
+  parts?: { registers?: boolean; pci?: boolean; vms?: boolean; memoryMap?: boolean; dmardump?: boolean };
+  seed?: number;
+}
+
+export function parseSize(text: string): number {
+  const m = /^(\d+)([KMGT])$/i.exec(text.trim());
+  if (m) return Number(m[1]) * 1024 ** ('KMGT'.indexOf(m[2].toUpperCase()) + 1);
+  if (/^0x[0-9a-f]+$/i.test(text.trim())) return Number(BigInt(text.trim()));
+  if (/^\d+$/.test(text.trim())) return Number(text.trim());
+  throw new Error(`bad size ${JSON.stringify(text)}`);
+}
+
+export function parseAddr(text: string): number {
+  return Number(BigInt(text));
+}
