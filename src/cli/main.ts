@@ -76,6 +76,7 @@ export async function main(args: string[]): Promise<void> {
           .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
           .option('iova', { type: 'string', demandOption: true, describe: 'I/O virtual address (hex with 0x, or decimal)' })
           .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
+          .option('access', { choices: ['read', 'write'] as const, default: 'read' as const, describe: 'request type: decides which permission a fault names' })
           .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
           .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?'),
       run(() => import('./commands/translate.js')),
