@@ -57,6 +57,8 @@ interface Row {
   ctxHi: bigint;
   /** -1 for legacy rows (and rows whose PASID part was cut off). */
   pasid: number;
+  /** The PASID column was there (false for a row cut off after the context entry). */
+  pasidPrinted: boolean;
   pe?: [bigint, bigint, bigint];
 }
 
@@ -157,7 +159,7 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
   }
   const row: Row = {
     line: lineNo, bus: parseInt(b[1], 16), devfn: (slot << 3) | parseInt(b[3], 16),
-    rootHi: big(root[1]), rootLo: big(root[2]), ctxHi: big(ctx[1]), ctxLo: big(ctx[2]), pasid: -1,
+    rootHi: big(root[1]), rootLo: big(root[2]), ctxHi: big(ctx[1]), ctxLo: big(ctx[2]), pasid: -1, pasidPrinted: false,
   };
   const pasidOk = f.length > 3 && PASID_RE.test(f[3]);
   const pe = f.length > 4 ? TRIPLE_RE.exec(f[4]) : null;
@@ -168,7 +170,10 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
     }
     warn(f.length > 5 ? 'extra fields after the PASID-table entry ignored' : 'row truncated after the context entry: PASID part missing', lineNo);
   }
-  if (pasidOk) row.pasid = Number(f[3]);
+  if (pasidOk) {
+    row.pasid = Number(f[3]);
+    row.pasidPrinted = true;
+  }
   if (row.pasid < -1 || row.pasid > 0xfffff) {
     warn(`PASID ${f[3]} out of range`, lineNo);
     return undefined;
@@ -179,9 +184,14 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
 
 function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void): UnitContribution {
   const u = b.unit;
-  // Scalable mode is visible only through its rows: PASID rows, or a root entry with an upper half.
-  const scalable = b.rows.some((r) => r.pasid >= 0 || r.rootHi !== 0n);
-  u.mode = scalable ? 'scalable' : 'legacy';
+  // The mode is visible only through the rows. The kernel prints PASID -1 only on the legacy path
+  // (RTADDR.SMT clear) and PASID >= 0 only on the scalable one; a root entry with an upper half
+  // decides only for rows whose PASID column was cut off. No rows: mode unknown (a scalable unit
+  // with no present PASID entry prints no rows either).
+  const printedLegacy = b.rows.some((r) => r.pasidPrinted && r.pasid === -1);
+  const scalable = b.rows.some((r) => r.pasid >= 0) || (!printedLegacy && b.rows.some((r) => r.rootHi !== 0n));
+  if (b.rows.length > 0) u.mode = scalable ? 'scalable' : 'legacy';
+  if (scalable && printedLegacy) warn('rows with PASID -1 (legacy) and PASID >= 0 (scalable) under one unit', b.rows[0].line);
   const src = (line: number): Source => ({ part, line });
 
   const rootEntries: RootEntry[] = [];

@@ -130,6 +130,13 @@ describe('parseDebugfsTranslation on hand-written input', () => {
     expect(c.warnings[0].source).toEqual({ part: 'p', line: 2 });
   });
 
+  it('a unit with no rows has an unknown mode (scalable units with no present PASID entry print none)', () => {
+    const c = parseDebugfsTranslation('IOMMU dmar2: Root Table Address: 0x7000\nB.D.F\tRoot_entry\t\t\t\tContext_entry\t\t\t\tPASID\tPASID_table_entry\n\n', 'n');
+    const u = onlyUnit(c.units);
+    expect(u).toMatchObject({ name: 'dmar2', rootTable: 0x7000, translationEnabled: true, contexts: [], rootEntries: [] });
+    expect(u.mode).toBeUndefined();
+  });
+
   it('random text is an InputError naming the file and line 1; empty text is an empty capture', () => {
     let err: unknown;
     try {
