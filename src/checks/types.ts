@@ -44,6 +44,12 @@ export interface CheckMeta {
   /** What it means, why it matters, how to fix or where to look (Markdown). */
   description: string;
   needs: CheckInput[];
+  /**
+   * Inputs from `needs` the check can do without (it still says something useful, documented in
+   * its description). When only these are missing the runner runs the check and adds one `info`
+   * saying what to add for full coverage; when any other need is missing it only adds that info.
+   */
+  optional?: CheckInput[];
 }
 
 export interface Check {

@@ -1,0 +1,57 @@
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import { roles } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'did-conflict',
+  defaultSeverity: 'error',
+  summary: 'within one unit, one DID used with two different second-level table roots',
+  description: `## What it means
+Two present context (or second-level/nested PASID) entries of one unit carry the same domain id but
+point at different second-level page tables.
+
+## Why it matters
+The IOTLB and context caches are tagged by DID: invalidating "domain N" flushes both, and cached
+translations of one table can be used for the other. One device may DMA through the other's stale
+translations — into another VM's or the host's memory.
+
+## How to fix / where to look
+The I/O MMU driver allocated the DID twice (a leak or reuse of a freed DID). Restart the affected
+VMs; report it to the driver's maintainers with this capture.
+
+Pass-through entries (TT = 10b, PGTT = 100b) and first-level-only PASID entries (PGTT = 001b) do
+not count: their DID tags no second-level table. Inputs: tables.`,
+  needs: ['tables'],
+};
+
+export const didConflict: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+    for (const unit of snapshot.units) {
+      const byDid = new Map<number, Map<number, string[]>>();
+      for (const u of r.uses) {
+        if (u.unit !== unit || u.type !== 'translated' || u.domain?.kind !== 'second-level' || u.root === undefined) continue;
+        const roots = byDid.get(u.did) ?? new Map<number, string[]>();
+        const users = roots.get(u.root) ?? [];
+        if (!users.includes(u.ctx.bdf)) users.push(u.ctx.bdf);
+        roots.set(u.root, users);
+        byDid.set(u.did, roots);
+      }
+      for (const [did, roots] of [...byDid].sort((a, b) => a[0] - b[0])) {
+        if (roots.size < 2) continue;
+        const list = [...roots].sort((a, b) => a[0] - b[0]);
+        const first = list[0][1][0];
+        const firstCtx = unit.contexts.find((c) => c.bdf === first);
+        out.push(finding(meta, {
+          message: `Unit ${hex(unit.registerBase)} uses DID ${did} with ${roots.size} different page tables (${list.map(([root, bdfs]) => `${hex(root)} for ${bdfs.join(', ')}`).join('; ')}): cached translations of one can serve the other; restart the affected VMs and report the DID reuse.`,
+          unit, bdf: first, did, source: firstCtx?.source,
+          evidence: { roots: list.map(([root, bdfs]) => ({ root: hex(root), devices: bdfs })) },
+        }));
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,75 @@
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import { byDomain, knownMappings, ownerText, pagesText, pfnHex, roles } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+/** 1 GiB of identity-mapped pages in total, or 256 MiB in one contiguous run, is "large". */
+export const IDENTITY_TOTAL_PAGES = 262144;
+export const IDENTITY_RUN_PAGES = 65536;
+
+const meta: CheckMeta = {
+  id: 'hpa-leak-identity',
+  defaultSeverity: 'critical',
+  summary: 'a VM domain maps IOVA = HPA over a large range (as if the I/O MMU were bypassed)',
+  description: `## What it means
+A domain used by a device assigned to a VM maps IOVAs to the same host-physical addresses over a
+large range: at least 1 GiB in total, or 256 MiB contiguous (smaller identity pieces, such as
+RMRR regions, are left to \`rmrr-in-vm-domain\`).
+
+## Why it matters
+Guest-physical addresses are supposed to be translated to the VM's own memory. An identity map means
+the guest's device reaches host memory by host address — the effect of FreeBSD r304858 (VMs
+started before the I/O MMU was enabled, sharing the host's 1:1 domain).
+
+## How to fix / where to look
+The VM's devices are in the host's identity domain, or the hypervisor built the VM domain from
+the host map. Restart the VM with the I/O MMU enabled; compare the domain with the host domain.
+
+The host domain's own 1:1 map (bhyve maps all memory 1:1 for host devices) is normal and never
+reported. Inputs: tables, mappings.`,
+  needs: ['tables', 'mappings'],
+};
+
+export const hpaLeakIdentity: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+    for (const info of r.vmDomains().sort(byDomain)) {
+      const ms = knownMappings(info.domain).filter((m) => m.iovaPfn === m.hpaPfn).sort((a, b) => a.iovaPfn - b.iovaPfn);
+      if (ms.length === 0) continue;
+      let total = 0;
+      let bestStart = 0;
+      let bestPages = 0;
+      let runStart = ms[0].iovaPfn;
+      let runEnd = ms[0].iovaPfn;
+      const runs: [number, number][] = [];
+      for (const m of ms) {
+        total += m.pages;
+        if (m.iovaPfn > runEnd) {
+          runs.push([runStart, runEnd]);
+          runStart = m.iovaPfn;
+        }
+        runEnd = Math.max(runEnd, m.iovaPfn + m.pages);
+      }
+      runs.push([runStart, runEnd]);
+      for (const [s, e] of runs) {
+        if (e - s > bestPages) {
+          bestPages = e - s;
+          bestStart = s;
+        }
+      }
+      if (total < IDENTITY_TOTAL_PAGES && bestPages < IDENTITY_RUN_PAGES) continue;
+      const user = [...info.assignedUsers].sort()[0];
+      out.push(finding(meta, {
+        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(total)} with IOVA = HPA (largest run ${pagesText(bestPages)} at ${pfnHex(bestStart)}): the guest's device reaches host memory by host address; restart the VM with its own translated domain.`,
+        unit: info.unit, bdf: user, did: info.domain.did, source: info.domain.source,
+        evidence: {
+          root: hex(info.domain.root), identityPages: total, largestRun: { start: pfnHex(bestStart), size: hex(bestPages * 4096) },
+          runs: runs.slice(0, 8).map(([s, e]) => ({ start: pfnHex(s), end: pfnHex(e) })), devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort(),
+        },
+      }));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,110 @@
+import type { Snapshot } from '../model/types.js';
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import { byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
+import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'hpa-leak-iommu-structures',
+  defaultSeverity: 'critical',
+  summary: 'a VM domain maps a page holding I/O MMU structures (root, context, PASID, page tables, queues)',
+  description: `## What it means
+A domain used by a device assigned to a VM maps a host page that holds I/O MMU structures: a root
+table, a context table, a PASID directory, any domain's page-table page, the invalidation queue
+(IQA) or the interrupt-remapping table (IRTA).
+
+## Why it matters
+A guest that can write these rewrites its own (or anyone's) translations and escapes the I/O MMU
+altogether; read access alone discloses the host's memory layout. Writable → \`critical\`; read-only
+→ \`error\`.
+
+## How to fix / where to look
+The hypervisor mapped host memory into the VM domain that the I/O MMU driver also allocated:
+usually a use-after-free of guest memory or a domain built from the host's 1:1 map. Restart the VM
+and report it to the hypervisor's maintainers with this capture.
+
+Structures known from the capture: root tables (RTADDR/debugfs), context tables (root entries),
+PASID directories (context entries), page-table pages of every walked domain, and IQA/IRTA from raw
+registers. Host domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
+Inputs: tables, mappings (registers add the queues).`,
+  needs: ['tables', 'mappings'],
+};
+
+interface Structure { kind: string; text: string; unit: number }
+
+export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
+  const items: { startPfn: number; endPfn: number; label: Structure }[] = [];
+  const add = (addr: number, pages: number, kind: string, text: string, unit: number): void => {
+    const p = Math.floor(addr / 4096);
+    items.push({ startPfn: p, endPfn: p + Math.max(1, pages), label: { kind, text, unit } });
+  };
+  for (const u of snapshot.units) {
+    const un = hex(u.registerBase);
+    if (u.rootTable !== undefined && u.rootTable !== 0) add(u.rootTable, 1, 'root-table', `root table of unit ${un}`, u.registerBase);
+    for (const e of u.rootEntries) {
+      if (e.lowerContextTable !== undefined) add(e.lowerContextTable, 1, 'context-table', `context table of bus ${e.bus} (unit ${un})`, u.registerBase);
+      if (e.upperContextTable !== undefined) add(e.upperContextTable, 1, 'context-table', `upper context table of bus ${e.bus} (unit ${un})`, u.registerBase);
+    }
+    for (const c of u.contexts) {
+      if (!c.present || c.pasidDirPtr === undefined || c.pasidDirPtr === 0) continue;
+      const pages = Math.ceil((2 ** ((c.pdts ?? 0) + 7) * 8) / 4096);
+      add(c.pasidDirPtr, pages, 'pasid-directory', `PASID directory of ${c.bdf}`, u.registerBase);
+    }
+    for (const d of u.domains) {
+      // Coalesce consecutive table pages into ranges to keep the index small.
+      const pfns = [...d.tablePfns].sort((a, b) => a - b);
+      let i = 0;
+      while (i < pfns.length) {
+        let j = i;
+        while (j + 1 < pfns.length && pfns[j + 1] <= pfns[j] + 1) j++;
+        items.push({ startPfn: pfns[i], endPfn: pfns[j] + 1, label: { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase } });
+        i = j + 1;
+      }
+    }
+    const raw = u.registers?.raw ?? {};
+    if (raw.IQA !== undefined && raw.IQA >> 12n !== 0n) {
+      const base = Number(raw.IQA & ~0xfffn);
+      add(base, 2 ** Number(raw.IQA & 7n), 'invalidation-queue', `invalidation queue of unit ${un}`, u.registerBase);
+    }
+    if (raw.IRTA !== undefined && raw.IRTA >> 12n !== 0n) {
+      const base = Number(raw.IRTA & ~0xfffn);
+      add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
+    }
+  }
+  return new RangeIndex(items);
+}
+
+export const hpaLeakIommuStructures: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const vmDomains = r.vmDomains().filter((d) => d.domain.mappingsKnown).sort(byDomain);
+    if (vmDomains.length === 0) return [];
+    const index = structureIndex(snapshot);
+    if (index.size === 0) return [];
+    const out: Finding[] = [];
+    for (const info of vmDomains) {
+      const hits: { [key: string]: EvidenceValue }[] = [];
+      const kinds = new Set<string>();
+      let pages = 0;
+      let writable = false;
+      for (const m of knownMappings(info.domain)) {
+        index.query(m.hpaPfn, m.hpaPfn + m.pages, (s, from, to) => {
+          pages += to - from;
+          kinds.add(s.kind);
+          if (m.write) writable = true;
+          if (hits.length < 16) hits.push({ structure: s.text, kind: s.kind, hpa: pfnHex(from), iova: pfnHex(m.iovaPfn + (from - m.hpaPfn)), size: hex((to - from) * 4096), write: m.write });
+        });
+      }
+      if (hits.length === 0) continue;
+      out.push(finding(meta, {
+        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${writable ? 'writable ' : 'read-only '}host pages holding I/O MMU structures (${[...kinds].sort().join(', ')}; first: ${String(hits[0].structure)} at ${String(hits[0].hpa)}): the guest can ${writable ? 'rewrite translations and escape the I/O MMU' : 'read the host\'s translation structures'}; stop the VM and report it.`,
+        severity: writable ? 'critical' : 'error',
+        severityReason: 'the structures are mapped read-only',
+        unit: info.unit, bdf: [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
+        evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort() },
+      }));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,88 @@
+import { hex } from '../util/hex.js';
+import { drhds, byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
+import { finding } from './finding.js';
+import type { Snapshot } from '../model/types.js';
+import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+
+export const MSI_START = 0xfee00000;
+export const MSI_END = 0xfef00000; // exclusive
+
+const meta: CheckMeta = {
+  id: 'hpa-leak-mmio',
+  defaultSeverity: 'error',
+  summary: 'a VM domain maps remapping-unit registers, the MSI window or non-RAM the host memory map declares',
+  description: `## What it means
+A domain used by a device assigned to a VM maps host-physical addresses that are not RAM: a
+remapping unit's register set (DRHD base, 2^size × 4 KiB), the interrupt window
+0xfee00000–0xfeefffff, or a region the host's memory map declares non-RAM (reserved, ACPI, NVS,
+MMIO, unusable).
+
+## Why it matters
+Device DMA to unit registers can reprogram the I/O MMU itself; DMA into the MSI window forges
+interrupts (the hardware blocks translated addresses there with fault 0xE, so such a mapping is at
+best useless); other MMIO is another device's registers.
+
+## How to fix / where to look
+The hypervisor mapped something other than guest RAM into the VM domain. QEMU/VFIO maps other
+assigned devices' BARs for peer-to-peer DMA: such hits lie in PCI MMIO windows and are expected on
+that set-up; anything else is a bug — report it with this capture.
+
+Host domains mapping MMIO 1:1 are normal and never reported. Inputs: tables, mappings (required),
+memory-map (optional: without it only unit registers and the MSI window are checked); the DMAR table
+gives register-set sizes (else one page per unit).`,
+  needs: ['tables', 'mappings', 'memory-map'],
+  optional: ['memory-map'],
+};
+
+interface Region { kind: string; text: string }
+
+function mmioIndex(snapshot: Snapshot): RangeIndex<Region> {
+  const items: { startPfn: number; endPfn: number; label: Region }[] = [];
+  const bases = new Set<number>();
+  for (const d of drhds(snapshot)) {
+    bases.add(d.registerBase);
+    const p = Math.floor(d.registerBase / 4096);
+    items.push({ startPfn: p, endPfn: p + 2 ** d.size, label: { kind: 'unit-registers', text: `registers of remapping unit ${hex(d.registerBase)}` } });
+  }
+  for (const u of snapshot.units) {
+    if (bases.has(u.registerBase)) continue;
+    const p = Math.floor(u.registerBase / 4096);
+    items.push({ startPfn: p, endPfn: p + 1, label: { kind: 'unit-registers', text: `registers of remapping unit ${hex(u.registerBase)}` } });
+  }
+  items.push({ startPfn: MSI_START / 4096, endPfn: MSI_END / 4096, label: { kind: 'msi-window', text: 'the MSI/interrupt window 0xfee00000-0xfeefffff' } });
+  for (const m of snapshot.memoryMap) {
+    if (m.type === 'ram') continue;
+    items.push({ startPfn: Math.floor(m.start / 4096), endPfn: Math.ceil(m.end / 4096), label: { kind: m.type, text: `${m.type} region "${m.name}" ${hex(m.start)}-${hex(m.end)}` } });
+  }
+  return new RangeIndex(items);
+}
+
+export const hpaLeakMmio: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const vmDomains = r.vmDomains().filter((d) => d.domain.mappingsKnown).sort(byDomain);
+    if (vmDomains.length === 0) return [];
+    const index = mmioIndex(snapshot);
+    const out: Finding[] = [];
+    for (const info of vmDomains) {
+      const hits: { [key: string]: EvidenceValue }[] = [];
+      const kinds = new Set<string>();
+      let pages = 0;
+      for (const m of knownMappings(info.domain)) {
+        index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
+          pages += to - from;
+          kinds.add(reg.kind);
+          if (hits.length < 16) hits.push({ region: reg.text, kind: reg.kind, hpa: pfnHex(from), iova: pfnHex(m.iovaPfn + (from - m.hpaPfn)), size: hex((to - from) * 4096), write: m.write });
+        });
+      }
+      if (hits.length === 0) continue;
+      out.push(finding(meta, {
+        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps non-RAM host addresses (${[...kinds].sort().join(', ')}; first: ${String(hits[0].region)} at ${String(hits[0].hpa)}): the guest's device can reach host MMIO; check how the hypervisor built the VM's mappings.`,
+        unit: info.unit, bdf: [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
+        evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort() },
+      }));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,155 @@
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import type { DomainInfo, PageRanges } from './roles.js';
+import { byDomain, hostRanges, ownerText, pagesText, pfnHex, roles, sortRanges, unionRanges } from './roles.js';
+import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'hpa-leak-shared',
+  defaultSeverity: 'critical',
+  summary: 'one host page writable in domains of different owners: two VMs, or a VM domain and the host domain',
+  description: `## What it means
+The same host page is mapped writable in the domains of two different owners — two VMs, or a VM and
+the host — or one domain is used both by a VM's device and by another VM's or a host driver's
+device.
+
+## Why it matters
+A guest's device can then write memory another VM or the host uses: a VM escape by DMA. bhyve's
+host domain maps all memory 1:1 and must remove a VM's pages while the VM owns them; a page still in
+both means that removal did not happen (or the VM's memory was freed and reused while still mapped).
+
+## How to fix / where to look
+Stop the VM(s) concerned; check the hypervisor's unmap path (bhyve: \`vm_iommu_unmap\` /
+\`iommu_remove_mapping\` on the host domain). Evidence lists the owners, the shared page count and
+the first shared ranges with the domains that map them.
+
+Owners: each named VM; all host domains together are one owner (host domains sharing pages with
+each other is normal). Without VM command lines every VM domain is its own owner, and a page shared
+by two VM domains is reported as \`error\` (they may belong to the same VM). Read-only sharing is
+not reported. The sweep works on sorted typed arrays of coalesced ranges, never per page.
+Inputs: tables, mappings.`,
+  needs: ['tables', 'mappings'],
+};
+
+interface Owner { key: string; label: string; domains: DomainInfo[]; vmNamed: boolean; host: boolean }
+
+function firstDomainMapping(owner: Owner, pfn: number): { did: number; iova: string } | undefined {
+  for (const d of owner.domains) {
+    for (const m of d.domain.mappings) {
+      if (m.write && pfn >= m.hpaPfn && pfn < m.hpaPfn + m.pages) return { did: d.domain.did, iova: pfnHex(m.iovaPfn + (pfn - m.hpaPfn)) };
+    }
+  }
+  return undefined;
+}
+
+export const hpaLeakShared: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+
+    // 1. One domain used by two owners (no page comparison needed).
+    for (const info of [...r.domains.values()].sort(byDomain)) {
+      if (!info.isVm) continue;
+      const bdf = [...info.assignedUsers].sort()[0];
+      if (info.vms.size > 1) {
+        out.push(finding(meta, {
+          message: `Domain ${info.domain.did} (table ${hex(info.domain.root)}) is used by devices of ${ownerText(info)}: each VM's device can DMA into the other's memory; give each VM its own domain.`,
+          unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
+          evidence: { root: hex(info.domain.root), vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort() },
+        }));
+      }
+      if (info.hostUsers.size > 0) {
+        out.push(finding(meta, {
+          message: `Domain ${info.domain.did} (table ${hex(info.domain.root)}) is used by ${ownerText(info)} and by host device${info.hostUsers.size > 1 ? 's' : ''} ${[...info.hostUsers].sort().join(', ')}: the host device can DMA into the VM's memory and the VM's device into whatever the host device may reach; move one of them out of the domain.`,
+          unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
+          evidence: { root: hex(info.domain.root), vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort(), hostDevices: [...info.hostUsers].sort() },
+        }));
+      }
+    }
+
+    // 2. Pages shared between domains of different owners.
+    const owners: Owner[] = [];
+    const byKey = new Map<string, Owner>();
+    const ownerFor = (key: string, label: string, vmNamed: boolean, host: boolean): Owner => {
+      let o = byKey.get(key);
+      if (!o) {
+        o = { key, label, domains: [], vmNamed, host };
+        byKey.set(key, o);
+        owners.push(o);
+      }
+      return o;
+    };
+    for (const info of [...r.domains.values()].sort(byDomain)) {
+      if (!info.domain.mappingsKnown || info.domain.mappings.length === 0) continue;
+      if (info.isHost) ownerFor('host', 'the host', false, true).domains.push(info);
+      else if (info.isVm && info.vms.size === 1) {
+        const vm = [...info.vms][0];
+        ownerFor(`vm:${vm}`, `VM ${vm}`, true, false).domains.push(info);
+      } else if (info.isVm && info.vms.size === 0) ownerFor(`domain:${info.key}`, ownerText(info), false, false).domains.push(info);
+      // Domains of several VMs are reported above; their pages would only repeat it.
+    }
+    if (owners.length < 2) return out;
+    const unions: PageRanges[] = owners.map((o) => unionRanges(hostRanges(o.domains.map((d) => ({ mappings: d.domain.mappings, tag: 0 })), (m) => m.write)));
+    let n = 0;
+    for (const u of unions) n += u.length;
+    const s = new Float64Array(n);
+    const e = new Float64Array(n);
+    const t = new Uint32Array(n);
+    let k = 0;
+    unions.forEach((u, oi) => {
+      s.set(u.start, k);
+      e.set(u.end, k);
+      t.fill(oi, k, k + u.length);
+      k += u.length;
+    });
+    const all = sortRanges(s, e, t, n);
+    // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
+    // keeps that range's end per owner, and each overlapping pair is counted exactly once.
+    const activeEnd = new Float64Array(owners.length).fill(-1);
+    const pairs = new Map<number, { a: number; b: number; pages: number; examples: [number, number][] }>();
+    for (let i = 0; i < all.length; i++) {
+      const ob = all.tag[i];
+      const start = all.start[i];
+      const end = all.end[i];
+      for (let oa = 0; oa < owners.length; oa++) {
+        if (oa === ob || activeEnd[oa] <= start) continue;
+        const to = Math.min(end, activeEnd[oa]);
+        const lo = Math.min(oa, ob);
+        const hi = Math.max(oa, ob);
+        const key = lo * owners.length + hi;
+        let p = pairs.get(key);
+        if (!p) {
+          p = { a: lo, b: hi, pages: 0, examples: [] };
+          pairs.set(key, p);
+        }
+        p.pages += to - start;
+        if (p.examples.length < 8) p.examples.push([start, to]);
+      }
+      activeEnd[ob] = end;
+    }
+    for (const p of [...pairs.values()].sort((x, y) => x.a - y.a || x.b - y.b)) {
+      // Put the VM first (the host is never the subject).
+      const [oa, ob] = owners[p.a].host ? [owners[p.b], owners[p.a]] : [owners[p.a], owners[p.b]];
+      const vmDomain = oa.domains[0];
+      const unnamedPair = !ob.host && (!oa.vmNamed || !ob.vmNamed);
+      const examples: EvidenceValue[] = p.examples.map(([from, to]) => {
+        const da = firstDomainMapping(oa, from);
+        const db = firstDomainMapping(ob, from);
+        return { hpa: pfnHex(from), size: hex((to - from) * 4096), [oa.label]: da ? { did: da.did, iova: da.iova } : null, [ob.label]: db ? { did: db.did, iova: db.iova } : null };
+      });
+      out.push(finding(meta, {
+        message: `${pagesText(p.pages)} of host memory (first at ${pfnHex(p.examples[0][0])}) is writable both in the domain of ${oa.label} and in the domain of ${ob.label}: ${ob.host ? "the VM's device can write host memory (the host domain still maps the VM's pages, or the VM maps host pages)" : 'each VM can write memory the other uses'}; stop the VM and check the hypervisor's unmap path.`,
+        severity: unnamedPair ? 'error' : 'critical',
+        severityReason: 'no VM command lines: the two domains may belong to the same VM',
+        unit: vmDomain.unit, bdf: [...vmDomain.assignedUsers].sort()[0], did: vmDomain.domain.did, source: vmDomain.domain.source,
+        evidence: {
+          owners: [oa.label, ob.label], sharedPages: p.pages, sharedBytes: hex(p.pages * 4096),
+          domains: { [oa.label]: oa.domains.map((d) => ({ unit: hex(d.unit.registerBase), did: d.domain.did, root: hex(d.domain.root) })), [ob.label]: ob.domains.map((d) => ({ unit: hex(d.unit.registerBase), did: d.domain.did, root: hex(d.domain.root) })) },
+          examples,
+        },
+      }));
+    }
+    return out;
+  },
+};

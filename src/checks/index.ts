@@ -1,0 +1,45 @@
+/** The check registry, in a stable order (the order `dmarsift checks` lists them). */
+import { didConflict } from './did-conflict.js';
+import { dmarIntegrity } from './dmar-integrity.js';
+import { dmarOptIn } from './dmar-opt-in.js';
+import { hpaLeakIdentity } from './hpa-leak-identity.js';
+import { hpaLeakIommuStructures } from './hpa-leak-iommu-structures.js';
+import { hpaLeakMmio } from './hpa-leak-mmio.js';
+import { hpaLeakOutsideVm } from './hpa-leak-outside-vm.js';
+import { hpaLeakShared } from './hpa-leak-shared.js';
+import { iommuDisabled } from './iommu-disabled.js';
+import { missingContext } from './missing-context.js';
+import { pptEmptyDomain } from './ppt-empty-domain.js';
+import { pptPassthrough } from './ppt-passthrough.js';
+import { pptUnmapped } from './ppt-unmapped.js';
+import { rmrrInVmDomain } from './rmrr-in-vm-domain.js';
+import { staleContext } from './stale-context.js';
+import { tableIntegrity } from './table-integrity.js';
+import { unitCapabilityMismatch } from './unit-capability-mismatch.js';
+import { unitDisabledWithTables } from './unit-disabled-with-tables.js';
+import type { Check } from './types.js';
+
+export const checks: readonly Check[] = [
+  iommuDisabled,
+  pptUnmapped,
+  pptPassthrough,
+  pptEmptyDomain,
+  staleContext,
+  missingContext,
+  hpaLeakIdentity,
+  hpaLeakIommuStructures,
+  hpaLeakMmio,
+  hpaLeakShared,
+  hpaLeakOutsideVm,
+  didConflict,
+  rmrrInVmDomain,
+  unitDisabledWithTables,
+  unitCapabilityMismatch,
+  dmarIntegrity,
+  dmarOptIn,
+  tableIntegrity,
+];
+
+export function findCheck(id: string): Check | undefined {
+  return checks.find((c) => c.meta.id === id);
+}

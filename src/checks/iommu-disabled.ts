@@ -1,0 +1,70 @@
+import type { Unit } from '../model/types.js';
+import { finding } from './finding.js';
+import { roles } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'iommu-disabled',
+  defaultSeverity: 'critical',
+  summary: 'a unit covering an assigned device has translation off (GSTS.TES = 0) or no root table',
+  description: `## What it means
+The remapping unit that covers a device handed to a VM does not translate: GSTS.TES is 0, or no
+root table is latched (GSTS.RTPS = 0 / no root-table address). DMA from the device reaches host
+memory untranslated.
+
+## Why it matters
+The guest programs its device with guest-physical addresses; without translation those land on
+the same host-physical addresses, in memory that belongs to the host or other VMs (FreeBSD
+r304858: bhyve enabled the I/O MMU only when pass-through devices were configured at vmm.ko load).
+
+## How to fix / where to look
+Enable the I/O MMU before starting VMs with pass-through devices (FreeBSD: \`hw.vmm.force_iommu=1\`
+before r304858; Linux: \`intel_iommu=on\`). Check \`dmesg\` for DMAR initialisation errors.
+
+Inputs: registers (required). Uses the DMAR table to find the covering unit, and VM command lines to
+know which devices are assigned; without VM data a pass-through device is only reported (as
+\`error\`) when every unit that may cover it is off. Without registers the check cannot tell.`,
+  needs: ['registers'],
+};
+
+function off(u: Unit): string | undefined {
+  if (u.translationEnabled === false) return 'translation is off (GSTS.TES = 0)';
+  if (u.translationEnabled === true && u.rootTablePointerSet === false) return 'no root table is latched (GSTS.RTPS = 0)';
+  return undefined;
+}
+
+export const iommuDisabled: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+    const candidates = new Set<string>([...r.assigned.keys()]);
+    if (!snapshot.vmsKnown) for (const bdf of r.passThrough) candidates.add(bdf);
+    for (const bdf of [...candidates].sort()) {
+      const cov = r.coverage(bdf);
+      let units: Unit[];
+      if (cov.status === 'covered') units = [r.unitByBase(cov.unit)].filter((u): u is Unit => u !== undefined);
+      else if (cov.status === 'unknown') units = cov.candidates.map((b) => r.unitByBase(b)).filter((u): u is Unit => u !== undefined);
+      else continue; // no covering unit: ppt-unmapped reports it
+      if (units.length === 0 || !units.every((u) => off(u) !== undefined)) continue;
+      const u = units[0];
+      const a = r.assigned.get(bdf);
+      const why = off(u)!;
+      out.push(finding(meta, {
+        message: `${bdf}${a?.vm ? ` (in VM ${a.vm})` : ''} is a pass-through device but remapping unit ${'0x' + u.registerBase.toString(16)} that covers it has ${why}: its DMA reaches host memory untranslated; enable the I/O MMU before starting the VM.`,
+        severity: a ? 'critical' : 'error',
+        severityReason: 'no VM command lines in the capture: the device is pass-through but not known to be in a VM',
+        unit: u, bdf,
+        evidence: {
+          units: units.map((x) => '0x' + x.registerBase.toString(16)),
+          translationEnabled: u.translationEnabled ?? null,
+          rootTablePointerSet: u.rootTablePointerSet ?? null,
+          gsts: u.registers?.GSTS !== undefined ? '0x' + u.registers.GSTS.raw.toString(16) : undefined,
+          coverage: cov.status,
+          vm: a?.vm,
+        },
+      }));
+    }
+    return out;
+  },
+};

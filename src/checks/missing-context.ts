@@ -1,0 +1,67 @@
+import { hex } from '../util/hex.js';
+import type { PciFunction } from '../model/types.js';
+import { finding } from './finding.js';
+import { roles } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'missing-context',
+  defaultSeverity: 'warning',
+  summary: "a host-driver function with no present entry where the unit's other host-driver functions have entries",
+  description: `## What it means
+A function bound to a host driver has no present context entry, although the unit that covers it
+has entries for its other host-driver functions.
+
+## Why it matters
+Its DMA is blocked (faults) or, on some set-ups, the driver silently fails. Typical causes: the
+device was given back from ppt(4) without being put back in the host domain (FreeBSD r305485), it
+was hot-added, or it is an SR-IOV VF created after the tables were built (r305497).
+
+## How to fix / where to look
+Re-attach the driver (\`devctl detach/attach\`, or unbind/bind on Linux); check the I/O MMU driver
+sees PCI add events. \`dmarsift diff\` against an earlier capture shows when it disappeared.
+
+Counted as host-driver functions: inventory entries with a driver that is not a pass-through driver
+(\`none\` counts as no driver), excluding PCI bridges (class 06xx), which many hosts never give
+entries. Only functions whose covering unit is known are judged. Inputs: tables, inventory (and
+the DMAR table for coverage, else the unit holding the other entries is assumed).`,
+  needs: ['tables', 'inventory'],
+};
+
+function isHostDriver(d: PciFunction): boolean {
+  if (d.passThrough || d.driver === undefined || d.driver === '' || d.driver === 'none') return false;
+  if (d.classCode !== undefined && d.classCode >>> 16 === 0x06) return false; // bridges
+  return true;
+}
+
+export const missingContext: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+    const byUnit = new Map<number, { withEntry: PciFunction[]; without: PciFunction[] }>();
+    for (const d of snapshot.devices) {
+      if (!isHostDriver(d) || r.isPassThrough(d.bdf) || r.isAssigned(d.bdf)) continue;
+      const cov = r.coverage(d.bdf);
+      let unit: number | undefined = cov.status === 'covered' ? cov.unit : undefined;
+      const holder = r.presentContexts.get(d.bdf)?.[0];
+      if (unit === undefined && holder !== undefined) unit = holder.unit.registerBase;
+      if (unit === undefined && snapshot.dmar === undefined && snapshot.units.length === 1) unit = snapshot.units[0].registerBase;
+      if (unit === undefined) continue;
+      const g = byUnit.get(unit) ?? { withEntry: [], without: [] };
+      (holder !== undefined ? g.withEntry : g.without).push(d);
+      byUnit.set(unit, g);
+    }
+    for (const [unit, g] of [...byUnit].sort((a, b) => a[0] - b[0])) {
+      if (g.withEntry.length === 0) continue;
+      for (const d of g.without) {
+        out.push(finding(meta, {
+          message: `${d.bdf} (${d.driver}) has no present context entry in unit ${hex(unit)} although ${g.withEntry.length} other host-driver function${g.withEntry.length > 1 ? 's' : ''} under it ha${g.withEntry.length > 1 ? 've' : 's'} one: its DMA is blocked; re-attach its driver.`,
+          unit, bdf: d.bdf, source: d.source,
+          evidence: { driver: d.driver, peersWithEntries: g.withEntry.slice(0, 8).map((x) => x.bdf), physfn: d.physfn },
+        }));
+      }
+    }
+    return out;
+  },
+};

@@ -1,0 +1,101 @@
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import { pfnHex, roles } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'ppt-unmapped',
+  defaultSeverity: 'error',
+  summary: 'an assigned device with no present context entry, or that no unit covers',
+  description: `## What it means
+A device a VM's command line passes through has no present context entry in any unit, or no DRHD
+of the DMAR table covers it at all.
+
+## Why it matters
+Without a context entry the unit blocks (or, when translation is off, passes) the device's DMA: the
+guest's driver times out, or DMA is untranslated. ppt(4) takes an idle device out of the host
+domain, so an idle ppt device without an entry is correct; once a VM owns it, it needs an entry
+pointing at the VM's domain (FreeBSD r305485/r305497). A recorded DMA fault from the device
+confirms it is DMAing without an entry (listed in evidence).
+
+## How to fix / where to look
+Restart the VM, or detach and re-attach the device to ppt (\`devctl clear driver -f ppt0\`,
+\`devctl set driver pci0:B:S:F ppt\`); check that the DMAR table's scopes include the device.
+
+Severities: assigned and uncovered or without an entry → \`error\`; coverage unknown (a bridge scope
+whose bus range the inventory lacks) → \`info\` saying so; an idle pass-through device (not in any VM)
+that no unit covers → \`warning\`; without VM command lines, a pass-through device with no entry →
+\`info\` (idle is normal), or \`error\` when a DMA fault from it is recorded.
+
+Inputs: tables (required), inventory (optional: without it pass-through devices come only from
+dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines and faults.`,
+  needs: ['tables', 'inventory'],
+  optional: ['inventory'],
+};
+
+export const pptUnmapped: Check = {
+  meta,
+  run(snapshot) {
+    const r = roles(snapshot);
+    const out: Finding[] = [];
+    const candidates = new Set<string>([...r.passThrough, ...r.assigned.keys()]);
+    for (const bdf of [...candidates].sort()) {
+      if (r.presentContexts.has(bdf)) continue;
+      const a = r.assigned.get(bdf);
+      const cov = r.coverage(bdf);
+      const faults = snapshot.faults.filter((f) => f.bdf === bdf);
+      const evidence = {
+        coverage: cov.status,
+        coveringUnit: cov.status === 'covered' ? hex(cov.unit) : undefined,
+        candidateUnits: cov.status === 'unknown' ? cov.candidates.map((c) => hex(c)) : undefined,
+        vm: a?.vm,
+        driver: r.devices.get(bdf)?.driver ?? r.hints.get(bdf),
+        faults: faults.length > 0
+          ? faults.slice(0, 8).map((f) => ({ iova: pfnHex(f.iovaPfn), reason: f.reasonText, type: f.type, ...(f.unit !== undefined ? { unit: hex(f.unit) } : {}) }))
+          : undefined,
+      };
+      const faultNote = faults.length > 0 ? ` (${faults.length} recorded DMA fault${faults.length > 1 ? 's' : ''} from it confirm it is DMAing)` : '';
+      const unit = cov.status === 'covered' ? cov.unit : undefined;
+      const source = r.devices.get(bdf)?.source;
+      if (cov.status === 'none') {
+        out.push(finding(meta, {
+          message: a
+            ? `${bdf}${a.vm ? ` (in VM ${a.vm})` : ''} is assigned but no remapping unit covers it (${cov.reason}): its DMA is not translated; fix the DMAR table (firmware) or do not pass the device through.`
+            : `Pass-through device ${bdf} is covered by no remapping unit (${cov.reason}): once given to a VM its DMA would not be translated.`,
+          severity: a ? 'error' : 'warning',
+          severityReason: 'the device is not in a VM now',
+          bdf, source, evidence,
+        }));
+        continue;
+      }
+      if (cov.status === 'unknown' && a) {
+        out.push(finding(meta, {
+          message: `${bdf}${a.vm ? ` (in VM ${a.vm})` : ''} is assigned and has no present context entry, and which unit covers it is unknown (${cov.reason}).`,
+          severity: 'info',
+          severityReason: 'coverage unknown: bridge bus ranges are not in the capture',
+          bdf, source, evidence,
+        }));
+        continue;
+      }
+      if (a && snapshot.vmsKnown) {
+        out.push(finding(meta, {
+          message: `${bdf} is passed through to VM ${a.vm ?? '?'} but has no present context entry${unit !== undefined ? ` in unit ${hex(unit)}` : ''}${faultNote}: its DMA is blocked; restart the VM or re-attach the device to ppt.`,
+          unit, bdf, source, evidence,
+        }));
+        continue;
+      }
+      if (!snapshot.vmsKnown) {
+        out.push(finding(meta, {
+          message: faults.length > 0
+            ? `Pass-through device ${bdf} has no present context entry yet DMA faults from it are recorded: a VM is probably using it without a mapping; check the VM and re-attach the device to ppt.`
+            : `Pass-through device ${bdf} has no present context entry: normal if it is idle; add the VM command lines to the capture to tell whether a VM uses it.`,
+          severity: faults.length > 0 ? 'error' : 'info',
+          severityReason: faults.length > 0 ? undefined : 'no VM command lines: an idle pass-through device without an entry is normal',
+          unit, bdf, source, evidence,
+        }));
+      }
+      // VM data present and no VM names it: an idle ppt device without an entry is correct.
+    }
+    return out;
+  },
+};

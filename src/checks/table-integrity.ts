@@ -1,0 +1,119 @@
+import type { Unit } from '../model/types.js';
+import { hex } from '../util/hex.js';
+import { finding } from './finding.js';
+import type { FindingInit } from './finding.js';
+import { rawHex } from './roles.js';
+import type { Check, CheckMeta, Finding } from './types.js';
+
+/** Table problems reported one by one per unit before the rest is summarised in one finding. */
+export const MAX_PROBLEMS_PER_UNIT = 100;
+
+const meta: CheckMeta = {
+  id: 'table-integrity',
+  defaultSeverity: 'error',
+  summary: 'reserved bits set, pointers outside the image or past the address width, cycles, AW not in SAGAW, DID out of range, superpage not in SLLPS',
+  description: `## What it means
+An entry of the root, context, PASID or page tables (or a register) holds a value the hardware
+refuses or that cannot be followed: reserved bits set, a pointer past the host address width or
+outside the captured image, a cycle or a shared table page, an AW not in CAP.SAGAW, a DID at or
+above 2^(4+2·CAP.ND), a superpage not in CAP.SLLPS, TT = 01b without ECAP.DT, TT = 10b without
+ECAP.PT, TT = 11b (reserved), a reserved or unsupported PGTT, GSTS.TES = 1 with RTPS = 0, or a
+reserved RTADDR translation-table mode.
+
+## Why it matters
+The unit faults every request through such an entry (the device stops working), or the tables were
+corrupted — by a driver bug, or by a device DMAing into them (see \`hpa-leak-iommu-structures\`).
+Entries outside the image mean the capture is incomplete: findings that depend on them are partial.
+
+## How to fix / where to look
+The evidence gives the entry's physical address and raw value: compare with vtd-formats.md. For
+"not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
+one extra finding. Inputs: tables (register-based rules need registers; without them those are
+skipped).`,
+  needs: ['tables'],
+};
+
+function capChecks(unit: Unit, push: (f: FindingInit) => void): void {
+  const cap = unit.registers?.CAP;
+  const ecap = unit.registers?.ECAP;
+  const u = hex(unit.registerBase);
+  const awProblem = (bdf: string): boolean => unit.tableProblems.some((p) => p.bdf === bdf && /\bAW\b/.test(p.message));
+  const checkAw = (bdf: string, aw: number, did: number, raw: bigint[], src: FindingInit['source'], what: string): void => {
+    if (aw < 0) return; // unknown (dmardump text)
+    if (aw >= 5) {
+      if (!awProblem(bdf)) push({ message: `${what} of ${bdf} has reserved AW ${aw} (unit ${u}): the unit faults its DMA; rewrite the entry.`, unit, bdf, did, source: src, evidence: { aw, raw: rawHex(raw) } });
+      return;
+    }
+    if (cap !== undefined && (cap.SAGAW & (1 << aw)) === 0) {
+      push({ message: `${what} of ${bdf} uses AW ${aw} (${aw + 2}-level tables) but unit ${u} supports only SAGAW ${hex(cap.SAGAW)}: the unit faults its DMA.`, unit, bdf, did, source: src, evidence: { aw, sagaw: hex(cap.SAGAW), raw: rawHex(raw) } });
+    }
+  };
+  const checkDid = (bdf: string, did: number, raw: bigint[], src: FindingInit['source']): void => {
+    if (cap !== undefined && did >= cap.domains) {
+      push({ message: `${bdf} uses DID ${did}, at or above the ${cap.domains} domains unit ${u} supports (CAP.ND = ${cap.ND}): the entry is invalid.`, unit, bdf, did, source: src, evidence: { nd: cap.ND, domains: cap.domains, raw: rawHex(raw) } });
+    }
+  };
+  for (const c of unit.contexts) {
+    if (!c.present) continue;
+    if (c.pasids === undefined) {
+      const tt = c.tt;
+      if (tt === 3) push({ message: `Context entry of ${c.bdf} (unit ${u}) has reserved TT = 11b: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, raw: rawHex(c.raw) } });
+      if (tt === 1 && ecap !== undefined && !ecap.DT) push({ message: `Context entry of ${c.bdf} has TT = 01b (device-TLB) but unit ${u} lacks ECAP.DT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), raw: rawHex(c.raw) } });
+      if (tt === 2 && ecap !== undefined && !ecap.PT) push({ message: `Context entry of ${c.bdf} has TT = 10b (pass-through) but unit ${u} lacks ECAP.PT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), raw: rawHex(c.raw) } });
+      if (tt === 0 || tt === 1) checkAw(c.bdf, c.aw, c.did, c.raw, c.source, 'Context entry');
+      checkDid(c.bdf, c.did, c.raw, c.source);
+      continue;
+    }
+    for (const p of c.pasids) {
+      if (!p.present) continue;
+      const base = { unit, bdf: c.bdf, did: p.did, source: p.source };
+      const ev = { pasid: p.pasid, pgtt: p.pgtt, raw: rawHex(p.raw) };
+      if (p.pgtt === 0 || p.pgtt > 4) push({ ...base, message: `PASID ${p.pasid} entry of ${c.bdf} (unit ${u}) has reserved PGTT ${p.pgtt}: the unit faults requests with that PASID.`, evidence: ev });
+      const need: Record<number, ['FLTS' | 'SLTS' | 'NEST' | 'PT', string]> = { 1: ['FLTS', 'first-level'], 2: ['SLTS', 'second-level'], 3: ['NEST', 'nested'], 4: ['PT', 'pass-through'] };
+      const n = need[p.pgtt];
+      if (n !== undefined && ecap !== undefined && !ecap[n[0]]) push({ ...base, message: `PASID ${p.pasid} entry of ${c.bdf} is ${n[1]} (PGTT ${p.pgtt}) but unit ${u} lacks ECAP.${n[0]}: the unit faults requests with that PASID.`, evidence: { ...ev, ecap: hex(ecap.raw) } });
+      if (p.pgtt === 2 || p.pgtt === 3) checkAw(c.bdf, p.aw, p.did, p.raw, p.source, `PASID ${p.pasid} entry`);
+      checkDid(c.bdf, p.did, p.raw, p.source);
+    }
+  }
+  const gsts = unit.registers?.GSTS;
+  if (unit.translationEnabled === true && unit.rootTablePointerSet === false) {
+    push({ message: `Unit ${u} has translation on (GSTS.TES = 1) but no root table latched (RTPS = 0): every DMA through it faults.`, unit, evidence: { gsts: gsts !== undefined ? hex(gsts.raw) : undefined } });
+  }
+  const rt = unit.registers?.RTADDR;
+  if (rt !== undefined) {
+    const ev = { rtaddr: hex(rt.raw), ttm: rt.TTM };
+    if (rt.TTM === 2) push({ message: `Unit ${u} has RTADDR.TTM = 10b, reserved in VT-d 3.x (VT-d 2.x extended root table): current hardware faults every DMA.`, unit, evidence: ev });
+    if (rt.TTM === 1 && ecap !== undefined && !ecap.SMTS) push({ message: `Unit ${u} has RTADDR.TTM = 01b (scalable mode) but lacks ECAP.SMTS: every DMA through it faults.`, unit, evidence: ev });
+    if (rt.TTM === 3 && ecap !== undefined && !ecap.ADMS) push({ message: `Unit ${u} has RTADDR.TTM = 11b (abort DMA) but lacks ECAP.ADMS.`, unit, evidence: ev });
+    if (rt.reserved !== 0) push({ message: `Unit ${u} has reserved RTADDR bits 9:0 set (${hex(rt.reserved)}): the register value is corrupt or mis-decoded.`, unit, evidence: ev });
+  }
+}
+
+export const tableIntegrity: Check = {
+  meta,
+  run(snapshot) {
+    const out: Finding[] = [];
+    for (const unit of snapshot.units) {
+      const mine: FindingInit[] = [];
+      for (const p of unit.tableProblems) {
+        mine.push({
+          message: `${p.message} (unit ${hex(unit.registerBase)}, ${p.structure} entry at ${hex(p.entryAddr)}).`,
+          unit, bdf: p.bdf, did: p.did, source: p.source,
+          evidence: { structure: p.structure, kind: p.kind, level: p.level, entryAddr: hex(p.entryAddr), raw: hex(p.raw) },
+        });
+      }
+      capChecks(unit, (f) => mine.push(f));
+      for (const f of mine.slice(0, MAX_PROBLEMS_PER_UNIT)) out.push(finding(meta, f));
+      if (mine.length > MAX_PROBLEMS_PER_UNIT) {
+        const rest = mine.slice(MAX_PROBLEMS_PER_UNIT);
+        const kinds = [...new Set(rest.map((f) => String(f.evidence?.kind ?? 'capability')))].sort();
+        out.push(finding(meta, {
+          message: `Unit ${hex(unit.registerBase)} has ${rest.length} more table problems (${kinds.join(', ')}) not listed one by one: the tables are badly damaged; run \`dmarsift decode\` for all of them.`,
+          unit, evidence: { more: rest.length, kinds },
+        }));
+      }
+    }
+    return out;
+  },
+};
