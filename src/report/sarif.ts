@@ -1,0 +1,151 @@
+/**
+ * `analyze --format sarif`: SARIF 2.1.0 for code-scanning dashboards (GitHub, GitLab, VS Code).
+ *
+ * - One rule per known check (CheckMeta), in the given order; a finding of an unknown check
+ *   still gets a rule (id only) so every `ruleIndex` is valid.
+ * - Levels: critical/error → error, warning → warning, info → note; the exact severity is kept
+ *   in `properties.severity` (SARIF has no "critical").
+ * - Location: the capture part the finding came from, relative to the capture (uriBaseId
+ *   CAPTURE), with `startLine` for text parts and `byteOffset` for binary ones; a finding without
+ *   a source points at the capture itself, because dashboards drop results without a location.
+ *   The unit and BDF go into `logicalLocations`.
+ * - `helpUri` must be an absolute URI in SARIF; it is written only when `docsBaseUri` is given.
+ *   The relative docs/checks/<id>.md link is always in `help.markdown`.
+ */
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CheckMeta, Finding } from '../checks/types.js';
+import type { Source } from '../model/types.js';
+import {
+  checkDocPath, PROJECT_URI, sarifLevel, snapshotCounts, sortFindings, TOOL, type AnalyzeReportInput,
+} from './format.js';
+
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+export interface SarifOptions {
+  /** Absolute base for `helpUri` (e.g. a repository's blob URL ending in '/'); omitted when absent. */
+  docsBaseUri?: string;
+  /** `tool.driver.informationUri`; default PROJECT_URI. */
+  informationUri?: string;
+}
+
+/** A part path as a URI reference: relative paths percent-encoded per segment; absolute → file URL. */
+export function partUri(p: string): string {
+  if (isAbsolute(p)) return pathToFileURL(p).href;
+  return p.split(/[\\/]/).map(encodeURIComponent).join('/');
+}
+
+function ruleFor(meta: CheckMeta, opts: SarifOptions): Record<string, unknown> {
+  const doc = checkDocPath(meta.id);
+  const rule: Record<string, unknown> = {
+    id: meta.id,
+    name: meta.id.replace(/(^|-)([a-z0-9])/g, (_m, _d: string, c: string) => c.toUpperCase()),
+    shortDescription: { text: meta.summary },
+    fullDescription: { text: meta.description },
+    help: {
+      text: `${meta.description}\n\nSee ${doc}.`,
+      markdown: `${meta.description}\n\nSee [${doc}](${doc}).`,
+    },
+    defaultConfiguration: { level: sarifLevel(meta.defaultSeverity) },
+    properties: { defaultSeverity: meta.defaultSeverity, needs: [...meta.needs], tags: ['security', 'iommu', 'vt-d'] },
+  };
+  if (opts.docsBaseUri) rule.helpUri = new URL(doc, opts.docsBaseUri).href;
+  return rule;
+}
+
+/** A model Source as a SARIF physicalLocation: line for text parts, byte offset for binary ones. */
+function physicalLocationOf(src: Source): Record<string, unknown> {
+  const loc: Record<string, unknown> = {
+    artifactLocation: isAbsolute(src.part) ? { uri: partUri(src.part) } : { uri: partUri(src.part), uriBaseId: 'CAPTURE' },
+  };
+  if (src.line !== undefined && src.line >= 1) loc.region = { startLine: src.line };
+  else if (src.offset !== undefined) loc.region = { byteOffset: src.offset };
+  return loc;
+}
+
+function resultFor(f: Finding, ruleIndex: number, capturePath: string): Record<string, unknown> {
+  const physicalLocation = f.source ? physicalLocationOf(f.source) : { artifactLocation: { uri: partUri(capturePath) } };
+
+  const location: Record<string, unknown> = { physicalLocation };
+  const logical: Record<string, unknown>[] = [];
+  if (f.unit !== undefined) logical.push({ name: f.unit, kind: 'module', fullyQualifiedName: `unit ${f.unit}` });
+  if (f.bdf !== undefined) logical.push({ name: f.bdf, kind: 'object', fullyQualifiedName: f.unit !== undefined ? `unit ${f.unit}/${f.bdf}` : f.bdf });
+  if (logical.length) location.logicalLocations = logical;
+
+  const properties: Record<string, unknown> = { severity: f.severity, evidence: f.evidence };
+  if (f.unit !== undefined) properties.unit = f.unit;
+  if (f.bdf !== undefined) properties.bdf = f.bdf;
+  if (f.did !== undefined) properties.did = f.did;
+  if (f.severityReason !== undefined) properties.severityReason = f.severityReason;
+
+  return {
+    ruleId: f.check,
+    ruleIndex,
+    level: sarifLevel(f.severity),
+    message: { text: f.message },
+    locations: [location],
+    // Lets dashboards follow one problem across captures of the same machine.
+    partialFingerprints: { 'dmarsift/v1': [f.check, f.unit ?? '', f.bdf ?? '', f.did ?? ''].join('|') },
+    properties,
+  };
+}
+
+export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = {}): Record<string, unknown> {
+  const tool = input.tool ?? TOOL;
+  const rules = input.checks.map((m) => ruleFor(m, opts));
+  const index = new Map(input.checks.map((m, i) => [m.id, i]));
+  const findings = sortFindings(input.findings);
+  for (const f of findings) {
+    if (!index.has(f.check)) {
+      index.set(f.check, rules.length);
+      rules.push({ id: f.check, shortDescription: { text: f.check }, defaultConfiguration: { level: sarifLevel(f.severity) } });
+    }
+  }
+  const s = input.snapshot;
+  const notRun = input.ran ? input.checks.filter((c) => !input.ran!.includes(c.id)).map((c) => c.id) : [];
+  return {
+    $schema: SARIF_SCHEMA_URI,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: tool.name,
+            version: tool.version,
+            ...(/^\d+\.\d+\.\d+/.test(tool.version) ? { semanticVersion: tool.version } : {}),
+            informationUri: opts.informationUri ?? PROJECT_URI,
+            rules,
+          },
+        },
+        originalUriBaseIds: {
+          CAPTURE: {
+            description: {
+              text: `The capture ${s.capture.path}: its directory (the directory holding it for a single-file capture). Parts named by an option are relative to the working directory.`,
+            },
+          },
+        },
+        artifacts: s.capture.parts.map((p) => ({
+          location: isAbsolute(p.path) ? { uri: partUri(p.path) } : { uri: partUri(p.path), uriBaseId: 'CAPTURE' },
+          description: { text: `${p.kind}${p.format ? ` (${p.format})` : ''}${p.note ? `: ${p.note}` : ''}` },
+        })),
+        invocations: [
+          {
+            executionSuccessful: true,
+            toolExecutionNotifications: s.warnings.map((w) => ({
+              level: 'warning',
+              message: { text: w.message },
+              ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source) }] } : {}),
+            })),
+          },
+        ],
+        results: findings.map((f) => resultFor(f, index.get(f.check)!, s.capture.path)),
+        properties: { capture: s.capture.path, summary: snapshotCounts(s), checksNotRun: notRun },
+      },
+    ],
+  };
+}
+
+/** The SARIF log as the CLI prints it (undefined members dropped by JSON.stringify). */
+export function renderSarif(input: AnalyzeReportInput, opts: SarifOptions = {}): string {
+  return JSON.stringify(findingsToSarif(input, opts), null, 2) + '\n';
+}
