@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { hpaLeakIommuStructures } from '../../src/checks/hpa-leak-iommu-structures.js';
+import { bhyveHost, HOST_ROOT, NIC, PPT, UNIT, VM_HPA_PFN, VM_ROOT } from './fixtures.js';
+import type { MapSpec } from './snapshot-builder.js';
+import { gibPages, snapshot, summary } from './snapshot-builder.js';
+
+const PPT2 = '0000:04:00.0';
+
+/** Host domain (DID 0, tables at 0x200000-0x201fff) and vm1's domain with the given mappings. */
+const withVmMaps = (maps: MapSpec[], extra: (u: import('./snapshot-builder.js').UnitBuilder) => unknown = () => undefined) =>
+  snapshot()
+    .unit(UNIT, (u) => {
+      u.regs()
+        .context(NIC, { did: 0, root: HOST_ROOT })
+        .context(PPT, { did: 1, root: VM_ROOT })
+        .domain(0, HOST_ROOT, [[0, 0, 16]], { tablePfns: [HOST_ROOT / 4096, HOST_ROOT / 4096 + 1] })
+        .domain(1, VM_ROOT, maps, { tablePfns: [VM_ROOT / 4096] });
+      extra(u);
+    })
+    .device(NIC, { driver: 'em' })
+    .device(PPT, { driver: 'ppt' })
+    .vm('vm1', [PPT]);
+
+describe('hpa-leak-iommu-structures', () => {
+  it("fires when a VM domain maps a page of the host domain's page tables writable", () => {
+    const f = hpaLeakIommuStructures.run(withVmMaps([[0, VM_HPA_PFN, 512], [0xc0000, HOST_ROOT / 4096 + 1, 1]]).build());
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
+    expect(f[0].evidence.hits).toEqual([{ structure: 'page table of DID 0 (root 0x200000, unit 0xfed90000)', kind: 'page-table', hpa: '0x201000', iova: '0xc0000000', size: '0x1000', write: true }]);
+  });
+  it("fires when a VM domain maps its own table root", () => {
+    const f = hpaLeakIommuStructures.run(withVmMaps([[0, VM_ROOT / 4096, 1]]).build());
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
+  });
+  it('finds the root table, a context table and the invalidation queue; read-only is error', () => {
+    const s = withVmMaps(
+      [[0x90000, 0x10, 2, false], [0x90010, 0x21, 1, false]], // root table 0x10000 + context table 0x11000; IQA 0x20000 with QS = 1 → pages 0x20-0x21
+      (u) => u.regs({ raw: { IQA: 0x20001n } }).rootTable(0x10000).rootEntry(3, 0x11000),
+    ).build();
+    const f = hpaLeakIommuStructures.run(s);
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures error ${PPT}`]);
+    expect(f[0].evidence.pages).toBe(3);
+    expect((f[0].evidence.hits as { kind: string }[]).map((h) => h.kind).sort()).toEqual(['context-table', 'invalidation-queue', 'root-table']);
+  });
+  it('stays quiet when only the host domain maps the tables (bhyve 1:1 host map)', () => {
+    expect(summary(hpaLeakIommuStructures.run(bhyveHost((u) => u.rootTable(0x10000).rootEntry(0, 0x11000)).build()))).toEqual([]);
+  });
+  it('handles two VMs of 16 M pages in 32768 ranges each in well under a second', () => {
+    const ranges = (base: number): MapSpec[] => Array.from({ length: 32768 }, (_, i): MapSpec => [i * 513, base + i * 513, 512]);
+    const tables = (base: number): number[] => Array.from({ length: 32768 }, (_, i) => base + i * 513 + 512); // in the 1-page holes
+    const b1 = gibPages(64);
+    const b2 = gibPages(256); // vm1 spans 32768 × 513 pages ≈ 64.1 GiB: keep vm2 clear of it
+    const s = snapshot()
+      .unit(UNIT, (u) =>
+        u.regs()
+          .context(PPT, { did: 1, root: VM_ROOT })
+          .context(PPT2, { did: 2, root: 0x180000 })
+          .domain(1, VM_ROOT, ranges(b1), { tablePfns: tables(b1) })
+          // vm2 also maps one of vm1's table pages (in vm1's hole 100) at a high IOVA.
+          .domain(2, 0x180000, [...ranges(b2), [0x4000000, b1 + 100 * 513 + 512, 1]], { tablePfns: tables(b2) }),
+      )
+      .device(PPT, { driver: 'ppt' })
+      .device(PPT2, { driver: 'ppt' })
+      .vm('vm1', [PPT])
+      .vm('vm2', [PPT2])
+      .build();
+    const t0 = performance.now();
+    const f = hpaLeakIommuStructures.run(s);
+    const ms = performance.now() - t0;
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT2}`]);
+    expect(f[0].evidence.pages).toBe(1);
+    expect(ms).toBeLessThan(1000);
+  });
+});
