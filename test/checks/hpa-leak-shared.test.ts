@@ -5,7 +5,7 @@ import type { MapSpec } from './snapshot-builder.js';
 import { gibPages, snapshot, summary } from './snapshot-builder.js';
 
 const PPT2 = '0000:04:00.0';
-const twoVms = (m1: MapSpec[], m2: MapSpec[], names: [string, string] | undefined = ['vm1', 'vm2']) => {
+const twoVms = (m1: MapSpec[], m2: MapSpec[], names: [string, string] | null = ['vm1', 'vm2']) => {
   const b = snapshot()
     .unit(UNIT, (u) => u.regs().context(PPT, { did: 1, root: 0x100000 }).context(PPT2, { did: 2, root: 0x180000 }).domain(1, 0x100000, m1).domain(2, 0x180000, m2))
     .device(PPT, { driver: 'ppt' })
@@ -32,7 +32,7 @@ describe('hpa-leak-shared', () => {
     expect(f[0].evidence.sharedPages).toBe(100);
   });
   it('without VM names, two VM domains sharing pages is an error (may be one VM)', () => {
-    const f = hpaLeakShared.run(twoVms([[0, 1000, 100]], [[0, 1000, 100]], undefined));
+    const f = hpaLeakShared.run(twoVms([[0, 1000, 100]], [[0, 1000, 100]], null));
     expect(summary(f)).toEqual([`hpa-leak-shared error ${PPT}`]);
   });
   it('fires when one domain is used by a VM device and a host device', () => {

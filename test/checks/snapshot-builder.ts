@@ -166,7 +166,7 @@ export class UnitBuilder {
     const aw = o.aw ?? 2;
     this.unit.domains.push({
       did, root, kind: o.kind ?? 'second-level', aw, levels: aw + 2, pageCount: ms.reduce((a, m) => a + m.pages, 0), mappings: ms,
-      tablePfns: o.tablePfns ?? [root / 4096], complete: true, mappingsKnown: o.mappingsKnown ?? true, source: src('mem', root),
+      tablePfns: o.tablePfns ?? [root / 4096], complete: true, mappingsKnown: o.mappingsKnown ?? true, source: { part: 'mem', offset: root },
     });
     return this;
   }
