@@ -1,0 +1,139 @@
+/**
+ * A positioned file reader with a small LRU cache of 4 KiB-aligned blocks. Memory images can be
+ * many GiB, so nothing here ever reads a whole file: the page-table walkers touch a few hundred
+ * scattered 8-byte entries, which is exactly what a block cache is good at.
+ *
+ * Every failure (cannot open, not a regular file, read past the end, I/O error, file shrank
+ * while open) becomes an InputError naming the file.
+ */
+import * as fs from 'node:fs';
+import { InputError } from '../errors.js';
+
+export const BLOCK_SIZE = 4096;
+/** 256 blocks = 1 MiB of cache per open image. */
+export const DEFAULT_CACHE_BLOCKS = 256;
+/** Reads at least this large bypass the cache (they would only evict useful blocks). */
+const DIRECT_READ = 64 * 1024;
+
+export function fsError(e: unknown, file: string): InputError {
+  if (e instanceof InputError) return e;
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const what =
+    code === 'ENOENT' ? 'no such file or directory'
+    : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'EISDIR' ? 'is a directory, not a memory image'
+    : `cannot read file: ${String((e as Error)?.message ?? e)}`;
+  return new InputError(what, { file });
+}
+
+export class BlockFile {
+  readonly path: string;
+  readonly size: number;
+  private fd: number | undefined;
+  private readonly cache = new Map<number, Uint8Array>();
+  private readonly maxBlocks: number;
+
+  constructor(path: string, maxBlocks = DEFAULT_CACHE_BLOCKS) {
+    this.path = path;
+    this.maxBlocks = Math.max(1, Math.floor(maxBlocks));
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (e) {
+      throw fsError(e, path);
+    }
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.isDirectory()) throw new InputError('is a directory, not a memory image', { file: path });
+      if (!st.isFile()) throw new InputError('is not a regular file (devices and pipes cannot be read as memory images; copy the image to a file first)', { file: path });
+      this.size = st.size;
+    } catch (e) {
+      fs.closeSync(fd);
+      throw fsError(e, path);
+    }
+    this.fd = fd;
+  }
+
+  /**
+   * `length` bytes at file `offset`. Throws InputError when the range runs past the end of the
+   * file. The result may be a view into the cache: copy it to keep it past the next read.
+   */
+  read(offset: number, length: number, what = 'data'): Uint8Array {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new InputError(`${what}: invalid file range (offset ${offset}, length ${length})`, { file: this.path });
+    }
+    if (offset + length > this.size) {
+      throw new InputError(`${what}: needs bytes 0x${offset.toString(16)}-0x${(offset + length).toString(16)} but the file ends at 0x${this.size.toString(16)} (truncated?)`, { file: this.path, offset });
+    }
+    if (length === 0) return new Uint8Array(0);
+    if (length >= DIRECT_READ) return this.readDirect(offset, length);
+    const first = Math.floor(offset / BLOCK_SIZE);
+    const last = Math.floor((offset + length - 1) / BLOCK_SIZE);
+    if (first === last) {
+      const b = this.block(first);
+      const o = offset - first * BLOCK_SIZE;
+      return b.subarray(o, o + length);
+    }
+    const out = new Uint8Array(length);
+    let done = 0;
+    for (let bi = first; bi <= last; bi++) {
+      const b = this.block(bi);
+      const o = bi === first ? offset - first * BLOCK_SIZE : 0;
+      const n = Math.min(b.length - o, length - done);
+      out.set(b.subarray(o, o + n), done);
+      done += n;
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        // Closing a read-only descriptor cannot lose data; nothing useful to report.
+      }
+      this.fd = undefined;
+    }
+    this.cache.clear();
+  }
+
+  private block(index: number): Uint8Array {
+    const hit = this.cache.get(index);
+    if (hit) {
+      // Map iteration order is insertion order: re-insert to mark as most recently used.
+      this.cache.delete(index);
+      this.cache.set(index, hit);
+      return hit;
+    }
+    const start = index * BLOCK_SIZE;
+    const len = Math.min(BLOCK_SIZE, this.size - start);
+    const data = this.readDirect(start, len);
+    if (this.cache.size >= this.maxBlocks) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(index, data);
+    return data;
+  }
+
+  private readDirect(offset: number, length: number): Uint8Array {
+    if (this.fd === undefined) throw new InputError('read after close', { file: this.path });
+    const buf = new Uint8Array(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = fs.readSync(this.fd, buf, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (e) {
+      throw fsError(e, this.path);
+    }
+    if (done < length) {
+      // fstat said the bytes were there: the file shrank under us.
+      throw new InputError(`short read: expected ${length} bytes at 0x${offset.toString(16)}, got ${done} (file truncated while open?)`, { file: this.path, offset: offset + done });
+    }
+    return buf;
+  }
+}
