@@ -58,12 +58,14 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
     ];
     // Columns are separated by `gap` blanks (cli-table3 right padding); tighten before shrinking the message.
     let gap = 2;
+    // `message` is the column's width including its right padding (`gap`), as cli-table3 counts.
     let message = width - fixed.reduce((a, b) => a + b + gap, 0);
-    if (message < MIN_MESSAGE + 4) {
+    if (message - gap < MIN_MESSAGE + 4) {
       gap = 1;
       message = width - fixed.reduce((a, b) => a + b + gap, 0);
     }
-    message = Math.max(MIN_MESSAGE, message);
+    message = Math.max(MIN_MESSAGE + gap, message);
+    const messageText = message - gap;
 
     const table = new Table({
       chars: NO_BORDERS,
@@ -72,9 +74,9 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
     });
     table.push(HEAD);
-    table.push([...fixed, message].map((w) => '─'.repeat(w)));
+    table.push([...fixed, messageText].map((w) => '─'.repeat(w)));
     for (const f of findings) {
-      const msg = wrapText(f.message + (f.severityReason ? ` (${f.severityReason})` : ''), message).join('\n');
+      const msg = wrapText(f.message + (f.severityReason ? ` (${f.severityReason})` : ''), messageText).join('\n');
       table.push([colorSeverity(f.severity, f.severity, opts.color), f.check, f.bdf ?? '-', unitDidLines(f).join('\n'), msg]);
     }
     for (const line of table.toString().split('\n')) out.push(line.trimEnd());

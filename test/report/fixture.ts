@@ -228,7 +228,7 @@ export const RAN = ['iommu-disabled', 'ppt-passthrough', 'stale-context', 'hpa-l
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (a: Ajv) => Ajv;
 
 export function validator(schemaFile: string): (data: unknown) => string[] {
-  const ajv = new Ajv({ allErrors: true, strict: true });
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
   const schema = JSON.parse(readFileSync(new URL(`../../schema/${schemaFile}`, import.meta.url), 'utf8')) as object;
   const validate = ajv.compile(schema);
