@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { hpaLeakMmio } from '../../src/checks/hpa-leak-mmio.js';
+import { bhyveHost, PPT, UNIT, VM_HPA_PFN, VM_ROOT } from './fixtures.js';
+import type { MapSpec } from './snapshot-builder.js';
+import { GiB, snapshot, summary } from './snapshot-builder.js';
+
+const vm = (maps: MapSpec[]) =>
+  snapshot()
+    .dmar((d) => d.drhd(UNIT, { includePciAll: true, size: 1 })) // 2^1 × 4 KiB = 0xfed90000-0xfed91fff
+    .unit(UNIT, (u) => u.regs().context(PPT, { did: 1, root: VM_ROOT }).domain(1, VM_ROOT, maps))
+    .device(PPT, { driver: 'ppt' })
+    .vm('vm1', [PPT])
+    .memory(0, 3 * GiB, 'ram')
+    .memory(0xe0000000, 0xf0000000, 'reserved', 'PCI MMCONFIG');
+
+describe('hpa-leak-mmio', () => {
+  it("fires for the unit's second register page (DRHD size 1)", () => {
+    const f = hpaLeakMmio.run(vm([[0x100, 0xfed91, 1]]).build());
+    expect(summary(f)).toEqual([`hpa-leak-mmio error ${PPT}`]);
+    expect(f[0].evidence.hits).toEqual([{ region: 'registers of remapping unit 0xfed90000', kind: 'unit-registers', hpa: '0xfed91000', iova: '0x100000', size: '0x1000', write: true }]);
+  });
+  it('fires for the MSI window and for reserved memory-map regions', () => {
+    const f = hpaLeakMmio.run(vm([[0x100, 0xfeeff, 2], [0x200, 0xe0000, 16]]).build());
+    expect(summary(f)).toEqual([`hpa-leak-mmio error ${PPT}`]);
+    // 0xfeeff000 is in the MSI window, 0xfef00000 is not; 16 pages of MMCONFIG.
+    expect(f[0].evidence.pages).toBe(17);
+  });
+  it('stays quiet for RAM, for the page just past the unit registers and the MSI window', () => {
+    expect(summary(hpaLeakMmio.run(vm([[0, 0x1000, 512], [0x300, 0xfed92, 1], [0x400, 0xfef00, 1]]).build()))).toEqual([]);
+  });
+  it("stays quiet for the host domain's 1:1 map of MMIO", () => {
+    const s = bhyveHost((u) => u.domain(0, 0x400000, [[0xfee00, 0xfee00, 256]])).build();
+    s.units[0].contexts[0].slptptr = 0x400000;
+    expect(summary(hpaLeakMmio.run(s))).toEqual([]);
+    expect(VM_HPA_PFN).toBeGreaterThan(0);
+  });
+});
