@@ -289,7 +289,7 @@ export class SnapshotBuilder {
     return this;
   }
 
-  memory(start: number, end: number, type: MemoryType, name = type): this {
+  memory(start: number, end: number, type: MemoryType, name: string = type): this {
     this.memoryMap.push({ start, end, type, name, source: src('iomem', this.memoryMap.length + 1) });
     this.memoryMapKnown = true;
     return this;
