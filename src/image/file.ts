@@ -86,6 +86,11 @@ export class BlockFile {
     return out;
   }
 
+  /** Blocks currently cached (never more than the bound given to the constructor). */
+  get cachedBlocks(): number {
+    return this.cache.size;
+  }
+
   close(): void {
     if (this.fd !== undefined) {
       try {
