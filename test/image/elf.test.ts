@@ -105,6 +105,27 @@ describe('ELF64 core reader', () => {
     m.close();
   });
 
+  it('takes the real program header count from section header 0 when e_phnum is PN_XNUM', () => {
+    const p = pattern(9, 0x100);
+    const b = elfCore(
+      [{ offset: 0x400, paddr: 0x1000, filesz: 0x80 }, { offset: 0x480, paddr: 0x2000, filesz: 0x80 }],
+      [{ offset: 0x400, bytes: p }],
+      { phnum: 0xffff, size: 0x500 },
+    );
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(40, 0x200n, true); // e_shoff
+    dv.setUint32(0x200 + 44, 2, true); // sh_info of section header 0 = real e_phnum
+    const m = openElfImage(writeTmp(b));
+    expect(m.ranges).toEqual([
+      { start: 0x1000, end: 0x1080, fileOffset: 0x400 },
+      { start: 0x2000, end: 0x2080, fileOffset: 0x480 },
+    ]);
+    expect([...m.read(0x2000, 4)!]).toEqual([...p.subarray(0x80, 0x84)]);
+    m.close();
+    dv.setBigUint64(40, 0x4f0n, true); // section header 0 past EOF
+    expect(inputError(() => openElfImage(writeTmp(b))).message).toMatch(/PN_XNUM/);
+  });
+
   it('rejects malformed headers with InputError and an offset', () => {
     const good = elfCore([{ offset: 0x100, paddr: 0, filesz: 0x10 }], [{ offset: 0x100, bytes: pattern(8, 0x10) }]);
     const truncated = inputError(() => openElfImage(writeTmp(good.subarray(0, 40))));
