@@ -32,6 +32,8 @@ export interface Drhd extends StructureBase {
   size: number;
   segment: number;
   registerBase: number;
+  /** The raw 64-bit field, present only when it has bits above 51 (registerBase keeps bits 51:0). */
+  registerBaseRaw?: bigint;
   scopes: DeviceScope[];
 }
 
@@ -41,6 +43,9 @@ export interface Rmrr extends StructureBase {
   /** Base address (inclusive) and limit (inclusive), bytes. */
   base: number;
   limit: number;
+  /** Raw 64-bit fields, present only when they have bits above 51 (base/limit keep bits 51:0). */
+  baseRaw?: bigint;
+  limitRaw?: bigint;
   scopes: DeviceScope[];
 }
 
@@ -55,6 +60,8 @@ export interface Atsr extends StructureBase {
 export interface Rhsa extends StructureBase {
   kind: 'RHSA';
   registerBase: number;
+  /** The raw 64-bit field, present only when it has bits above 51. */
+  registerBaseRaw?: bigint;
   proximityDomain: number;
 }
 
