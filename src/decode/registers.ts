@@ -128,7 +128,8 @@ export const FAULT_REASONS: Readonly<Record<number, string>> = {
   0x25: 'compatibility-format interrupt blocked',
   0x26: 'interrupt blocked by source-id verification',
   0x30: 'SM: invalid root-table address',
-  0x31: 'SM: invalid translation table mode (TTM) in RTADDR',
+  // Linux (after the spec): "TTM 0 for request with PASID"; QEMU raises 0x31 for any invalid RTADDR.TTM.
+  0x31: 'SM: RTADDR translation table mode does not allow the request (TTM 0 for a request with PASID)',
   0x32: 'SM: TTM 0 for a page group request',
   0x38: 'SM: error accessing a root entry',
   0x39: 'SM: root entry not present',
