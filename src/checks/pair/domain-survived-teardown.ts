@@ -1,0 +1,66 @@
+import { hex } from '../../util/hex.js';
+import { finding } from '../finding.js';
+import { pagesText, roles, type DomainInfo } from '../roles.js';
+import type { CheckMeta, Finding } from '../types.js';
+import type { PairCheck } from './types.js';
+
+const meta: CheckMeta = {
+  id: 'domain-survived-teardown',
+  defaultSeverity: 'error',
+  summary: "a VM domain still in use with its mappings after the VM was torn down or its device given back",
+  description: `## What it means
+In BEFORE a domain belonged to a VM (an assigned device translated through it). In AFTER the VM is
+gone (its command line is no longer in the capture) or the device is no longer assigned, yet a
+present context entry still translates through the same domain (same DID and table root) and the
+domain still maps pages.
+
+## Why it matters
+A torn-down VM's memory goes back to the host and is reused; a device that still translates
+through the old domain can DMA into whatever the host put there (bhyve frees the VM's pages and
+puts them back into the host domain on destroy; a domain left behind defeats that). A device given
+back to a host driver (ppt detach) must return to the host domain, not keep the VM's.
+
+## How to fix / where to look
+On VM destroy / device detach the I/O MMU driver must remove the device from the VM domain
+(bhyve: \`iommu_remove_device\`, then \`iommu_add_device(host_domain, …)\`), free the domain and
+invalidate the context cache and IOTLB for its DID.
+
+Inputs: tables and page tables in both captures; VM command lines (or, without them, the
+pass-through drivers in the inventory decide which devices were assigned).`,
+  needs: ['tables', 'mappings'],
+};
+
+export const domainSurvivedTeardown: PairCheck = {
+  meta,
+  run(before, after) {
+    const rb = roles(before);
+    const ra = roles(after);
+    const out: Finding[] = [];
+    for (const info of rb.vmDomains()) {
+      const later: DomainInfo | undefined = ra.domains.get(info.key);
+      if (!later || later.users.size === 0) continue;
+      if (later.domain.mappingsKnown && later.domain.pageCount === 0) continue;
+      const goneVms = before.vmsKnown && after.vmsKnown ? [...info.vms].filter((v) => !ra.vmByName.has(v)) : [];
+      const released = [...info.assignedUsers].filter((b) => later.users.has(b) && !ra.isAssigned(b));
+      if (goneVms.length === 0 && released.length === 0) continue;
+      if (later.isVm && goneVms.length === 0) continue; // still a VM's domain: the device stayed assigned elsewhere
+      const users = [...later.users].sort();
+      const what = goneVms.length > 0 ? `VM ${goneVms.join(', ')} is gone` : `${released.join(', ')} is no longer assigned`;
+      out.push(finding(meta, {
+        message: `${what}, but ${users.join(', ')} still translate${users.length === 1 ? 's' : ''} through its domain (DID ${info.domain.did}, ${later.domain.mappingsKnown ? pagesText(later.domain.pageCount) : 'mappings unknown'}): remove the device from the VM domain and free it on teardown.`,
+        unit: info.unit, bdf: users[0], did: info.domain.did,
+        ...(later.domain.source ? { source: later.domain.source } : {}),
+        evidence: {
+          root: hex(info.domain.root),
+          vmsBefore: [...info.vms].sort(),
+          goneVms,
+          released,
+          usersAfter: users,
+          pagesBefore: info.domain.pageCount,
+          pagesAfter: later.domain.mappingsKnown ? later.domain.pageCount : null,
+        },
+      }));
+    }
+    return out;
+  },
+};

@@ -1,0 +1,13 @@
+/**
+ * Pair checks: rules over two captures of one machine (before and after an event). Like the
+ * single-capture checks they have metadata and one pure function; they see both snapshots and
+ * the structural diff, and find what neither capture shows alone.
+ */
+import type { SnapshotDiff } from '../../model/diff.js';
+import type { Snapshot } from '../../model/types.js';
+import type { CheckMeta, Finding } from '../types.js';
+
+export interface PairCheck {
+  meta: CheckMeta;
+  run(before: Snapshot, after: Snapshot, diff: SnapshotDiff): Finding[];
+}

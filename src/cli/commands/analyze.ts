@@ -1,0 +1,55 @@
+import { checks } from '../../checks/index.js';
+import { runChecks } from '../../checks/run.js';
+import { severityRank, type Finding, type Severity } from '../../checks/types.js';
+import type { AnalyzeReportInput } from '../../report/format.js';
+import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { openOutput } from '../output.js';
+
+export type FailOn = Severity | 'none';
+
+/** True when a finding reaches the --fail-on threshold (the exit code and JUnit failures agree). */
+export function reachesThreshold(findings: readonly Finding[], failOn: FailOn): boolean {
+  if (failOn === 'none') return false;
+  const floor = severityRank(failOn);
+  return findings.some((f) => severityRank(f.severity) >= floor);
+}
+
+/** `--check a,b --check c` → [a, b, c]. */
+export function idList(v: unknown): string[] | undefined {
+  if (v === undefined) return undefined;
+  const list = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  return list.length > 0 ? list : undefined;
+}
+
+export async function run(argv: Record<string, unknown>): Promise<number> {
+  const failOn = (argv['fail-on'] ?? 'error') as FailOn;
+  const only = idList(argv.check);
+  const skip = idList(argv.skip);
+  const snapshot = loadFromArgv(argv);
+  const findings = runChecks(snapshot, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
+  const ran = checks.map((c) => c.meta.id).filter((id) => (only === undefined || only.includes(id)) && !(skip ?? []).includes(id));
+  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran };
+  const out = openOutput(argv.output as string | undefined);
+  // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
+  const format = String(argv.format ?? 'table');
+  let text: string;
+  switch (format) {
+    case 'json':
+      text = (await import('../../report/findings-json.js')).renderFindingsJson(input);
+      break;
+    case 'markdown':
+      text = (await import('../../report/markdown.js')).renderMarkdown(input);
+      break;
+    case 'sarif':
+      text = (await import('../../report/sarif.js')).renderSarif(input, process.env.DMARSIFT_DOCS_URI ? { docsBaseUri: process.env.DMARSIFT_DOCS_URI } : {});
+      break;
+    case 'junit':
+      text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
+      break;
+    default:
+      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80 });
+  }
+  withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
+  return reachesThreshold(findings, failOn) ? EXIT_FINDINGS : EXIT_OK;
+}

@@ -1,0 +1,38 @@
+import { pairChecks } from '../../checks/pair/index.js';
+import { runChecks } from '../../checks/run.js';
+import type { Finding } from '../../checks/types.js';
+import { diffSnapshots } from '../../model/diff.js';
+import type { DiffReportInput } from '../../report/diff.js';
+import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { openOutput } from '../output.js';
+import { reachesThreshold, type FailOn } from './analyze.js';
+
+/** A finding's identity across two captures (message text may mention counts that differ). */
+function findingKey(f: Finding): string {
+  return [f.check, f.severity, f.unit ?? '', f.bdf ?? '', f.did ?? ''].join('|');
+}
+
+export async function run(argv: Record<string, unknown>): Promise<number> {
+  const failOn = (argv['fail-on'] ?? 'error') as FailOn;
+  const before = loadFromArgv(argv, 'before');
+  const after = loadFromArgv(argv, 'after');
+  const diff = diffSnapshots(before, after);
+  const findings = pairChecks.flatMap((c) => c.run(before, after, diff));
+  // Single-capture findings that appear or disappear: "what did the event break / fix".
+  const fa = runChecks(before).filter((f) => !(f.evidence.missing !== undefined));
+  const fb = runChecks(after).filter((f) => !(f.evidence.missing !== undefined));
+  const ka = new Set(fa.map(findingKey));
+  const kb = new Set(fb.map(findingKey));
+  const introduced = fb.filter((f) => !ka.has(findingKey(f)));
+  const resolved = fa.filter((f) => !kb.has(findingKey(f)));
+  const input: DiffReportInput = { before, after, diff, findings, introduced, resolved };
+  const report = await import('../../report/diff.js');
+  const out = openOutput(argv.output as string | undefined);
+  withOutput(out, () => {
+    if (argv.format === 'json') out.write(report.renderDiffJson(input));
+    else if (argv.format === 'markdown') out.write(report.renderDiffMarkdown(input));
+    else out.write(report.renderDiffTable(input, { color: useColor(argv, out) }));
+  });
+  return reachesThreshold([...findings, ...introduced], failOn) ? EXIT_FINDINGS : EXIT_OK;
+}
