@@ -10,9 +10,10 @@ import { decodeDmar, resolveScopePath } from '../../src/decode/dmar.js';
 import type { Andd, Atsr, DmarTable, Drhd, Rhsa, Rmrr, Satc, Sidp, UnknownStructure } from '../../src/decode/dmar-types.js';
 import { InputError } from '../../src/errors.js';
 import { encodeDmar, type DmarDesc, type ScopeDesc } from '../../src/synth/dmar-encode.js';
+import { CAPTURES } from '../helpers/captures.js';
 
-const CAPTURES = ['qemu-linux61-legacy', 'qemu-linux61-debugfs', 'qemu-linux61-dmar-fault'];
-const realDmar = (name = CAPTURES[0]) => new Uint8Array(readFileSync(`/work/shared/captures/${name}/DMAR`));
+const CAPTURE_NAMES = ['qemu-linux61-legacy', 'qemu-linux61-debugfs', 'qemu-linux61-dmar-fault'];
+const realDmar = (name = CAPTURE_NAMES[0]) => new Uint8Array(readFileSync(`${CAPTURES}/${name}/DMAR`));
 
 function byteSum(b: Uint8Array, n = b.length): number {
   let s = 0;
@@ -50,7 +51,7 @@ describe('real QEMU DMAR table (120 bytes)', () => {
   // 48: 01 08 0000 00 00 0000                            endpoint 00:00.0
   // 50: 02 08 0000 00 00 0200   58: 02 08 0000 00 00 0300   bridges 00:02.0, 00:03.0
   // 60: 01 08 0000 00 00 1f00   68: ... 1f02   70: ... 1f03  endpoints 00:1f.0/.2/.3
-  for (const cap of CAPTURES) {
+  for (const cap of CAPTURE_NAMES) {
     it(`${cap}: header, HAW, flags`, () => {
       const bytes = realDmar(cap);
       expect(bytes.length).toBe(120);

@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { looksLikeIommuRegset, parseIommuRegset } from '../../src/decode/regset-text.js';
 import { InputError } from '../../src/errors.js';
+import { CAPTURES } from '../helpers/captures.js';
 
-const real = (name: string) => readFileSync(`/work/shared/captures/${name}/iommu_regset`, 'utf8');
+const real = (name: string) => readFileSync(`${CAPTURES}/${name}/iommu_regset`, 'utf8');
 const T = '\t';
 const line = (name: string, off: string, val: string) => `${name.padEnd(16)}${T}${off}${T}${T}${val}`;
 
@@ -67,8 +68,8 @@ describe('real captures', () => {
   }
   it('sniffing', () => {
     for (const c of ['qemu-linux61-legacy', 'qemu-linux61-debugfs']) expect(looksLikeIommuRegset(real(c))).toBe(true);
-    expect(looksLikeIommuRegset(readFileSync('/work/shared/captures/qemu-linux61-debugfs/dmar_translation_struct', 'utf8'))).toBe(false);
-    expect(looksLikeIommuRegset(readFileSync('/work/shared/captures/qemu-linux61-debugfs/dmesg.txt', 'utf8'))).toBe(false);
+    expect(looksLikeIommuRegset(readFileSync(`${CAPTURES}/qemu-linux61-debugfs/dmar_translation_struct`, 'utf8'))).toBe(false);
+    expect(looksLikeIommuRegset(readFileSync(`${CAPTURES}/qemu-linux61-debugfs/dmesg.txt`, 'utf8'))).toBe(false);
     expect(looksLikeIommuRegset('{"format":"dmarsift-registers"}')).toBe(false);
     expect(looksLikeIommuRegset('')).toBe(false);
     expect(looksLikeIommuRegset('\n\nIOMMU: Invalid base address\n')).toBe(true);

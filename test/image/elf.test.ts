@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { openElfImage } from '../../src/image/elf.js';
 import { describeMissing } from '../../src/image/types.js';
 import { elfCore, inputError, pattern, u64le, writeTmp } from './fixtures.js';
+import { CAPTURES } from '../helpers/captures.js';
 
 const A = pattern(1, 0x2000);
 const B = pattern(2, 0x800);
@@ -153,7 +153,7 @@ describe('ELF64 core reader', () => {
   });
 
   it('reads the real QEMU core: the root entry for bus 0 points at context table 0x265b000 (P=1)', () => {
-    const file = fileURLToPath(new URL('../../../shared/captures/qemu-linux61-legacy/memory.elf', import.meta.url));
+    const file = `${CAPTURES}/qemu-linux61-legacy/memory.elf`;
     expect(fs.existsSync(file)).toBe(true);
     const m = openElfImage(file);
     expect(m.format).toBe('elf');

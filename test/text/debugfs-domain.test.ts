@@ -6,8 +6,8 @@ import { InputError } from '../../src/errors.js';
 import type { DomainContribution } from '../../src/model/contribution.js';
 import type { Mapping } from '../../src/model/types.js';
 import { looksLikeDebugfsDomain, parseDebugfsDomain } from '../../src/text/debugfs-domain.js';
+import { CAPTURES } from '../helpers/captures.js';
 
-const CAPTURES = path.resolve(import.meta.dirname, '../../../shared/captures');
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/debugfs');
 const read = (p: string): string => readFileSync(p, 'utf8');
 const G1 = 1073741824;

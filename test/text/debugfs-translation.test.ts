@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import type { UnitContribution } from '../../src/model/contribution.js';
 import { looksLikeDebugfsTranslation, parseDebugfsTranslation } from '../../src/text/debugfs-translation.js';
+import { CAPTURES } from '../helpers/captures.js';
 
-const CAPTURES = path.resolve(import.meta.dirname, '../../../shared/captures');
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/debugfs');
 const read = (p: string): string => readFileSync(p, 'utf8');
 

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { looksLikeDmesg, parseDmesg, parseDmesgDetails } from '../../src/text/dmesg.js';
+import { CAPTURES } from '../helpers/captures.js';
 
-const CAPTURES = path.resolve(import.meta.dirname, '../../../shared/captures');
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/debugfs');
 const read = (p: string): string => readFileSync(p, 'utf8');
 
