@@ -6,6 +6,7 @@ const jsonOut = process.env.DMARSIFT_TEST_JSON;
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-build.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -1,0 +1,34 @@
+/** Runs the built CLI (`bin/dmarsift.js`) as a user would, capturing stdout, stderr and the exit code. */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+export const REPO = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(REPO, 'bin', 'dmarsift.js');
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: opts.cwd ?? REPO,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    maxBuffer: 256 << 20,
+    timeout: 60_000,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `cli` and JSON.parse of stdout; throws with stderr when the output is not JSON. */
+export function cliJson<T = any>(args: string[], opts: Parameters<typeof cli>[1] = {}): { status: number; json: T; stderr: string } {
+  const r = cli(args, opts);
+  try {
+    return { status: r.status, json: JSON.parse(r.stdout) as T, stderr: r.stderr };
+  } catch {
+    throw new Error(`not JSON (exit ${r.status}): ${r.stderr || r.stdout.slice(0, 500)}`);
+  }
+}
