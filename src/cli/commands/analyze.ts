@@ -1,6 +1,7 @@
 import { checks } from '../../checks/index.js';
 import { runChecks } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
+import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
 import { loadFromArgv, useColor, withOutput } from '../common.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
@@ -22,6 +23,18 @@ export function idList(v: unknown): string[] | undefined {
   return list.length > 0 ? list : undefined;
 }
 
+/** An absolute http(s)/file URL for the repository root (docs/checks/<id>.md is resolved against it). */
+function docsBase(v: unknown): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  const text = String(v);
+  try {
+    const u = new URL(text.endsWith('/') ? text : text + '/');
+    return u.href;
+  } catch {
+    throw new UsageError(`--docs-uri: not an absolute URL: ${text}`);
+  }
+}
+
 export async function run(argv: Record<string, unknown>): Promise<number> {
   const failOn = (argv['fail-on'] ?? 'error') as FailOn;
   const only = idList(argv.check);
@@ -30,6 +43,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const findings = runChecks(snapshot, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
   const ran = checks.map((c) => c.meta.id).filter((id) => (only === undefined || only.includes(id)) && !(skip ?? []).includes(id));
   const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran };
+  const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
   const out = openOutput(argv.output as string | undefined);
   // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
   const format = String(argv.format ?? 'table');
@@ -42,7 +56,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       text = (await import('../../report/markdown.js')).renderMarkdown(input);
       break;
     case 'sarif':
-      text = (await import('../../report/sarif.js')).renderSarif(input, process.env.DMARSIFT_DOCS_URI ? { docsBaseUri: process.env.DMARSIFT_DOCS_URI } : {});
+      text = (await import('../../report/sarif.js')).renderSarif(input, docsUri ? { docsBaseUri: docsUri } : {});
       break;
     case 'junit':
       text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
