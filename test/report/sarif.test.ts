@@ -4,28 +4,12 @@
  * test/fixtures/report/. It is a draft-04 schema: its top-level `id` becomes `$id` so Ajv's
  * default draft-07 dialect accepts it (it uses no other draft-04-only keyword).
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Ajv } from 'ajv';
-import addFormatsImport from 'ajv-formats';
 import { findingsToSarif, partUri, renderSarif } from '../../src/report/sarif.js';
+import { sarifValidator } from '../helpers/validators.js';
 import { checks, findings, RAN, snapshot, TOOL } from './fixture.js';
 
 type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- walking parsed JSON in tests
-
-const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (a: Ajv) => Ajv;
-
-function sarifValidator(): (data: unknown) => string[] {
-  const schema = JSON.parse(readFileSync(new URL('../fixtures/report/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8')) as J;
-  schema.$id = schema.id;
-  delete schema.id;
-  delete schema.$schema;
-  // unicodeRegExp off: the schema's `language` pattern ends in a stray `]`, invalid under the u flag.
-  const ajv = new Ajv({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
-  const validate = ajv.compile(schema);
-  return (d) => (validate(d) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
-}
 
 describe('findingsToSarif', () => {
   const log = JSON.parse(renderSarif({ snapshot: snapshot(), findings: findings(), checks: checks(), ran: RAN, tool: TOOL })) as J;
