@@ -120,8 +120,11 @@ export function parseDebugfsDomain(text: string, part: string): Contribution {
       let bdf: ReturnType<typeof parseBdf>;
       try {
         bdf = parseBdf(m[1]);
-      } catch {
-        bdf = undefined;
+      } catch (e) {
+        // A PCI-shaped name that cannot exist (bus 0x100, device 0x20, function 8): the kernel
+        // prints dev_name() of a PCI device here, so this text was altered.
+        if (e instanceof RangeError) throw new InputError(`PCI address cannot exist: ${e.message}`, { file: part, line: lineNo });
+        throw e;
       }
       if (bdf) d.headerBdf = formatBdf(bdf);
       else warn(`device name ${JSON.stringify(m[1])} is not a PCI address`, lineNo);

@@ -31,7 +31,8 @@ const MAX_LINE_WARNINGS = 100;
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
-const BDF_RE = /^([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/i;
+/** `%02x:%02x.%x`; wider than valid (3 bus digits, function 8-f) so impossible addresses are errors. */
+const BDF_RE = /^([0-9a-f]{2,3}):([0-9a-f]{2})\.([0-9a-f])$/i;
 const PAIR_RE = /^0x([0-9a-f]{1,16}):0x([0-9a-f]{1,16})$/i;
 const TRIPLE_RE = /^0x([0-9a-f]{1,16}):0x([0-9a-f]{1,16}):0x([0-9a-f]{1,16})$/i;
 const PASID_RE = /^-?\d{1,10}$/;
@@ -116,7 +117,7 @@ export function parseDebugfsTranslation(text: string, part: string): Contributio
       continue;
     }
 
-    const row = parseRow(t, lineNo, warn);
+    const row = parseRow(t, lineNo, warn, part);
     if (!row) continue;
     recognised = true;
     if (!current) {
@@ -143,7 +144,7 @@ export function parseDebugfsTranslation(text: string, part: string): Contributio
   return { units, warnings };
 }
 
-function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => void): Row | undefined {
+function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => void, part: string): Row | undefined {
   const f = t.split(/\s+/);
   const b = BDF_RE.exec(f[0]);
   const root = f.length > 1 ? PAIR_RE.exec(f[1]) : null;
@@ -152,13 +153,15 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
     warn(`cannot parse line (expected "BB:DD.F<TAB>0x<root hi>:0x<root lo><TAB>0x<ctx hi>:0x<ctx lo><TAB>PASID<TAB>…"): ${JSON.stringify(t.slice(0, 120))}`, lineNo);
     return undefined;
   }
+  const bus = parseInt(b[1], 16);
   const slot = parseInt(b[2], 16);
-  if (slot > 31) {
-    warn(`device number 0x${b[2]} out of range (0-0x1f)`, lineNo);
-    return undefined;
+  const fn = parseInt(b[3], 16);
+  if (bus > 0xff || slot > 31 || fn > 7) {
+    const what = bus > 0xff ? `bus 0x${b[1]} (0-0xff)` : slot > 31 ? `device 0x${b[2]} (0-0x1f)` : `function ${b[3]} (0-7)`;
+    throw new InputError(`PCI address ${f[0]} cannot exist: ${what} out of range`, { file: part, line: lineNo });
   }
   const row: Row = {
-    line: lineNo, bus: parseInt(b[1], 16), devfn: (slot << 3) | parseInt(b[3], 16),
+    line: lineNo, bus, devfn: (slot << 3) | fn,
     rootHi: big(root[1]), rootLo: big(root[2]), ctxHi: big(ctx[1]), ctxLo: big(ctx[2]), pasid: -1, pasidPrinted: false,
   };
   const pasidOk = f.length > 3 && PASID_RE.test(f[3]);

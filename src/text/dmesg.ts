@@ -61,7 +61,7 @@ const DRHD_RE = /^DRHD base: 0x([0-9a-f]{1,16}) flags: 0x([0-9a-f]+)\s*$/i;
 const RMRR_RE = /^RMRR base: 0x([0-9a-f]{1,16}) end: 0x([0-9a-f]{1,16})\s*$/i;
 const FAULT_RE = new RegExp(
   '^\\[(DMA Read|DMA Write)(?: NO_PASID| PASID (?:0x)?([0-9a-f]{1,8}))?\\] ' +
-  'Request device \\[(?:0x)?([0-9a-f]{2}):(?:0x)?([0-9a-f]{2})\\.([0-7])\\]' +
+  'Request device \\[(?:0x)?([0-9a-f]{2,3}):(?:0x)?([0-9a-f]{2})\\.([0-9a-f])\\]' +
   '(?: PASID ([0-9a-f]{1,8}))? fault addr (?:0x)?([0-9a-f]{1,16})\\s*' +
   '(?:\\[fault reason (0x)?([0-9a-f]{1,3})\\]\\s*(.*))?$', 'i');
 const REASON_RE = /^\[fault reason (0x)?([0-9a-f]{1,3})\]\s*(.*)$/i;
@@ -178,13 +178,15 @@ export function parseDmesgDetails(text: string, part: string): DmesgDetails {
       const addr = BigInt('0x' + m[7]);
       const bus = parseInt(m[3], 16);
       const slot = parseInt(m[4], 16);
-      if (slot > 31) {
-        warn(`fault from device number 0x${m[4]}: out of range (0-0x1f)`, lineNo);
-        continue;
+      const fn = parseInt(m[5], 16);
+      if (bus > 0xff || slot > 31 || fn > 7) {
+        // The kernel prints PCI_BUS_NUM/PCI_SLOT/PCI_FUNC of a 16-bit source-id: this was altered.
+        const what = bus > 0xff ? `bus 0x${m[3]} (0-0xff)` : slot > 31 ? `device 0x${m[4]} (0-0x1f)` : `function ${m[5]} (0-7)`;
+        throw new InputError(`fault from PCI address ${m[3]}:${m[4]}.${m[5]} that cannot exist: ${what} out of range`, { file: part, line: lineNo });
       }
       const pasidText = m[2] ?? m[6];
       const f: Fault = {
-        bdf: formatBdf({ segment: 0, bus, devfn: (slot << 3) | parseInt(m[5], 10) }),
+        bdf: formatBdf({ segment: 0, bus, devfn: (slot << 3) | fn }),
         iovaPfn: Number(addr >> 12n), iovaOffset: Number(addr & 0xfffn),
         reason: 0, reasonText: '', type: m[1].toLowerCase() === 'dma read' ? 'read' : 'write',
         source: { part, line: lineNo },

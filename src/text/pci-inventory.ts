@@ -41,7 +41,9 @@ const PCICONF_CAP_RE = /^\s+(?:cap|ecap) [0-9a-f]{2,4}\[[0-9a-f]+\] = /i;
 const PCICONF_SRIOV_RE = /^\s+ecap [0-9a-f]{4}\[[0-9a-f]+\] = SR-IOV \d+ IOV (enabled|disabled)/i;
 const PCICONF_VFS_RE = /^\s+(\d+) VFs configured out of (\d+) supported/;
 
-const BDF_TEXT = '(?:[0-9a-f]{4,8}:)?[0-9a-f]{2}:[0-9a-f]{2}\\.[0-9a-f]';
+// Bus and function are matched wider than they can be (3 bus digits, any hex function) so that an
+// impossible address is refused at its line instead of skipped as an unknown line.
+const BDF_TEXT = '(?:[0-9a-f]{4,8}:)?[0-9a-f]{2,3}:[0-9a-f]{2}\\.[0-9a-f]';
 const LSPCI_RE = new RegExp(`^(${BDF_TEXT}) (.+)$`, 'i');
 const SYSFS_RE = new RegExp(`^(${BDF_TEXT})((?:\\s+[a-z_]+=\\S*)+)\\s*$`, 'i');
 const LSPCI_DRIVER_RE = /^\s+Kernel driver in use: (\S+)\s*$/;

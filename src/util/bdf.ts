@@ -42,7 +42,8 @@ function checkRange(what: string, v: number, max: number, text: string): number 
  */
 export function parseBdf(text: string, defaultSegment = 0): Bdf | undefined {
   const t = text.trim().toLowerCase();
-  let m = /^(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,2}):([0-9a-f]{1,2})\.([0-9a-f]+)$/.exec(t);
+  // Three bus digits are accepted only to be refused by the range check (bus 0x100 cannot exist).
+  let m = /^(?:([0-9a-f]{1,4}):)?([0-9a-f]{1,3}):([0-9a-f]{1,2})\.([0-9a-f]+)$/.exec(t);
   if (m) {
     const segment = m[1] === undefined ? defaultSegment : parseInt(m[1], 16);
     const bus = checkRange('bus', parseInt(m[2], 16), 255, text);
