@@ -7,6 +7,7 @@ import { decodeDmar } from '../decode/dmar.js';
 import { buildUnitRegisters } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import { openMemoryImage } from '../image/open.js';
+import { presentBytes, withReadProgress } from '../image/progress.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
 import type { Part, PartKind, Snapshot } from '../model/types.js';
@@ -18,6 +19,8 @@ import { parseRegisterText, parseTextPart } from './text-parts.js';
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map'];
 const DMAR_LIMIT = 1 << 20;
+/** Images above this size get a progress display while their tables are walked. */
+const PROGRESS_THRESHOLD = 2 ** 30;
 
 export interface OpenCapture {
   snapshot: Snapshot;
@@ -61,6 +64,9 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           break;
         case 'memory': {
           mem = openMemoryImage(p.absPath, opts.base !== undefined ? { base: opts.base } : {});
+          const size = presentBytes(mem);
+          const onRead = opts.onImageRead;
+          if (onRead !== undefined && size > PROGRESS_THRESHOLD) mem = withReadProgress(mem, (n) => onRead(n, size));
           input.memory = { mem, part: p.path };
           for (const w of mem.warnings) input.warnings.push({ message: w, source: { part: p.path } });
           if (mem.embeddedRegisters !== undefined) {

@@ -16,4 +16,9 @@ export interface CaptureOptions {
   memoryMap?: string[];
   only?: PartKind[];
   ignore?: PartKind[];
+  /**
+   * Called with the bytes read from a memory image over 1 GiB while its tables are walked (the
+   * CLI draws a progress line from it); not called for smaller images.
+   */
+  onImageRead?: (bytesRead: number, imageBytes: number) => void;
 }

@@ -3,6 +3,7 @@ import { loadCapture } from '../capture/load.js';
 import type { Snapshot } from '../model/types.js';
 import { captureOptionsFrom } from './capture-options.js';
 import type { Output } from './output.js';
+import { mib, stderrProgress } from './progress.js';
 
 /** Colour only on a TTY, never with NO_COLOR or --no-color; --color forces it. */
 export function useColor(argv: Record<string, unknown>, out: Output): boolean {
@@ -13,7 +14,15 @@ export function useColor(argv: Record<string, unknown>, out: Output): boolean {
 }
 
 export function loadFromArgv(argv: Record<string, unknown>, key = 'capture'): Snapshot {
-  return loadCapture(String(argv[key] ?? ''), captureOptionsFrom(argv));
+  const progress = stderrProgress(argv);
+  try {
+    return loadCapture(String(argv[key] ?? ''), {
+      ...captureOptionsFrom(argv),
+      onImageRead: (n, size) => progress.update(`dmarsift: walking tables in a ${mib(size)} image: ${mib(n)} read`),
+    });
+  } finally {
+    progress.done();
+  }
 }
 
 /** Run `body` against an output, committing it only when `body` finished. */

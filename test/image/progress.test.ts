@@ -1,0 +1,25 @@
+import { describe, expect, it } from 'vitest';
+import { presentBytes, withReadProgress } from '../../src/image/progress.js';
+import type { PhysicalMemory } from '../../src/image/types.js';
+
+const fake = (): PhysicalMemory => ({
+  path: 'x.raw', format: 'raw', warnings: [],
+  ranges: [{ start: 0, end: 0x3000, fileOffset: 0 }, { start: 0x10000, end: 0x11000, fileOffset: 0x3000 }],
+  read: (addr, length) => (addr + length <= 0x3000 ? new Uint8Array(length) : undefined),
+  fileOffsetOf: (addr) => addr,
+  close: () => undefined,
+});
+
+describe('withReadProgress', () => {
+  it('counts only the bytes actually read and passes everything else through', () => {
+    const seen: number[] = [];
+    const m = withReadProgress(fake(), (n) => seen.push(n));
+    expect(presentBytes(m)).toBe(0x4000);
+    expect(m.read(0, 4096)?.length).toBe(4096);
+    expect(m.read(0x20000, 4096)).toBeUndefined();
+    expect(m.read(0x1000, 8)?.length).toBe(8);
+    expect(seen).toEqual([4096, 4104]);
+    expect(m.path).toBe('x.raw');
+    expect(m.fileOffsetOf(0x123)).toBe(0x123);
+  });
+});
