@@ -211,6 +211,14 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
             flpm: e.FLPM, sre: e.SRE, raw: q, source: src(entryAddr),
           });
           if (e.reserved.some((r) => r !== 0n)) problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[0], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} has reserved bits set` });
+          if (e.PGTT === 1 && e.FLPM > 1) {
+            problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[2], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} has reserved FLPM ${e.FLPM} (00 = 4-level, 01 = 5-level): its first-level table cannot be walked` });
+          } else if (e.PGTT === 1 && e.FLPM === 1 && input.cap !== undefined && !input.cap.FL5LP) {
+            problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[2], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} selects 5-level first-level paging but CAP.FL5LP is clear` });
+          }
+          if ((e.PGTT === 1 ? beyondHaw(q[2], input.haw) : e.PGTT === 2 || e.PGTT === 3 ? beyondHaw(q[0], input.haw) : false)) {
+            problem({ structure: 'pasid', kind: 'beyond-haw', level: 0, entryAddr, raw: e.PGTT === 1 ? q[2] : q[0], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf}: ${e.PGTT === 1 ? 'FLPTPTR' : 'SLPTPTR'} points past the host address width (${input.haw} bits)` });
+          }
         }
       }
     }
@@ -239,7 +247,7 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     if (kind === 'first-level') opts.firstLevel = true;
     const domain: Domain = { did, root, kind, aw, levels, pageCount: 0, mappings: [], tablePfns: [], complete: true, mappingsKnown: true, source: src(root) };
     byKey.set(key, domain);
-    if (levels < 2 || levels > 6 || aw > 4) {
+    if (kind === 'second-level' && (levels < 2 || levels > 6 || aw > 4)) {
       domain.complete = false;
       out.problems.push({ structure: 'context', kind: 'reserved-bits', level: 0, entryAddr: root, raw: BigInt(aw), bdf, did, message: `AW ${aw} of ${bdf} is reserved: its table cannot be walked` });
       return;
@@ -261,8 +269,11 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
       continue;
     }
     for (const p of c.pasids) {
-      if (p.pgtt === 2 || p.pgtt === 3) want(p.did, p.slptptr, p.aw, p.levels, 'second-level', c.bdf);
-      else if (p.pgtt === 1) want(p.did, p.flptptr, p.aw, p.levels, 'first-level', c.bdf);
+      if (p.pgtt === 2 || p.pgtt === 3) {
+        if (!beyondHaw(BigInt(p.slptptr), input.haw)) want(p.did, p.slptptr, p.aw, p.levels, 'second-level', c.bdf);
+      } else if (p.pgtt === 1 && p.flpm <= 1 && !beyondHaw(BigInt(p.flptptr), input.haw)) {
+        want(p.did, p.flptptr, p.aw, p.levels, 'first-level', c.bdf);
+      }
     }
   }
   out.domains = [...byKey.values()];

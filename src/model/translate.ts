@@ -103,69 +103,140 @@ export function translate(mem: PhysicalMemory | undefined, t: TranslateInput): T
     if (cap && ((cap.SAGAW >> c.AW) & 1) === 0) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW`) };
     if (c.AW > 4) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is reserved`) };
     if (beyondHaw(clo, t.haw)) return { steps, fault: fault(0xb) };
-    return walk(mem, t, steps, c.SLPTPTR, awToLevels(c.AW), Math.min(awToWidth(c.AW), cap ? cap.mgawBits : 64), false);
+    return walk(mem, t, steps, c.SLPTPTR, awToLevels(c.AW), Math.min(awToWidth(c.AW), cap ? cap.mgawBits : 64), 'second');
   }
+  // Scalable mode reports the SM fault reasons of the spec (0x30–0x90, the names Linux prints from
+  // dma_remap_sm_fault_reasons), not the legacy 0x1–0xE ones. QEMU's emulation reports the legacy
+  // codes for root/context faults in either mode; see FAULT_EQUIVALENT for comparing them.
   const r = decodeScalableRootEntry(lo, hi);
   const upper = t.bdf.devfn >= 0x80;
-  if (!(upper ? r.UP : r.LP)) return { steps, fault: fault(0x1) };
+  if (!(upper ? r.UP : r.LP)) return { steps, fault: fault(0x39, undefined, `${upper ? 'UP' : 'LP'} is clear for devfn ${hex2(t.bdf.devfn)}`) };
+  if ((upper ? r.reserved[1] : r.reserved[0]) !== 0n || beyondHaw(upper ? hi : lo, t.haw)) return { steps, fault: fault(0x3a) };
   const ctp = upper ? r.UCTP : r.LCTP;
   const ce = qwords(mem, ctp + (t.bdf.devfn & 0x7f) * 32, 4, 'scalable-mode context entry');
   steps.push({ structure: 'context', table: ctp, index: t.bdf.devfn & 0x7f, entry: ce });
   const c = decodeScalableContextEntry(ce[0], ce[1], ce[2], ce[3]);
-  if (!c.P) return { steps, fault: fault(0x2) };
-  if (c.reserved.some((x) => x !== 0n)) return { steps, fault: fault(0xb) };
+  if (!c.P) return { steps, fault: fault(0x41) };
+  if (c.reserved.some((x) => x !== 0n) || beyondHaw(ce[0], t.haw)) return { steps, fault: fault(0x42) };
+  if (t.pasid !== undefined && !c.PASIDE) return { steps, fault: fault(0x45) };
   const pasid = t.pasid ?? c.RID_PASID;
   const dirIndex = pasid >> 6;
-  if (dirIndex >= 2 ** (c.PDTS + 7)) return { steps, fault: fault(0x51, undefined, `PASID ${pasid} is beyond the directory size`) };
+  if (dirIndex >= 2 ** (c.PDTS + 7)) return { steps, fault: fault(0x46, undefined, `PASID ${pasid} needs directory entry ${dirIndex}, the directory has ${2 ** (c.PDTS + 7)}`) };
   const [de] = qwords(mem, c.PASIDDIRPTR + dirIndex * 8, 1, 'PASID directory entry');
   steps.push({ structure: 'pasid-dir', table: c.PASIDDIRPTR, index: dirIndex, entry: [de] });
   const d = decodePasidDirEntry(de);
   if (!d.P) return { steps, fault: fault(0x51) };
+  if (d.reserved !== 0n || beyondHaw(de, t.haw)) return { steps, fault: fault(0x52) };
   const pe = qwords(mem, d.PTP + (pasid & 0x3f) * 64, 8, 'PASID table entry');
   steps.push({ structure: 'pasid', table: d.PTP, index: pasid & 0x3f, entry: pe });
   const p = decodePasidTableEntry(pe);
   if (!p.P) return { steps, fault: fault(0x59) };
-  if (p.reserved.some((x) => x !== 0n) || p.PGTT === 0 || p.PGTT > 4) return { steps, fault: fault(0x5b) };
+  if (p.reserved.some((x) => x !== 0n)) return { steps, fault: fault(0x5a) };
+  const ecap = u.registers?.ECAP;
+  const need: Record<number, [keyof NonNullable<typeof ecap>, string]> = { 1: ['FLTS', 'first-level'], 2: ['SLTS', 'second-level'], 3: ['NEST', 'nested'], 4: ['PT', 'pass-through'] };
+  if (p.PGTT === 0 || p.PGTT > 4) return { steps, fault: fault(0x5b, undefined, `PGTT ${p.PGTT} is reserved`) };
+  const [capName, what] = need[p.PGTT];
+  if (ecap && ecap[capName] === false) return { steps, fault: fault(0x5b, undefined, `PGTT ${what} but ECAP.${String(capName)} is clear`) };
   if (p.PGTT === 4) return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: 'PASID entry PGTT = 100b (pass-through): the DMA goes to the host-physical address unchanged' };
-  if (p.PGTT === 1) return walk(mem, t, steps, p.FLPTPTR, p.FLPM === 1 ? 5 : 4, p.FLPM === 1 ? 57 : 48, true);
-  return walk(mem, t, steps, p.SLPTPTR, awToLevels(p.AW), Math.min(awToWidth(p.AW), u.registers?.CAP?.mgawBits ?? 64), false);
+  if (p.PGTT === 1) {
+    if (p.FLPM > 1) return { steps, fault: fault(0x5b, undefined, `FLPM ${p.FLPM} is reserved`) };
+    if (p.FLPM === 1 && u.registers?.CAP && !u.registers.CAP.FL5LP) return { steps, fault: fault(0x5b, undefined, '5-level first-level paging but CAP.FL5LP is clear') };
+    if (beyondHaw(pe[2], t.haw)) return { steps, fault: fault(0x5a) };
+    return walk(mem, t, steps, p.FLPTPTR, p.FLPM === 1 ? 5 : 4, p.FLPM === 1 ? 57 : 48, 'first');
+  }
+  // Second-level only, or nested: the second-level table is what the capture holds (the
+  // first-level tables of a nested entry live in guest-physical space).
+  const cap = u.registers?.CAP;
+  if (p.AW > 4 || (cap && ((cap.SAGAW >> p.AW) & 1) === 0)) return { steps, fault: fault(0x5b, undefined, `AW ${p.AW} is not supported`) };
+  if (beyondHaw(pe[0], t.haw)) return { steps, fault: fault(0x5a) };
+  const note = p.PGTT === 3 ? 'nested entry: only the second-level table is walked (IOVA taken as guest-physical)' : undefined;
+  const res = walk(mem, t, steps, p.SLPTPTR, awToLevels(p.AW), Math.min(awToWidth(p.AW), cap ? cap.mgawBits : 64), 'second-sm');
+  return note ? { ...res, note } : res;
 }
 
-function walk(mem: PhysicalMemory, t: TranslateInput, steps: TranslateStep[], root: number, levels: number, width: number, first: boolean): TranslateResult {
-  if (width < 64 && t.iova >> BigInt(width) !== 0n) return { steps, fault: fault(0x4, levels, `IOVA is wider than ${width} bits`) };
+const hex2 = (n: number): string => '0x' + n.toString(16).padStart(2, '0');
+
+/**
+ * Legacy and scalable-mode reasons that name the same condition (QEMU reports the legacy codes in
+ * scalable mode for root and context faults; the spec has SM codes): the classes are used to tell
+ * whether a recorded fault agrees with a walk of the captured tables.
+ */
+export const FAULT_EQUIVALENT: readonly (readonly number[])[] = [
+  [0x1, 0x39],
+  [0x2, 0x41],
+  [0xa, 0x3a],
+  [0xb, 0x42],
+  [0x3, 0x43, 0x5b],
+  [0x6, 0x86, 0x71],
+  [0x5, 0x85],
+  [0xc, 0x7a, 0x72],
+  [0x4, 0x83, 0x80],
+  [0xe, 0x87],
+];
+
+/** True when two fault reason codes name the same condition (equal, or in one FAULT_EQUIVALENT class). */
+export function sameFaultReason(a: number, b: number): boolean {
+  if (a === b) return true;
+  return FAULT_EQUIVALENT.some((cls) => cls.includes(a) && cls.includes(b));
+}
+
+type WalkFormat = 'second' | 'second-sm' | 'first';
+
+function walk(mem: PhysicalMemory, t: TranslateInput, steps: TranslateStep[], root: number, levels: number, width: number, format: WalkFormat): TranslateResult {
+  const first = format === 'first';
+  const sm = format !== 'second';
+  // Reason codes per format: legacy second level, SM second-stage, SM first-stage.
+  const code = {
+    notPresent: first ? 0x71 : sm ? (t.access === 'write' ? 0x85 : 0x86) : t.access === 'write' ? 0x5 : 0x6,
+    write: sm ? 0x85 : 0x5,
+    read: sm ? 0x86 : 0x6,
+    reserved: first ? 0x72 : sm ? 0x7a : 0xc,
+    width: first ? 0x80 : sm ? 0x83 : 0x4,
+    interrupt: sm ? 0x87 : 0xe,
+  };
+  if (first) {
+    // First level takes canonical addresses: bits 63:width-1 all equal (§6.2).
+    const top = t.iova >> BigInt(width - 1);
+    if (top !== 0n && top !== (1n << BigInt(65 - width)) - 1n) return { steps, fault: fault(code.width, levels, `IOVA is not canonical for ${levels}-level first-level paging`) };
+  } else if (width < 64 && t.iova >> BigInt(width) !== 0n) {
+    return { steps, fault: fault(code.width, levels, `IOVA is wider than ${width} bits`) };
+  }
   let table = root;
   let read = true;
   let write = true;
   const sllps = t.unit.registers?.CAP?.SLLPS;
+  const fl1gp = t.unit.registers?.CAP?.FL1GP;
   for (let level = levels; level >= 1; level--) {
     const index = Number((t.iova >> BigInt(12 + 9 * (level - 1))) & 0x1ffn);
     const [e] = qwords(mem, table + index * 8, 1, `level-${level} table page`);
     steps.push({ structure: 'page-table', level, table, index, entry: [e] });
     const present = first ? (e & 1n) === 1n : (e & 3n) !== 0n;
-    if (!present) return { steps, fault: fault(t.access === 'write' ? 0x5 : 0x6, level, `entry not present at level ${level}`) };
+    if (!present) return { steps, fault: fault(code.notPresent, level, `entry not present at level ${level}`) };
     read &&= first ? true : (e & 1n) === 1n;
     write &&= (e & 2n) === 2n;
-    const ps = (e & 0x80n) !== 0n;
-    if (beyondHaw(e, t.haw)) return { steps, fault: fault(0xc, level, 'address bits above the host address width') };
+    const ps = (e & 0x80n) !== 0n && level > 1;
+    if (beyondHaw(e, t.haw)) return { steps, fault: fault(code.reserved, level, 'address bits above the host address width') };
     const leaf = level === 1 || ps;
-    if (ps && (level > 3 || (!first && sllps !== undefined && (sllps & (level === 2 ? 1 : 2)) === 0))) {
-      return { steps, fault: fault(0xc, level, `PS set at level ${level}, which this unit does not support`) };
+    if (ps && (level > 3 || (!first && sllps !== undefined && (sllps & (level === 2 ? 1 : 2)) === 0) || (first && level === 3 && fl1gp === false))) {
+      return { steps, fault: fault(code.reserved, level, `PS set at level ${level}, which this unit does not support`) };
     }
-    if (!leaf && !first && (e & 0x800n) !== 0n) return { steps, fault: fault(0xc, level, 'bit 11 is reserved in a non-leaf entry') };
+    if (!leaf && !first && (e & 0x800n) !== 0n) return { steps, fault: fault(code.reserved, level, 'bit 11 is reserved in a non-leaf entry') };
     if (leaf) {
       const pageSize = 4096 * 512 ** (level - 1);
       const lowMask = BigInt(pageSize - 1);
       const base = e & 0x000f_ffff_ffff_f000n & ~lowMask;
-      if (!first && level > 1 && (e & 0x000f_ffff_ffff_f000n & lowMask) !== 0n) return { steps, fault: fault(0xc, level, 'superpage address not aligned (reserved bits set)') };
-      if (t.access === 'read' && !read) return { steps, fault: fault(0x6, level) };
-      if (t.access === 'write' && !write) return { steps, fault: fault(0x5, level) };
+      // Large leaves: the address bits below the page size are reserved (first level: bit 12 is PAT).
+      const low = e & 0x000f_ffff_ffff_f000n & lowMask & (first ? ~0x1000n : ~0n);
+      if (level > 1 && low !== 0n) return { steps, fault: fault(code.reserved, level, 'superpage address not aligned (reserved bits set)') };
+      if (t.access === 'read' && !read) return { steps, fault: fault(code.read, level) };
+      if (t.access === 'write' && !write) return { steps, fault: fault(code.write, level) };
       const hpa = base | (t.iova & lowMask);
-      if (hpa >= 0xfee00000n && hpa <= 0xfeefffffn) return { steps, fault: fault(0xe, level) };
+      if (hpa >= 0xfee00000n && hpa <= 0xfeefffffn) return { steps, fault: fault(code.interrupt, level) };
       return { steps, hpa, pageSize, read, write };
     }
     table = Number(e & 0x000f_ffff_ffff_f000n);
   }
-  return { steps, fault: fault(0xc) };
+  return { steps, fault: fault(code.reserved) };
 }
 
 /** Without a memory image: look the IOVA up in the decoded mappings of the device's domain. */

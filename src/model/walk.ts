@@ -142,7 +142,8 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
         if (ps) {
           if (!superpageOk(level, entryAddr, lo, hi)) continue;
           const pageSize: PageSize = level === 2 ? 2097152 : 1073741824;
-          const hpaPfn = (lo >>> 12) + (hi & 0xfffff) * 1048576;
+          // First level: bit 12 of a 2 MiB / 1 GiB leaf is PAT, not an address bit (§6.2).
+          const hpaPfn = ((first ? lo & ~0x1fff : lo) >>> 12) + (hi & 0xfffff) * 1048576;
           coalescer.add(iovaPfn, hpaPfn, span, r, w, pageSize, !first && (lo & 0x800) !== 0, !first && (hi & 0x40000000) !== 0);
           continue;
         }
