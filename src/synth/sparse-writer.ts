@@ -91,3 +91,64 @@ export function buildSparseDump(pages: SparsePages, registersJson?: string): Uin
   if (l.regs) out.set(l.regs, l.regOff);
   return out;
 }
+
+/**
+ * Write a sparse dump whose pages arrive one at a time, in strictly ascending PFN order, without
+ * holding them: each page is copied into a 1 MiB write buffer and flushed (so the iterator may
+ * reuse one page buffer). `count` must be the number of pages the iterator yields (the index sits
+ * before the data, so its size is needed first). Used by the benchmark for 128 MiB of tables.
+ */
+export function streamSparseDump(path: string, count: number, pages: Iterable<{ pfn: number; data: Uint8Array }>, registersJson?: string): void {
+  const regs = registersJson === undefined ? undefined : new TextEncoder().encode(registersJson);
+  const indexOff = SPARSE_HEADER_SIZE;
+  const dataOff = count > 0 ? Math.ceil((indexOff + count * 8) / SPARSE_PAGE_SIZE) * SPARSE_PAGE_SIZE : indexOff;
+  const regOff = regs ? dataOff + count * SPARSE_PAGE_SIZE : 0;
+  const total = dataOff + count * SPARSE_PAGE_SIZE + (regs?.length ?? 0);
+  const header = new Uint8Array(SPARSE_HEADER_SIZE);
+  for (let i = 0; i < 16; i++) header[i] = SPARSE_MAGIC.charCodeAt(i);
+  const dv = new DataView(header.buffer);
+  dv.setUint32(16, SPARSE_VERSION, true);
+  dv.setBigUint64(24, BigInt(count), true);
+  dv.setBigUint64(32, BigInt(indexOff), true);
+  dv.setBigUint64(40, BigInt(dataOff), true);
+  dv.setBigUint64(48, BigInt(regOff), true);
+  dv.setBigUint64(56, BigInt(regs?.length ?? 0), true);
+  const index = new Uint8Array(count * 8);
+  const idv = new DataView(index.buffer);
+  const fd = fs.openSync(path, 'w');
+  try {
+    const put = (buf: Uint8Array, at: number): void => {
+      let done = 0;
+      while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
+    };
+    const batch = new Uint8Array(256 * SPARSE_PAGE_SIZE);
+    let inBatch = 0;
+    let batchStart = 0; // page number of batch[0]
+    const flush = (): void => {
+      if (inBatch > 0) put(batch.subarray(0, inBatch * SPARSE_PAGE_SIZE), dataOff + batchStart * SPARSE_PAGE_SIZE);
+      batchStart += inBatch;
+      inBatch = 0;
+    };
+    let n = 0;
+    let prev = -1;
+    for (const { pfn, data } of pages) {
+      if (n >= count) throw new RangeError(`sparse dump: more than the ${count} pages announced`);
+      if (!Number.isSafeInteger(pfn) || pfn <= prev || pfn > SPARSE_MAX_PFN) throw new RangeError(`sparse dump: PFN 0x${pfn.toString(16)} is not above 0x${prev.toString(16)} (pages must come in ascending order)`);
+      if (data.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page 0x${pfn.toString(16)} is ${data.length} bytes, need ${SPARSE_PAGE_SIZE}`);
+      idv.setUint32(n * 8, pfn % 2 ** 32, true);
+      idv.setUint32(n * 8 + 4, Math.floor(pfn / 2 ** 32), true);
+      batch.set(data, inBatch * SPARSE_PAGE_SIZE);
+      if (++inBatch === 256) flush();
+      prev = pfn;
+      n++;
+    }
+    flush();
+    if (n !== count) throw new RangeError(`sparse dump: ${n} pages given, ${count} announced`);
+    put(header, 0);
+    put(index, indexOff);
+    if (regs) put(regs, regOff);
+    fs.ftruncateSync(fd, total);
+  } finally {
+    fs.closeSync(fd);
+  }
+}

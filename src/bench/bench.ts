@@ -1,0 +1,230 @@
+/**
+ * `npm run bench [-- --gib 64 --json out.json --runs 3 --dir DIR --keep --only vm-4k,elf-core]`
+ *
+ * Generates large captures (src/bench/big-capture.ts) into a temporary directory (or DIR), then
+ * for each one measures, as separate processes, wall time and peak RSS of
+ *   - the read floor: node reading the same table pages through openMemoryImage, no decoding,
+ *   - `dmarsift decode --format json` (output to /dev/null) and `dmarsift analyze --format json`,
+ * and prints the ratios against the floor. `scan` throughput is compared with plain sequential
+ * reading of the ELF core when the CLI has a `scan` command. Peak RSS is the child's own
+ * process.resourceUsage().maxRSS, written at exit by a preloaded probe (dist/bench/rss-probe.js).
+ * Figures: median wall time of --runs runs, the largest RSS seen.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { benchScenarios, generateBigCapture, type BigCapture } from './big-capture.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const BIN = path.join(REPO, 'bin', 'dmarsift.js');
+const PROBE = pathToFileURL(path.join(HERE, 'rss-probe.js')).href;
+const FLOOR = path.join(HERE, 'floor.js');
+const SEQREAD = path.join(HERE, 'seqread.js');
+
+export const TARGETS = { walkVsFloor: 2, rssMiB: 256, scanVsRead: 0.8 };
+
+interface Run {
+  ms: number;
+  rssKiB: number | null;
+  exit: number;
+  stdout: string;
+  stderr: string;
+}
+
+interface Measured {
+  ms: number;
+  msAll: number[];
+  rssKiB: number | null;
+  exit: number;
+}
+
+function runOnce(args: string[], keepStdout: boolean, scratch: string): Run {
+  const rssFile = path.join(scratch, `rss-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', PROBE, ...args], {
+    cwd: REPO,
+    env: { ...process.env, DMARSIFT_BENCH_RSS: rssFile, NO_COLOR: '1' },
+    stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  const ms = performance.now() - t0;
+  let rssKiB: number | null = null;
+  try {
+    rssKiB = Number(fs.readFileSync(rssFile, 'utf8'));
+    fs.rmSync(rssFile);
+  } catch {
+    rssKiB = null;
+  }
+  return { ms, rssKiB, exit: r.status ?? -1, stdout: keepStdout ? r.stdout : '', stderr: r.stderr ?? '' };
+}
+
+function measure(args: string[], runs: number, scratch: string, keepStdout = false): Measured & { last: Run } {
+  const all: Run[] = [];
+  for (let i = 0; i < runs; i++) all.push(runOnce(args, keepStdout, scratch));
+  const ms = all.map((r) => r.ms).sort((a, b) => a - b);
+  const rss = all.map((r) => r.rssKiB).filter((x): x is number => x !== null);
+  return {
+    ms: ms[Math.floor((ms.length - 1) / 2)],
+    msAll: all.map((r) => Math.round(r.ms)),
+    rssKiB: rss.length ? Math.max(...rss) : null,
+    exit: all[all.length - 1].exit,
+    last: all[all.length - 1],
+  };
+}
+
+const mib = (kib: number | null): string => (kib === null ? '?' : `${(kib / 1024).toFixed(0)} MiB`);
+const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+const lpad = (s: string, n: number): string => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
+
+function scanAvailable(): boolean {
+  const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', cwd: REPO });
+  return /^\s*dmarsift scan\b/m.test(r.stdout ?? '');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      gib: { type: 'string', default: '64' },
+      json: { type: 'string' },
+      runs: { type: 'string', default: '3' },
+      dir: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write('usage: npm run bench -- [--gib 64] [--json out.json] [--runs 3] [--dir DIR] [--keep] [--only vm-4k,vm-2m,two-vms,elf-core]\n');
+    return 0;
+  }
+  const gib = Number(values.gib);
+  const runs = Math.max(1, Math.floor(Number(values.runs)));
+  if (!Number.isInteger(gib) || gib < 1) throw new Error(`--gib must be a whole number of GiB ≥ 1, got ${values.gib}`);
+  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const root = values.dir ? path.resolve(values.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-bench-'));
+  fs.mkdirSync(root, { recursive: true });
+  const scratch = path.join(root, '.scratch');
+  fs.mkdirSync(scratch, { recursive: true });
+  const log = (s: string): void => void process.stderr.write(s + '\n');
+
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+  log(`dmarsift bench: ${gib} GiB, ${runs} run(s) each, in ${root}`);
+  log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}`);
+
+  const nodeOnly = measure(['-e', '0'], runs, scratch);
+  const results: Record<string, unknown>[] = [];
+  let elf: BigCapture | undefined;
+  try {
+    for (const s of benchScenarios(gib)) {
+      if (only && !only.includes(s.name)) continue;
+      log(`\n[${s.name}] generating: ${s.description}`);
+      const g0 = performance.now();
+      const cap = generateBigCapture(s, root);
+      const genMs = performance.now() - g0;
+      log(`[${s.name}] ${cap.tablePages.toLocaleString('en-US')} table pages, ${cap.leafEntries.toLocaleString('en-US')} leaf entries, ${cap.runs.toLocaleString('en-US')} host runs; image ${(cap.imageBytes / 2 ** 20).toFixed(0)} MiB (${(cap.imageDiskBytes / 2 ** 20).toFixed(0)} MiB on disk); generated in ${(genMs / 1000).toFixed(1)} s`);
+      if (s.image === 'elf') elf = cap;
+
+      const floor = measure([FLOOR, cap.image, cap.tablePagesFile], runs, scratch, true);
+      const floorOut = JSON.parse(floor.last.stdout || '{}') as { missing?: number };
+      if (floor.exit !== 0 || floorOut.missing) throw new Error(`floor failed on ${s.name}: exit ${floor.exit}, ${floorOut.missing ?? '?'} pages missing ${floor.last.stderr}`);
+      log(`[${s.name}] floor ${floor.ms.toFixed(0)} ms, ${mib(floor.rssKiB)}`);
+      const decode = measure([BIN, 'decode', cap.dir, '--format', 'json'], runs, scratch);
+      if (decode.exit !== 0) throw new Error(`decode failed on ${s.name} (exit ${decode.exit}): ${decode.last.stderr.trim()}`);
+      log(`[${s.name}] decode --format json ${decode.ms.toFixed(0)} ms, ${mib(decode.rssKiB)}`);
+      const analyze = measure([BIN, 'analyze', cap.dir, '--format', 'json', '--fail-on', 'none'], runs, scratch, true);
+      if (analyze.exit !== 0) throw new Error(`analyze failed on ${s.name} (exit ${analyze.exit}): ${analyze.last.stderr.trim()}`);
+      const report = JSON.parse(analyze.last.stdout) as { findings: { check: string; severity: string }[]; warnings: unknown[]; summary: { presentContexts: number; domains: number } };
+      const serious = [...new Set(report.findings.filter((f) => f.severity !== 'info').map((f) => f.check))].sort();
+      const asExpected = JSON.stringify(serious) === JSON.stringify([...cap.expect].sort());
+      log(`[${s.name}] analyze ${analyze.ms.toFixed(0)} ms, ${mib(analyze.rssKiB)}; findings ≥ warning: ${serious.join(', ') || 'none'}${asExpected ? '' : ` — EXPECTED ${cap.expect.join(', ') || 'none'}`}`);
+
+      results.push({
+        name: s.name, description: s.description, imageFormat: s.image,
+        tablePages: cap.tablePages, leafEntries: cap.leafEntries, hostRuns: cap.runs, mappedBytes: cap.mappedBytes,
+        imageBytes: cap.imageBytes, imageDiskBytes: cap.imageDiskBytes, generateMs: Math.round(genMs),
+        floor: { ms: Math.round(floor.ms), msAll: floor.msAll, rssKiB: floor.rssKiB },
+        decode: { ms: Math.round(decode.ms), msAll: decode.msAll, rssKiB: decode.rssKiB },
+        analyze: { ms: Math.round(analyze.ms), msAll: analyze.msAll, rssKiB: analyze.rssKiB, findings: serious, expected: cap.expect, asExpected, domains: report.summary.domains },
+        ratio: { decode: +(decode.ms / floor.ms).toFixed(2), analyze: +(analyze.ms / floor.ms).toFixed(2) },
+      });
+    }
+
+    let scan: Record<string, unknown> = { available: false };
+    if (!scanAvailable()) log('\nscan: not available (this build of dmarsift has no `scan` command)');
+    else if (!elf) log('\nscan: skipped (the elf-core scenario was not run)');
+    else {
+      log(`\n[scan] dmarsift scan ${path.basename(elf.image)} (${(elf.imageBytes / 2 ** 30).toFixed(1)} GiB) vs sequential read`);
+      const seq = measure([SEQREAD, elf.image], runs, scratch, true);
+      const sc = measure([BIN, 'scan', elf.image], runs, scratch);
+      const seqMBs = elf.imageBytes / 2 ** 20 / (seq.ms / 1000);
+      const scanMBs = elf.imageBytes / 2 ** 20 / (sc.ms / 1000);
+      scan = {
+        available: true, image: elf.image, bytes: elf.imageBytes, exit: sc.exit,
+        sequentialRead: { ms: Math.round(seq.ms), MiBps: Math.round(seqMBs), rssKiB: seq.rssKiB },
+        scan: { ms: Math.round(sc.ms), MiBps: Math.round(scanMBs), rssKiB: sc.rssKiB },
+        ratio: +(scanMBs / seqMBs).toFixed(2),
+      };
+      if (sc.exit !== 0 && sc.exit !== 1) log(`[scan] exit ${sc.exit}: ${sc.last.stderr.trim().split('\n')[0]}`);
+    }
+
+    // The table.
+    const lines: string[] = [];
+    lines.push('');
+    lines.push(`dmarsift bench — ${gib} GiB scenarios, median of ${runs}; ${machine.cpus} cores (${machine.cpuModel}), node ${machine.node}`);
+    lines.push(`node start-up alone: ${nodeOnly.ms.toFixed(0)} ms, ${mib(nodeOnly.rssKiB)}`);
+    const head = ['scenario', 'table pages', 'floor', 'decode json', '×floor', 'RSS', 'analyze', '×floor', 'RSS'];
+    const widths = [10, 12, 9, 12, 7, 9, 9, 7, 9];
+    lines.push(head.map((h, i) => (i === 0 ? pad(h, widths[i]) : lpad(h, widths[i]))).join(' '));
+    for (const r of results as any[]) {
+      const row = [
+        r.name, r.tablePages.toLocaleString('en-US'), `${r.floor.ms} ms`, `${r.decode.ms} ms`, `${r.ratio.decode}×`, mib(r.decode.rssKiB),
+        `${r.analyze.ms} ms`, `${r.ratio.analyze}×`, mib(r.analyze.rssKiB),
+      ];
+      lines.push(row.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' '));
+    }
+    if ((scan as { available: boolean }).available) {
+      const sc = scan as any;
+      lines.push(`scan: ${sc.scan.MiBps} MiB/s vs sequential read ${sc.sequentialRead.MiBps} MiB/s = ${Math.round(sc.ratio * 100)} % (target ≥ ${TARGETS.scanVsRead * 100} %)`);
+    } else lines.push('scan: not available');
+    const maxRatio = Math.max(...(results as any[]).map((r) => Math.max(r.ratio.decode, r.ratio.analyze)));
+    const maxRss = Math.max(...(results as any[]).map((r) => Math.max(r.decode.rssKiB ?? 0, r.analyze.rssKiB ?? 0)));
+    const met = {
+      walkVsFloor: maxRatio <= TARGETS.walkVsFloor,
+      rss: maxRss <= TARGETS.rssMiB * 1024,
+      scan: (scan as any).available ? (scan as any).ratio >= TARGETS.scanVsRead : null,
+      findings: (results as any[]).every((r) => r.analyze.asExpected),
+    };
+    lines.push(`targets: ≤ ${TARGETS.walkVsFloor}× floor: ${met.walkVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); findings as planted: ${met.findings ? 'yes' : 'NO'}`);
+    process.stdout.write(lines.join('\n') + '\n');
+
+    if (values.json) {
+      const doc = { tool: 'dmarsift-bench', date: new Date().toISOString(), gib, runs, machine, targets: TARGETS, met, nodeStartup: { ms: Math.round(nodeOnly.ms), rssKiB: nodeOnly.rssKiB }, scenarios: results, scan };
+      fs.writeFileSync(values.json, JSON.stringify(doc, null, 2) + '\n');
+      log(`wrote ${values.json}`);
+    }
+    return met.findings ? 0 : 1;
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+    if (!values.keep && !values.dir) fs.rmSync(root, { recursive: true, force: true });
+    else log(`captures kept in ${root}`);
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`); process.exitCode = 2; },
+  );
+}
