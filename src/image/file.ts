@@ -86,6 +86,22 @@ export class BlockFile {
     return out;
   }
 
+  /**
+   * Read `dest.length` bytes at file `offset` straight into `dest` (one positioned read, no cache,
+   * no allocation): the page-table walker reads each table page once, into a buffer it reuses.
+   * Throws InputError like `read`.
+   */
+  readInto(offset: number, dest: Uint8Array, what = 'data'): void {
+    const length = dest.length;
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InputError(`${what}: invalid file range (offset ${offset}, length ${length})`, { file: this.path });
+    }
+    if (offset + length > this.size) {
+      throw new InputError(`${what}: needs bytes 0x${offset.toString(16)}-0x${(offset + length).toString(16)} but the file ends at 0x${this.size.toString(16)} (truncated?)`, { file: this.path, offset });
+    }
+    this.readAt(offset, dest);
+  }
+
   /** Blocks currently cached (never more than the bound given to the constructor). */
   get cachedBlocks(): number {
     return this.cache.size;
@@ -123,8 +139,14 @@ export class BlockFile {
   }
 
   private readDirect(offset: number, length: number): Uint8Array {
-    if (this.fd === undefined) throw new InputError('read after close', { file: this.path });
     const buf = new Uint8Array(length);
+    this.readAt(offset, buf);
+    return buf;
+  }
+
+  private readAt(offset: number, buf: Uint8Array): void {
+    if (this.fd === undefined) throw new InputError('read after close', { file: this.path });
+    const length = buf.length;
     let done = 0;
     try {
       while (done < length) {
@@ -139,6 +161,5 @@ export class BlockFile {
       // fstat said the bytes were there: the file shrank under us.
       throw new InputError(`short read: expected ${length} bytes at 0x${offset.toString(16)}, got ${done} (file truncated while open?)`, { file: this.path, offset: offset + done });
     }
-    return buf;
   }
 }

@@ -160,6 +160,22 @@ export class SegmentedMemory implements PhysicalMemory {
     return out;
   }
 
+  readInto(addr: number, dest: Uint8Array): boolean {
+    const length = dest.length;
+    if (!Number.isSafeInteger(addr) || addr < 0) return false;
+    const i = this.find(addr);
+    if (i < 0) return false;
+    const s = this.segs[i];
+    if (addr + length <= Math.min(s.end, s.fileEnd)) {
+      if (length > 0) this.file.readInto(s.fileOffset + (addr - s.start), dest, 'physical memory');
+      return true;
+    }
+    const b = this.read(addr, length);
+    if (b === undefined) return false;
+    dest.set(b);
+    return true;
+  }
+
   fileOffsetOf(addr: number): number | undefined {
     const i = this.find(addr);
     if (i < 0) return undefined;

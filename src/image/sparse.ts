@@ -159,6 +159,20 @@ class SparseMemory implements PhysicalMemory {
     return this.file.read(this.dataOff + i * SPARSE_PAGE_SIZE + off, length, `physical 0x${addr.toString(16)}`);
   }
 
+  readInto(addr: number, dest: Uint8Array): boolean {
+    const length = dest.length;
+    if (!Number.isSafeInteger(addr) || addr < 0) return false;
+    if (length === 0) return true;
+    const firstPfn = Math.floor(addr / SPARSE_PAGE_SIZE);
+    const lastPfn = Math.floor((addr + length - 1) / SPARSE_PAGE_SIZE);
+    const i = this.indexOf(firstPfn);
+    if (i < 0) return false;
+    const pages = lastPfn - firstPfn + 1;
+    if (pages > 1 && (i + pages > this.pfns.length || this.pfns[i + pages - 1] !== lastPfn)) return false;
+    this.file.readInto(this.dataOff + i * SPARSE_PAGE_SIZE + (addr - firstPfn * SPARSE_PAGE_SIZE), dest, 'page data');
+    return true;
+  }
+
   fileOffsetOf(addr: number): number | undefined {
     if (!Number.isSafeInteger(addr) || addr < 0) return undefined;
     const pfn = Math.floor(addr / SPARSE_PAGE_SIZE);

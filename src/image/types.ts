@@ -32,6 +32,12 @@ export interface PhysicalMemory {
    * be a view into the reader's cache: copy it if you keep it past the next read.
    */
   read(addr: number, length: number): Uint8Array | undefined;
+  /**
+   * Optional fast path: fill `dest` with the `dest.length` bytes at `addr` (no cache, no
+   * allocation). Returns false, leaving `dest` unspecified, exactly when `read` would return
+   * undefined. Callers fall back to `read` when a reader does not have it.
+   */
+  readInto?(addr: number, dest: Uint8Array): boolean;
   /** The file offset holding physical address `addr`, if present (for provenance). */
   fileOffsetOf(addr: number): number | undefined;
   close(): void;

@@ -83,17 +83,27 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
     problems.push({ kind, level, entryAddr, raw: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0), message });
   };
 
+  // One page buffer per level: a walk at level L only descends to L-1, so a level's buffer is
+  // never overwritten while its entries are still being read. No allocation per table page.
+  const pageBufs: Uint32Array[] = [];
   const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number): Uint32Array | undefined => {
-    const bytes = mem.read(addr, 4096);
-    if (bytes === undefined) {
+    let words = pageBufs[level];
+    if (words === undefined) words = pageBufs[level] = new Uint32Array(PAGE_WORDS);
+    const bytes = new Uint8Array(words.buffer);
+    let ok: boolean;
+    if (mem.readInto !== undefined) ok = mem.readInto(addr, bytes);
+    else {
+      const b = mem.read(addr, 4096);
+      ok = b !== undefined;
+      // Copy: the reader's cache may reuse the buffer while we descend.
+      if (b !== undefined) bytes.set(b);
+    }
+    if (!ok) {
       complete = false;
       problem('missing-page', level, fromEntry, lo, hi, `level-${level} table page 0x${addr.toString(16)} is not in the image`);
       return undefined;
     }
     pagesVisited++;
-    // Copy: the reader's cache may reuse the buffer while we descend.
-    const words = new Uint32Array(PAGE_WORDS);
-    words.set(new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + 4096)));
     return words;
   };
 
@@ -194,44 +204,50 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       ? 'SNP (bit 11) set but ECAP.SC is clear (reserved)'
       : 'TM (bit 62) set but ECAP.DT is clear (reserved)';
 
-  /** The hot loop: 512 PTEs, coalesced into runs before they reach the coalescer. */
+  // Leaf bits that make a PTE reserved: address bits at or above HAW, and SNP/TM when the unit
+  // says they are not supported (second level only).
+  const leafBadLo = hawLoMask | (!first && opts.snoopControl === false ? 0x800 : 0);
+  const leafBadHi = hawHiMask | (!first && opts.deviceTlb === false ? 0x40000000 : 0);
+
+  /**
+   * The hot loop: 512 PTEs, coalesced into runs before they reach the coalescer. Run state is
+   * (start IOVA, start HPA, length, permission/feature bits); a PTE extends the run when it is the
+   * next index, its HPA is the next page and its bits are equal.
+   */
   const leafPage = (words: Uint32Array, tableAddr: number, basePfn: number, parentR: boolean, parentW: boolean): void => {
-    let runIova = -1;
+    const parentMask = (parentR ? 1 : 0) | (parentW ? 2 : 0);
+    const presentMask = first ? 1 : 3;
+    let runI = -1; // index of the run's first PTE, -1 = no run
     let runHpa = 0;
     let runLen = 0;
     let runBits = 0;
-    const flush = (): void => {
-      if (runLen > 0) {
-        coalescer.add(runIova, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
-        runLen = 0;
-      }
-    };
     for (let i = 0; i < 512; i++) {
       const lo = words[2 * i];
+      if ((lo & presentMask) === 0) continue;
       const hi = words[2 * i + 1];
-      if (first ? (lo & 1) === 0 : (lo & 3) === 0) continue;
-      if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0 || (!first && leafFeatureReserved(lo, hi))) {
-        flush();
+      if ((lo & leafBadLo) !== 0 || (hi & leafBadHi) !== 0) {
+        if (runLen > 0) {
+          coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
+          runLen = 0;
+        }
         if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0) problem('beyond-haw', 1, tableAddr + i * 8, lo, hi, `page address bits at or above the host address width (${opts.haw}) are set`);
         else problem('reserved-bits', 1, tableAddr + i * 8, lo, hi, leafFeatureMessage(lo, hi));
         continue;
       }
-      const r = parentR && (first || (lo & 1) !== 0);
-      const w = parentW && (lo & 2) !== 0;
-      const b = (r ? 1 : 0) | (w ? 2 : 0) | (!first && (lo & 0x800) !== 0 ? 4 : 0) | (!first && (hi & 0x40000000) !== 0 ? 8 : 0);
+      // R (bit 0; implied by P at first level), W (bit 1), SNP (bit 11 → 4), TM (bit 62 → 8).
+      const b = first ? (1 | (lo & 2)) & parentMask : (lo & 3 & parentMask) | ((lo >>> 9) & 4) | ((hi >>> 27) & 8);
       const hpa = (lo >>> 12) + (hi & 0xfffff) * 1048576;
-      const iova = basePfn + i;
-      if (runLen > 0 && b === runBits && iova === runIova + runLen && hpa === runHpa + runLen) {
+      if (runLen > 0 && i === runI + runLen && hpa === runHpa + runLen && b === runBits) {
         runLen++;
-      } else {
-        flush();
-        runIova = iova;
-        runHpa = hpa;
-        runLen = 1;
-        runBits = b;
+        continue;
       }
+      if (runLen > 0) coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
+      runI = i;
+      runHpa = hpa;
+      runLen = 1;
+      runBits = b;
     }
-    flush();
+    if (runLen > 0) coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
   };
 
   if (root % 4096 !== 0) {

@@ -31,6 +31,11 @@ export class LazyArray<T> {
   constructor(
     readonly length: number,
     readonly items: () => Iterable<T>,
+    /**
+     * Optional fast path: the item's JSON text at `depth` (exactly what `streamJson` would write
+     * for it), so large arrays of flat records need no intermediate object per item.
+     */
+    readonly text?: (item: T, depth: number) => string,
   ) {}
 }
 
@@ -40,6 +45,20 @@ const hexOrNull = (v: number | bigint | undefined): string | null => (v === unde
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
 
 // ---------------------------------------------------------------- pieces
+
+/** hex(pfnToAddr(pfn)) without a bigint: ×4096 appends three hex zeros (exact beyond 2^53 too). */
+const pfnHexFast = (pfn: number): string => (pfn === 0 ? '0x0' : '0x' + pfn.toString(16) + '000');
+const indents: string[] = [];
+const indentOf = (d: number): string => (indents[d] ??= '\n' + '  '.repeat(d));
+
+/** `mappingToJson(m)` as streamJson writes it at `depth`, built as one string (65 k of them). */
+export function mappingJsonText(m: Mapping, depth: number): string {
+  const i1 = indentOf(depth + 1);
+  let t = `{${i1}"iova": "${pfnHexFast(m.iovaPfn)}",${i1}"hpa": "${pfnHexFast(m.hpaPfn)}",${i1}"size": "${pfnHexFast(m.pages)}",${i1}"read": ${m.read},${i1}"write": ${m.write},${i1}"pageSize": ${m.pageSize}`;
+  if (m.snp !== undefined) t += `,${i1}"snp": ${m.snp}`;
+  if (m.tm !== undefined) t += `,${i1}"tm": ${m.tm}`;
+  return t + indentOf(depth) + '}';
+}
 
 export function mappingToJson(m: Mapping): { [k: string]: Json } {
   const out: { [k: string]: Json } = {
@@ -100,9 +119,7 @@ function contextToJson(c: ContextEntry): Json {
 
 function domainToJson(d: Domain, lazy: boolean): Json {
   const mappings: Json = lazy
-    ? new LazyArray<Json>(d.mappings.length, function* () {
-        for (const m of d.mappings) yield mappingToJson(m);
-      })
+    ? (new LazyArray<Mapping>(d.mappings.length, () => d.mappings, mappingJsonText) as unknown as Json)
     : d.mappings.map(mappingToJson);
   return {
     did: d.did,
@@ -390,14 +407,16 @@ export function streamJson(value: unknown, write: (chunk: string) => void, chunk
       size = 0;
     }
   };
-  const indent = (d: number): string => '\n' + '  '.repeat(d);
+  const indent = indentOf;
 
   const visit = (v: unknown, depth: number): void => {
     if (v instanceof LazyArray) {
       let first = true;
+      const text = v.text;
       for (const item of v.items()) {
         emit(first ? '[' + indent(depth + 1) : ',' + indent(depth + 1));
-        visit(item === undefined ? null : item, depth + 1);
+        if (text !== undefined && item !== undefined) emit(text(item, depth + 1));
+        else visit(item === undefined ? null : item, depth + 1);
         first = false;
       }
       emit(first ? '[]' : indent(depth) + ']');
