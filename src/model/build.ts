@@ -176,8 +176,9 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       setFact(st, 'translationEnabled', uc.translationEnabled, uc.source);
       setFact(st, 'rootTablePointerSet', uc.rootTablePointerSet, uc.source);
       if (uc.rootTable !== undefined) {
-        setFact(st, 'rootTable', uc.rootTable, uc.source, h);
-        if (!st.unit.rootTableSource) st.unit.rootTableSource = uc.source;
+        const src = uc.rootTableSource ?? uc.source;
+        setFact(st, 'rootTable', uc.rootTable, src, h);
+        if (!st.unit.rootTableSource) st.unit.rootTableSource = src;
       }
       setFact(st, 'mode', uc.mode, uc.source);
       if (uc.registers && !st.unit.registers) {

@@ -17,6 +17,8 @@ export interface UnitContribution {
   translationEnabled?: boolean;
   rootTablePointerSet?: boolean;
   rootTable?: number;
+  /** The line that gave rootTable, when it is not the unit's own line (dmardump's root line). */
+  rootTableSource?: Source;
   mode?: ContextMode;
   registers?: UnitRegisters;
   rootEntries?: RootEntry[];

@@ -29,6 +29,7 @@ export function pgttName(pgtt: number): string {
 
 /** AW field → "48-bit/4-level" (width 30 + 9·AW, as the spec's table). */
 export function awText(aw: number, levels: number): string {
+  if (aw < 0) return '?'; // not in the source (dmardump prints no AW)
   return `${Math.min(64, 30 + 9 * aw)}-bit/${levels}-level`;
 }
 
@@ -154,7 +155,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     const domains = [...u.domains].sort((a, b) => a.did - b.did || a.root - b.root);
     for (const d of domains) {
       rows.push([
-        String(d.did), hex(d.root), d.kind, String(d.levels),
+        String(d.did), hex(d.root), d.kind, d.aw < 0 ? '?' : String(d.levels),
         d.mappingsKnown ? String(d.pageCount) : '?',
         d.mappingsKnown ? bytesText(d.pageCount) : 'unknown',
         !d.mappingsKnown ? 'no page tables in capture' : d.complete ? 'complete' : 'incomplete',

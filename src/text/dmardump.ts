@@ -88,6 +88,7 @@ export function parseDmardump(text: string, part: string): Contribution {
       if (unitState === 'root') { w.warn('second root table line for one unit, skipped', l.no); continue; }
       unit.rootTablePointerSet = true;
       unit.rootTable = number(m[2], part, l.no);
+      unit.rootTableSource = { part, line: l.no };
       unit.mode = m[1] !== undefined ? 'extended' : 'legacy';
       unitState = 'root';
       continue;
