@@ -1,6 +1,7 @@
 import { hex } from '../util/hex.js';
 import { drhds, byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
 import { finding } from './finding.js';
+import type { Rmrr } from '../decode/dmar-types.js';
 import type { Snapshot } from '../model/types.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
@@ -27,7 +28,9 @@ The hypervisor mapped something other than guest RAM into the VM domain. QEMU/VF
 assigned devices' BARs for peer-to-peer DMA: such hits lie in PCI MMIO windows and are expected on
 that set-up; anything else is a bug — report it with this capture.
 
-Host domains mapping MMIO 1:1 are normal and never reported. Inputs: tables, mappings (required),
+RMRR regions (reserved in the memory map) are left to \`rmrr-in-vm-domain\`; a page inside both
+a reserved region and the unit registers or MSI window is counted once, under the latter. Host domains mapping
+MMIO 1:1 are normal and never reported. Inputs: tables, mappings (required),
 memory-map (optional: without it only unit registers and the MSI window are checked); the DMAR table
 gives register-set sizes (else one page per unit).`,
   needs: ['tables', 'mappings', 'memory-map'],
@@ -50,9 +53,26 @@ function mmioIndex(snapshot: Snapshot): RangeIndex<Region> {
     items.push({ startPfn: p, endPfn: p + 1, label: { kind: 'unit-registers', text: `registers of remapping unit ${hex(u.registerBase)}` } });
   }
   items.push({ startPfn: MSI_START / 4096, endPfn: MSI_END / 4096, label: { kind: 'msi-window', text: 'the MSI/interrupt window 0xfee00000-0xfeefffff' } });
+  // The memory map's non-RAM regions are cut around the unit registers and the MSI window (which
+  // usually lie inside a reserved region: a page is counted and named once, by its most specific
+  // label) and around RMRR regions, which rmrr-in-vm-domain reports with the RMRR's device scope.
+  const cut = [
+    ...items.map((x) => [x.startPfn, x.endPfn] as [number, number]),
+    ...(snapshot.dmar?.structures ?? [])
+      .filter((x): x is Rmrr => x.kind === 'RMRR')
+      .map((x) => [Math.floor(x.base / 4096), Math.floor(x.limit / 4096) + 1] as [number, number]),
+  ].sort((a, b) => a[0] - b[0]);
   for (const m of snapshot.memoryMap) {
     if (m.type === 'ram') continue;
-    items.push({ startPfn: Math.floor(m.start / 4096), endPfn: Math.ceil(m.end / 4096), label: { kind: m.type, text: `${m.type} region "${m.name}" ${hex(m.start)}-${hex(m.end)}` } });
+    const label = { kind: m.type, text: `${m.type} region "${m.name}" ${hex(m.start)}-${hex(m.end)}` };
+    let from = Math.floor(m.start / 4096);
+    const end = Math.ceil(m.end / 4096);
+    for (const [rs, re] of cut) {
+      if (re <= from || rs >= end) continue;
+      if (rs > from) items.push({ startPfn: from, endPfn: rs, label });
+      from = Math.max(from, re);
+    }
+    if (from < end) items.push({ startPfn: from, endPfn: end, label });
   }
   return new RangeIndex(items);
 }

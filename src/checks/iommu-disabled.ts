@@ -28,8 +28,8 @@ know which devices are assigned; without VM data a pass-through device is only r
 };
 
 function off(u: Unit): string | undefined {
-  if (u.translationEnabled === false) return 'translation is off (GSTS.TES = 0)';
-  if (u.translationEnabled === true && u.rootTablePointerSet === false) return 'no root table is latched (GSTS.RTPS = 0)';
+  if (u.translationEnabled === false) return 'translation off (GSTS.TES = 0)';
+  if (u.translationEnabled === true && u.rootTablePointerSet === false) return 'no root table latched (GSTS.RTPS = 0)';
   return undefined;
 }
 

@@ -63,7 +63,7 @@ export interface DomainInfo {
   users: Set<string>;
   /** Users that are assigned devices. */
   assignedUsers: Set<string>;
-  /** Users that are neither assigned nor pass-through (host-driver functions). */
+  /** Users that are neither assigned, pass-through nor stale (functions the inventory has, with host drivers). */
   hostUsers: Set<string>;
   /** VM names of the assigned users (empty when VM data is absent). */
   vms: Set<string>;
@@ -194,6 +194,10 @@ function buildRoles(snapshot: Snapshot): Roles {
       }
     }
   }
+  // A present entry of a function the inventory lacks (or dmardump prints as `(absent)`) belongs to
+  // no host driver: it is stale (stale-context reports it), so it makes no domain a host domain.
+  const stale = (bdf: string): boolean =>
+    hints.get(bdf)?.toLowerCase() === 'absent' || (snapshot.inventoryKnown && !devices.has(bdf));
   const usesByBdf = new Map<string, ContextUse[]>();
   for (const u of uses) {
     const list = usesByBdf.get(u.ctx.bdf) ?? [];
@@ -211,7 +215,7 @@ function buildRoles(snapshot: Snapshot): Roles {
     if (a) {
       info.assignedUsers.add(bdf);
       if (a.vm !== undefined) info.vms.add(a.vm);
-    } else if (!passThrough.has(bdf)) info.hostUsers.add(bdf);
+    } else if (!passThrough.has(bdf) && !stale(bdf)) info.hostUsers.add(bdf);
   }
   // Domains nobody uses (walked from a stray table) are neither VM nor host: they stay out.
   for (const info of domains.values()) {

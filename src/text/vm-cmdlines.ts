@@ -1,7 +1,8 @@
 /**
  * VM command lines → Vm records. Input: `ps -ww -o args` output (one process per line, header
- * `COMMAND`/`ARGS` skipped), pasted shell commands (quotes, `\` continuations), or
- * /proc/PID/cmdline contents (arguments separated by NUL; several files may be joined by newlines).
+ * `COMMAND`/`ARGS` skipped; a listing that starts with the header and names no VM process means
+ * no VM runs), pasted shell commands (quotes, `\` continuations), or /proc/PID/cmdline contents
+ * (arguments separated by NUL; several files may be joined by newlines).
  *
  * - bhyve (usr.sbin/bhyve): `-s slot[:func],passthru,B/S/F` (also `pci0:3:0:8`, `pci3:0:8`, or a
  *   FreeBSD device name such as `ppt0`), `-m size` (bare number < 1 MiB means MiB, as
@@ -101,6 +102,10 @@ export function parseVmCommandLines(text: string, part: string): Contribution {
     }
   }
 
+  // A `ps` listing (it starts with its COMMAND/ARGS header) naming no VM process says "no VM
+  // runs": a capture taken after the last VM was shut down. Anything else is not VM data.
+  const first = textLines(text).find((l) => l.text.trim() !== '');
+  if (recognised === 0 && first !== undefined && /^\s*(COMMAND|ARGS|CMD)\s*$/.test(first.text)) return { vms, warnings: w.done() };
   if (recognised === 0) {
     throw new InputError('does not look like VM command lines (no bhyve, vmrun.sh or qemu process, no Xen pci = [...] line)', { file: part, line: 1 });
   }

@@ -28,6 +28,23 @@ describe('hpa-leak-mmio', () => {
   it('stays quiet for RAM, for the page just past the unit registers and the MSI window', () => {
     expect(summary(hpaLeakMmio.run(vm([[0, 0x1000, 512], [0x300, 0xfed92, 1], [0x400, 0xfef00, 1]]).build()))).toEqual([]);
   });
+  it('counts and names a unit-register page inside a reserved region once, by the unit (samples/hpa-leak-mmio)', () => {
+    // Firmware maps 0xfe000000-0xffffffff reserved; the unit's registers and the MSI window lie inside it.
+    const s = vm([[0x100, 0xfed90, 1], [0x101, 0xfee00, 1]]).memory(0xfe000000, 0x100000000, 'reserved', 'reserved').build();
+    const f = hpaLeakMmio.run(s);
+    expect(summary(f)).toEqual([`hpa-leak-mmio error ${PPT}`]);
+    expect(f[0].evidence.pages).toBe(2);
+    expect((f[0].evidence.hits as { kind: string }[]).map((h) => h.kind)).toEqual(['unit-registers', 'msi-window']);
+    expect(f[0].message).toContain('first: registers of remapping unit 0xfed90000 at 0xfed90000');
+  });
+  it('leaves an RMRR region in reserved memory to rmrr-in-vm-domain (samples/rmrr-in-vm-domain)', () => {
+    const rmrr = (maps: MapSpec[]) =>
+      vm(maps).dmar((d) => d.drhd(UNIT, { includePciAll: true, size: 1 }).rmrr(0x7b800000, 0x7b8fffff, [PPT])).memory(0x7b800000, 0x7b900000, 'reserved', 'reserved');
+    expect(summary(hpaLeakMmio.run(rmrr([[0x7b800, 0x7b800, 256]]).build()))).toEqual([]);
+    // The reserved pages around the RMRR still count.
+    const f = hpaLeakMmio.run(rmrr([[0x7b800, 0x7b800, 256], [0x7c000, 0xe0000, 1]]).build());
+    expect(f[0].evidence.pages).toBe(1);
+  });
   it("stays quiet for the host domain's 1:1 map of MMIO", () => {
     const s = bhyveHost((u) => u.domain(0, 0x400000, [[0xfee00, 0xfee00, 256]])).build();
     s.units[0].contexts[0].slptptr = 0x400000;

@@ -35,6 +35,13 @@ describe('hpa-leak-shared', () => {
     const f = hpaLeakShared.run(twoVms([[0, 1000, 100]], [[0, 1000, 100]], null));
     expect(summary(f)).toEqual([`hpa-leak-shared error ${PPT}`]);
   });
+  it('a stale entry in a VM domain (function not in the inventory, or dmardump `(absent)`) is no host device (samples/stale-after-vf-destroy)', () => {
+    // A destroyed VF whose entry still points at vm1's domain: stale-context reports it; it is not "a host device sharing the VM's domain".
+    const gone = bhyveHost((u) => u.context('0000:03:00.1', { did: 1, root: 0x100000 })).build();
+    expect(summary(hpaLeakShared.run(gone))).toEqual([]);
+    const absent = bhyveHost((u) => u.context('0000:03:00.1', { did: 1, root: 0x100000, hint: 'absent' })).device('0000:03:00.1', { driver: 'igb' }).build();
+    expect(summary(hpaLeakShared.run(absent))).toEqual([]);
+  });
   it('fires when one domain is used by a VM device and a host device', () => {
     const s = bhyveHost((u) => u.context('0000:00:1f.2', { did: 1, root: 0x100000 })).device('0000:00:1f.2', { driver: 'ahci' }).build();
     expect(summary(hpaLeakShared.run(s))).toEqual([`hpa-leak-shared critical ${PPT}`]);

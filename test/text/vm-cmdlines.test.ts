@@ -81,6 +81,14 @@ describe('bad input', () => {
     expect(inputError(() => parseVmCommandLines('/sbin/init --\n/usr/sbin/cron\n', 'ps.txt'))).toMatchObject({ file: 'ps.txt', line: 1 });
   });
 
+  it('a ps listing with its header and no VM process means no VM runs (taken after the last VM stopped)', () => {
+    const c = parseVmCommandLines('COMMAND\n/sbin/init --\n/usr/sbin/cron -s\nps -ww -o args\n', 'ps.txt');
+    expect(c.vms).toEqual([]);
+    expect(c.warnings).toEqual([]);
+    // Without the header it is still not VM data.
+    expect(inputError(() => parseVmCommandLines('/sbin/init --\nCOMMAND\n', 'ps.txt')).line).toBe(1);
+  });
+
   it('a pass-through device that cannot exist is an InputError at its line', () => {
     expect(inputError(() => parseVmCommandLines('COMMAND\nbhyve -m 1G -s 7,passthru,256/0/0 vm\n', 'p')).line).toBe(2);
     expect(inputError(() => parseVmCommandLines('qemu-system-x86_64 -name a -device vfio-pci,host=0000:03:20.0\n', 'p')).line).toBe(1);
