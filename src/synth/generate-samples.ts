@@ -25,16 +25,23 @@ export function generateAll(samplesDir: string, only?: string[]): Scenario[] {
       '# Samples',
       '',
       'Captures generated from the declarative descriptions in `scenarios/` (`npm run samples` rewrites them).',
-      'Each line: the sample, what it shows, and what `dmarsift analyze` must report.',
+      'Each line: the sample, what it shows, and what `dmarsift analyze` must report at warning or above',
+      '(for the after half of a before/after pair, also what `dmarsift diff` must report). `test/samples/` checks every line.',
       '',
     ];
     for (const s of scenarios) {
-      const must = s.expect.length ? [...new Set(s.expect.map(([c]) => `\`${c}\``))].join(', ') : 'nothing at warning or above';
-      lines.push(`- \`${s.name}/\` — ${s.summary} Must report: ${must}.`);
+      let line = `- \`${s.name}/\` — ${s.summary} \`analyze\` must report: ${mustReport(s.expect)}.`;
+      if (s.diff) line += ` \`diff ${s.diff.before} ${s.name}\` must report: ${mustReport(s.diff.expect)}.`;
+      lines.push(line);
     }
     fs.writeFileSync(path.join(samplesDir, 'README.md'), lines.join('\n') + '\n');
   }
   return scenarios;
+}
+
+/** "`stale-context` on 0000:03:01.1, `dmar-integrity`", or "nothing at warning or above". */
+export function mustReport(expect: [string, string | null][]): string {
+  return expect.length ? expect.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'nothing at warning or above';
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {

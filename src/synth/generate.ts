@@ -14,7 +14,7 @@ import { hashString, mulberry32 } from './rng.js';
 import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange } from './scenario.js';
 import { writeSparseDump } from './sparse-writer.js';
 import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from './tables.js';
-import { formatPciconf, formatSmap, formatVmCommandLines } from './text-formats.js';
+import { formatDmardump, formatPciconf, formatSmap, formatVmCommandLines, type DmardumpUnit } from './text-formats.js';
 
 const CHUNK = 512; // 4 KiB pages in a 2 MiB chunk
 const PAGE_PFNS: Record<string, number> = { '4K': 1, '2M': 512, '1G': 262144 };
@@ -55,6 +55,10 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   // Host RAM as 2 MiB chunks; the low 16 MiB and each unit's table area are never handed to VMs.
   const ram = s.ram.map(([a, b]) => [parseAddr(a), parseAddr(b) + 1] as [number, number]);
   const reserved: [number, number][] = [[0, 16 << 20], ...s.units.map((u) => [parseAddr(u.tableBase), parseAddr(u.tableBase) + (64 << 20)] as [number, number])];
+  // Host pages a scenario places explicitly are never handed out at random as well.
+  for (const d of s.domains) {
+    for (const r of d.guest ?? []) if (r.hpa !== undefined) reserved.push([parseAddr(r.hpa), parseAddr(r.hpa) + parseSize(r.size)]);
+  }
   const free: number[] = []; // chunk numbers (2 MiB units)
   for (const [a, b] of ram) {
     for (let c = Math.ceil(a / (2 << 20)); (c + 1) * (2 << 20) <= b; c++) {
@@ -95,7 +99,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
     tables[d.id] = t;
     domainRoots[d.id] = t.root;
     const runs: Placed[] = (placed[d.id] = []);
-    for (const r of d.guest ?? []) mapGuestRange(t, r, runs, takeChunks);
+    for (const r of d.guest ?? []) mapGuestRange(t, r, runs, takeChunks, placed);
     if (d.shareWith) {
       for (const p of placed[d.shareWith] ?? []) {
         t.mapRange(p.gpaPfn, p.hpaPfn, p.pages, PAGE_BYTES[p.pageSize], { read: true, write: true });
@@ -126,7 +130,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
         bus: b.bus, devfn: b.devfn, tt, fpd: c.fpd,
         aw: c.aw ?? d?.aw ?? 1,
         did: c.did ?? d?.did ?? 0,
-        slptptr: tt === 2 ? 0 : d ? domainRoots[d.id] : 0,
+        slptptr: c.slptptr !== undefined ? parseAddr(c.slptptr) : tt === 2 ? 0 : d ? domainRoots[d.id] : 0,
       });
     }
     phys.moveTo(parseAddr(u.tableBase));
@@ -157,16 +161,20 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
     }),
     corrupt: s.dmarDefect,
   });
-  write(dir, 'DMAR', dmar, files);
+  if (s.parts?.dmar !== false) write(dir, 'DMAR', dmar, files);
 
   // Registers.
+  const regs = s.units.map((u, i) => {
+    const tes = u.enabled ? 1 << 31 : 0;
+    const rtps = u.rootTable ? 1 << 30 : 0;
+    const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
+    const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
+    const rtaddr = BigInt(rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
+    return { gsts, maj, min, rtaddr };
+  });
   if (s.parts?.registers !== false) {
     const units = s.units.map((u, i) => {
-      const tes = u.enabled ? 1 << 31 : 0;
-      const rtps = u.rootTable ? 1 << 30 : 0;
-      const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
-      const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
-      const rtaddr = BigInt(rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
+      const { gsts, maj, min, rtaddr } = regs[i];
       return {
         name: `dmar${i}`,
         base: parseAddr(u.base),
@@ -179,23 +187,37 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   }
 
   // Memory.
-  if (phys.pages.size > 0) {
+  if (s.parts?.memory !== false && phys.pages.size > 0) {
     writeSparseDump(path.join(dir, 'memory.sparse'), phys.pages);
     files.push('memory.sparse');
   }
 
   // FreeBSD text parts.
-  if (s.parts?.pci !== false && s.devices.length) {
-    const entries = s.devices.map((dev) => {
-      const b = bdfOf(dev.bdf);
-      const ari = b.devfn > 7 && !dev.bdf.includes('.') ? true : false;
-      const slot = ari ? 0 : b.devfn >> 3;
-      const func = ari ? b.devfn : b.devfn & 7;
-      return { dev, domain: b.segment, bus: b.bus, slot, func };
-    });
-    write(dir, 'pciconf-lv.txt', formatPciconf(entries), files);
+  const pciEntries = s.devices.map((dev) => {
+    const b = bdfOf(dev.bdf);
+    const ari = b.devfn > 7 && !dev.bdf.includes('.') ? true : false;
+    const slot = ari ? 0 : b.devfn >> 3;
+    const func = ari ? b.devfn : b.devfn & 7;
+    return { dev, domain: b.segment, bus: b.bus, slot, func };
+  });
+  if (s.parts?.dmardump === true) {
+    const units: DmardumpUnit[] = s.units.map((u, i) => ({
+      base: parseAddr(u.base),
+      segment: u.segment ?? 0,
+      version: [regs[i].maj, regs[i].min],
+      gsts: regs[i].gsts,
+      rtaddr: regs[i].rtaddr,
+      buses: u.rootTable ? readContexts(phys, rootTables[i]) : [],
+    }));
+    const lookup = (segment: number, bus: number, slot: number, func: number): { slot: number; func: number; name?: string } | undefined => {
+      const e = pciEntries.find((x) => x.domain === segment && x.bus === bus && x.slot === slot && x.func === func);
+      return e ? { slot, func, ...(e.dev.name !== undefined ? { name: e.dev.name } : {}) } : undefined;
+    };
+    write(dir, 'dmardump.txt', formatDmardump(units, lookup), files);
   }
-  if (s.parts?.vms !== false && s.vms.length) write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
+  if (s.parts?.pci !== false && s.devices.length) write(dir, 'pciconf-lv.txt', formatPciconf(pciEntries), files);
+  // `parts.vms: true` writes the process listing even with no VM running (a host whose VMs are gone).
+  if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
   if (s.parts?.memoryMap !== false) write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
 
   const manifest = {
@@ -203,13 +225,31 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
     parts: files.map((f) => ({ kind: kindOf(f), path: f })),
   };
   write(dir, 'capture.json', JSON.stringify(manifest, null, 2) + '\n', files);
-  const must = s.expect.length ? s.expect.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'no finding at warning or above';
-  write(dir, 'README.md', `# ${s.name}\n\n${s.summary}\n\nGenerated by \`npm run samples\` from \`samples/scenarios/${s.name}.json\`; do not edit by hand.\n\nExpected from \`dmarsift analyze\`: ${must}.\n`, files);
+  const must = (e: [string, string | null][]): string => (e.length ? e.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'no finding at warning or above');
+  const pair = s.diff ? `\n\nExpected from \`dmarsift diff ${s.diff.before} ${s.name}\` (pair checks): ${must(s.diff.expect)}.` : '';
+  write(dir, 'README.md', `# ${s.name}\n\n${s.summary}\n\nGenerated by \`npm run samples\` from \`samples/scenarios/${s.name}.json\`; do not edit by hand.\n\nExpected from \`dmarsift analyze\`: ${must(s.expect)}.${pair}\n`, files);
   return { dir, files, rootTables, domainRoots, placed };
 }
 
+/** The present root entries of a legacy root table and the raw context entries they point at, as dmardump reads them. */
+function readContexts(phys: PhysBuilder, root: number): DmardumpUnit['buses'] {
+  const out: DmardumpUnit['buses'] = [];
+  for (let bus = 0; bus < 256; bus++) {
+    const r = phys.readQword(root + bus * 16);
+    if ((r & 1n) === 0n) continue;
+    const table = Number(r & ~0xfffn);
+    const contexts: DmardumpUnit['buses'][number]['contexts'] = [];
+    for (let devfn = 0; devfn < 256; devfn++) {
+      const lo = phys.readQword(table + devfn * 16);
+      if (lo & 1n) contexts.push({ devfn, lo, hi: phys.readQword(table + devfn * 16 + 8) });
+    }
+    out.push({ bus, contexts });
+  }
+  return out;
+}
+
 function kindOf(file: string): string {
-  return ({ DMAR: 'dmar', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
+  return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
 }
 
 function write(dir: string, name: string, data: string | Uint8Array, files: string[]): void {
@@ -217,11 +257,28 @@ function write(dir: string, name: string, data: string | Uint8Array, files: stri
   files.push(name);
 }
 
-function mapGuestRange(t: SecondLevelTable, r: ScenarioRange, runs: Placed[], takeChunks: (n: number) => number[]): void {
+function mapGuestRange(t: SecondLevelTable, r: ScenarioRange, runs: Placed[], takeChunks: (n: number) => number[], placed: Record<string, Placed[]>): void {
   const gpaPfn = parseAddr(r.gpa) / 4096;
   const pages = parseSize(r.size) / 4096;
   const perms = { read: r.read ?? true, write: r.write ?? true };
   const size = PAGE_BYTES[r.pageSize];
+  if (r.hpaOf !== undefined) {
+    // The host pages another domain maps at [from, from + pages): walk its runs in order.
+    const from = parseAddr(r.hpaOf.gpa) / 4096;
+    let done = 0;
+    for (const p of [...(placed[r.hpaOf.domain] ?? [])].sort((a, b) => a.gpaPfn - b.gpaPfn)) {
+      const lo = Math.max(p.gpaPfn, from + done);
+      const hi = Math.min(p.gpaPfn + p.pages, from + pages);
+      if (lo !== from + done || hi <= lo) continue;
+      const n = hi - lo;
+      const hpaPfn = p.hpaPfn + (lo - p.gpaPfn);
+      t.mapRange(gpaPfn + done, hpaPfn, n, size, perms);
+      runs.push({ gpaPfn: gpaPfn + done, hpaPfn, pages: n, pageSize: r.pageSize });
+      done += n;
+    }
+    if (done !== pages) throw new Error(`scenario: hpaOf ${r.hpaOf.domain}@${r.hpaOf.gpa}: that domain does not map ${r.size} there`);
+    return;
+  }
   if (r.hpa !== undefined) {
     const hpaPfn = parseAddr(r.hpa) / 4096;
     t.mapRange(gpaPfn, hpaPfn, pages, size, perms);

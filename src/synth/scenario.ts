@@ -32,6 +32,11 @@ export interface ScenarioRange {
   write?: boolean;
   /** Host address; default: allocated from free host RAM (2 MiB chunks, scattered). */
   hpa?: string;
+  /**
+   * Map the host pages another domain maps at `gpa` (a shared-memory defect), instead of
+   * allocating: the other domain must be listed earlier and map the whole range.
+   */
+  hpaOf?: { domain: string; gpa: string };
 }
 
 export interface ScenarioDomain {
@@ -62,6 +67,8 @@ export interface ScenarioContext {
   did?: number;
   aw?: number;
   hiOr?: string;
+  /** SLPTPTR override (defects: a pointer to a page the image does not hold). */
+  slptptr?: string;
 }
 
 export interface ScenarioDevice {
@@ -95,6 +102,11 @@ export interface Scenario {
   summary: string;
   /** The findings `analyze` must give: [check id, BDF or null]. */
   expect: [string, string | null][];
+  /**
+   * The after half of a `dmarsift diff` pair: the before sample and the findings of the pair
+   * checks that `dmarsift diff BEFORE THIS` must give (warning or above), as in `expect`.
+   */
+  diff?: { before: string; expect: [string, string | null][] };
   /** Checks the README says must fire. */
   fires?: string[];
   haw: number;
@@ -109,8 +121,12 @@ export interface Scenario {
   contexts: ScenarioContext[];
   devices: ScenarioDevice[];
   vms: ScenarioVm[];
-  /** Text parts to write: which of the optional inputs the capture holds. */
-  parts?: { registers?: boolean; pci?: boolean; vms?: boolean; memoryMap?: boolean; dmardump?: boolean };
+  /**
+   * Parts to write (default: all but dmardump). `dmardump: true` adds FreeBSD dmardump output
+   * read back from the generated tables; with `dmar`, `registers` and `memory` false the capture
+   * is text only, as a FreeBSD user would paste it into a ticket.
+   */
+  parts?: { dmar?: boolean; registers?: boolean; memory?: boolean; pci?: boolean; vms?: boolean; memoryMap?: boolean; dmardump?: boolean };
   seed?: number;
 }
 

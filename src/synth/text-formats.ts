@@ -57,3 +57,58 @@ export function formatVmCommandLines(vms: ScenarioVm[]): string {
   lines.push('ps -ww -o args');
   return lines.join('\n') + '\n';
 }
+
+/** One remapping unit as FreeBSD's dmardump reads it: registers and the present context entries. */
+export interface DmardumpUnit {
+  base: number;
+  segment: number;
+  version: [number, number];
+  /** Raw GSTS and RTADDR values. */
+  gsts: number;
+  rtaddr: bigint;
+  /** Present root entries (bus < 255 only are printed) with the raw context entries of their table. */
+  buses: { bus: number; contexts: { devfn: number; lo: bigint; hi: bigint }[] }[];
+}
+
+/** What `pci_find_conf(segment, bus, slot, func)` finds: the device's own slot/function and driver unit. */
+export type PciLookup = (segment: number, bus: number, slot: number, func: number) => { slot: number; func: number; name?: string } | undefined;
+
+/**
+ * FreeBSD `tools/tools/dmardump` output (dmardump.c handle_drhd / dump_context_table), byte for
+ * byte: `%#jx` prints `0` for zero and `0x…` otherwise, the root line adds its own `0x` (hence
+ * `0x0x…`), a unit prints nothing more unless GSTS.TES and GSTS.RTPS are both set, buses stop at
+ * 254, and the device lookup tries the ARI form (slot 0, function = devfn) first.
+ */
+export function formatDmardump(units: DmardumpUnit[], lookup: PciLookup): string {
+  const jx = (v: bigint | number): string => (BigInt(v) === 0n ? '0' : `0x${BigInt(v).toString(16)}`);
+  const TES = 0x80000000;
+  const RTPS = 0x40000000;
+  let out = '';
+  for (const u of units) {
+    const disabled = (u.gsts & TES) === 0 ? ' (disabled)' : '';
+    out += `drhd @ ${jx(u.base)} (version ${u.version[0]}.${u.version[1]}) PCI segment ${u.segment}${disabled}:\n`;
+    if (((u.gsts >>> 0) & (TES | RTPS)) >>> 0 !== (TES | RTPS) >>> 0) continue;
+    const extended = (u.rtaddr & 0x800n) !== 0n;
+    out += `    ${extended ? 'extended ' : ''}root table @ 0x${jx(u.rtaddr & ~0xfffn)}\n`;
+    if (extended) continue; // dump_ext_context_table is #ifdef notyet
+    for (const b of [...u.buses].sort((x, y) => x.bus - y.bus)) {
+      if (b.bus >= 255) continue;
+      let printed = false;
+      for (const c of [...b.contexts].sort((x, y) => x.devfn - y.devfn)) {
+        if ((c.lo & 1n) === 0n) continue;
+        if (!printed) {
+          out += `\tPCI bus ${b.bus}:\n`;
+          printed = true;
+        }
+        const conf = lookup(u.segment, b.bus, 0, c.devfn) ?? lookup(u.segment, b.bus, c.devfn >> 3, c.devfn & 7);
+        if (conf) out += `\t    { ${conf.slot},${conf.func} }${conf.name ? ` (${conf.name})` : ''}`;
+        else out += `\t    { ${c.devfn >> 3},${c.devfn & 7} } (absent)`;
+        if (c.lo & 2n) out += ' FPD';
+        out += ` ${['UNTR', 'TR', 'PASS', 'TT3?'][Number((c.lo >> 2n) & 3n)]}`;
+        out += ` SLPT ${jx(c.lo & ~0xfffn)}`;
+        out += ` domain ${Number((c.hi & 0xffff0n) >> 8n)}\n`;
+      }
+    }
+  }
+  return out;
+}
