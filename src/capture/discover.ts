@@ -132,8 +132,9 @@ function readManifest(root: string, file: string): DiscoveredPart[] {
   out.push({ kind: 'ignored', path: MANIFEST, absPath: file, note: 'manifest' });
   // Files the manifest does not name are listed as ignored, so the report shows them.
   for (const f of fs.readdirSync(root, { withFileTypes: true })) {
-    const abs = path.join(root, f.name);
-    if (f.isFile() && abs !== file && !listed.has(abs)) out.push({ kind: 'ignored', path: f.name, absPath: abs, note: 'not named in capture.json' });
+    // resolve, not join: `listed` holds absolute paths even when the capture path is relative.
+    const abs = path.resolve(root, f.name);
+    if (f.isFile() && abs !== path.resolve(file) && !listed.has(abs)) out.push({ kind: 'ignored', path: f.name, absPath: abs, note: 'not named in capture.json' });
   }
   return out;
 }

@@ -1,0 +1,106 @@
+/**
+ * Every generated sample under `analyze`: the exact set of (check, BDF) pairs at warning or above
+ * must equal what its scenario's `expect` (and so its README line) promises — in process for all
+ * samples, and through the CLI (exit codes, JSON) for a few.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCapture } from '../../src/capture/load.js';
+import { runChecks } from '../../src/checks/run.js';
+import { cli, cliJson } from '../helpers/cli.js';
+import { atLeastWarning, expectedPairs, pairsOf, SAMPLES, scenarios } from './scenarios.js';
+
+const byName = new Map(scenarios.map((s) => [s.name, s]));
+
+describe('analyze on every sample gives exactly the findings its scenario expects', () => {
+  it.each(scenarios.map((s) => [s.name, s] as const))('%s', (name, s) => {
+    const findings = runChecks(loadCapture(path.join(SAMPLES, name)));
+    expect(pairsOf(atLeastWarning(findings))).toEqual(expectedPairs(s.expect));
+  });
+});
+
+describe('the sample set', () => {
+  it('has one sample per bug class of issue 4, each expecting its own check to fire', () => {
+    const classes: Record<string, string> = {
+      'iommu-not-enabled': 'iommu-disabled',
+      'ppt-unmapped': 'ppt-unmapped',
+      'stale-after-vf-destroy': 'stale-context',
+      'missing-context': 'missing-context',
+      'ppt-passthrough-leak': 'ppt-passthrough',
+      'hpa-leak-identity': 'hpa-leak-identity',
+      'hpa-leak-iommu-structures': 'hpa-leak-iommu-structures',
+      'hpa-leak-mmio': 'hpa-leak-mmio',
+      'hpa-leak-shared': 'hpa-leak-shared',
+      'hpa-leak-outside-vm': 'hpa-leak-outside-vm',
+      'did-conflict': 'did-conflict',
+      'rmrr-in-vm-domain': 'rmrr-in-vm-domain',
+      'ppt-empty-domain': 'ppt-empty-domain',
+      'unit-disabled-with-tables': 'unit-disabled-with-tables',
+      'unit-capability-mismatch': 'unit-capability-mismatch',
+      'dmar-integrity': 'dmar-integrity',
+      'table-integrity': 'table-integrity',
+      'dmardump-passthrough': 'ppt-passthrough',
+      'dmardump-absent': 'stale-context',
+    };
+    for (const [name, check] of Object.entries(classes)) {
+      const s = byName.get(name);
+      expect(s, name).toBeDefined();
+      expect(s!.expect.map(([c]) => c), name).toContain(check);
+    }
+    for (const healthy of ['bhyve-host', 'healthy-two-vms']) expect(byName.get(healthy)?.expect).toEqual([]);
+  });
+
+  it('healthy-two-vms: two VMs, an idle ppt device without an entry, the host domain 1:1 minus both VMs', () => {
+    const snap = loadCapture(path.join(SAMPLES, 'healthy-two-vms'));
+    expect(snap.vms.map((v) => v.name).sort()).toEqual(['vm1', 'vm2']);
+    const idle = snap.devices.find((d) => d.deviceUnit === 'ppt2');
+    expect(idle?.passThrough).toBe(true);
+    expect(snap.units[0].contexts.some((c) => c.present && c.bdf === idle?.bdf)).toBe(false);
+    const [host, vm1, vm2] = [0, 1, 2].map((did) => snap.units[0].domains.find((d) => d.did === did)!);
+    // 1:1 everywhere, and no host page of either VM in it.
+    expect(host.mappings.every((m) => m.iovaPfn === m.hpaPfn)).toBe(true);
+    const inHost = (pfn: number): boolean => host.mappings.some((m) => pfn >= m.hpaPfn && pfn < m.hpaPfn + m.pages);
+    for (const d of [vm1, vm2]) for (const m of d.mappings) expect(inHost(m.hpaPfn) || inHost(m.hpaPfn + m.pages - 1)).toBe(false);
+    expect(vm1.pageCount).toBe(2 * 262144);
+    expect(vm2.pageCount).toBe(262144);
+  });
+
+  it('dmardump samples are text only: dmardump output and pciconf -lv', () => {
+    for (const name of ['dmardump-passthrough', 'dmardump-absent']) {
+      const kinds = loadCapture(path.join(SAMPLES, name)).capture.parts.filter((p) => p.kind !== 'ignored').map((p) => p.kind).sort();
+      expect(kinds, name).toEqual(['dmardump-text', 'pci']);
+    }
+  });
+
+  it('a relative capture path lists each part once (files named by capture.json are not also "ignored")', () => {
+    const snap = loadCapture(path.relative(process.cwd(), path.join(SAMPLES, 'bhyve-host')));
+    const paths = snap.capture.parts.map((p) => p.path);
+    expect(paths.length).toBe(new Set(paths).size);
+    expect(snap.capture.parts.filter((p) => p.kind === 'ignored').map((p) => p.path).sort()).toEqual(['README.md', 'capture.json']);
+  });
+});
+
+describe('dmarsift analyze through the CLI', () => {
+  const run = (name: string, ...args: string[]) => cli(['analyze', path.join('samples', name), ...args]);
+
+  it.each(['bhyve-host', 'healthy-two-vms'])('%s (healthy) exits 0 with --fail-on warning', (name) => {
+    const r = run(name, '--fail-on', 'warning');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each(['iommu-not-enabled', 'stale-after-vf-destroy', 'dmardump-passthrough', 'dmardump-absent'])(
+    '%s exits 1 with --fail-on error and its JSON names the expected pairs',
+    (name) => {
+      const r = cliJson(['analyze', path.join('samples', name), '--format', 'json', '--fail-on', 'error']);
+      expect(r.status).toBe(1);
+      const findings = r.json.findings as { check: string; severity: 'critical' | 'error' | 'warning' | 'info'; bdf?: string }[];
+      expect(pairsOf(atLeastWarning(findings))).toEqual(expectedPairs(byName.get(name)!.expect));
+    },
+  );
+
+  it('a sample whose finding is only a warning exits 0 with --fail-on error and 1 with --fail-on warning', () => {
+    expect(run('missing-context', '--fail-on', 'error').status).toBe(0);
+    expect(run('missing-context', '--fail-on', 'warning').status).toBe(1);
+  });
+});
