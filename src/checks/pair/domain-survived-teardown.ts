@@ -1,8 +1,11 @@
 import { hex } from '../../util/hex.js';
 import { finding } from '../finding.js';
-import { pagesText, roles, type DomainInfo } from '../roles.js';
+import { knownMappings, pagesText, pfnHex, roles, type DomainInfo } from '../roles.js';
 import type { CheckMeta, Finding } from '../types.js';
 import type { PairCheck } from './types.js';
+
+/** Surviving mapping ranges listed in evidence (the count says how many there are in all). */
+const MAX_RANGES = 16;
 
 const meta: CheckMeta = {
   id: 'domain-survived-teardown',
@@ -25,7 +28,8 @@ On VM destroy / device detach the I/O MMU driver must remove the device from the
 (bhyve: \`iommu_remove_device\`, then \`iommu_add_device(host_domain, …)\`), free the domain and
 invalidate the context cache and IOTLB for its DID.
 
-Inputs: tables and page tables in both captures; VM command lines (or, without them, the
+Evidence lists the first ${MAX_RANGES} surviving mapping ranges (IOVA → host address) and how many
+there are. Inputs: tables and page tables in both captures; VM command lines (or, without them, the
 pass-through drivers in the inventory decide which devices were assigned).`,
   needs: ['tables', 'mappings'],
 };
@@ -58,6 +62,11 @@ export const domainSurvivedTeardown: PairCheck = {
           usersAfter: users,
           pagesBefore: info.domain.pageCount,
           pagesAfter: later.domain.mappingsKnown ? later.domain.pageCount : null,
+          // What the device can still reach: the first coalesced ranges of the surviving domain.
+          mappingRanges: later.domain.mappingsKnown ? later.domain.mappings.length : null,
+          mappings: knownMappings(later.domain).slice(0, MAX_RANGES).map((m) => ({
+            iova: pfnHex(m.iovaPfn), hpa: pfnHex(m.hpaPfn), size: hex(m.pages * 4096), read: m.read, write: m.write,
+          })),
         },
       }));
     }
