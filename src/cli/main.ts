@@ -94,6 +94,24 @@ export async function main(args: string[]): Promise<void> {
           .example('$0 diff before/ after/', 'entries added, removed, re-pointed; mappings gained or lost'),
       run(() => import('./commands/diff.js')),
     )
+    .command(
+      'scan <image>',
+      'find root tables in a memory image that came without registers, ranked by confidence with the evidence',
+      (y) =>
+        common(y)
+          .positional('image', { type: 'string', describe: 'memory image (raw, ELF core, LiME, sparse dump), or a capture directory holding one' })
+          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
+          .option('rtaddr', { type: 'string', describe: 'score this root table (RTADDR value: TTM bits 11:10 = 01 for scalable) and decode the capture with it, instead of scanning' })
+          .option('haw', { type: 'string', describe: 'host address width in bits (default: the capture\'s DMAR table, else 52)' })
+          .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image' })
+          .option('limit', { type: 'string', describe: 'show at most N candidates (default 10)' })
+          .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 128 KiB)' })
+          .epilogue('Exit status: 0 when a root table was found, 1 when none was, 2 when the image could not be read.')
+          .example('$0 scan samples/scan-no-registers/memory.elf', 'rank the pages that look like root tables')
+          .example('$0 decode samples/scan-no-registers --rtaddr auto', 'decode with the best one (a warning names it and the runner-up)')
+          .example('$0 scan samples/scan-no-registers --rtaddr 0x3f800000', 'the evidence for one address, then its decode'),
+      run(() => import('./commands/scan.js')),
+    )
     .demandCommand(1, 'a command is needed: decode, analyze, translate, diff or checks (see --help)')
     .strict()
     .recommendCommands()
@@ -106,6 +124,13 @@ export async function main(args: string[]): Promise<void> {
       if (err) throw err;
       throw new UsageFailure(msg);
     });
+
+  // yargs renders the whole help text after starting any command handler (cacheHelpMessage, kept
+  // for showHelpOnFail): ~50 ms of string-width on every run, and a handler's failure never
+  // shows help here (run() reports it). Help itself (`--help`) renders as before.
+  const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
+    .getInternalMethods?.().getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 
   try {
     await parser.parseAsync();
