@@ -5,10 +5,11 @@
  */
 import { decodeDmar } from '../decode/dmar.js';
 import { buildUnitRegisters } from '../decode/registers.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { openMemoryImage } from '../image/open.js';
 import { presentBytes, withReadProgress } from '../image/progress.js';
 import type { PhysicalMemory } from '../image/types.js';
+import { autoRootTable } from '../scan/auto.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
 import type { Part, PartKind, Snapshot } from '../model/types.js';
 import { discoverParts, type DiscoveredPart } from './discover.js';
@@ -88,9 +89,28 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
       }
     }
     input.contributions.sort((a, b) => TEXT_RANK.indexOf(a.part.kind) - TEXT_RANK.indexOf(b.part.kind));
+    let auto = false;
     for (const r of opts.rtaddr ?? []) {
-      if ('auto' in r) throw new InputError('--rtaddr auto needs `dmarsift scan`, which this build does not have yet', { file: capturePath });
-      input.rtaddr.push(r);
+      if ('auto' in r) {
+        auto = true;
+        continue;
+      }
+      input.rtaddr.push(rtaddrValue(r));
+    }
+    if (auto) {
+      if (!input.memory) throw new UsageError('--rtaddr auto scans the memory image for root tables, and this capture has none (add --memory)');
+      const stated = input.contributions.flatMap(({ contribution }) => (contribution.units ?? []).filter((u) => u.rootTable !== undefined));
+      const a = autoRootTable({
+        mem: input.memory.mem, part: input.memory.part, ...(input.dmar ? { dmar: input.dmar.table } : {}),
+        known: [
+          ...input.registers.filter((r) => r.regs.RTADDR !== undefined && r.regs.RTADDR.RTA !== 0).map((r) => r.regs.base),
+          ...stated.flatMap((u) => (u.registerBase !== undefined ? [u.registerBase] : [])),
+          ...input.rtaddr.flatMap((r) => (r.base !== undefined ? [r.base] : [])),
+        ],
+        knownWithoutBase: stated.some((u) => u.registerBase === undefined) || input.rtaddr.some((r) => r.base === undefined),
+      });
+      if (a.rtaddr) input.rtaddr.push(a.rtaddr);
+      input.warnings.push(...a.warnings);
     }
     if (found.every((p) => p.kind === 'ignored')) {
       throw new InputError('no capture part found (DMAR table, registers, memory image, dmardump or debugfs text, …)', { file: capturePath });
@@ -102,6 +122,18 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
   } finally {
     mem?.close(); // only on error: on success ownership passed to the caller
   }
+}
+
+/**
+ * `--rtaddr` takes what RTADDR would hold: bits 11:10 (TTM) = 01 select the scalable layout;
+ * 00 keeps whatever mode the capture states (legacy when nothing does).
+ */
+function rtaddrValue(r: { base?: number; addr: number }): BuildInput['rtaddr'][number] {
+  const ttm = Math.floor(r.addr / 1024) % 4;
+  if (ttm >= 2) throw new UsageError(`--rtaddr 0x${r.addr.toString(16)}: TTM ${ttm.toString(2)}b (bits 11:10) is ${ttm === 2 ? 'reserved' : 'abort-DMA mode, which uses no tables'}`);
+  if (r.addr % 1024 !== 0) throw new UsageError(`--rtaddr 0x${r.addr.toString(16)}: bits 9:0 of a root table address must be 0`);
+  const addr = r.addr - (r.addr % 4096);
+  return { ...(r.base !== undefined ? { base: r.base } : {}), addr, ...(ttm === 1 ? { mode: 'scalable' as const } : {}) };
 }
 
 function toRegisterInput(u: { name?: string; base: number; raw: Record<string, bigint>; line?: number }, part: string): RegisterInput {

@@ -13,7 +13,7 @@ import { formatBdf, parseBdf } from '../util/bdf.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
 import { readUnitTables } from './tables.js';
 import type {
-  ContextEntry, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
+  ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
 } from './types.js';
 
 export interface RegisterInput {
@@ -29,8 +29,11 @@ export interface BuildInput {
   /** In rank order: the loader sorts them (debugfs before dmardump, …). */
   contributions: { part: Part; contribution: Contribution }[];
   memory?: { mem: PhysicalMemory; part: string };
-  /** `--rtaddr ADDR` (base undefined: the only unit) or `--rtaddr BASE=ADDR`. */
-  rtaddr: { base?: number; addr: number }[];
+  /**
+   * `--rtaddr ADDR` (base undefined: the only unit) or `--rtaddr BASE=ADDR`; `mode` when the value
+   * carried TTM bits (0x400: scalable) or scan chose the layout (`--rtaddr auto`).
+   */
+  rtaddr: { base?: number; addr: number; mode?: ContextMode }[];
   warnings: ModelWarning[];
 }
 
@@ -204,6 +207,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     }
     st.unit.rootTable = r.addr;
     st.unit.rootTableSource = src;
+    if (r.mode !== undefined) st.unit.mode = r.mode;
   }
 
   // 6. Walk the tables in the memory image.
@@ -235,7 +239,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   // 9. Inventory, VMs, memory map, faults.
   const devices = mergeDevices(input.contributions, warnings);
-  const vms: Vm[] = input.contributions.flatMap(({ contribution }) => contribution.vms ?? []);
+  const vms = mergeVms(input.contributions.flatMap(({ contribution }) => contribution.vms ?? []), devices, warnings);
   for (const vm of vms) {
     for (const bdf of vm.passthru) {
       const d = devices.find((x) => x.bdf === bdf);
@@ -418,4 +422,62 @@ function mergeDevices(contributions: BuildInput['contributions'], warnings: Mode
     }
   }
   return [...byBdf.values()];
+}
+
+const BDF_OUT = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/;
+
+/**
+ * One Vm per (hypervisor, name): the same VM is often seen twice (bhyve's vmrun.sh line and a
+ * /proc/PID/cmdline file; ps output in two parts). Pass-through lists are joined; a memory size or
+ * device list that differs between the sources is a warning naming both. FreeBSD device names
+ * given to bhyve (`-p ppt1`, `passthru,ppt1`) are resolved to BDFs through the inventory's unit
+ * names; a name the inventory does not have is dropped with a warning (it names no function).
+ */
+function mergeVms(list: Vm[], devices: PciFunction[], warnings: ModelWarning[]): Vm[] {
+  const byUnit = new Map<string, PciFunction>();
+  for (const d of devices) if (d.deviceUnit !== undefined) byUnit.set(d.deviceUnit, d);
+  const resolve = (vm: Vm): string[] => {
+    const out: string[] = [];
+    for (const p of vm.passthru) {
+      let bdf: string | undefined = BDF_OUT.test(p) ? p : undefined;
+      if (bdf === undefined) {
+        const d = byUnit.get(p);
+        if (d) bdf = d.bdf;
+        else {
+          warnings.push({
+            message: `VM ${vm.name}: pass-through device ${p} is ${devices.length === 0 ? 'a device name, and the capture has no PCI inventory (pciconf -lv) to resolve it' : 'not in the PCI inventory'}; it is not counted as assigned`,
+            source: vm.source,
+          });
+          continue;
+        }
+      }
+      if (!out.includes(bdf)) out.push(bdf);
+    }
+    return out;
+  };
+  const byKey = new Map<string, Vm>();
+  const out: Vm[] = [];
+  for (const vm of list) {
+    const passthru = resolve(vm);
+    const key = `${vm.hypervisor}\0${vm.name}`;
+    const prev = byKey.get(key);
+    if (!prev) {
+      const v: Vm = { ...vm, passthru };
+      byKey.set(key, v);
+      out.push(v);
+      continue;
+    }
+    const same = (a: string[], b: string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
+    if (!same(prev.passthru, passthru)) {
+      warnings.push({ message: `VM ${vm.name}: pass-through devices ${prev.passthru.join(' ') || 'none'} in ${describe(prev.source)} but ${passthru.join(' ') || 'none'} in ${describe(vm.source)}; counting both`, source: vm.source });
+      for (const b of passthru) if (!prev.passthru.includes(b)) prev.passthru.push(b);
+    }
+    if (vm.memoryBytes !== undefined) {
+      if (prev.memoryBytes === undefined) prev.memoryBytes = vm.memoryBytes;
+      else if (prev.memoryBytes !== vm.memoryBytes) {
+        warnings.push({ message: `VM ${vm.name}: memory ${h(prev.memoryBytes)} bytes in ${describe(prev.source)} but ${h(vm.memoryBytes)} in ${describe(vm.source)}; keeping the first`, source: vm.source });
+      }
+    }
+  }
+  return out;
 }

@@ -1,0 +1,53 @@
+/**
+ * `--rtaddr auto` for `decode`/`analyze`: scan the capture's memory image and give the best root
+ * table to the one unit that has none, with a warning naming the pick and the runner-up.
+ */
+import type { DmarTable } from '../decode/dmar-types.js';
+import type { PhysicalMemory } from '../image/types.js';
+import type { ContextMode, ModelWarning } from '../model/types.js';
+import { hex } from '../util/hex.js';
+import { scanImage, type ScanCandidate } from './scan.js';
+
+export interface AutoInput {
+  mem: PhysicalMemory;
+  part: string;
+  dmar?: DmarTable;
+  /** Register bases whose root table the capture already states (RTADDR, debugfs, --rtaddr). */
+  known: number[];
+  /** True when some source states a root table without naming its unit (only unit). */
+  knownWithoutBase: boolean;
+}
+
+export interface AutoResult {
+  rtaddr?: { base?: number; addr: number; mode: ContextMode };
+  warnings: ModelWarning[];
+}
+
+function describe(c: ScanCandidate): string {
+  return `${hex(c.root)} (${c.layout}, confidence ${c.confidence.toFixed(3)}, ${c.contextEntries} context entries on ${c.buses.length} bus${c.buses.length === 1 ? '' : 'es'})`;
+}
+
+export function autoRootTable(a: AutoInput): AutoResult {
+  const source = { part: a.part };
+  const bases = (a.dmar?.structures ?? []).flatMap((s) => (s.kind === 'DRHD' ? [s.registerBase] : []));
+  const unitCount = Math.max(1, bases.length);
+  const lacking = bases.filter((b) => !a.known.includes(b));
+  const have = bases.length > 0 ? bases.length - lacking.length : a.known.length > 0 || a.knownWithoutBase ? 1 : 0;
+  if (have >= unitCount || (bases.length > 0 && lacking.length === 0)) {
+    return { warnings: [{ message: `--rtaddr auto: every remapping unit already has a root table in the capture; nothing scanned`, source }] };
+  }
+  const result = scanImage(a.mem, a.dmar ? { haw: a.dmar.haw } : {});
+  const [best, second] = result.candidates;
+  if (!best) {
+    return { warnings: [{ message: `--rtaddr auto: scan found no root table in ${a.part} (${result.rootLikePages} root-table-shaped pages, none leading to well-formed context tables)`, source }] };
+  }
+  if (lacking.length > 1) {
+    const list = result.candidates.slice(0, 4).map((c) => hex(c.rtaddr)).join(', ');
+    return { warnings: [{ message: `--rtaddr auto: ${lacking.length} units (${lacking.map((b) => hex(b)).join(', ')}) have no root table and scan cannot tell which table is whose; candidates ${list}: give --rtaddr BASE=ADDR for each`, source }] };
+  }
+  const runnerUp = second ? `runner-up ${describe(second)}` : 'no runner-up';
+  return {
+    rtaddr: { ...(lacking.length === 1 ? { base: lacking[0] } : {}), addr: best.root, mode: best.layout },
+    warnings: [{ message: `--rtaddr auto: using root table ${describe(best)} found by scan of ${a.part}${lacking.length === 1 ? ` for unit ${hex(lacking[0])}` : ''}; ${runnerUp}`, source }],
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * `dmarsift scan`: find root tables in a memory image that came without a register snapshot.
+ *
+ * One sequential pass over the image's file bytes in big chunks (4 MiB by default, one reused
+ * buffer, positioned reads in file order), running the cheap `rootPageTest` on every 4 KiB-aligned
+ * physical page. Only the few pages that pass are looked at further: their context-table pointers
+ * and one level below are read through the image reader (random reads, bounded), scored by
+ * `evaluateRoot`, and ranked. The pass reads raw, ELF, LiME and sparse images alike: each present
+ * physical range is a run of file bytes (ranges + fileOffsetOf), and an ELF segment's zero-filled
+ * tail (p_memsz > p_filesz) is skipped, since a zero page is no root table.
+ */
+import * as fs from 'node:fs';
+import type { PhysicalMemory } from '../image/types.js';
+import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
+
+/**
+ * Bytes per sequential read. Measured on the development machine (node 20, page cache): 64–128 KiB
+ * reads run at 3–4.5 GiB/s, 256 KiB and larger at 1.1–1.4 GiB/s (the chunk no longer fits the L2
+ * cache, and it is read twice: by the copy into the buffer and by the page test). Override with
+ * `chunkBytes` (`dmarsift scan --chunk`).
+ */
+export const DEFAULT_CHUNK = 128 << 10;
+/** Root-like pages kept for the second stage; past this the scan keeps counting but not storing. */
+const MAX_ROOT_LIKE = 4096;
+/** Root-like pages evaluated in full (after a cheap first look at all of them). */
+const MAX_EVALUATED = 256;
+
+export interface ScanOptions {
+  /** Host address width (DMAR HAW); pointers at or above 2^haw are refused. Default 52. */
+  haw?: number;
+  /** Bytes per sequential read. */
+  chunkBytes?: number;
+  /** Called after each chunk with the bytes read so far and the total to read. */
+  onProgress?: (done: number, total: number) => void;
+  /** Candidates below this confidence are dropped (default 0.2). */
+  minConfidence?: number;
+}
+
+export interface ScanCandidate extends RootCandidate {
+  /** File offset of the root table page, for a hex editor. */
+  fileOffset?: number;
+}
+
+export interface ScanResult {
+  image: string;
+  format: string;
+  haw: number;
+  /** File bytes read by the sequential pass, and the physical pages tested. */
+  bytesScanned: number;
+  pagesScanned: number;
+  /** Pages that passed the root-entry test (most lead nowhere). */
+  rootLikePages: number;
+  seconds: number;
+  /** Ranked, best first. */
+  candidates: ScanCandidate[];
+}
+
+/** A run of file bytes holding physical [phys, phys + length). */
+interface Run {
+  phys: number;
+  fileOffset: number;
+  length: number;
+}
+
+/** The file-backed part of every present range, in file order. */
+function fileRuns(mem: PhysicalMemory): Run[] {
+  const runs: Run[] = [];
+  for (const r of mem.ranges) {
+    let end = r.end;
+    if (mem.fileOffsetOf(end - 1) === undefined) {
+      // A zero-filled tail: find where the file-backed bytes stop (page granularity is enough).
+      let lo = r.start;
+      let hi = end - 1;
+      if (mem.fileOffsetOf(lo) === undefined) continue;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (mem.fileOffsetOf(mid) === undefined) hi = mid;
+        else lo = mid;
+      }
+      end = hi;
+    }
+    if (end > r.start) runs.push({ phys: r.start, fileOffset: mem.fileOffsetOf(r.start) ?? r.fileOffset, length: end - r.start });
+  }
+  runs.sort((a, b) => a.fileOffset - b.fileOffset);
+  return runs;
+}
+
+/** Serves byte ranges of a file from one reused buffer, refilled by big sequential reads. */
+class ChunkReader {
+  private readonly buf: Uint8Array;
+  readonly words: Uint32Array;
+  readonly qwords: Float64Array;
+  private start = 0;
+  private filled = 0;
+  bytesRead = 0;
+
+  constructor(private readonly fd: number, private readonly size: number, chunk: number) {
+    const ab = new ArrayBuffer(chunk);
+    this.buf = new Uint8Array(ab);
+    this.words = new Uint32Array(ab);
+    this.qwords = new Float64Array(ab);
+  }
+
+  /** Make [offset, offset + 4096) available; returns its byte index in `buf`, or -1 past EOF. */
+  page(offset: number): number {
+    if (offset >= this.start && offset + 4096 <= this.start + this.filled) return offset - this.start;
+    if (offset + 4096 > this.size) return -1;
+    // Keep qword alignment: start the buffer on a multiple of 8 at or below the offset.
+    this.start = offset - (offset % 8);
+    const want = Math.min(this.buf.length, this.size - this.start);
+    let done = 0;
+    while (done < want) {
+      const n = fs.readSync(this.fd, this.buf, done, want - done, this.start + done);
+      if (n === 0) break;
+      done += n;
+    }
+    this.filled = done;
+    this.bytesRead += done;
+    return offset + 4096 <= this.start + this.filled ? offset - this.start : -1;
+  }
+}
+
+/** Scan `mem` for root tables. Uses the image file directly for the sequential pass. */
+export function scanImage(mem: PhysicalMemory, opts: ScanOptions = {}): ScanResult {
+  const t0 = process.hrtime.bigint();
+  const haw = opts.haw ?? 52;
+  const hiLimit = hiLimitOf(haw);
+  const chunk = Math.max(1 << 16, opts.chunkBytes ?? DEFAULT_CHUNK);
+  const runs = fileRuns(mem);
+  const total = runs.reduce((s, r) => s + r.length, 0);
+  const rootLike: { addr: number; test: number; words: Uint32Array }[] = [];
+  let rootLikeCount = 0;
+  let pages = 0;
+  let bytes = 0;
+
+  const found = (addr: number, test: number, src: Uint32Array, at: number): void => {
+    rootLikeCount++;
+    if (rootLike.length < MAX_ROOT_LIKE) rootLike.push({ addr, test, words: src.slice(at, at + PAGE_WORDS) });
+  };
+
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(mem.path, 'r');
+  } catch {
+    fd = undefined; // not a file (tests hand in memory-backed images): read through the reader
+  }
+  try {
+    if (fd !== undefined) {
+      const size = fs.fstatSync(fd).size;
+      const reader = new ChunkReader(fd, size, chunk);
+      const scratch = new Uint32Array(PAGE_WORDS);
+      const scratchQ = new Float64Array(scratch.buffer);
+      let sinceProgress = 0;
+      for (const run of runs) {
+        const first = Math.ceil(run.phys / 4096) * 4096;
+        for (let addr = first; addr + 4096 <= run.phys + run.length; addr += 4096) {
+          const off = run.fileOffset + (addr - run.phys);
+          const b = reader.page(off);
+          if (b < 0) break;
+          pages++;
+          let words = reader.words;
+          let qwords = reader.qwords;
+          let at = b >>> 2;
+          if ((b & 7) !== 0) {
+            // The page is not qword-aligned in the buffer (odd ELF p_offset): copy it.
+            new Uint8Array(scratch.buffer).set(new Uint8Array(reader.words.buffer, b, 4096));
+            words = scratch;
+            qwords = scratchQ;
+            at = 0;
+          }
+          const test = rootPageTestFast(qwords, words, at, hiLimit);
+          if (test > 0) found(addr, test, words, at);
+        }
+        bytes = reader.bytesRead;
+        sinceProgress += run.length;
+        if (opts.onProgress && sinceProgress >= chunk) {
+          sinceProgress = 0;
+          opts.onProgress(Math.min(bytes, total), total);
+        }
+      }
+      bytes = reader.bytesRead;
+    } else {
+      for (const run of runs) {
+        for (let addr = Math.ceil(run.phys / 4096) * 4096; addr + 4096 <= run.phys + run.length; addr += chunk) {
+          const n = Math.min(chunk, Math.floor((run.phys + run.length - addr) / 4096) * 4096);
+          const b = mem.read(addr, n);
+          if (b === undefined) continue;
+          const copy = new Uint32Array(n / 4);
+          new Uint8Array(copy.buffer).set(b);
+          bytes += n;
+          for (let p = 0; p < n / 4096; p++) {
+            pages++;
+            const test = rootPageTest(copy, p * PAGE_WORDS, hiLimit);
+            if (test > 0) found(addr + p * 4096, test, copy, p * PAGE_WORDS);
+          }
+        }
+      }
+    }
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+  opts.onProgress?.(total, total);
+
+  const readPage = (addr: number): Uint32Array | undefined => {
+    const b = mem.read(addr, 4096);
+    if (b === undefined) return undefined;
+    const w = new Uint32Array(PAGE_WORDS);
+    new Uint8Array(w.buffer).set(b);
+    return w;
+  };
+  // Stage 1: a cheap look (8 context tables each) at every root-like page; stage 2: the best in full.
+  const quick = rootLike
+    .map((r) => ({ r, c: evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 8 }) }))
+    .filter((x) => x.c !== undefined)
+    .sort((a, b) => b.c!.confidence - a.c!.confidence || b.c!.contextEntries - a.c!.contextEntries)
+    .slice(0, MAX_EVALUATED);
+  const min = opts.minConfidence ?? 0.2;
+  const full: ScanCandidate[] = [];
+  for (const { r } of quick) {
+    const c = evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 2048 });
+    if (!c || c.confidence < min) continue;
+    const fileOffset = mem.fileOffsetOf(r.addr);
+    full.push(fileOffset === undefined ? c : { ...c, fileOffset });
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return {
+    image: mem.path, format: mem.format, haw, bytesScanned: bytes, pagesScanned: pages, rootLikePages: rootLikeCount, seconds,
+    candidates: rankCandidates(full),
+  };
+}
+
+/** Score one page the user names (`scan --rtaddr`), without the sequential pass. */
+export function scoreAt(mem: PhysicalMemory, rtaddr: number, haw = 52): { candidate?: ScanCandidate; reason?: string } {
+  const root = rtaddr - (rtaddr % 4096);
+  const b = mem.read(root, 4096);
+  if (b === undefined) return { reason: `0x${root.toString(16)} is not in the image` };
+  const w = new Uint32Array(PAGE_WORDS);
+  new Uint8Array(w.buffer).set(b);
+  const hiLimit = hiLimitOf(haw);
+  const test = rootPageTest(w, 0, hiLimit);
+  if (test < 0) return { reason: 'the page holds values no root table can hold (a non-zero entry with reserved bits set, or a pointer of 0 or beyond the address width)' };
+  if (test === 0) return { reason: 'the page is all zero: no present root entry' };
+  const readPage = (addr: number): Uint32Array | undefined => {
+    const p = mem.read(addr, 4096);
+    if (p === undefined) return undefined;
+    const x = new Uint32Array(PAGE_WORDS);
+    new Uint8Array(x.buffer).set(p);
+    return x;
+  };
+  // RTADDR's TTM (bits 11:10) = 01 asks for the scalable layout; 00 lets the evidence decide.
+  const ttm = Math.floor(rtaddr / 1024) % 4;
+  if (ttm >= 2) return { reason: `TTM ${ttm.toString(2)}b in bits 11:10 is not a table layout (10b reserved, 11b abort-DMA)` };
+  const evalOpts = { hiLimit, readPage, maxReads: 2048 };
+  const forced = ttm === 1 ? evaluateLayout(w, 0, root, 'scalable', evalOpts) : undefined;
+  const c = ttm === 1 ? (forced!.contextEntries > 0 ? forced : undefined) : evaluateRoot(w, 0, root, test, evalOpts);
+  if (!c) return { reason: `none of its pointers leads to a well-formed ${ttm === 1 ? 'scalable-mode ' : ''}context entry` };
+  const fileOffset = mem.fileOffsetOf(root);
+  return { candidate: fileOffset === undefined ? c : { ...c, fileOffset } };
+}
