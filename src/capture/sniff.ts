@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { sniffImageFormat } from '../image/open.js';
 import type { PartKind } from '../model/types.js';
 import { readHead, statOrThrow } from './read.js';
+import { looksLikeVmCommandLines } from '../text/vm-cmdlines.js';
 import { sniffText } from './text-parts.js';
 
 export interface Sniffed {
@@ -23,6 +24,11 @@ export function sniffPart(file: string): Sniffed {
   if (head.length >= 4 && head[0] === 0x44 && head[1] === 0x4d && head[2] === 0x41 && head[3] === 0x52) return { kind: 'dmar', format: 'acpi' };
   const image = sniffImageFormat(head);
   if (image !== undefined) return { kind: 'memory', format: image };
+  // /proc/PID/cmdline: the arguments separated (and ended) by NUL bytes, otherwise plain text.
+  if (looksNulSeparatedText(head)) {
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
+    if (looksLikeVmCommandLines(text)) return { kind: 'vm-cmdlines', format: '/proc/PID/cmdline' };
+  }
   if (looksBinary(head)) {
     const size = statOrThrow(file).size;
     if (RAW_NAMES.test(path.basename(file)) && size >= 4096) return { kind: 'memory', format: 'raw' };
@@ -32,6 +38,25 @@ export function sniffPart(file: string): Sniffed {
   const t = sniffText(text);
   if (t) return t;
   return { kind: 'ignored', note: 'text that is no known capture part' };
+}
+
+/** NUL bytes only as separators between printable runs, no other control byte but TAB/CR/LF. */
+function looksNulSeparatedText(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 8192);
+  let nul = 0;
+  let run = 0;
+  for (let i = 0; i < n; i++) {
+    const b = head[i];
+    if (b === 0) {
+      // A few in a row are empty arguments (`-append ""`); a longer run of zeros is binary.
+      if (i === 0 || ++run > 4) return false;
+      nul++;
+      continue;
+    }
+    run = 0;
+    if ((b < 32 && b !== 9 && b !== 10 && b !== 13) || b === 0x7f) return false;
+  }
+  return nul > 0;
 }
 
 function looksBinary(head: Uint8Array): boolean {
