@@ -112,6 +112,19 @@ export async function main(args: string[]): Promise<void> {
           .example('$0 scan samples/scan-no-registers --rtaddr 0x3f800000', 'the evidence for one address, then its decode'),
       run(() => import('./commands/scan.js')),
     )
+    .command(
+      'capture',
+      'copy a live Linux host\'s I/O MMU state into a capture directory (DMAR, intel-iommu sysfs and debugfs, PCI devices, /proc/iomem, QEMU command lines)',
+      (y) =>
+        y
+          .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write (created; must be empty if it exists)' })
+          .option('root', { type: 'string', default: '/', describe: 'read /sys and /proc under this directory instead of / (a copied or fake tree)' })
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but warnings' })
+          .epilogue('Run as root: debugfs, the DMAR table and /proc/iomem addresses need it. Unreadable files are skipped with a warning (listed in capture.json "notes"). Exit status: 0 when anything was captured, 2 when nothing was. On FreeBSD use samples/capture-freebsd.sh.')
+          .example('sudo $0 capture --out host7-$(date +%F)', 'capture this host, then: dmarsift analyze host7-…')
+          .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
+      run(() => import('./commands/capture.js')),
+    )
     .demandCommand(1, 'a command is needed: decode, analyze, translate, diff or checks (see --help)')
     .strict()
     .recommendCommands()

@@ -1,0 +1,391 @@
+/**
+ * `dmarsift capture`: copy what a live Linux host says about its I/O MMU into a capture directory
+ * that `dmarsift decode` reads back (docs/capture.md). Everything is read under `root` (default
+ * `/`), so the same code runs against a fake tree in tests.
+ *
+ * Read (each optional; missing ones are noted, unreadable ones are warnings):
+ * - /sys/firmware/acpi/tables/DMAR                         → DMAR                 (dmar)
+ * - /sys/kernel/debug/iommu/intel/*, per-device folders    → same names           (registers, debugfs-…)
+ * - /sys/class/iommu/dmar*\/intel-iommu/{version,address,cap,ecap}
+ *                                                          → intel-iommu.json     (registers JSON; used
+ *                                                            only when iommu_regset could not be read)
+ * - /sys/bus/pci/devices/*: vendor, device, class, driver link, sriov_numvfs, physfn link,
+ *   secondary/subordinate_bus_number                       → pci-sysfs.txt        (pci, sysfs listing)
+ * - /proc/iomem (needs root for real addresses)            → iomem.txt            (memory-map)
+ * - /proc/PID/cmdline of running QEMU/KVM processes        → vm-cmdlines/PID.cmdline (vm-cmdlines)
+ * and writes capture.json naming every part, with the notes.
+ *
+ * Pseudo files (sysfs, debugfs, procfs) report size 0 or 4096 whatever they hold, so they are read
+ * until EOF in chunks, never by size, and never with copy_file_range.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { InputError } from '../errors.js';
+import type { PartKind } from '../model/types.js';
+import { VERSION } from '../cli/version.js';
+import { MANIFEST } from './discover.js';
+
+export interface LiveCaptureOptions {
+  /** Directory to write; created, and must be empty when it exists. */
+  out: string;
+  /** Where the host's / is (tests: a fake tree). */
+  root?: string;
+  /** Called for each warning as it happens (the CLI prints them). */
+  onWarning?: (message: string) => void;
+}
+
+export interface LiveCapturePart {
+  kind: PartKind;
+  path: string;
+  unit?: string;
+  note?: string;
+}
+
+export interface LiveCaptureResult {
+  out: string;
+  parts: LiveCapturePart[];
+  /** Everything skipped or missing, one line each (also in capture.json `notes`). */
+  notes: string[];
+  /** Unreadable sources (EACCES and the like): a subset of `notes`. */
+  warnings: string[];
+}
+
+const DEBUGFS = 'sys/kernel/debug/iommu/intel';
+const DEBUGFS_KINDS: Record<string, PartKind> = {
+  iommu_regset: 'registers',
+  dmar_translation_struct: 'debugfs-translation',
+  domain_translation_struct: 'debugfs-domain',
+};
+/** debugfs files kept for the record but not read by dmarsift (yet). */
+const DEBUGFS_KEPT = new Set(['invalidation_queue', 'ir_translation_struct']);
+const BDF_DIR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+const QEMU_PROG = /^(?:qemu-system-[\w.-]+|qemu-kvm|kvm)$/;
+const CHUNK = 1 << 20;
+/** A single pseudo file larger than this is cut (a runaway debugfs dump must not fill the disk). */
+const MAX_FILE = 4 * 2 ** 30;
+
+class Reader {
+  readonly notes: string[] = [];
+  readonly warnings: string[] = [];
+  constructor(
+    readonly root: string,
+    private readonly onWarning?: (m: string) => void,
+  ) {}
+
+  abs(rel: string): string {
+    return path.join(this.root, rel);
+  }
+
+  /** `/rel` as users know it, for messages. */
+  show(rel: string): string {
+    return '/' + rel;
+  }
+
+  /** Record why a source could not be read: ENOENT is a note, anything else a warning. */
+  failed(rel: string, e: unknown, what = ''): void {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      this.notes.push(`${this.show(rel)}: not present${what ? ` (${what})` : ''}`);
+      return;
+    }
+    const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root)' : String((e as Error).message ?? e);
+    this.warn(`${this.show(rel)}: ${why}; skipped`);
+  }
+
+  /** Something was there but could not be used: a note and a warning. */
+  warn(msg: string): void {
+    this.notes.push(msg);
+    this.warnings.push(msg);
+    this.onWarning?.(msg);
+  }
+
+  /** A small text file's trimmed content, or undefined (with a note) when it cannot be read. */
+  text(rel: string, quiet = false): string | undefined {
+    try {
+      return fs.readFileSync(this.abs(rel), 'utf8').trim();
+    } catch (e) {
+      if (!quiet) this.failed(rel, e);
+      return undefined;
+    }
+  }
+
+  /** Copy a (pseudo) file by reading it to EOF; false (with a note) when it cannot be read. */
+  copy(rel: string, dest: string): boolean {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.abs(rel), 'r');
+    } catch (e) {
+      this.failed(rel, e);
+      return false;
+    }
+    const buf = Buffer.allocUnsafe(CHUNK);
+    let out: number | undefined;
+    let total = 0;
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, CHUNK, null);
+        if (n === 0) break;
+        if (out === undefined) {
+          fs.mkdirSync(path.dirname(dest), { recursive: true });
+          out = fs.openSync(dest, 'w');
+        }
+        fs.writeSync(out, buf, 0, n);
+        total += n;
+        if (total >= MAX_FILE) {
+          this.notes.push(`${this.show(rel)}: cut at ${MAX_FILE} bytes`);
+          break;
+        }
+      }
+    } catch (e) {
+      this.failed(rel, e);
+      if (out !== undefined) {
+        fs.closeSync(out);
+        out = undefined;
+        fs.rmSync(dest, { force: true });
+      }
+      return false;
+    } finally {
+      fs.closeSync(fd);
+      if (out !== undefined) fs.closeSync(out);
+    }
+    if (total === 0) {
+      this.notes.push(`${this.show(rel)}: empty`);
+      return false;
+    }
+    return true;
+  }
+
+  list(rel: string, what: string): fs.Dirent[] | undefined {
+    try {
+      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (e) {
+      this.failed(rel, e, what);
+      return undefined;
+    }
+  }
+
+  /** Basename of a symlink's target, or undefined when there is no link. */
+  linkName(rel: string): string | undefined {
+    try {
+      return path.basename(fs.readlinkSync(this.abs(rel)));
+    } catch {
+      return undefined;
+    }
+  }
+
+  isDir(rel: string): boolean {
+    try {
+      return fs.statSync(this.abs(rel)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** Capture a live host (or a tree under `root`) into `out`; throws InputError when nothing was found. */
+export function captureLive(opts: LiveCaptureOptions): LiveCaptureResult {
+  const root = path.resolve(opts.root ?? '/');
+  const out = path.resolve(opts.out);
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new InputError('--root is not a directory', { file: opts.root ?? '/' });
+  const created = prepareOut(out);
+  const r = new Reader(root, opts.onWarning);
+  const parts: LiveCapturePart[] = [];
+  try {
+    // 1. ACPI DMAR table.
+    if (r.copy('sys/firmware/acpi/tables/DMAR', path.join(out, 'DMAR'))) parts.push({ kind: 'dmar', path: 'DMAR' });
+
+    // 2. debugfs.
+    const regsetCaptured = captureDebugfs(r, out, parts);
+
+    // 3. intel-iommu sysfs (CAP, ECAP, VER, register base of every unit).
+    captureIntelIommuSysfs(r, out, parts, regsetCaptured);
+
+    // 4. PCI devices with drivers, SR-IOV and bridge bus ranges.
+    capturePci(r, out, parts);
+
+    // 5. /proc/iomem.
+    captureIomem(r, out, parts);
+
+    // 6. QEMU/KVM command lines.
+    captureQemu(r, out, parts);
+
+    const captured = parts.filter((p) => p.kind !== 'ignored');
+    if (captured.length === 0) {
+      throw new InputError(
+        `nothing captured under ${root}: no DMAR table, intel-iommu debugfs or sysfs, PCI devices, /proc/iomem or QEMU process could be read (${r.notes.length} notes: ${r.notes.slice(0, 3).join('; ')}${r.notes.length > 3 ? '; …' : ''})`,
+        { file: out },
+      );
+    }
+    writeManifest(out, root, parts, r.notes);
+    return { out, parts, notes: r.notes, warnings: r.warnings };
+  } catch (e) {
+    if (created) fs.rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** Create `out` (true) or accept an existing empty directory (false). */
+function prepareOut(out: string): boolean {
+  if (fs.existsSync(out)) {
+    if (!fs.statSync(out).isDirectory()) throw new InputError('--out exists and is not a directory', { file: out });
+    if (fs.readdirSync(out).length > 0) throw new InputError('--out directory is not empty (refusing to mix two captures)', { file: out });
+    return false;
+  }
+  try {
+    fs.mkdirSync(out, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot create the directory (${code === 'EACCES' ? 'permission denied' : String((e as Error).message)})`, { file: out });
+  }
+  return true;
+}
+
+function captureDebugfs(r: Reader, out: string, parts: LiveCapturePart[]): boolean {
+  const top = r.list(DEBUGFS, 'no IOMMU debugfs: mount debugfs, kernel with CONFIG_INTEL_IOMMU_DEBUGFS');
+  if (!top) return false;
+  let regset = false;
+  for (const e of top) {
+    const rel = `${DEBUGFS}/${e.name}`;
+    if (e.isDirectory() || (e.isSymbolicLink() && r.isDir(rel))) {
+      if (BDF_DIR.test(e.name)) captureDeviceDir(r, out, parts, rel, e.name, 0);
+      continue;
+    }
+    const kind = DEBUGFS_KINDS[e.name];
+    if (kind === undefined && !DEBUGFS_KEPT.has(e.name)) continue; // dmar_perf_latency and the like
+    if (!r.copy(rel, path.join(out, e.name))) continue;
+    parts.push(kind !== undefined ? { kind, path: e.name } : { kind: 'ignored', path: e.name, note: 'kept for the record; dmarsift does not read it' });
+    if (kind === 'registers') regset = true;
+  }
+  return regset;
+}
+
+/** `<BDF>/domain_translation_struct` and `<BDF>/<pasid>/domain_translation_struct` (newer kernels). */
+function captureDeviceDir(r: Reader, out: string, parts: LiveCapturePart[], rel: string, relOut: string, depth: number): void {
+  const entries = r.list(rel, 'device folder');
+  if (!entries) return;
+  for (const e of entries) {
+    const sub = `${rel}/${e.name}`;
+    if (e.name === 'domain_translation_struct' && !e.isDirectory()) {
+      const dest = `${relOut}/${e.name}`;
+      if (r.copy(sub, path.join(out, dest))) parts.push({ kind: 'debugfs-domain', path: dest });
+    } else if (depth === 0 && /^[0-9a-f]{1,5}$/.test(e.name) && (e.isDirectory() || r.isDir(sub))) {
+      captureDeviceDir(r, out, parts, sub, `${relOut}/${e.name}`, depth + 1);
+    }
+  }
+}
+
+function captureIntelIommuSysfs(r: Reader, out: string, parts: LiveCapturePart[], regsetCaptured: boolean): void {
+  const dir = 'sys/class/iommu';
+  const entries = r.list(dir, 'no IOMMU class in sysfs');
+  if (!entries) return;
+  const units: { name: string; base: string; registers: Record<string, string> }[] = [];
+  for (const e of entries) {
+    if (!/^dmar\d+$/.test(e.name)) continue;
+    const base = `${dir}/${e.name}/intel-iommu`;
+    const address = r.text(`${base}/address`);
+    const cap = r.text(`${base}/cap`);
+    const ecap = r.text(`${base}/ecap`);
+    const version = r.text(`${base}/version`);
+    if (address === undefined || !/^[0-9a-f]{1,16}$/i.test(address)) continue;
+    const registers: Record<string, string> = {};
+    if (cap !== undefined && /^[0-9a-f]{1,16}$/i.test(cap)) registers.CAP = `0x${cap.toLowerCase()}`;
+    if (ecap !== undefined && /^[0-9a-f]{1,16}$/i.test(ecap)) registers.ECAP = `0x${ecap.toLowerCase()}`;
+    const v = version !== undefined ? /^(\d+):(\d+)$/.exec(version) : null;
+    if (v) registers.VER = `0x${(((Number(v[1]) & 0xf) << 4) | (Number(v[2]) & 0xf)).toString(16)}`;
+    units.push({ name: e.name, base: `0x${address.toLowerCase()}`, registers });
+  }
+  if (units.length === 0) return;
+  const file = 'intel-iommu.json';
+  fs.writeFileSync(path.join(out, file), JSON.stringify({ format: 'dmarsift-registers', version: 1, units }, null, 2) + '\n');
+  parts.push(
+    regsetCaptured
+      ? { kind: 'ignored', path: file, note: 'VER/CAP/ECAP from sysfs; iommu_regset holds them and more' }
+      : { kind: 'registers', path: file, note: 'VER/CAP/ECAP from /sys/class/iommu/dmar*/intel-iommu (no iommu_regset)' },
+  );
+}
+
+function capturePci(r: Reader, out: string, parts: LiveCapturePart[]): void {
+  const dir = 'sys/bus/pci/devices';
+  const entries = r.list(dir, 'no PCI bus');
+  if (!entries) return;
+  const lines: string[] = [];
+  for (const e of entries) {
+    if (!BDF_DIR.test(e.name)) continue;
+    const d = `${dir}/${e.name}`;
+    let l = e.name;
+    const field = (key: string, value: string | undefined): void => {
+      if (value !== undefined && value !== '' && !/\s/.test(value)) l += ` ${key}=${value}`;
+    };
+    field('vendor', r.text(`${d}/vendor`));
+    field('device', r.text(`${d}/device`));
+    field('class', r.text(`${d}/class`));
+    field('driver', r.linkName(`${d}/driver`));
+    field('sriov_numvfs', r.text(`${d}/sriov_numvfs`, true));
+    const sec = r.text(`${d}/secondary_bus_number`, true);
+    const sub = r.text(`${d}/subordinate_bus_number`, true);
+    if (sec !== undefined && sub !== undefined) {
+      field('secondary_bus_number', sec);
+      field('subordinate_bus_number', sub);
+    }
+    field('physfn', r.linkName(`${d}/physfn`));
+    lines.push(l);
+  }
+  if (lines.length === 0) {
+    r.notes.push(`${r.show(dir)}: no PCI function`);
+    return;
+  }
+  fs.writeFileSync(path.join(out, 'pci-sysfs.txt'), lines.join('\n') + '\n');
+  parts.push({ kind: 'pci', path: 'pci-sysfs.txt' });
+}
+
+function captureIomem(r: Reader, out: string, parts: LiveCapturePart[]): void {
+  const text = r.text('proc/iomem');
+  if (text === undefined) return;
+  // Without CAP_SYS_ADMIN the kernel prints every address as zero: useless, and an error to decode.
+  const ranges = text.split('\n').map((l) => /^\s*([0-9a-f]+)-([0-9a-f]+) :/i.exec(l)).filter((m) => m !== null);
+  if (ranges.length === 0) {
+    r.notes.push(`${r.show('proc/iomem')}: no ranges`);
+    return;
+  }
+  if (ranges.every((m) => /^0+$/.test(m[1]) && /^0+$/.test(m[2]))) {
+    r.warn(`${r.show('proc/iomem')}: addresses hidden (all zero; read as root); skipped`);
+    return;
+  }
+  fs.writeFileSync(path.join(out, 'iomem.txt'), text + '\n');
+  parts.push({ kind: 'memory-map', path: 'iomem.txt' });
+}
+
+function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
+  const entries = r.list('proc', 'no procfs');
+  if (!entries) return;
+  let found = 0;
+  for (const e of entries) {
+    if (!/^\d+$/.test(e.name)) continue;
+    let raw: Buffer;
+    try {
+      raw = fs.readFileSync(r.abs(`proc/${e.name}/cmdline`));
+    } catch {
+      continue; // the process ended, or is hidden (hidepid): not an error
+    }
+    const args = raw.toString('utf8').split('\0');
+    const prog = path.basename(args[0] ?? '');
+    if (!QEMU_PROG.test(prog)) continue;
+    const rel = `vm-cmdlines/${e.name}.cmdline`;
+    fs.mkdirSync(path.join(out, 'vm-cmdlines'), { recursive: true });
+    fs.writeFileSync(path.join(out, rel), raw);
+    parts.push({ kind: 'vm-cmdlines', path: rel });
+    found++;
+  }
+  if (found === 0) r.notes.push('no running QEMU/KVM process');
+}
+
+function writeManifest(out: string, root: string, parts: LiveCapturePart[], notes: string[]): void {
+  const manifest = {
+    parts: parts.map((p) => ({ kind: p.kind, path: p.path, ...(p.unit !== undefined ? { unit: p.unit } : {}), ...(p.note !== undefined ? { note: p.note } : {}) })),
+    notes: notes.join('\n'),
+    tool: { name: 'dmarsift', version: VERSION, command: 'capture' },
+    root,
+    created: new Date().toISOString(),
+  };
+  fs.writeFileSync(path.join(out, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+}
