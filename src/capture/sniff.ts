@@ -21,9 +21,10 @@ const RAW_NAMES = /\.(raw|img|mem|bin|dd|lime|core|vmcore)$|^(vmcore(\.\d+)?|mem
 export function sniffPart(file: string): Sniffed {
   const head = readHead(file);
   if (head.length === 0) return { kind: 'ignored', note: 'empty file' };
-  if (head.length >= 4 && head[0] === 0x44 && head[1] === 0x4d && head[2] === 0x41 && head[3] === 0x52) return { kind: 'dmar', format: 'acpi' };
+  // Images first: a sparse dump's magic "DMARSIFT-SPARSE" also starts with "DMAR".
   const image = sniffImageFormat(head);
   if (image !== undefined) return { kind: 'memory', format: image };
+  if (head.length >= 4 && head[0] === 0x44 && head[1] === 0x4d && head[2] === 0x41 && head[3] === 0x52) return { kind: 'dmar', format: 'acpi' };
   // /proc/PID/cmdline: the arguments separated (and ended) by NUL bytes, otherwise plain text.
   if (looksNulSeparatedText(head)) {
     const text = new TextDecoder('utf-8', { fatal: false }).decode(head);

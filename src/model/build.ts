@@ -208,6 +208,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     st.unit.rootTable = r.addr;
     st.unit.rootTableSource = src;
     if (r.mode !== undefined) st.unit.mode = r.mode;
+    else if (st.unit.mode === undefined) st.unit.mode = 'legacy'; // TTM 00 and no source saying otherwise
   }
 
   // 6. Walk the tables in the memory image.

@@ -215,7 +215,8 @@ function walk(mem: PhysicalMemory, t: TranslateInput, steps: TranslateStep[], ro
     read &&= first ? true : (e & 1n) === 1n;
     write &&= (e & 2n) === 2n;
     const ps = (e & 0x80n) !== 0n && level > 1;
-    if (beyondHaw(e, t.haw)) return { steps, fault: fault(code.reserved, level, 'address bits above the host address width') };
+    // Only bits 51:12 are address: 63:52 are XD/ignored (first level) or ignored/TM (second level).
+    if (beyondHaw(e & 0x000f_ffff_ffff_f000n, t.haw)) return { steps, fault: fault(code.reserved, level, 'address bits above the host address width') };
     const leaf = level === 1 || ps;
     if (ps && (level > 3 || (!first && sllps !== undefined && (sllps & (level === 2 ? 1 : 2)) === 0) || (first && level === 3 && fl1gp === false))) {
       return { steps, fault: fault(code.reserved, level, `PS set at level ${level}, which this unit does not support`) };

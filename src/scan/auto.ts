@@ -24,7 +24,7 @@ export interface AutoResult {
 }
 
 function describe(c: ScanCandidate): string {
-  return `${hex(c.root)} (${c.layout}, confidence ${c.confidence.toFixed(3)}, ${c.contextEntries} context entries on ${c.buses.length} bus${c.buses.length === 1 ? '' : 'es'})`;
+  return `${hex(c.root)} (${c.layout}, confidence ${c.confidence.toFixed(3)}, ${c.contextEntries} context entr${c.contextEntries === 1 ? 'y' : 'ies'} on ${c.buses.length} bus${c.buses.length === 1 ? '' : 'es'})`;
 }
 
 export function autoRootTable(a: AutoInput): AutoResult {

@@ -54,7 +54,8 @@ export function rootPageTest(w: Uint32Array, at: number, hiLimit: number): numbe
  * `rootPageTest` for the sequential pass, with the zero test done on float64 views of the qwords
  * (`f` views the same bytes as `w`; `at` is a word index, a multiple of 2): half the loads. A qword
  * 0x8000000000000000 reads as -0 and passes for zero here, so a page this accepts is checked again
- * with the exact test — which only the rare accepted page pays for.
+ * with the exact test — which only the rare accepted page pays for. Accepted pages (> 0) get the
+ * exact result; a rejected page may read 0 here where the exact test says -1 (only -0 qwords).
  */
 export function rootPageTestFast(f: Float64Array, w: Uint32Array, at: number, hiLimit: number): number {
   const fa = at >>> 1;

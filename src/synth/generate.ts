@@ -6,12 +6,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fromSlotFunc, parseBdf, type Bdf } from '../util/bdf.js';
+import { formatBdf, fromSlotFunc, parseBdf, type Bdf } from '../util/bdf.js';
 import { encodeDmar } from './dmar-encode.js';
 import { PhysBuilder } from './phys.js';
 import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
 import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange } from './scenario.js';
+import { addNoise, writeElfCore } from './image-extras.js';
+import { formatLspci } from './linux-text.js';
+import { FirstLevelPageTable, scalableContextsOf, writeScalableTables } from './scalable.js';
 import { writeSparseDump } from './sparse-writer.js';
 import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from './tables.js';
 import { formatDmardump, formatPciconf, formatSmap, formatVmCommandLines, type DmardumpUnit } from './text-formats.js';
@@ -95,7 +98,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   for (const d of ordered) {
     const unit = s.units[d.unit ?? 0];
     phys.moveTo(parseAddr(unit.tableBase));
-    const t = new SecondLevelTable(phys, d.aw + 2);
+    const t = d.format === 'first-level' ? new FirstLevelPageTable(phys, d.flLevels ?? 4) : new SecondLevelTable(phys, d.aw + 2);
     tables[d.id] = t;
     domainRoots[d.id] = t.root;
     const runs: Placed[] = (placed[d.id] = []);
@@ -120,6 +123,11 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   // Context tables.
   s.units.forEach((u, ui) => {
     if (!u.rootTable) return;
+    if (u.mode === 'scalable') {
+      phys.moveTo(parseAddr(u.tableBase));
+      writeScalableTables(phys, rootTables[ui], scalableContextsOf(s, ui, domainRoots));
+      return;
+    }
     const specs: LegacyContextSpec[] = [];
     for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui)) {
       const b = bdfOf(c.bdf);
@@ -187,9 +195,16 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   }
 
   // Memory.
+  const img = s.memoryImage;
+  if (img?.noise) addNoise(phys, rand, { randomPages: img.noise.randomPages, at: parseAddr(img.noise.at), decoys: img.noise.decoys ?? false });
   if (s.parts?.memory !== false && phys.pages.size > 0) {
-    writeSparseDump(path.join(dir, 'memory.sparse'), phys.pages);
-    files.push('memory.sparse');
+    if (img?.format === 'elf') {
+      writeElfCore(path.join(dir, 'memory.elf'), phys.pages, img.zeroTail !== undefined ? parseSize(img.zeroTail) : 0);
+      files.push('memory.elf');
+    } else {
+      writeSparseDump(path.join(dir, 'memory.sparse'), phys.pages);
+      files.push('memory.sparse');
+    }
   }
 
   // FreeBSD text parts.
@@ -215,7 +230,10 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
     };
     write(dir, 'dmardump.txt', formatDmardump(units, lookup), files);
   }
-  if (s.parts?.pci !== false && s.devices.length) write(dir, 'pciconf-lv.txt', formatPciconf(pciEntries), files);
+  if (s.parts?.pci !== false && s.devices.length) {
+    if (s.inventory === 'lspci') write(dir, 'lspci.txt', formatLspci(s.devices.map((d) => ({ ...d, bdf: formatBdf(bdfOf(d.bdf)) }))), files);
+    else write(dir, 'pciconf-lv.txt', formatPciconf(pciEntries), files);
+  }
   // `parts.vms: true` writes the process listing even with no VM running (a host whose VMs are gone).
   if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
   if (s.parts?.memoryMap !== false) write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
@@ -249,7 +267,7 @@ function readContexts(phys: PhysBuilder, root: number): DmardumpUnit['buses'] {
 }
 
 function kindOf(file: string): string {
-  return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
+  return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'lspci.txt': 'pci', 'memory.elf': 'memory', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
 }
 
 function write(dir: string, name: string, data: string | Uint8Array, files: string[]): void {

@@ -54,6 +54,12 @@ export interface ScenarioDomain {
   shareWith?: string;
   /** OR bits into one leaf entry (defects): the leaf that maps `iova`. */
   corruptLeaf?: { iova: string; orLo?: string; orHi?: string };
+  /**
+   * Page-table format (scalable-mode units): 'second-level' (default) or 'first-level' (IA-32e,
+   * used through a PASID entry with PGTT 001b); `flLevels` 4 (default) or 5.
+   */
+  format?: 'second-level' | 'first-level';
+  flLevels?: 4 | 5;
 }
 
 export interface ScenarioContext {
@@ -69,6 +75,15 @@ export interface ScenarioContext {
   hiOr?: string;
   /** SLPTPTR override (defects: a pointer to a page the image does not hold). */
   slptptr?: string;
+  /**
+   * Scalable-mode units: the PASID entries (default: one, PASID = RID_PASID, through `domain`:
+   * PGTT 010b for a second-level domain, 001b for a first-level one, 100b when `tt` is 2).
+   */
+  pasids?: { pasid: number; domain?: string; pgtt?: number; did?: number }[];
+  /** RID_PASID (default 0), PDTS (default 0: 128 directory entries), PASIDE (default true). */
+  ridPasid?: number;
+  pdts?: number;
+  paside?: boolean;
 }
 
 export interface ScenarioDevice {
@@ -86,6 +101,9 @@ export interface ScenarioDevice {
   subclassName?: string;
   /** SR-IOV PF: VFs configured / supported. */
   sriov?: { numVfs: number; totalVfs: number };
+  /** Linux driver in use (`inventory: 'lspci'`): vfio-pci, nvme, e1000e …; `module` for lspci's Kernel modules line. */
+  driver?: string;
+  module?: string;
 }
 
 export interface ScenarioVm {
@@ -128,6 +146,13 @@ export interface Scenario {
    */
   parts?: { dmar?: boolean; registers?: boolean; memory?: boolean; pci?: boolean; vms?: boolean; memoryMap?: boolean; dmardump?: boolean };
   seed?: number;
+  /** PCI inventory format: FreeBSD `pciconf -lv` (default) or Linux `lspci -Dnnk`. */
+  inventory?: 'pciconf' | 'lspci';
+  /**
+   * The memory image: a sparse dump (default) or an ELF core; `noise` adds pages of other data
+   * and decoy pages (src/synth/image-extras.ts) and `zeroTail` zero-filled memory not in the file.
+   */
+  memoryImage?: { format: 'sparse' | 'elf'; noise?: { randomPages: number; at: string; decoys?: boolean }; zeroTail?: string };
 }
 
 export function parseSize(text: string): number {

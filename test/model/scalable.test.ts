@@ -25,7 +25,7 @@
  *   L2[1] = 0x40000000 | PAT (bit 12, 0x1000) | PS (0x80) | U/S|R/W|P (0x7) = 0x40001087.
  *   First-level 4-level table 0x130000, IOVA 0xffffffffffe00000 (canonical upper half): indexes
  *   0x1ff, 0x1ff, 0x1ff, 0. L4[0x1ff] 0x131007, L3[0x1ff] 0x132007, L2[0x1ff] 0x133007,
- *   L1[0] = 0x5555005 (P|U/S, R/W clear: read-only).
+ *   L1[0] = 0x8000000005555005 (XD|P|U/S, R/W clear: read-only).
  */
 import { describe, expect, it } from 'vitest';
 import { readUnitTables } from '../../src/model/tables.js';
@@ -78,7 +78,7 @@ function build(): PhysBuilder {
   q(0x130000 + 0x1ff * 8, 0x131007n);
   q(0x131000 + 0x1ff * 8, 0x132007n);
   q(0x132000 + 0x1ff * 8, 0x133007n);
-  q(0x133000, 0x5555005n);
+  q(0x133000, 0x8000000005555005n); // XD (bit 63) set, as Linux writes first-level leaves
   return p;
 }
 
