@@ -24,6 +24,7 @@ const BIN = path.join(REPO, 'bin', 'dmarsift.js');
 const PROBE = pathToFileURL(path.join(HERE, 'rss-probe.js')).href;
 const FLOOR = path.join(HERE, 'floor.js');
 const SEQREAD = path.join(HERE, 'seqread.js');
+const ENGINE = path.join(HERE, 'engine.js');
 
 export const TARGETS = { walkVsFloor: 2, rssMiB: 256, scanVsRead: 0.8 };
 
@@ -140,6 +141,12 @@ export async function main(argv: string[]): Promise<number> {
       const floorOut = JSON.parse(floor.last.stdout || '{}') as { missing?: number };
       if (floor.exit !== 0 || floorOut.missing) throw new Error(`floor failed on ${s.name}: exit ${floor.exit}, ${floorOut.missing ?? '?'} pages missing ${floor.last.stderr}`);
       log(`[${s.name}] floor ${floor.ms.toFixed(0)} ms, ${mib(floor.rssKiB)}`);
+      const eng = runOnce([ENGINE, cap.image, cap.tablePagesFile, String(cap.rootTable), String(cap.haw), String(Math.max(5, runs))], true, scratch);
+      if (eng.exit !== 0) throw new Error(`engine measurement failed on ${s.name}: ${eng.stderr.trim()}`);
+      const e = JSON.parse(eng.stdout) as { readMs: number[]; walkMs: number[]; mappings: number; pagesVisited: number };
+      const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+      const engine = { readMs: Math.round(med(e.readMs)), walkMs: Math.round(med(e.walkMs)), firstReadMs: Math.round(e.readMs[0]), firstWalkMs: Math.round(e.walkMs[0]), mappings: e.mappings, pagesVisited: e.pagesVisited, ratio: +(med(e.walkMs) / med(e.readMs)).toFixed(2) };
+      log(`[${s.name}] in-process: read ${engine.readMs} ms, walk+coalesce ${engine.walkMs} ms (${engine.ratio}×; first run ${engine.firstReadMs} / ${engine.firstWalkMs} ms), ${engine.mappings.toLocaleString('en-US')} mappings`);
       const decode = measure([BIN, 'decode', cap.dir, '--format', 'json'], runs, scratch);
       if (decode.exit !== 0) throw new Error(`decode failed on ${s.name} (exit ${decode.exit}): ${decode.last.stderr.trim()}`);
       log(`[${s.name}] decode --format json ${decode.ms.toFixed(0)} ms, ${mib(decode.rssKiB)}`);
@@ -157,7 +164,8 @@ export async function main(argv: string[]): Promise<number> {
         floor: { ms: Math.round(floor.ms), msAll: floor.msAll, rssKiB: floor.rssKiB },
         decode: { ms: Math.round(decode.ms), msAll: decode.msAll, rssKiB: decode.rssKiB },
         analyze: { ms: Math.round(analyze.ms), msAll: analyze.msAll, rssKiB: analyze.rssKiB, findings: serious, expected: cap.expect, asExpected, domains: report.summary.domains },
-        ratio: { decode: +(decode.ms / floor.ms).toFixed(2), analyze: +(analyze.ms / floor.ms).toFixed(2) },
+        engine,
+        ratio: { decode: +(decode.ms / floor.ms).toFixed(2), analyze: +(analyze.ms / floor.ms).toFixed(2), walkVsRead: engine.ratio },
       });
     }
 
@@ -184,12 +192,12 @@ export async function main(argv: string[]): Promise<number> {
     lines.push('');
     lines.push(`dmarsift bench — ${gib} GiB scenarios, median of ${runs}; ${machine.cpus} cores (${machine.cpuModel}), node ${machine.node}`);
     lines.push(`node start-up alone: ${nodeOnly.ms.toFixed(0)} ms, ${mib(nodeOnly.rssKiB)}`);
-    const head = ['scenario', 'table pages', 'floor', 'decode json', '×floor', 'RSS', 'analyze', '×floor', 'RSS'];
-    const widths = [10, 12, 9, 12, 7, 9, 9, 7, 9];
+    const head = ['scenario', 'table pages', 'read', 'walk', '×read', 'floor', 'decode json', '×floor', 'RSS', 'analyze', '×floor', 'RSS'];
+    const widths = [10, 12, 8, 8, 6, 9, 12, 7, 9, 9, 7, 9];
     lines.push(head.map((h, i) => (i === 0 ? pad(h, widths[i]) : lpad(h, widths[i]))).join(' '));
     for (const r of results as any[]) {
       const row = [
-        r.name, r.tablePages.toLocaleString('en-US'), `${r.floor.ms} ms`, `${r.decode.ms} ms`, `${r.ratio.decode}×`, mib(r.decode.rssKiB),
+        r.name, r.tablePages.toLocaleString('en-US'), `${r.engine.readMs} ms`, `${r.engine.walkMs} ms`, `${r.engine.ratio}×`, `${r.floor.ms} ms`, `${r.decode.ms} ms`, `${r.ratio.decode}×`, mib(r.decode.rssKiB),
         `${r.analyze.ms} ms`, `${r.ratio.analyze}×`, mib(r.analyze.rssKiB),
       ];
       lines.push(row.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' '));
@@ -198,15 +206,18 @@ export async function main(argv: string[]): Promise<number> {
       const sc = scan as any;
       lines.push(`scan: ${sc.scan.MiBps} MiB/s vs sequential read ${sc.sequentialRead.MiBps} MiB/s = ${Math.round(sc.ratio * 100)} % (target ≥ ${TARGETS.scanVsRead * 100} %)`);
     } else lines.push('scan: not available');
+    lines.push('read/walk: in one process, median (no start-up, no output); floor/decode/analyze: separate processes, wall time incl. node start-up');
+    const maxEngine = Math.max(...(results as any[]).map((r) => r.engine.ratio));
     const maxRatio = Math.max(...(results as any[]).map((r) => Math.max(r.ratio.decode, r.ratio.analyze)));
     const maxRss = Math.max(...(results as any[]).map((r) => Math.max(r.decode.rssKiB ?? 0, r.analyze.rssKiB ?? 0)));
     const met = {
-      walkVsFloor: maxRatio <= TARGETS.walkVsFloor,
+      walkVsRead: maxEngine <= TARGETS.walkVsFloor,
+      cliVsFloor: maxRatio <= TARGETS.walkVsFloor,
       rss: maxRss <= TARGETS.rssMiB * 1024,
       scan: (scan as any).available ? (scan as any).ratio >= TARGETS.scanVsRead : null,
       findings: (results as any[]).every((r) => r.analyze.asExpected),
     };
-    lines.push(`targets: ≤ ${TARGETS.walkVsFloor}× floor: ${met.walkVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); findings as planted: ${met.findings ? 'yes' : 'NO'}`);
+    lines.push(`targets: walk+coalesce ≤ ${TARGETS.walkVsFloor}× read: ${met.walkVsRead ? 'met' : 'MISSED'} (worst ${maxEngine}×); CLI ≤ ${TARGETS.walkVsFloor}× floor process: ${met.cliVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); findings as planted: ${met.findings ? 'yes' : 'NO'}`);
     process.stdout.write(lines.join('\n') + '\n');
 
     if (values.json) {

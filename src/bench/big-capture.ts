@@ -65,6 +65,9 @@ export interface BigCapture {
   image: string;
   /** Float64Array file of table page addresses in walk order (for the read floor). */
   tablePagesFile: string;
+  /** Root table address and host address width (for the in-process engine measurement). */
+  rootTable: number;
+  haw: number;
   tablePages: number;
   /** Leaf entries (4 KiB PTEs or 2 MiB PDEs) written. */
   leafEntries: number;
@@ -317,7 +320,7 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
 
   const st = fs.statSync(image);
   return {
-    name: s.name, description: s.description, dir, image, tablePagesFile, tablePages: order.length, leafEntries,
+    name: s.name, description: s.description, dir, image, tablePagesFile, tablePages: order.length, leafEntries, rootTable: root, haw: HAW,
     runs: runs.reduce((n, r) => n + r.count, 0),
     mappedBytes: s.vms.reduce((n, vm) => n + vm.guestPages * PAGE, 0),
     imageBytes: st.size, imageDiskBytes: st.blocks * 512,

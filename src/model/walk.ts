@@ -2,7 +2,7 @@
  * Walks a second-level (or first-level, IA-32e style) page table through a PhysicalMemory and
  * coalesces the leaves into Mapping ranges as it goes — never one object per 4 KiB page.
  *
- * The hot loop reads each 4 KiB table page once as a Uint32Array (entry i = words 2i, 2i+1) and
+ * The hot loop reads each 4 KiB table page once as an Int32Array (entry i = words 2i, 2i+1) and
  * works in page frame numbers, so it stays on small integers. Everything the hardware would
  * refuse (reserved bits, pointers past the host address width, superpages the unit does not
  * support) is recorded as a TableProblem with the entry's physical address and raw value, and the
@@ -62,10 +62,65 @@ export interface WalkResult {
 const TWO_POW_32 = 4294967296;
 const PAGE_WORDS = 1024;
 
+/**
+ * A set of page frame numbers (integers below 2^53) in an open-addressed Float64Array: a
+ * Set<number> boxes every PFN above 2^30 into a heap number, which showed up as a tenth of the
+ * walk of a large table.
+ */
+export class PfnSet {
+  private keys = new Float64Array(1024).fill(-1);
+  private count = 0;
+
+  /** Add `pfn`; false when it was already there. */
+  add(pfn: number): boolean {
+    let keys = this.keys;
+    let mask = keys.length - 1;
+    let h = hashPfn(pfn) & mask;
+    for (;;) {
+      const k = keys[h];
+      if (k === pfn) return false;
+      if (k === -1) break;
+      h = (h + 1) & mask;
+    }
+    keys[h] = pfn;
+    if (++this.count * 2 > keys.length) {
+      const old = keys;
+      keys = this.keys = new Float64Array(old.length * 2).fill(-1);
+      mask = keys.length - 1;
+      for (const k of old) {
+        if (k === -1) continue;
+        let j = hashPfn(k) & mask;
+        while (keys[j] !== -1) j = (j + 1) & mask;
+        keys[j] = k;
+      }
+    }
+    return true;
+  }
+
+  has(pfn: number): boolean {
+    const keys = this.keys;
+    const mask = keys.length - 1;
+    for (let h = hashPfn(pfn) & mask; ; h = (h + 1) & mask) {
+      const k = keys[h];
+      if (k === pfn) return true;
+      if (k === -1) return false;
+    }
+  }
+
+  get size(): number {
+    return this.count;
+  }
+}
+
+function hashPfn(pfn: number): number {
+  const h = Math.imul((pfn >>> 0) ^ Math.floor(pfn / TWO_POW_32), 0x9e3779b1);
+  return (h ^ (h >>> 15)) >>> 0;
+}
+
 export function walkPageTable(mem: PhysicalMemory, root: number, levels: number, opts: WalkOptions): WalkResult {
   const coalescer = new MappingCoalescer();
   const problems: TableProblem[] = [];
-  const seen = new Set<number>();
+  const seen = new PfnSet();
   const tablePfns: number[] = [];
   const onPath: number[] = [];
   const maxRevisits = opts.maxRevisits ?? 65536;
@@ -85,11 +140,17 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
 
   // One page buffer per level: a walk at level L only descends to L-1, so a level's buffer is
   // never overwritten while its entries are still being read. No allocation per table page.
-  const pageBufs: Uint32Array[] = [];
-  const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number): Uint32Array | undefined => {
-    let words = pageBufs[level];
-    if (words === undefined) words = pageBufs[level] = new Uint32Array(PAGE_WORDS);
-    const bytes = new Uint8Array(words.buffer);
+  // Int32 words: V8 keeps them in machine registers (uint32 above 2^30 would be heap numbers);
+  // every use below is a bit operation, and `>>> 0` where the unsigned value matters.
+  const pageWords: Int32Array[] = [];
+  const pageBytes: Uint8Array[] = [];
+  const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number): Int32Array | undefined => {
+    let words = pageWords[level];
+    if (words === undefined) {
+      words = pageWords[level] = new Int32Array(PAGE_WORDS);
+      pageBytes[level] = new Uint8Array(words.buffer);
+    }
+    const bytes = pageBytes[level];
     let ok: boolean;
     if (mem.readInto !== undefined) ok = mem.readInto(addr, bytes);
     else {
@@ -113,7 +174,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       problem('cycle', level + 1, fromEntry, fromLo, fromHi, `entry points back at table page 0x${tableAddr.toString(16)}, which is on its own walk path (a cycle)`);
       return;
     }
-    if (seen.has(pfn)) {
+    if (!seen.add(pfn)) {
       if (revisits === 0 || revisits % 4096 === 0) {
         problem('shared-table', level + 1, fromEntry, fromLo, fromHi, `table page 0x${tableAddr.toString(16)} is referenced by more than one entry`);
       }
@@ -126,7 +187,6 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
         return;
       }
     } else {
-      seen.add(pfn);
       tablePfns.push(pfn);
     }
     const words = readTable(tableAddr, level, fromEntry, fromLo, fromHi);
@@ -210,44 +270,47 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   const leafBadHi = hawHiMask | (!first && opts.deviceTlb === false ? 0x40000000 : 0);
 
   /**
-   * The hot loop: 512 PTEs, coalesced into runs before they reach the coalescer. Run state is
-   * (start IOVA, start HPA, length, permission/feature bits); a PTE extends the run when it is the
-   * next index, its HPA is the next page and its bits are equal.
+   * The hot loop: 512 PTEs. A present, valid PTE starts a run, and the run extends over the
+   * following PTEs as long as each is the previous one plus 4 KiB, bit for bit (same flags, same
+   * high word, no carry out of the low word) — one comparison of two words per page. Each run
+   * goes to the coalescer, which joins runs that continue each other (across the breaks this
+   * strict test makes, and across table pages), so the mappings are exactly those of a
+   * per-PTE comparison of address and permissions.
    */
-  const leafPage = (words: Uint32Array, tableAddr: number, basePfn: number, parentR: boolean, parentW: boolean): void => {
+  const leafPage = (words: Int32Array, tableAddr: number, basePfn: number, parentR: boolean, parentW: boolean): void => {
     const parentMask = (parentR ? 1 : 0) | (parentW ? 2 : 0);
-    const presentMask = first ? 1 : 3;
-    let runI = -1; // index of the run's first PTE, -1 = no run
-    let runHpa = 0;
-    let runLen = 0;
-    let runBits = 0;
-    for (let i = 0; i < 512; i++) {
+    // Locals, not captured variables, in the loop.
+    const fl = first;
+    const presentMask = fl ? 1 : 3;
+    const badLo = leafBadLo;
+    const badHi = leafBadHi;
+    const lowMask = hawLoMask;
+    let i = 0;
+    while (i < 512) {
       const lo = words[2 * i];
-      if ((lo & presentMask) === 0) continue;
+      if ((lo & presentMask) === 0) {
+        i++;
+        continue;
+      }
       const hi = words[2 * i + 1];
-      if ((lo & leafBadLo) !== 0 || (hi & leafBadHi) !== 0) {
-        if (runLen > 0) {
-          coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
-          runLen = 0;
-        }
+      if ((lo & badLo) !== 0 || (hi & badHi) !== 0) {
         if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0) problem('beyond-haw', 1, tableAddr + i * 8, lo, hi, `page address bits at or above the host address width (${opts.haw}) are set`);
         else problem('reserved-bits', 1, tableAddr + i * 8, lo, hi, leafFeatureMessage(lo, hi));
+        i++;
         continue;
       }
       // R (bit 0; implied by P at first level), W (bit 1), SNP (bit 11 → 4), TM (bit 62 → 8).
-      const b = first ? (1 | (lo & 2)) & parentMask : (lo & 3 & parentMask) | ((lo >>> 9) & 4) | ((hi >>> 27) & 8);
+      const b = fl ? (1 | (lo & 2)) & parentMask : (lo & 3 & parentMask) | ((lo >>> 9) & 4) | ((hi >>> 27) & 8);
       const hpa = (lo >>> 12) + (hi & 0xfffff) * 1048576;
-      if (runLen > 0 && i === runI + runLen && hpa === runHpa + runLen && b === runBits) {
-        runLen++;
-        continue;
+      let j = i + 1;
+      // As int32, the low word carries into the high word from 0xfffff000 (-4096) up.
+      for (let exp = lo; j < 512 && (exp < -4096 || exp >= 0); j++) {
+        exp = (exp + 4096) | 0;
+        if (words[2 * j] !== exp || words[2 * j + 1] !== hi || (exp & lowMask) !== 0) break;
       }
-      if (runLen > 0) coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
-      runI = i;
-      runHpa = hpa;
-      runLen = 1;
-      runBits = b;
+      coalescer.add(basePfn + i, hpa, j - i, (b & 1) !== 0, (b & 2) !== 0, 4096, (b & 4) !== 0, (b & 8) !== 0);
+      i = j;
     }
-    if (runLen > 0) coalescer.add(basePfn + runI, runHpa, runLen, (runBits & 1) !== 0, (runBits & 2) !== 0, 4096, (runBits & 4) !== 0, (runBits & 8) !== 0);
   };
 
   if (root % 4096 !== 0) {
