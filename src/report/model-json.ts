@@ -411,6 +411,24 @@ export function streamJson(value: unknown, write: (chunk: string) => void, chunk
   const indent = indentOf;
 
   const visit = (v: unknown, depth: number): void => {
+    if (v instanceof LazyArray && v.text !== undefined) {
+      // Flat records as text: one string per ~chunk instead of two fragments per item.
+      const text = v.text;
+      const sep = ',' + indent(depth + 1);
+      let acc = '';
+      let first = true;
+      for (const item of v.items()) {
+        acc += first ? '[' + indent(depth + 1) : sep;
+        acc += item === undefined ? 'null' : text(item, depth + 1);
+        first = false;
+        if (acc.length >= chunkSize) {
+          emit(acc);
+          acc = '';
+        }
+      }
+      emit(first ? '[]' : acc + indent(depth) + ']');
+      return;
+    }
     if (v instanceof LazyArray) {
       let first = true;
       const text = v.text;
