@@ -421,8 +421,8 @@ export function streamJson(value: unknown, write: (chunk: string) => void, chunk
         acc += first ? '[' + indent(depth + 1) : sep;
         acc += item === undefined ? 'null' : text(item, depth + 1);
         first = false;
-        if (acc.length >= chunkSize) {
-          emit(acc);
+        if (size + acc.length >= chunkSize) {
+          emit(acc); // fills the chunk (flushed by emit), exceeding it by less than one item
           acc = '';
         }
       }
