@@ -10,6 +10,7 @@ import { openMemoryImage } from '../image/open.js';
 import { presentBytes, withReadProgress } from '../image/progress.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { autoRootTable } from '../scan/auto.js';
+import { explainFaults } from '../model/faults.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
 import type { Part, PartKind, Snapshot } from '../model/types.js';
 import { discoverParts, type DiscoveredPart } from './discover.js';
@@ -116,6 +117,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
       throw new InputError('no capture part found (DMAR table, registers, memory image, dmardump or debugfs text, …)', { file: capturePath });
     }
     const snapshot = buildSnapshot(input);
+    explainFaults(snapshot, input.memory?.mem);
     const opened = mem;
     mem = undefined;
     return { snapshot, ...(opened ? { memory: opened } : {}), close: () => opened?.close() };

@@ -2,6 +2,7 @@
 import { didConflict } from './did-conflict.js';
 import { dmarIntegrity } from './dmar-integrity.js';
 import { dmarOptIn } from './dmar-opt-in.js';
+import { faultFromAbsentDevice } from './fault-from-absent-device.js';
 import { hpaLeakIdentity } from './hpa-leak-identity.js';
 import { hpaLeakIommuStructures } from './hpa-leak-iommu-structures.js';
 import { hpaLeakMmio } from './hpa-leak-mmio.js';
@@ -25,6 +26,7 @@ export const checks: readonly Check[] = [
   pptPassthrough,
   pptEmptyDomain,
   staleContext,
+  faultFromAbsentDevice,
   missingContext,
   hpaLeakIdentity,
   hpaLeakIommuStructures,

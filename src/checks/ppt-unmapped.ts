@@ -1,6 +1,7 @@
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { pfnHex, roles } from './roles.js';
+import { faultEvidence, faultsForLackOfContext } from './fault-evidence.js';
+import { roles } from './roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -16,7 +17,8 @@ Without a context entry the unit blocks (or, when translation is off, passes) th
 guest's driver times out, or DMA is untranslated. ppt(4) takes an idle device out of the host
 domain, so an idle ppt device without an entry is correct; once a VM owns it, it needs an entry
 pointing at the VM's domain (FreeBSD r305485/r305497). A recorded DMA fault from the device
-confirms it is DMAing without an entry (listed in evidence).
+confirms it is DMAing without an entry: the evidence lists each fault with where a walk of the
+capture's own tables stops for it (\`faultsConfirm\` when that is the root or context entry).
 
 ## How to fix / where to look
 Restart the VM, or detach and re-attach the device to ppt (\`devctl clear driver -f ppt0\`,
@@ -50,9 +52,9 @@ export const pptUnmapped: Check = {
         candidateUnits: cov.status === 'unknown' ? cov.candidates.map((c) => hex(c)) : undefined,
         vm: a?.vm,
         driver: r.devices.get(bdf)?.driver ?? r.hints.get(bdf),
-        faults: faults.length > 0
-          ? faults.slice(0, 8).map((f) => ({ iova: pfnHex(f.iovaPfn), reason: f.reasonText, type: f.type, ...(f.unit !== undefined ? { unit: hex(f.unit) } : {}) }))
-          : undefined,
+        faults: faults.length > 0 ? faults.slice(0, 8).map(faultEvidence) : undefined,
+        // A fault the capture's own tables reproduce at the root or context entry: the device DMAs with no translation set up.
+        faultsConfirm: faults.length > 0 ? faults.some(faultsForLackOfContext) : undefined,
       };
       const faultNote = faults.length > 0 ? ` (${faults.length} recorded DMA fault${faults.length > 1 ? 's' : ''} from it confirm it is DMAing)` : '';
       const unit = cov.status === 'covered' ? cov.unit : undefined;

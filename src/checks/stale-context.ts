@@ -1,5 +1,6 @@
 import { hex } from '../util/hex.js';
 import { parseBdf } from '../util/bdf.js';
+import { faultEvidence } from './fault-evidence.js';
 import { finding } from './finding.js';
 import { ownerText, rawHex, roles } from './roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
@@ -36,6 +37,7 @@ export const staleContext: Check = {
   run(snapshot) {
     const r = roles(snapshot);
     const out: Finding[] = [];
+    const faultsOf = (bdf: string) => snapshot.faults.filter((f) => f.bdf === bdf);
     const bridgeSecondaries = new Set<string>();
     for (const d of snapshot.devices) {
       if (d.secondaryBus !== undefined) bridgeSecondaries.add(`${d.segment}:${d.secondaryBus}`);
@@ -63,6 +65,8 @@ export const staleContext: Check = {
           unit, bdf: ctx.bdf, did: ctx.did, source: ctx.source,
           evidence: {
             raw: rawHex(ctx.raw), driverHint: ctx.driverHint, slptptr: hex(ctx.slptptr), tt: ctx.tt,
+            // DMA faults recorded from the missing function: something used the entry's requester ID.
+            faults: faultsOf(ctx.bdf).length > 0 ? faultsOf(ctx.bdf).slice(0, 8).map(faultEvidence) : undefined,
             vmDomain: vm !== undefined ? { did: vm.domain.did, root: hex(vm.domain.root), users: [...vm.assignedUsers].sort(), vms: [...vm.vms].sort() } : undefined,
           },
         }));

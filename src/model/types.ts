@@ -241,12 +241,50 @@ export interface Fault {
   iovaPfn: number;
   iovaOffset: number;
   reason: number;
+  /** The reason as the source printed it (the kernel's words for dmesg faults). */
   reasonText: string;
+  /** The reason's name from the VT-d spec's fault reason table (set by src/model/faults.ts). */
+  reasonName?: string;
   type: 'read' | 'write' | 'page-request' | 'atomic' | 'unknown';
   pasid?: number;
   /** Table entries the kernel dumped for this fault (CONFIG_DMAR_DEBUG), as printed. */
   dumped?: { root?: bigint; contextLo?: bigint; contextHi?: bigint; levels: { level: number; entry: bigint }[]; note?: string };
+  /** The fault walked through the capture's own tables (src/model/faults.ts). */
+  explanation?: FaultExplanation;
   source: Source;
+}
+
+/** One step of a walk, as src/model/translate.ts records it. */
+export interface WalkStep {
+  structure: 'root' | 'context' | 'pasid-dir' | 'pasid' | 'page-table';
+  /** VT-d paging level for page-table steps. */
+  level?: number;
+  table: number;
+  index: number;
+  /** Raw entry qwords, lowest first. */
+  entry: bigint[];
+  note?: string;
+}
+
+/** Why a recorded fault happened, according to the capture's tables. */
+export interface FaultExplanation {
+  /** 'walk': a hardware-order walk of the memory image; 'mappings': decoded (text) mappings, no steps; 'none': could not. */
+  method: 'walk' | 'mappings' | 'none';
+  /** One sentence a person can read. */
+  text: string;
+  /** The walk, structure by structure (empty for 'mappings'). */
+  steps?: WalkStep[];
+  /** The step where the walk stopped (its last), when it faults. */
+  stoppedAt?: { structure: WalkStep['structure']; level?: number; table: number; index: number; entry: bigint[] };
+  /** The reason code the tables give now, and its name; undefined when they translate the address. */
+  code?: number;
+  reason?: string;
+  /** True when `code` names the same condition as the recorded reason (legacy and SM codes compared). */
+  agrees?: boolean;
+  /** Set when the tables now translate the address. */
+  hpa?: bigint;
+  /** The kernel's dumped entries against the walk's: how many were compared and which differ. */
+  dump?: { compared: number; matching: number; mismatches: string[] };
 }
 
 export interface Snapshot {

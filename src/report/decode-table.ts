@@ -93,6 +93,17 @@ function capabilityLine(u: Unit): string | undefined {
   return parts.join(', ');
 }
 
+/** FSTS when it reports anything, and the fault recording registers that hold a fault. */
+function faultStatusLine(u: Unit): string | undefined {
+  const r = u.registers;
+  const f = r?.FSTS;
+  const held = (r?.faultRecords ?? []).filter((x) => x.F).length;
+  if (!f || (f.raw === 0 && held === 0)) return undefined;
+  const names: [keyof typeof f, string][] = [['PFO', 'PFO (fault overflow)'], ['PPF', 'PPF (primary fault pending)'], ['AFO', 'AFO'], ['APF', 'APF'], ['IQE', 'IQE (invalidation queue error)'], ['ICE', 'ICE (invalidation completion error)'], ['ITE', 'ITE (invalidation time-out)'], ['PRO', 'PRO (page request overflow)']];
+  const set = names.filter(([k]) => f[k] === true).map(([, n]) => n);
+  return `fault status FSTS ${hex(f.raw)}: ${set.length ? set.join(', ') : 'no flag'}${f.PPF ? `, FRI ${f.FRI}` : ''}; ${plural(held, 'fault record')} with F = 1 (listed under Faults)`;
+}
+
 function mappingLines(d: Domain): string[] {
   const rows = d.mappings.map((m: Mapping) => {
     const iova = pfnToAddr(m.iovaPfn);
@@ -122,6 +133,8 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
   }
   const caps = capabilityLine(u);
   if (caps) out.push(`    ${caps}`);
+  const fsts = faultStatusLine(u);
+  if (fsts) out.push(`    ${fsts}`);
 
   if (u.contexts.length) {
     const contexts = [...u.contexts].sort((a, b) => a.bus - b.bus || a.devfn - b.devfn);
@@ -223,10 +236,15 @@ function faultSection(s: Snapshot): string[] {
   if (!s.faults.length) return [];
   const out = [`Faults: ${s.faults.length}`];
   const rows = s.faults.map((f) => [
-    f.bdf, f.type, hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)), `reason ${hex(f.reason)} ${f.reasonText}`.trim(),
+    f.bdf, f.type, hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)), `reason ${hex(f.reason)} ${f.reasonName ?? f.reasonText}${f.reasonName !== undefined && f.reasonText !== '' && f.reasonText !== f.reasonName ? ` ("${f.reasonText}")` : ''}`.trim(),
     f.unit !== undefined ? `unit ${hex(f.unit)}` : '', sourceLabel(f.source),
   ]);
-  out.push(...columns(rows, { indent: '    ' }));
+  const laid = columns(rows, { indent: '    ' });
+  s.faults.forEach((f, i) => {
+    out.push(laid[i]);
+    // Why, according to the capture's own tables (src/model/faults.ts).
+    if (f.explanation) out.push(`        ${f.explanation.method === 'none' ? '' : '→ '}${f.explanation.text}`);
+  });
   return out;
 }
 

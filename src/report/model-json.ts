@@ -13,7 +13,7 @@
 import type { DeviceScope, DmarStructure, DmarTable } from '../decode/dmar-types.js';
 import type { FaultRecord, UnitRegisters } from '../decode/registers-types.js';
 import type {
-  ContextEntry, Domain, Fault, Mapping, MemoryRegion, PasidEntry, PciFunction, RootEntry, Snapshot, Unit,
+  ContextEntry, Domain, Fault, FaultExplanation, Mapping, MemoryRegion, PasidEntry, PciFunction, RootEntry, Snapshot, Unit, WalkStep,
   UnitTableProblem, Vm,
 } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
@@ -337,6 +337,7 @@ function faultToJson(f: Fault): Json {
     iova: hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)),
     reason: f.reason,
     reasonText: f.reasonText,
+    reasonName: orNull(f.reasonName),
     type: f.type,
     pasid: orNull(f.pasid),
     dumped: d
@@ -348,7 +349,23 @@ function faultToJson(f: Fault): Json {
           note: orNull(d.note),
         }
       : null,
+    explanation: f.explanation ? explanationToJson(f.explanation) : null,
     source: sourceToJson(f.source),
+  };
+}
+
+function explanationToJson(e: FaultExplanation): Json {
+  const step = (s: WalkStep): Json => ({ structure: s.structure, level: orNull(s.level), table: hex(s.table), index: s.index, entry: s.entry.map((q) => hex(q)) });
+  return {
+    method: e.method,
+    text: e.text,
+    steps: (e.steps ?? []).map(step),
+    stoppedAt: e.stoppedAt ? step(e.stoppedAt) : null,
+    code: orNull(e.code),
+    reason: orNull(e.reason),
+    agrees: orNull(e.agrees),
+    hpa: hexOrNull(e.hpa),
+    dump: e.dump ? { compared: e.dump.compared, matching: e.dump.matching, mismatches: [...e.dump.mismatches] } : null,
   };
 }
 

@@ -14,7 +14,7 @@ describe('ppt-unmapped', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).vm('vm1', [PPT]).fault(PPT, { iovaPfn: 0x1234 }).build();
     const f = pptUnmapped.run(s);
     expect(summary(f)).toEqual([`ppt-unmapped error ${PPT}`]);
-    expect(f[0].evidence.faults).toEqual([{ iova: '0x1234000', reason: 'context entry not present', type: 'read' }]);
+    expect(f[0].evidence.faults).toEqual([{ iova: '0x1234000', reason: '0x2', reasonName: 'context entry not present', type: 'read', recordedIn: 'dmesg:1' }]);
     expect(f[0].unit).toBe('0xfed90000');
   });
   it('fires (error) for an assigned device that no DRHD covers', () => {

@@ -16,7 +16,7 @@ describe('registry', () => {
     const ids = checks.map((c) => c.meta.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...ids].sort()).toEqual([
-      'did-conflict', 'dmar-integrity', 'dmar-opt-in', 'hpa-leak-identity', 'hpa-leak-iommu-structures', 'hpa-leak-mmio', 'hpa-leak-outside-vm',
+      'did-conflict', 'dmar-integrity', 'dmar-opt-in', 'fault-from-absent-device', 'hpa-leak-identity', 'hpa-leak-iommu-structures', 'hpa-leak-mmio', 'hpa-leak-outside-vm',
       'hpa-leak-shared', 'iommu-disabled', 'missing-context', 'ppt-empty-domain', 'ppt-passthrough', 'ppt-unmapped', 'rmrr-in-vm-domain',
       'stale-context', 'table-integrity', 'unit-capability-mismatch', 'unit-disabled-with-tables',
     ]);

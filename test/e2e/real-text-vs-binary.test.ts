@@ -150,6 +150,9 @@ describe.skipIf(!HAVE_CAPTURES)('qemu-linux61-dmar-fault: the two DMA faults fro
       {
         unit: '0xfed90000', bdf: '0000:01:00.0', iova: '0xbadd000', reason: 6, reasonText: 'PTE Read access is not set', type: 'read', pasid: null,
         dumped: { root: '0x285c001', contextLo: '0x285b001', contextHi: '0x601', levels: [{ level: 3, entry: '0x0' }], note: expect.stringMatching(/page table not present at level 2/) },
+        reasonName: 'read access denied (R = 0 in a paging entry)',
+        // Text parts only: no memory image to walk, so the decoded mappings answer (no steps).
+        explanation: expect.objectContaining({ method: 'mappings', code: 6, agrees: true, steps: [] }),
         source: { part: 'dmesg.txt', line: expect.any(Number) },
       },
       {
@@ -159,6 +162,8 @@ describe.skipIf(!HAVE_CAPTURES)('qemu-linux61-dmar-fault: the two DMA faults fro
           levels: [{ level: 3, entry: '0x2c4e003' }, { level: 2, entry: '0x2c4f003' }, { level: 1, entry: '0x0' }],
           note: expect.stringMatching(/page table not present at level 0/),
         },
+        reasonName: 'read access denied (R = 0 in a paging entry)',
+        explanation: expect.objectContaining({ method: 'mappings', code: 6, agrees: true, steps: [] }),
         source: { part: 'dmesg.txt', line: expect.any(Number) },
       },
     ]);
