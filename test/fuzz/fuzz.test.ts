@@ -1,0 +1,48 @@
+/**
+ * Every decoder of untrusted input against random and mutated input (targets.ts): it returns or
+ * throws InputError with a byte offset / line, nothing else. In the normal suite each target runs
+ * a few hundred inputs; `npm run fuzz` sets DMARSIFT_FUZZ_RUNS (1 000 000) for the long campaign,
+ * with a fresh seed each time (DMARSIFT_FUZZ_SEED replays one) and a summary per target.
+ * Crashers the campaign finds become cases in test/fuzz/regressions.test.ts.
+ */
+import fc from 'fast-check';
+import * as fs from 'node:fs';
+import { describe, it } from 'vitest';
+import { check, fuzzTargets } from './targets.js';
+
+const RUNS = Number(process.env.DMARSIFT_FUZZ_RUNS ?? 150);
+const SEED = process.env.DMARSIFT_FUZZ_SEED !== undefined ? Number(process.env.DMARSIFT_FUZZ_SEED) : undefined;
+const REPORT = process.env.DMARSIFT_FUZZ_REPORT;
+const ONLY = process.env.DMARSIFT_FUZZ_ONLY?.split(',');
+
+describe('fuzz: decoders return or throw InputError with a position', () => {
+  for (const target of fuzzTargets()) {
+    if (ONLY && !ONLY.some((o) => target.name.includes(o))) continue;
+    it(`${target.name} (${RUNS.toLocaleString('en-US')} inputs)`, () => {
+      const t0 = performance.now();
+      let slowest = 0;
+      let errors = 0;
+      const seed = SEED ?? (Date.now() ^ (Math.random() * 2 ** 31)) | 0;
+      try {
+        fc.assert(
+          fc.property(target.arb, (input) => {
+            const t = performance.now();
+            try {
+              check(target, input);
+            } finally {
+              slowest = Math.max(slowest, performance.now() - t);
+            }
+          }),
+          { numRuns: RUNS, seed, endOnFailure: RUNS > 10_000 },
+        );
+      } catch (e) {
+        errors++;
+        throw e;
+      } finally {
+        const line = { target: target.name, inputs: RUNS, seed, seconds: +((performance.now() - t0) / 1000).toFixed(1), slowestMs: +slowest.toFixed(1), failed: errors > 0 };
+        if (RUNS > 10_000) process.stdout.write(`fuzz ${JSON.stringify(line)}\n`);
+        if (REPORT) fs.appendFileSync(REPORT, JSON.stringify(line) + '\n');
+      }
+    });
+  }
+});
