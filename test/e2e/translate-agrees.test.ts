@@ -71,10 +71,16 @@ describe.each([...sampleDirs, ...real])('translate agrees with the mappings: %s'
         const iova = BigInt(iovaPfn) * 4096n + BigInt(offset);
         const res = translate(cap.memory, { unit: t.unit, bdf: parseBdf(t.bdf)!, iova, access: 'read', haw: cap.snapshot.haw });
         const where = `${t.bdf} IOVA 0x${iova.toString(16)}`;
-        if (expected) {
+        const mappedHpa = expected ? (BigInt(expected.hpaPfn + (iovaPfn - expected.iovaPfn)) << 12n) + BigInt(offset) : undefined;
+        if (expected && mappedHpa !== undefined && mappedHpa >= 0xfee00000n && mappedHpa <= 0xfeefffffn) {
+          // A mapping into the interrupt address range (hpa-leak-mmio maps the MSI window): the
+          // hardware faults the request (reason 0xE) even though the table maps it.
+          inside++;
+          expect(res.fault?.code, where).toBe(0xe);
+        } else if (expected) {
           inside++;
           expect(res.fault, where).toBeUndefined();
-          const hpa = (BigInt(expected.hpaPfn + (iovaPfn - expected.iovaPfn)) << 12n) + BigInt(offset);
+          const hpa = mappedHpa!;
           expect(res.hpa, where).toBe(hpa);
           expect(res.pageSize, where).toBe(expected.pageSize);
           expect(res.write, where).toBe(expected.write);

@@ -11,7 +11,7 @@ import { scanImage } from '../../src/scan/scan.js';
 import { mulberry32 } from '../../src/synth/rng.js';
 import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
 import { cli, cliJson } from '../helpers/cli.js';
-import { elfCore, writeTmp } from '../image/fixtures.js';
+import { concat, elfCore, limeHeader, writeTmp } from '../image/fixtures.js';
 import { validator } from '../report/fixture.js';
 import { SAMPLES, scenarios } from '../samples/scenarios.js';
 
@@ -123,6 +123,15 @@ describe('image layouts the sequential pass must handle', () => {
     const r = scanFile(writeTmp(file, 'odd.elf'));
     expect(r.pagesScanned).toBe(3);
     expect(r.candidates.map((c) => [c.root, c.devices])).toEqual([[0x8000, ['00:01.0']]]);
+  });
+
+  it('LiME: two ranges, the tables in the second (file offsets past a 32-byte header per range)', () => {
+    const pages = tablesAt(0x40000, 0x41000, 0x42000);
+    const second = concat(pages.get(0x40)!, pages.get(0x41)!, pages.get(0x42)!);
+    const file = concat(limeHeader(0x1000n, 0x2fffn), new Uint8Array(0x2000).fill(0x5a), limeHeader(0x40000n, 0x42fffn), second);
+    const r = scanFile(writeTmp(file, 'two.lime'));
+    expect(r.pagesScanned).toBe(5);
+    expect(r.candidates.map((c) => [c.root, c.fileOffset])).toEqual([[0x40000, 32 + 0x2000 + 32]]);
   });
 
   it('pointers outside the image lower the confidence and are named', () => {
