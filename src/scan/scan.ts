@@ -14,10 +14,10 @@ import type { PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
 
 /**
- * Bytes per sequential read. Measured on the development machine (node 20, page cache): 64–128 KiB
- * reads run at 3–4.5 GiB/s, 256 KiB and larger at 1.1–1.4 GiB/s (the chunk no longer fits the L2
- * cache, and it is read twice: by the copy into the buffer and by the page test). Override with
- * `chunkBytes` (`dmarsift scan --chunk`).
+ * Bytes per sequential read. Measured on the development machine (node 20, 1 GiB image in the page
+ * cache, 512 KiB L2): the whole scan runs at 3–4.5 GiB/s with 64–256 KiB chunks and at 1.3–1.6 GiB/s
+ * with 1–4 MiB chunks (the chunk no longer stays in cache between the copy into the buffer and the
+ * page test). Override with `chunkBytes` (`dmarsift scan --chunk`).
  */
 export const DEFAULT_CHUNK = 128 << 10;
 /** Root-like pages kept for the second stage; past this the scan keeps counting but not storing. */
