@@ -31,18 +31,19 @@ export const didConflict: Check = {
     const r = roles(snapshot);
     const out: Finding[] = [];
     for (const unit of snapshot.units) {
-      const byDid = new Map<number, Map<number, string[]>>();
+      // Sets, not arrays: a hostile root table can give one (DID, root) 65 536 users.
+      const byDid = new Map<number, Map<number, Set<string>>>();
       for (const u of r.uses) {
         if (u.unit !== unit || u.type !== 'translated' || u.domain?.kind !== 'second-level' || u.root === undefined) continue;
-        const roots = byDid.get(u.did) ?? new Map<number, string[]>();
-        const users = roots.get(u.root) ?? [];
-        if (!users.includes(u.ctx.bdf)) users.push(u.ctx.bdf);
+        const roots = byDid.get(u.did) ?? new Map<number, Set<string>>();
+        const users = roots.get(u.root) ?? new Set<string>();
+        users.add(u.ctx.bdf);
         roots.set(u.root, users);
         byDid.set(u.did, roots);
       }
       for (const [did, roots] of [...byDid].sort((a, b) => a[0] - b[0])) {
         if (roots.size < 2) continue;
-        const list = [...roots].sort((a, b) => a[0] - b[0]);
+        const list = [...roots].map(([root, users]) => [root, [...users]] as [number, string[]]).sort((a, b) => a[0] - b[0]);
         const first = list[0][1][0];
         const firstCtx = unit.contexts.find((c) => c.bdf === first);
         out.push(finding(meta, {

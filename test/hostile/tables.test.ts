@@ -1,0 +1,136 @@
+/**
+ * Hostile translation structures: page tables with cycles, tables reused as each other, every
+ * entry pointing at one sub-table, every bus at one context page, PASID directories fanning into
+ * one PASID table. Each must end with problems/warnings, and the tests bound the work — reads
+ * counted through a wrapper around the image — never the time. The same tables then go through
+ * the CLI: exit 0 (warnings) and no stack trace.
+ */
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openSparseImage } from '../../src/image/sparse.js';
+import { readUnitTables } from '../../src/model/tables.js';
+import { PhysBuilder } from '../../src/synth/phys.js';
+import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
+import { cli, cliJson } from '../helpers/cli.js';
+import { counting, writeCapture } from './helpers.js';
+
+const RW = { read: true, write: true };
+
+/** Decode `phys` from `root` as a legacy or scalable unit, through a counting reader. */
+function decode(phys: PhysBuilder, root: number, scalable = false) {
+  const dir = writeCapture(phys, root, { scalable });
+  const mem = counting(openSparseImage(path.join(dir, 'memory.sparse')));
+  try {
+    const t = readUnitTables(mem, { segment: 0, rootTable: root, mode: scalable ? 'scalable' : 'legacy', haw: 46, part: 'memory.sparse' });
+    return { t, reads: mem.reads, dir };
+  } finally {
+    mem.close();
+  }
+}
+
+/** `decode --format json` of a capture: exit 0, JSON on stdout, nothing that looks like a stack. */
+function cliDecodes(dir: string): { warnings: { message: string }[]; units: any[] } {
+  const r = cliJson(['decode', dir, '--format', 'json']);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+  expect(r.status).toBe(0);
+  return r.json;
+}
+
+describe('page tables with cycles', () => {
+  it('an entry pointing at its own table, at an ancestor, and two tables pointing at each other: cycles reported, walk ends', () => {
+    const phys = new PhysBuilder(0x1000000);
+    const t = new SecondLevelTable(phys, 4);
+    t.mapRange(0, 0x5000, 4, 4096, RW);
+    const l4 = t.root;
+    const l3 = Number(phys.readQword(l4) & ~0xfffn);
+    const l2 = Number(phys.readQword(l3) & ~0xfffn);
+    t.rawEntry(l2, 7, l2 | 3, 0); // a PDE → its own page directory
+    t.rawEntry(l3, 9, l4 | 3, 0); // a PDPE → the PML4 (an ancestor)
+    // Two sibling directories pointing at each other: A (level 2) → B as its PT, B (level 1) is A's
+    // child, and B's PTE-shaped entries point back at A, which is on the path.
+    const a = phys.alloc();
+    const b = phys.alloc();
+    t.rawEntry(l3, 10, a | 3, 0);
+    for (let i = 0; i < 512; i++) phys.write64(a + i * 8, b | 3, 0);
+    for (let i = 0; i < 512; i++) phys.write64(b + i * 8, a | 3, 0);
+    const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
+    const { t: out, reads, dir } = decode(phys, root);
+    const d = out.domains[0];
+    expect(d.mappings[0]).toMatchObject({ iovaPfn: 0, hpaPfn: 0x5000, pages: 4 });
+    const kinds = out.problems.map((p) => p.kind);
+    expect(kinds.filter((k) => k === 'cycle').length).toBeGreaterThanOrEqual(2);
+    expect(kinds).toContain('shared-table'); // A's 512 entries all name B
+    // Root, context table, and each distinct table page at most a handful of times.
+    expect(reads).toBeLessThan(600);
+    const json = cliDecodes(dir);
+    expect(json.units[0].tableProblems.some((p: { kind: string }) => p.kind === 'cycle')).toBe(true);
+  });
+
+  it('a context entry whose table root is the root table or its own context table: read as page tables, bounded', () => {
+    const phys = new PhysBuilder(0x1000000);
+    const root = phys.alloc();
+    const ctx = phys.alloc();
+    phys.write64(root + 0 * 16, ctx | 1, 0); // bus 0
+    phys.write64(root + 1 * 16, ctx | 1, 0); // bus 1: the same context page
+    // devfn 0: SLPTPTR = the root table; devfn 1: SLPTPTR = this context table; both 4-level.
+    phys.write64(ctx + 0 * 16, root | 1, 0);
+    phys.write64(ctx + 0 * 16 + 8, 2 | (1 << 8), 0);
+    phys.write64(ctx + 1 * 16, ctx | 1, 0);
+    phys.write64(ctx + 1 * 16 + 8, 2 | (2 << 8), 0);
+    const { t: out, reads, dir } = decode(phys, root);
+    expect(out.contexts.map((c) => c.bdf)).toEqual(['0000:00:00.0', '0000:00:00.1', '0000:01:00.0', '0000:01:00.1']);
+    expect(out.domains).toHaveLength(2);
+    expect(out.problems.some((p) => p.kind === 'cycle')).toBe(true);
+    expect(reads).toBeLessThan(50);
+    cliDecodes(dir);
+    const a = cli(['analyze', dir, '--fail-on', 'none']);
+    expect(a.status).toBe(0);
+    expect(a.stderr).not.toMatch(/\n\s+at /);
+    expect(a.stdout).toMatch(/table-integrity/);
+  });
+});
+
+describe('fan-out', () => {
+  it('every entry of every level pointing at one sub-table: the revisit budget bounds the reads', () => {
+    const phys = new PhysBuilder(0x1000000);
+    const l4 = phys.alloc();
+    const l3 = phys.alloc();
+    const l2 = phys.alloc();
+    const l1 = phys.alloc();
+    for (let i = 0; i < 512; i++) {
+      phys.write64(l4 + i * 8, l3 | 3, 0);
+      phys.write64(l3 + i * 8, l2 | 3, 0);
+      phys.write64(l2 + i * 8, l1 | 3, 0);
+      phys.write64(l1 + i * 8, (0x10000000 + i * 4096) | 3, 0);
+    }
+    const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
+    const { t: out, reads } = decode(phys, root);
+    // 512^3 paths to the leaf table; the walk stops after 65 536 revisits.
+    expect(reads).toBeLessThanOrEqual(65536 + 16);
+    expect(out.domains[0].complete).toBe(false);
+    expect(out.problems.some((p) => p.kind === 'budget')).toBe(true);
+    // The shared-table problem is reported a bounded number of times, not once per revisit.
+    expect(out.problems.filter((p) => p.kind === 'shared-table').length).toBeLessThanOrEqual(20);
+  });
+
+  it('a root table whose 256 buses all point at one context page: the page is read once, one domain is walked once', () => {
+    const phys = new PhysBuilder(0x1000000);
+    const t = new SecondLevelTable(phys, 4);
+    t.mapRange(0, 0x5000, 16, 4096, RW);
+    const root = phys.alloc();
+    const ctx = phys.alloc();
+    for (let bus = 0; bus < 256; bus++) phys.write64(root + bus * 16, ctx | 1, 0);
+    for (let devfn = 0; devfn < 256; devfn++) {
+      phys.write64(ctx + devfn * 16, t.root | 1, 0);
+      phys.write64(ctx + devfn * 16 + 8, 2 | (1 << 8), 0);
+    }
+    const { t: out, reads, dir } = decode(phys, root);
+    expect(out.rootEntries).toHaveLength(256);
+    expect(out.contexts).toHaveLength(65536);
+    expect(out.domains).toHaveLength(1);
+    expect(reads).toBeLessThan(16);
+    const a = cli(['analyze', dir, '--format', 'json', '--fail-on', 'none']);
+    expect(a.status).toBe(0);
+    expect(JSON.parse(a.stdout).summary.presentContexts).toBe(65536);
+  });
+});
