@@ -36,6 +36,11 @@ export interface UnitTables {
   pagesVisited: number;
 }
 
+/** PASID entries decoded per unit at most (256 functions × 512 PASIDs); past it: a budget problem. */
+export const MAX_PASID_ENTRIES = 1 << 17;
+/** PASID table pages read per unit at most (each holds 64 entries). */
+export const MAX_PASID_TABLE_READS = 1 << 16;
+
 /** Reads qwords of a 4 KiB page; undefined when the page is not in the image. */
 function readQwords(mem: PhysicalMemory, addr: number, bytes = 4096): BigUint64Array | undefined {
   const b = mem.read(addr, bytes);
@@ -69,6 +74,10 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
     return out;
   }
   const scalable = input.mode === 'scalable';
+  const pasidDirs = new Map<string, PasidEntry[]>();
+  let pasidBudget = MAX_PASID_ENTRIES;
+  let pasidBudgetHit = false;
+  let pasidReads = 0;
   const contextTables = new Map<number, BigUint64Array | null>();
   const contextTable = (addr: number, what: string): BigUint64Array | undefined => {
     let t = contextTables.get(addr);
@@ -160,7 +169,7 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
       if (beyondHaw(q[0], input.haw)) {
         problem({ structure: 'context', kind: 'beyond-haw', level: 0, entryAddr, raw: q[0], bdf, message: `PASID directory pointer of ${bdf} points past the host address width` });
       } else {
-        ctx.pasids = readPasids(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7));
+        ctx.pasids = pasidsOf(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7), entryAddr);
       }
       const rid = ctx.pasids!.find((p) => p.pasid === c.RID_PASID);
       if (rid) {
@@ -173,7 +182,33 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
     }
   }
 
-  function readPasids(bdf: string, dirAddr: number, dirEntries: number): PasidEntry[] {
+  /**
+   * PASID entries of a directory. A directory several context entries share (DMA aliases share
+   * one in Linux; a hostile root table can give all 65 536 functions the same one) is read once,
+   * and all PASID entries attached to contexts count against one budget per unit, so a few pages
+   * of hostile tables cannot make millions of entries.
+   */
+  function pasidsOf(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number): PasidEntry[] {
+    const key = `${dirAddr}:${dirEntries}`;
+    let list = pasidDirs.get(key);
+    if (list === undefined) {
+      list = readPasids(bdf, dirAddr, dirEntries, ctxAddr);
+      pasidDirs.set(key, list);
+    } else if (list.length > pasidBudget) {
+      overBudget(bdf, ctxAddr);
+      return [];
+    } else pasidBudget -= list.length;
+    return list;
+  }
+
+  function overBudget(bdf: string, entryAddr: number): void {
+    if (pasidBudgetHit) return;
+    pasidBudgetHit = true;
+    problem({ structure: 'pasid', kind: 'budget', level: 0, entryAddr, raw: 0n, bdf, message: `more than ${MAX_PASID_ENTRIES} PASID entries or ${MAX_PASID_TABLE_READS} PASID table pages in the unit's tables (first cut at ${bdf}): the rest are not decoded` });
+    out.warnings.push({ message: `PASID entries beyond ${MAX_PASID_ENTRIES} are not decoded (from ${bdf} on): the PASID tables are hostile or corrupt`, source: src(entryAddr) });
+  }
+
+  function readPasids(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number): PasidEntry[] {
     const pasids: PasidEntry[] = [];
     const dirPages = Math.ceil((dirEntries * 8) / 4096);
     for (let page = 0; page < dirPages; page++) {
@@ -193,6 +228,11 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
           problem({ structure: 'pasid-dir', kind: 'beyond-haw', level: 0, entryAddr: dEntryAddr, raw: dir[j], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} points past the host address width` });
           continue;
         }
+        if (pasidBudget === 0 || pasidReads >= MAX_PASID_TABLE_READS) {
+          overBudget(bdf, ctxAddr);
+          return pasids;
+        }
+        pasidReads++;
         const table = readQwords(mem, d.PTP);
         out.pagesVisited++;
         if (table === undefined) {
@@ -200,8 +240,13 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
           continue;
         }
         for (let k = 0; k < 64; k++) {
+          if ((table[8 * k] & 1n) === 0n) continue;
+          if (pasidBudget === 0) {
+            overBudget(bdf, ctxAddr);
+            return pasids;
+          }
+          pasidBudget--;
           const q = Array.from(table.subarray(8 * k, 8 * k + 8));
-          if ((q[0] & 1n) === 0n) continue;
           const e = decodePasidTableEntry(q);
           const entryAddr = d.PTP + k * 64;
           const pasid = dirIndex * 64 + k;

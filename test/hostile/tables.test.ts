@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSparseImage } from '../../src/image/sparse.js';
-import { readUnitTables } from '../../src/model/tables.js';
+import { MAX_PASID_ENTRIES, MAX_PASID_TABLE_READS, readUnitTables } from '../../src/model/tables.js';
 import { PhysBuilder } from '../../src/synth/phys.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { cli, cliJson } from '../helpers/cli.js';
@@ -132,5 +132,36 @@ describe('fan-out', () => {
     const a = cli(['analyze', dir, '--format', 'json', '--fail-on', 'none']);
     expect(a.status).toBe(0);
     expect(JSON.parse(a.stdout).summary.presentContexts).toBe(65536);
+  });
+
+  it('scalable mode: 256 buses × both halves on one context page, one 16 384-entry PASID directory, every entry on one PASID table: budgets bound it', () => {
+    const phys = new PhysBuilder(0x1000000);
+    const t = new SecondLevelTable(phys, 4);
+    t.mapRange(0, 0x5000, 4, 4096, RW);
+    const root = phys.alloc();
+    const ctx = phys.alloc();
+    const dir = phys.alloc(); // 32 pages: PDTS 7 = 2^14 entries
+    for (let i = 1; i < 32; i++) phys.alloc();
+    const ptable = phys.alloc();
+    for (let bus = 0; bus < 256; bus++) phys.write64(root + bus * 16, ctx | 1, 0), phys.write64(root + bus * 16 + 8, ctx | 1, 0);
+    for (let i = 0; i < 128; i++) phys.write64(ctx + i * 32, dir | 1 | (7 << 9), 0); // P, PDTS 7, RID_PASID 0
+    for (let i = 0; i < 16384; i++) phys.write64(dir + i * 8, ptable | 1, 0);
+    for (let k = 0; k < 64; k++) {
+      phys.write64(ptable + k * 64, t.root | 1 | (2 << 2) | (2 << 6), 0); // P, AW 48-bit, PGTT second-level
+      phys.write64(ptable + k * 64 + 8, 7, 0); // DID 7
+    }
+    const { t: out, reads, dir: capture } = decode(phys, root, true);
+    expect(out.contexts).toHaveLength(65536);
+    // One directory read once; PASID entries stop at the budget, and so do PASID table reads.
+    const attached = out.contexts.reduce((n, c) => n + (c.pasids?.length ?? 0), 0);
+    expect(attached).toBeLessThanOrEqual(MAX_PASID_ENTRIES);
+    expect(reads).toBeLessThan(MAX_PASID_TABLE_READS + 64);
+    expect(out.problems.filter((p) => p.kind === 'budget')).toHaveLength(1);
+    expect(out.warnings.some((w) => /PASID entries beyond/.test(w.message))).toBe(true);
+    expect(out.domains).toHaveLength(1);
+    const a = cli(['analyze', capture, '--format', 'json', '--fail-on', 'none']);
+    expect(a.stderr).not.toMatch(/\n\s+at /);
+    expect(a.status).toBe(0);
+    expect(JSON.parse(a.stdout).warnings.some((w: { message: string }) => /PASID entries beyond/.test(w.message))).toBe(true);
   });
 });
