@@ -27,6 +27,7 @@ const SEQREAD = path.join(HERE, 'seqread.js');
 const ENGINE = path.join(HERE, 'engine.js');
 
 export const TARGETS = { walkVsFloor: 2, rssMiB: 256, scanVsRead: 0.8 };
+const MIN_JUDGED_READ_MS = 20;
 
 interface Run {
   ms: number;
@@ -204,7 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     lines.push(head.map((h, i) => (i === 0 ? pad(h, widths[i]) : lpad(h, widths[i]))).join(' '));
     for (const r of results as any[]) {
       const row = [
-        r.name, r.tablePages.toLocaleString('en-US'), `${r.engine.readMs} ms`, `${r.engine.walkMs} ms`, `${r.engine.ratio}×`, `${r.floor.ms} ms`, `${r.decode.ms} ms`, `${r.ratio.decode}×`, mib(r.decode.rssKiB),
+        r.name, r.tablePages.toLocaleString('en-US'), `${r.engine.readMs} ms`, `${r.engine.walkMs} ms`, r.engine.readMs >= MIN_JUDGED_READ_MS ? `${r.engine.ratio}×` : '(n/a)', `${r.floor.ms} ms`, `${r.decode.ms} ms`, `${r.ratio.decode}×`, mib(r.decode.rssKiB),
         `${r.analyze.ms} ms`, `${r.ratio.analyze}×`, mib(r.analyze.rssKiB),
       ];
       lines.push(row.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' '));
@@ -214,17 +215,19 @@ export async function main(argv: string[]): Promise<number> {
       lines.push(`scan: ${sc.scan.MiBps} MiB/s vs sequential read ${sc.sequentialRead.MiBps} MiB/s = ${Math.round(sc.ratio * 100)} % (target ≥ ${TARGETS.scanVsRead * 100} %)`);
     } else lines.push('scan: not available');
     lines.push('read/walk: in one process, median (no start-up, no output); floor/decode/analyze: separate processes, wall time incl. node start-up');
-    const maxEngine = Math.max(...(results as any[]).map((r) => r.engine.ratio));
+    // Below ~20 ms of reading the ratio measures JIT warm-up, not the walk: not judged.
+    const judged = (results as any[]).filter((r) => r.engine.readMs >= MIN_JUDGED_READ_MS);
+    const maxEngine = judged.length ? Math.max(...judged.map((r) => r.engine.ratio)) : NaN;
     const maxRatio = Math.max(...(results as any[]).map((r) => Math.max(r.ratio.decode, r.ratio.analyze)));
     const maxRss = Math.max(...(results as any[]).map((r) => Math.max(r.decode.rssKiB ?? 0, r.analyze.rssKiB ?? 0)));
     const met = {
-      walkVsRead: maxEngine <= TARGETS.walkVsFloor,
+      walkVsRead: judged.length ? maxEngine <= TARGETS.walkVsFloor : null,
       cliVsFloor: maxRatio <= TARGETS.walkVsFloor,
       rss: maxRss <= TARGETS.rssMiB * 1024,
       scan: (scan as any).available ? (scan as any).ratio >= TARGETS.scanVsRead : null,
       findings: (results as any[]).every((r) => r.analyze.asExpected),
     };
-    lines.push(`targets: walk+coalesce ≤ ${TARGETS.walkVsFloor}× read: ${met.walkVsRead ? 'met' : 'MISSED'} (worst ${maxEngine}×); CLI ≤ ${TARGETS.walkVsFloor}× floor process: ${met.cliVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); findings as planted: ${met.findings ? 'yes' : 'NO'}`);
+    lines.push(`targets: walk+coalesce ≤ ${TARGETS.walkVsFloor}× read: ${met.walkVsRead === null ? 'not judged (every scenario reads < 20 ms; use a larger --gib)' : met.walkVsRead ? 'met' : 'MISSED'} (worst ${maxEngine}× over scenarios reading ≥ ${MIN_JUDGED_READ_MS} ms); CLI ≤ ${TARGETS.walkVsFloor}× floor process: ${met.cliVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); findings as planted: ${met.findings ? 'yes' : 'NO'}`);
     process.stdout.write(lines.join('\n') + '\n');
 
     if (values.json) {
