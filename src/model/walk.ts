@@ -302,12 +302,24 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       // R (bit 0; implied by P at first level), W (bit 1), SNP (bit 11 → 4), TM (bit 62 → 8).
       const b = fl ? (1 | (lo & 2)) & parentMask : (lo & 3 & parentMask) | ((lo >>> 9) & 4) | ((hi >>> 27) & 8);
       const hpa = (lo >>> 12) + (hi & 0xfffff) * 1048576;
-      let j = i + 1;
-      // As int32, the low word carries into the high word from 0xfffff000 (-4096) up.
-      for (let exp = lo; j < 512 && (exp < -4096 || exp >= 0); j++) {
-        exp = (exp + 4096) | 0;
-        if (words[2 * j] !== exp || words[2 * j + 1] !== hi || (exp & lowMask) !== 0) break;
+      // k: word index of the next PTE. As int32, the low word carries into the high word from
+      // 0xfffff000 (-4096) up: the run stops there (the coalescer joins what follows).
+      let k = 2 * i + 2;
+      let exp = lo;
+      if (lowMask === 0) {
+        while (k < 1024 && (exp < -4096 || exp >= 0)) {
+          exp = (exp + 4096) | 0;
+          if (words[k] !== exp || words[k + 1] !== hi) break;
+          k += 2;
+        }
+      } else {
+        while (k < 1024 && (exp < -4096 || exp >= 0)) {
+          exp = (exp + 4096) | 0;
+          if (words[k] !== exp || words[k + 1] !== hi || (exp & lowMask) !== 0) break;
+          k += 2;
+        }
       }
+      const j = k >> 1;
       coalescer.add(basePfn + i, hpa, j - i, (b & 1) !== 0, (b & 2) !== 0, 4096, (b & 4) !== 0, (b & 8) !== 0);
       i = j;
     }
