@@ -125,7 +125,7 @@ export async function main(args: string[]): Promise<void> {
           .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
       run(() => import('./commands/capture.js')),
     )
-    .demandCommand(1, 'a command is needed: decode, analyze, translate, diff or checks (see --help)')
+    .demandCommand(1, 'a command is needed: decode, analyze, translate, diff, scan, capture or checks (see --help)')
     .strict()
     .recommendCommands()
     .version(VERSION)
@@ -150,7 +150,24 @@ export async function main(args: string[]): Promise<void> {
   } catch (e) {
     if (e instanceof UsageFailure) {
       if (args.length === 0) {
-        process.stderr.write(`dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: dmarsift <command> [options]\n\n  decode <capture>     decode a capture and print it\n  analyze <capture>    run the checks and report findings\n  translate <capture>  walk one device's tables for one IOVA\n  diff <before> <after> compare two captures\n  checks               list the checks\n\nRun 'dmarsift <command> --help' for options and examples.\n`);
+        process.stderr.write(
+          [
+            'dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state',
+            '',
+            'Usage: dmarsift <command> [options]',
+            '',
+            '  decode <capture>       decode a capture and print it',
+            '  analyze <capture>      run the checks and report findings',
+            '  translate <capture>    walk one device\'s tables for one IOVA',
+            '  diff <before> <after>  compare two captures',
+            '  scan <image>           find root tables in a memory image without registers',
+            '  capture --out DIR      capture a live Linux host\'s I/O MMU state',
+            '  checks                 list the checks',
+            '',
+            "Run 'dmarsift <command> --help' for options and examples.",
+            '',
+          ].join('\n'),
+        );
       } else {
         process.stderr.write(`dmarsift: ${e.message}\nRun 'dmarsift --help' for usage.\n`);
       }
