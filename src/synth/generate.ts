@@ -97,7 +97,10 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   const ordered = [...s.domains].sort((a, b) => Number(!!a.hostIdentity) - Number(!!b.hostIdentity));
   for (const d of ordered) {
     const unit = s.units[d.unit ?? 0];
-    phys.moveTo(parseAddr(unit.tableBase));
+    const area = parseAddr(unit.tableBase);
+    const at = d.tablesAt !== undefined ? parseAddr(d.tablesAt) : area;
+    if (at < area || at >= area + (64 << 20)) throw new Error(`scenario ${s.name}: domain ${d.id} tablesAt is outside the unit's 64 MiB table area`);
+    phys.moveTo(at);
     const t = d.format === 'first-level' ? new FirstLevelPageTable(phys, d.flLevels ?? 4) : new SecondLevelTable(phys, d.aw + 2);
     tables[d.id] = t;
     domainRoots[d.id] = t.root;

@@ -52,6 +52,12 @@ export interface ScenarioDomain {
   extra?: ScenarioRange[];
   /** Map the same host pages as another domain's guest memory (shared-page defect). */
   shareWith?: string;
+  /**
+   * Where this domain's page tables are allocated (default: the unit's tableBase, first free page).
+   * Must lie in the unit's 64 MiB table area; lets a pair of samples keep one domain's root fixed
+   * while another moves.
+   */
+  tablesAt?: string;
   /** OR bits into one leaf entry (defects): the leaf that maps `iova`. */
   corruptLeaf?: { iova: string; orLo?: string; orHi?: string };
   /**

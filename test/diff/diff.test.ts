@@ -95,6 +95,24 @@ describe('diffSnapshots', () => {
     expect(f[0].evidence.pagesAfter).toBe(500);
   });
 
+  it('domain-survived-teardown: a new VM domain on a recycled root page and DID is not a survival', () => {
+    // vm1 is gone; vm2 now owns DID 1 at the same root address, but every translation is new.
+    const recycled = snapshot()
+      .unit(BASE, (u) => u.regs().context('0000:03:01.0', { did: 1, root: 0x200000 }).domain(1, 0x200000, [[0, 0x9000, 256]]))
+      .device('0000:03:01.0', { driver: 'ppt' })
+      .vm('vm2', ['0000:03:01.0'])
+      .build();
+    expect(domainSurvivedTeardown.run(before, recycled, diffSnapshots(before, recycled))).toEqual([]);
+    // The same, but 12 of vm1's pages are still mapped in the recycled tables: a survival of 12 pages.
+    const partial = snapshot()
+      .unit(BASE, (u) => u.regs().context('0000:03:01.0', { did: 1, root: 0x200000 }).domain(1, 0x200000, [[0, 0x9000, 256], [500, 0x5000 + 500, 12]]))
+      .device('0000:03:01.0', { driver: 'em' })
+      .noVms()
+      .build();
+    const f = domainSurvivedTeardown.run(before, partial, diffSnapshots(before, partial));
+    expect(f.map((x) => x.evidence.survivedPages)).toEqual([12]);
+  });
+
   it('did-reused: nothing here (DID 0 vanished, DID 2 is new)', () => {
     expect(didReused.run(before, after, d)).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { subtractMappings } from '../../model/diff.js';
 import { hex } from '../../util/hex.js';
 import { finding } from '../finding.js';
 import { knownMappings, pagesText, pfnHex, roles, type DomainInfo } from '../roles.js';
@@ -48,10 +49,17 @@ export const domainSurvivedTeardown: PairCheck = {
       const released = [...info.assignedUsers].filter((b) => later.users.has(b) && !ra.isAssigned(b));
       if (goneVms.length === 0 && released.length === 0) continue;
       if (later.isVm && goneVms.length === 0) continue; // still a VM's domain: the device stayed assigned elsewhere
+      // The same (DID, root) can be a new domain whose root page and DID were recycled: only
+      // translations the old VM's domain had and the later one still has are a survival.
+      let survivedPages = later.domain.pageCount;
+      if (info.domain.mappingsKnown && later.domain.mappingsKnown) {
+        survivedPages = info.domain.pageCount - subtractMappings(info.domain.mappings, later.domain.mappings).reduce((n, r) => n + r.pages, 0);
+        if (survivedPages === 0) continue;
+      }
       const users = [...later.users].sort();
       const what = goneVms.length > 0 ? `VM ${goneVms.join(', ')} is gone` : `${released.join(', ')} is no longer assigned`;
       out.push(finding(meta, {
-        message: `${what}, but ${users.join(', ')} still translate${users.length === 1 ? 's' : ''} through its domain (DID ${info.domain.did}, ${later.domain.mappingsKnown ? pagesText(later.domain.pageCount) : 'mappings unknown'}): remove the device from the VM domain and free it on teardown.`,
+        message: `${what}, but ${users.join(', ')} still translate${users.length === 1 ? 's' : ''} through its domain (DID ${info.domain.did}, ${later.domain.mappingsKnown ? `${pagesText(survivedPages)} of the old mappings still there` : 'mappings unknown'}): remove the device from the VM domain and free it on teardown.`,
         unit: info.unit, bdf: users[0], did: info.domain.did,
         ...(later.domain.source ? { source: later.domain.source } : {}),
         evidence: {
@@ -62,6 +70,7 @@ export const domainSurvivedTeardown: PairCheck = {
           usersAfter: users,
           pagesBefore: info.domain.pageCount,
           pagesAfter: later.domain.mappingsKnown ? later.domain.pageCount : null,
+          survivedPages: later.domain.mappingsKnown && info.domain.mappingsKnown ? survivedPages : null,
           // What the device can still reach: the first coalesced ranges of the surviving domain.
           mappingRanges: later.domain.mappingsKnown ? later.domain.mappings.length : null,
           mappings: knownMappings(later.domain).slice(0, MAX_RANGES).map((m) => ({
