@@ -38,6 +38,12 @@ dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines
 export const pptUnmapped: Check = {
   meta,
   run(snapshot) {
+    // With translation off the unit passes DMA through untranslated (iommu-disabled says so); only
+    // with translation on does a missing entry block it.
+    const dmaFate = (base: number | undefined): string => {
+      const u = base === undefined ? undefined : snapshot.units.find((x) => x.registerBase === base);
+      return u?.translationEnabled === false ? 'with translation off on its unit its DMA reaches host memory untranslated' : 'its DMA is blocked';
+    };
     const r = roles(snapshot);
     const out: Finding[] = [];
     const candidates = new Set<string>([...r.passThrough, ...r.assigned.keys()]);
@@ -81,7 +87,7 @@ export const pptUnmapped: Check = {
       }
       if (a && snapshot.vmsKnown) {
         out.push(finding(meta, {
-          message: `${bdf} is passed through to VM ${a.vm ?? '?'} but has no present context entry${unit !== undefined ? ` in unit ${hex(unit)}` : ''}${faultNote}: its DMA is blocked; restart the VM or re-attach the device to ppt.`,
+          message: `${bdf} is passed through to VM ${a.vm ?? '?'} but has no present context entry${unit !== undefined ? ` in unit ${hex(unit)}` : ''}${faultNote}: ${dmaFate(unit)}; restart the VM or re-attach the device to ppt.`,
           unit, bdf, source, evidence,
         }));
         continue;

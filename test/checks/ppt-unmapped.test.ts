@@ -17,6 +17,20 @@ describe('ppt-unmapped', () => {
     expect(f[0].evidence.faults).toEqual([{ iova: '0x1234000', reason: '0x2', reasonName: 'context entry not present', type: 'read', recordedIn: 'dmesg:1' }]);
     expect(f[0].unit).toBe('0xfed90000');
   });
+  it('says the DMA is untranslated, not blocked, when the unit has tables but translation off', () => {
+    const s = snapshot()
+      .unit(UNIT, (u) => u.regs({ tes: false }).context(NIC, { did: 0, root: 0x200000 }))
+      .device(NIC, { driver: 'em' })
+      .device(PPT, { driver: 'ppt' })
+      .dmar((d) => d.drhd(UNIT, { includePciAll: true }))
+      .vm('vm1', [PPT])
+      .build();
+    const f = pptUnmapped.run(s);
+    expect(summary(f)).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(f[0].message).toMatch(/untranslated/);
+    expect(f[0].message).not.toMatch(/blocked/);
+    expect(pptUnmapped.run(base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).vm('vm1', [PPT]).build())[0].message).toMatch(/blocked/);
+  });
   it('fires (error) for an assigned device that no DRHD covers', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { endpoints: [NIC] })).vm('vm1', [PPT]).build();
     expect(summary(pptUnmapped.run(s))).toEqual([`ppt-unmapped error ${PPT}`]);
