@@ -122,6 +122,10 @@ describe('diffSnapshots', () => {
     const b = snapshot().unit(BASE, (u) => u.regs().context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
     const f = didReused.run(a, b, diffSnapshots(a, b));
     expect(f.map((x) => [x.did, x.bdf, x.evidence.rootsBefore, x.evidence.rootsAfter])).toEqual([[1, '0000:04:00.0', ['0x200000'], ['0x300000']]]);
+    // A different root table (another boot): still reported, but only as info.
+    const rebooted = snapshot().unit(BASE, (u) => u.regs({ rtaddr: 0x20000 }).context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
+    const g = didReused.run(a, rebooted, diffSnapshots(a, rebooted));
+    expect(g.map((x) => [x.severity, x.did])).toEqual([['info', 1]]);
     // Both roots still in use after: a DID with two roots is did-conflict's business, not a re-use.
     const c = snapshot().unit(BASE, (u) => u.regs().context('0000:03:00.0', { did: 1, root: 0x200000 }).context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
     expect(didReused.run(a, c, diffSnapshots(a, c))).toEqual([]);

@@ -59,7 +59,13 @@ export const didReused: PairCheck = {
       const unit = Number(unitText);
       const did = Number(didText);
       const users = viewsAfter.filter((v) => v.unit === unit && v.did === did).map((v) => v.bdf);
+      // A new root table means the unit's tables were rebuilt (reboot, driver reload): every DID
+      // starts afresh and the hardware caches were reset with the new root; not a live re-use.
+      const rootBefore = before.units.find((u) => u.registerBase === unit)?.rootTable;
+      const rootAfter = after.units.find((u) => u.registerBase === unit)?.rootTable;
+      const rebuilt = rootBefore !== undefined && rootAfter !== undefined && rootBefore !== rootAfter;
       out.push(finding(meta, {
+        ...(rebuilt ? { severity: 'info' as const, severityReason: `the unit's root table moved (${hex(rootBefore)} → ${hex(rootAfter)}): the captures are probably from different boots` } : {}),
         message: `DID ${did} pointed at table root ${gone.map(hex).join(', ')} before and at ${fresh.map(hex).join(', ')} after: make sure the context cache and IOTLB were invalidated for DID ${did} before it was re-used.`,
         unit, did, ...(users.length ? { bdf: [...new Set(users)].sort()[0] } : {}),
         evidence: { rootsBefore: gone.map(hex), rootsAfter: fresh.map(hex), usersAfter: [...new Set(users)].sort() },

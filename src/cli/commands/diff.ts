@@ -1,5 +1,5 @@
 import { pairChecks } from '../../checks/pair/index.js';
-import { runChecks } from '../../checks/run.js';
+import { INPUT_HINTS, presentInputs, runChecks } from '../../checks/run.js';
 import type { Finding } from '../../checks/types.js';
 import { diffSnapshots } from '../../model/diff.js';
 import type { DiffReportInput } from '../../report/diff.js';
@@ -18,7 +18,15 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const before = loadFromArgv(argv, 'before');
   const after = loadFromArgv(argv, 'after');
   const diff = diffSnapshots(before, after);
-  const findings = pairChecks.flatMap((c) => c.run(before, after, diff));
+  // Like analyze: a pair check whose inputs either capture lacks says so once, as info.
+  const haveBefore = presentInputs(before);
+  const haveAfter = presentInputs(after);
+  const findings = pairChecks.flatMap((c): Finding[] => {
+    const missing = c.meta.needs.filter((n) => !haveBefore.has(n) || !haveAfter.has(n));
+    if (missing.length === 0) return c.run(before, after, diff);
+    const where = missing.map((m) => `${INPUT_HINTS[m]} (${[!haveBefore.has(m) ? 'BEFORE' : '', !haveAfter.has(m) ? 'AFTER' : ''].filter(Boolean).join(' and ')})`);
+    return [{ check: c.meta.id, severity: 'info', message: `${c.meta.id} could not run: add ${where.join('; and ')}.`, evidence: { missing } }];
+  });
   // Single-capture findings that appear or disappear: "what did the event break / fix".
   const fa = runChecks(before).filter((f) => !(f.evidence.missing !== undefined));
   const fb = runChecks(after).filter((f) => !(f.evidence.missing !== undefined));
