@@ -7,7 +7,7 @@
 import type { CheckMeta, EvidenceValue, Finding } from '../checks/types.js';
 import { SEVERITIES } from '../checks/types.js';
 import {
-  checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput,
+  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput,
 } from './format.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
@@ -76,7 +76,8 @@ function findingSection(i: number, f: Finding, meta: CheckMeta | undefined): str
   out.push('<details>', `<summary>Evidence and explanation of ${f.check}</summary>`, '');
   out.push('**Evidence**', '', evidenceBlock(f.evidence), '');
   out.push(`**About ${mdCode(f.check)}**${meta ? ` (default severity ${meta.defaultSeverity})` : ''}`, '');
-  out.push(meta ? meta.description.trim() : '_No description: the check is not in the list of known checks._', '');
+  // The description's own headings (## What it means …) sit inside a finding's ### section: demote them.
+  out.push(meta ? meta.description.trim().replace(/^#{1,3} /gm, '#### ') : '_No description: the check is not in the list of known checks._', '');
   out.push(`More: [${doc}](${doc})`, '', '</details>', '');
   return out;
 }
@@ -95,7 +96,7 @@ export function renderMarkdown(input: AnalyzeReportInput): string {
   out.push(`- Tool: ${tool.name} ${tool.version}`);
   const parts = s.capture.parts.filter((p) => p.kind !== 'ignored');
   if (parts.length) out.push(`- Parts: ${parts.map((p) => `${mdCode(p.path)} (${p.kind})`).join(', ')}`);
-  out.push(`- Model: ${sc.units} units, ${sc.presentContexts} present contexts, ${sc.domains} domains`, '');
+  out.push(`- Model: ${plural(sc.units, 'unit')}, ${plural(sc.presentContexts, 'present context')}, ${plural(sc.domains, 'domain')}`, '');
 
   out.push('### Summary', '');
   out.push('| severity | findings |', '|---|---:|');
