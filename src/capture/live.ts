@@ -32,6 +32,11 @@ export interface LiveCaptureOptions {
   root?: string;
   /** Called for each warning as it happens (the CLI prints them). */
   onWarning?: (message: string) => void;
+  /**
+   * The kernel log (`dmesg` output), when the caller can get it: it holds the DMAR unit list and
+   * the fault reports. Injected so this module starts no process and tests stay hermetic.
+   */
+  kernelLog?: () => string | undefined;
 }
 
 export interface LiveCapturePart {
@@ -209,6 +214,9 @@ export function captureLive(opts: LiveCaptureOptions): LiveCaptureResult {
     // 6. QEMU/KVM command lines.
     captureQemu(r, out, parts);
 
+    // 7. The kernel log: DMAR lines and fault reports (only what concerns the I/O MMU is kept).
+    captureKernelLog(opts.kernelLog, r, out, parts);
+
     const captured = parts.filter((p) => p.kind !== 'ignored');
     if (captured.length === 0) {
       throw new InputError(
@@ -377,6 +385,27 @@ function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
     found++;
   }
   if (found === 0) r.notes.push('no running QEMU/KVM process');
+}
+
+/** Lines of the kernel log about the I/O MMU and the memory map (fault reports, unit list, e820). */
+const KERNEL_LOG_LINE = /DMAR|IOMMU|iommu|BIOS-e820|DMA-API/;
+
+function captureKernelLog(get: (() => string | undefined) | undefined, r: Reader, out: string, parts: LiveCapturePart[]): void {
+  if (get === undefined) return;
+  let text: string | undefined;
+  try {
+    text = get();
+  } catch (e) {
+    r.warn(`kernel log: ${(e as Error).message}`);
+    return;
+  }
+  const lines = (text ?? '').split('\n').filter((l) => KERNEL_LOG_LINE.test(l));
+  if (lines.length === 0) {
+    r.notes.push('kernel log: no DMAR/IOMMU lines (or dmesg not readable)');
+    return;
+  }
+  fs.writeFileSync(path.join(out, 'dmesg.txt'), lines.join('\n') + '\n');
+  parts.push({ kind: 'dmesg', path: 'dmesg.txt', note: 'DMAR/IOMMU and e820 lines of dmesg' });
 }
 
 function writeManifest(out: string, root: string, parts: LiveCapturePart[], notes: string[]): void {

@@ -1,5 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { captureLive } from '../../capture/live.js';
 import { EXIT_OK } from '../errors.js';
+
+/** `dmarsift` runs `dmesg` (util-linux); needs root when kernel.dmesg_restrict is set. */
+function readKernelLog(): string | undefined {
+  return execFileSync('dmesg', [], { encoding: 'utf8', timeout: 10_000, maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
+}
 
 /** `dmarsift capture --out DIR [--root DIR]`: warnings on stderr as they happen, a summary on stdout. */
 export async function run(argv: Record<string, unknown>): Promise<number> {
@@ -7,6 +13,8 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     out: String(argv.out),
     root: argv.root === undefined ? '/' : String(argv.root),
     onWarning: (m) => process.stderr.write(`dmarsift: warning: ${m}\n`),
+    // Only the live host has a kernel log to ask for; a copied tree (--root) has none.
+    ...(argv.root === undefined || argv.root === '/' ? { kernelLog: readKernelLog } : {}),
   });
   if (argv.quiet !== true) {
     const used = res.parts.filter((p) => p.kind !== 'ignored');
