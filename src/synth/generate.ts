@@ -11,7 +11,7 @@ import { encodeDmar } from './dmar-encode.js';
 import { PhysBuilder } from './phys.js';
 import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
-import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange } from './scenario.js';
+import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
 import { addNoise, writeElfCore } from './image-extras.js';
 import { formatLspci } from './linux-text.js';
 import { FirstLevelPageTable, scalableContextsOf, writeScalableTables } from './scalable.js';
@@ -46,6 +46,23 @@ export function bdfOf(text: string): Bdf {
   const b = parseBdf(text);
   if (!b) throw new Error(`scenario: bad BDF ${text}`);
   return b;
+}
+
+/**
+ * FRCD registers per the VT-d spec's fault recording register layout (bits 127:0): F (127),
+ * T1 (126: 0 write, 1 read), FR (103:96), SID (79:64), FI (63:12); FSTS.PPF (bit 1) with FRI
+ * (15:8) = 0 when there is any.
+ */
+function faultRegisters(records: NonNullable<ScenarioUnit['faultRecords']>): Record<string, bigint> {
+  const out: Record<string, bigint> = {};
+  records.forEach((r, i) => {
+    const b = bdfOf(r.bdf);
+    const sid = BigInt((b.bus << 8) | b.devfn);
+    out[`FRCD${i}_LO`] = BigInt(r.iova) & ~0xfffn;
+    out[`FRCD${i}_HI`] = (1n << 63n) | ((r.access === 'write' ? 0n : 1n) << 62n) | (BigInt(r.reason & 0xff) << 32n) | sid;
+  });
+  if (records.length > 0) out.FSTS = 1n << 1n;
+  return out;
 }
 
 export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
@@ -191,6 +208,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
         base: parseAddr(u.base),
         registers: {
           VER: BigInt((maj << 4) | min), CAP: BigInt(u.cap), ECAP: BigInt(u.ecap), GSTS: BigInt(gsts), RTADDR: rtaddr, FSTS: 0n,
+          ...faultRegisters(u.faultRecords ?? []),
         } as Record<string, bigint>,
       };
     });

@@ -19,6 +19,11 @@ export interface ScenarioUnit {
   mode?: 'legacy' | 'scalable';
   /** Where this unit's structures are allocated in host memory. */
   tableBase: string;
+  /**
+   * Fault recording registers to write into registers.json (FRCD<n>_LO/_HI, n from 0) with
+   * FSTS.PPF set: `reason` is the spec's fault reason code, `access` the request type.
+   */
+  faultRecords?: { bdf: string; iova: string; reason: number; access?: 'read' | 'write' }[];
   /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
   gstsExtra?: string;
 }
