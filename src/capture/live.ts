@@ -22,7 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
 import type { PartKind } from '../model/types.js';
-import { VERSION } from '../cli/version.js';
+import { VERSION } from '../version.js';
 import { MANIFEST } from './discover.js';
 
 export interface LiveCaptureOptions {

@@ -6,7 +6,7 @@
 import yargs, { type Argv } from 'yargs';
 import { addCaptureOptions } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
-import { VERSION } from './version.js';
+import { VERSION } from '../version.js';
 
 type Handler = (argv: Record<string, unknown>) => Promise<number>;
 

@@ -3,32 +3,18 @@
  * CLI contract, byte sizes for people, severity colours and ordering, and text width/wrapping.
  * Reporters format; they never decode and never judge.
  */
-import { readFileSync } from 'node:fs';
 import { SEVERITIES, severityRank, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
 import type { Snapshot, Source } from '../model/types.js';
 import { hex } from '../util/hex.js';
+import { VERSION } from '../version.js';
 
 export interface ToolInfo {
   name: string;
   version: string;
 }
 
-/**
- * The package version, read from package.json (two levels above both src/report and
- * dist/report). Read here rather than imported from cli/ so the report layer does not depend
- * on the layer above it.
- */
-export const TOOL: ToolInfo = {
-  name: 'dmarsift',
-  version: (() => {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-      return pkg.version ?? '0.0.0';
-    } catch {
-      return '0.0.0';
-    }
-  })(),
-};
+/** The tool identity every report names (the version from package.json, src/version.ts). */
+export const TOOL: ToolInfo = { name: 'dmarsift', version: VERSION };
 
 /**
  * Public home used where a format needs an absolute URI (SARIF `informationUri`). The package
