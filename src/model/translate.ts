@@ -12,18 +12,10 @@ import { FAULT_REASONS } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
-import type { Unit } from './types.js';
+import type { Unit, WalkStep } from './types.js';
 
-export interface TranslateStep {
-  structure: 'root' | 'context' | 'pasid-dir' | 'pasid' | 'page-table';
-  /** VT-d paging level for page-table steps. */
-  level?: number;
-  table: number;
-  index: number;
-  /** Raw entry qwords, lowest first. */
-  entry: bigint[];
-  note?: string;
-}
+/** One step of the walk (the model's WalkStep: fault explanations record the same). */
+export type TranslateStep = WalkStep;
 
 export interface TranslateFault {
   /** Fault reason code (VT-d spec table; Linux/QEMU numbering). */

@@ -121,6 +121,37 @@ export function writeScalableTables(phys: PhysBuilder, root: number, contexts: S
   }
 }
 
+/** A PASID entry for tests and fuzz targets: unset pointers are 0, FLPM 0 (four-level). */
+export interface PasidSpec {
+  pasid: number;
+  /** 1 first-level, 2 second-level, 3 nested, 4 pass-through. */
+  pgtt: number;
+  aw: number;
+  did: number;
+  slptptr?: number;
+  flptptr?: number;
+  flpm?: number;
+  sre?: boolean;
+}
+
+export interface ScalableContextSpec {
+  bus: number;
+  devfn: number;
+  pasids: PasidSpec[];
+  ridPasid?: number;
+  pdts?: number;
+}
+
+/** A new scalable-mode root table holding `contexts` (and everything below them); returns its address. */
+export function buildScalableRootTable(phys: PhysBuilder, contexts: ScalableContextSpec[]): number {
+  const root = phys.alloc();
+  writeScalableTables(phys, root, contexts.map((c) => ({
+    bus: c.bus, devfn: c.devfn, ridPasid: c.ridPasid ?? 0, pdts: c.pdts ?? 0, paside: false,
+    pasids: c.pasids.map((p) => ({ ...p, slptptr: p.slptptr ?? 0, flptptr: p.flptptr ?? 0, flpm: p.flpm ?? 0 })),
+  })));
+  return root;
+}
+
 /** The scalable-mode contexts of unit `ui` of a scenario, with table roots from the generated domains. */
 export function scalableContextsOf(s: Scenario, ui: number, domainRoots: Record<string, number>): ScalableContext[] {
   const out: ScalableContext[] = [];

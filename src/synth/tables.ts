@@ -98,67 +98,6 @@ export function buildLegacyRootTable(phys: PhysBuilder, contexts: LegacyContextS
   return root;
 }
 
-export interface PasidSpec {
-  pasid: number;
-  /** 1 first-level, 2 second-level, 3 nested, 4 pass-through. */
-  pgtt: number;
-  aw: number;
-  did: number;
-  slptptr?: number;
-  flptptr?: number;
-  flpm?: number;
-  sre?: boolean;
-}
-
-export interface ScalableContextSpec {
-  bus: number;
-  devfn: number;
-  pasids: PasidSpec[];
-  ridPasid?: number;
-  pdts?: number;
-}
-
-/** Scalable-mode root table, 256-bit context entries, PASID directory and 512-bit PASID entries. */
-export function buildScalableRootTable(phys: PhysBuilder, contexts: ScalableContextSpec[]): number {
-  const root = phys.alloc();
-  const halves = new Map<string, number>();
-  for (const c of contexts) {
-    const upper = c.devfn >= 0x80 ? 1 : 0;
-    const key = `${c.bus}:${upper}`;
-    let ct = halves.get(key);
-    if (ct === undefined) {
-      ct = phys.alloc();
-      halves.set(key, ct);
-      const [lo, hi] = split(ct);
-      phys.write64(root + c.bus * 16 + upper * 8, lo | 1, hi);
-    }
-    const pdts = c.pdts ?? 0; // 2^(0+7) = 128 directory entries = 1 KiB
-    const dir = phys.alloc();
-    const [dlo, dhi] = split(dir);
-    const entry = ct + (c.devfn & 0x7f) * 32;
-    phys.write64(entry, dlo | 1 | (pdts << 9), dhi);
-    phys.write64(entry + 8, c.ridPasid ?? 0, 0);
-    const tables = new Map<number, number>();
-    for (const p of c.pasids) {
-      const di = p.pasid >> 6;
-      let pt = tables.get(di);
-      if (pt === undefined) {
-        pt = phys.alloc();
-        tables.set(di, pt);
-        const [lo, hi] = split(pt);
-        phys.write64(dir + di * 8, lo | 1, hi);
-      }
-      const e = pt + (p.pasid & 0x3f) * 64;
-      const [slo, shi] = split(p.slptptr ?? 0);
-      phys.write64(e, slo | 1 | (p.aw << 2) | (p.pgtt << 6), shi);
-      phys.write64(e + 8, p.did, 0);
-      const [flo, fhi] = split(p.flptptr ?? 0);
-      phys.write64(e + 16, flo | (p.sre ? 1 : 0) | ((p.flpm ?? 0) << 2), fhi);
-    }
-  }
-  return root;
-}
-
 /** A first-level (IA-32e) table: P bit 0, R/W bit 1, U/S bit 2, PS bit 7. */
 export class FirstLevelTable {
   readonly root: number;

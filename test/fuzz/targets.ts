@@ -44,7 +44,8 @@ import { encodeDmar } from '../../src/synth/dmar-encode.js';
 import { PhysBuilder } from '../../src/synth/phys.js';
 import { encodeRegistersJson } from '../../src/synth/registers-json-encode.js';
 import { buildSparseDump } from '../../src/synth/sparse-writer.js';
-import { buildLegacyRootTable, buildScalableRootTable, SecondLevelTable } from '../../src/synth/tables.js';
+import { buildScalableRootTable } from '../../src/synth/scalable.js';
+import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { formatPciconf, formatSmap, formatVmCommandLines } from '../../src/synth/text-formats.js';
 import { CAPTURES, HAVE_CAPTURES } from '../helpers/captures.js';
 
