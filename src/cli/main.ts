@@ -57,7 +57,7 @@ export async function main(args: string[]): Promise<void> {
           .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
           .option('check', { type: 'string', array: true, describe: 'run only these check ids' })
           .option('skip', { type: 'string', array: true, describe: 'skip these check ids' })
-          .option('docs-uri', { type: 'string', describe: 'SARIF/Markdown: absolute base URL of docs/checks/ pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
+          .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
           .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
           .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
       run(() => import('./commands/analyze.js')),

@@ -61,8 +61,9 @@ function findingTitle(i: number, f: Finding): string {
   return `### ${i}. [${f.severity.toUpperCase()}] ${f.check}${where.length ? ` — ${where.join(', ')}` : ''}`;
 }
 
-function findingSection(i: number, f: Finding, meta: CheckMeta | undefined): string[] {
-  const doc = checkDocPath(f.check);
+function findingSection(i: number, f: Finding, meta: CheckMeta | undefined, opts: MarkdownOptions): string[] {
+  // In a ticket a repository-relative link goes nowhere: resolve it when a base is given.
+  const doc = opts.docsBaseUri ? new URL(checkDocPath(f.check), opts.docsBaseUri).href : checkDocPath(f.check);
   const out = [findingTitle(i, f), '', mdEscape(f.message), ''];
   const facts: string[] = [];
   if (meta && meta.defaultSeverity !== f.severity) {
@@ -82,7 +83,12 @@ function findingSection(i: number, f: Finding, meta: CheckMeta | undefined): str
   return out;
 }
 
-export function renderMarkdown(input: AnalyzeReportInput): string {
+export interface MarkdownOptions {
+  /** Absolute base (the repository root, ending in '/') for links to docs/checks/<id>.md. */
+  docsBaseUri?: string;
+}
+
+export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions = {}): string {
   const s = input.snapshot;
   const tool = input.tool ?? TOOL;
   const findings = sortFindings(input.findings);
@@ -109,7 +115,7 @@ export function renderMarkdown(input: AnalyzeReportInput): string {
 
   out.push('### Findings', '');
   if (findings.length === 0) out.push('No findings.', '');
-  findings.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check))));
+  findings.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check), opts)));
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');

@@ -23,6 +23,10 @@ describe('Markdown golden', () => {
       const md = renderMarkdown({ snapshot, findings: runChecks(snapshot), checks: checks.map((c) => c.meta), tool: { name: 'dmarsift', version: '0.0.0-golden' } });
       if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, md);
       expect(md).toBe(readFileSync(GOLDEN, 'utf8'));
+      // With a docs base the same report links absolute pages, and only the links change.
+      const linked = renderMarkdown({ snapshot, findings: runChecks(snapshot), checks: checks.map((c) => c.meta), tool: { name: 'dmarsift', version: '0.0.0-golden' } }, { docsBaseUri: 'https://git.example.org/dmarsift/blob/main/' });
+      expect(linked).toContain('[ppt-passthrough](https://git.example.org/dmarsift/blob/main/docs/checks/ppt-passthrough.md)');
+      expect(linked.replaceAll('https://git.example.org/dmarsift/blob/main/', '')).toBe(md);
     } finally {
       process.chdir(cwd);
     }

@@ -53,7 +53,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       text = (await import('../../report/findings-json.js')).renderFindingsJson(input);
       break;
     case 'markdown':
-      text = (await import('../../report/markdown.js')).renderMarkdown(input);
+      text = (await import('../../report/markdown.js')).renderMarkdown(input, docsUri ? { docsBaseUri: docsUri } : {});
       break;
     case 'sarif':
       text = (await import('../../report/sarif.js')).renderSarif(input, docsUri ? { docsBaseUri: docsUri } : {});
