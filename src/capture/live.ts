@@ -233,6 +233,22 @@ export function captureLive(opts: LiveCaptureOptions): LiveCaptureResult {
 }
 
 /** Create `out` (true) or accept an existing empty directory (false). */
+/**
+ * `mkdir -p` one component at a time. Node 20's `mkdirSync(…, { recursive: true })` never returns
+ * for a path under /proc (it retries ENOENT forever), so it is not used for a user's --out.
+ */
+function mkdirEach(dir: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!fs.existsSync(d)) {
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) fs.mkdirSync(m);
+}
+
 function prepareOut(out: string): boolean {
   if (fs.existsSync(out)) {
     if (!fs.statSync(out).isDirectory()) throw new InputError('--out exists and is not a directory', { file: out });
@@ -240,7 +256,7 @@ function prepareOut(out: string): boolean {
     return false;
   }
   try {
-    fs.mkdirSync(out, { recursive: true });
+    mkdirEach(out);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`cannot create the directory (${code === 'EACCES' ? 'permission denied' : String((e as Error).message)})`, { file: out });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { loadCapture } from '../../src/capture/load.js';
 import { captureLive } from '../../src/capture/live.js';
 import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { cli } from '../helpers/cli.js';
 
 describe.skipIf(!HAVE_CAPTURES)('capture: kernel log', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'dmarsift-klog-'));
@@ -31,5 +32,14 @@ describe.skipIf(!HAVE_CAPTURES)('capture: kernel log', () => {
     const out2 = path.join(mkdtempSync(path.join(tmpdir(), 'dmarsift-klog-out-')), 'cap');
     const res = captureLive({ out: out2, root, kernelLog: () => { throw new Error('dmesg: read kernel buffer failed: Operation not permitted'); } });
     expect(res.warnings.join('\n')).toMatch(/Operation not permitted/);
+  });
+});
+
+describe('capture: --out that cannot be created', () => {
+  it('under /proc is one error, not a hang (node 20 recursive mkdir loops there)', () => {
+    const r = cli(['capture', '--out', '/proc/dmarsift-nope/x', '--root', tmpdir()]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/\/proc\/dmarsift-nope\/x: cannot create the directory/);
   });
 });
