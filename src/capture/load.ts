@@ -79,11 +79,12 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
         case 'ignored':
           break;
         default: {
-          const contribution = parseTextPart(p.kind, readText(p.absPath), p.path);
+          const text = readText(p.absPath);
+          const contribution = parseTextPart(p.kind, text, p.path);
           input.contributions.push({ part: p, contribution });
           // A kernel log also carries the BIOS memory map.
           if (p.kind === 'dmesg') {
-            const map = parseTextPart('memory-map', readText(p.absPath), p.path, true);
+            const map = parseTextPart('memory-map', text, p.path, true);
             if (map.memoryMap?.length) input.contributions.push({ part: { ...p, kind: 'memory-map' }, contribution: { memoryMap: map.memoryMap, warnings: [] } });
           }
         }
