@@ -48,6 +48,7 @@ import { buildScalableRootTable } from '../../src/synth/scalable.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { formatPciconf, formatSmap, formatVmCommandLines } from '../../src/synth/text-formats.js';
 import { CAPTURES, HAVE_CAPTURES } from '../helpers/captures.js';
+import { concat, elfCore, limeHeader } from '../image/fixtures.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 
@@ -333,39 +334,14 @@ function exercise(mem: PhysicalMemory, salt: number): void {
 function imageSeeds(): Uint8Array[] {
   const seeds: Uint8Array[] = [];
   // ELF core: two PT_LOADs (one with a zero tail), one PT_NOTE, overlapping a little.
-  const elf = new Uint8Array(64 + 56 * 3 + 3 * 4096);
-  const dv = new DataView(elf.buffer);
-  elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
-  dv.setUint16(16, 4, true);
-  dv.setUint16(18, 62, true);
-  dv.setUint32(20, 1, true);
-  dv.setBigUint64(32, 64n, true);
-  dv.setUint16(52, 64, true);
-  dv.setUint16(54, 56, true);
-  dv.setUint16(56, 3, true);
-  const ph = (i: number, type: number, off: number, paddr: number, filesz: number, memsz: number): void => {
-    const at = 64 + i * 56;
-    dv.setUint32(at, type, true);
-    dv.setBigUint64(at + 8, BigInt(off), true);
-    dv.setBigUint64(at + 24, BigInt(paddr), true);
-    dv.setBigUint64(at + 32, BigInt(filesz), true);
-    dv.setBigUint64(at + 40, BigInt(memsz), true);
-  };
-  ph(0, 4, 64, 0, 16, 16);
-  ph(1, 1, 4096, 0x1000, 4096, 8192);
-  ph(2, 1, 8192, 0x2000, 8192, 8192);
+  const elf = elfCore([
+    { type: 4, offset: 64, paddr: 0, filesz: 16 }, // PT_NOTE
+    { offset: 4096, paddr: 0x1000, filesz: 4096, memsz: 8192 },
+    { offset: 8192, paddr: 0x2000, filesz: 8192 },
+  ], [], { size: 64 + 56 * 3 + 3 * 4096 });
   seeds.push(elf);
   // LiME: two ranges.
-  const lime = new Uint8Array(2 * (32 + 4096));
-  const lv = new DataView(lime.buffer);
-  for (let i = 0; i < 2; i++) {
-    const at = i * (32 + 4096);
-    lv.setUint32(at, 0x4c694d45, true);
-    lv.setUint32(at + 4, 1, true);
-    lv.setBigUint64(at + 8, BigInt(0x10000 * (i + 1)), true);
-    lv.setBigUint64(at + 16, BigInt(0x10000 * (i + 1) + 4095), true);
-  }
-  seeds.push(lime);
+  seeds.push(concat(...[1, 2].flatMap((i) => [limeHeader(BigInt(0x10000 * i), BigInt(0x10000 * i + 4095)), new Uint8Array(4096)])));
   // Sparse dump: three pages and a registers blob.
   const pages = new Map<number, Uint8Array>([[1, new Uint8Array(4096).fill(1)], [2, new Uint8Array(4096).fill(2)], [9, new Uint8Array(4096).fill(9)]]);
   seeds.push(buildSparseDump(pages, '{"format":"dmarsift-registers","version":1,"units":[]}'));

@@ -15,6 +15,7 @@ import { encodeDmar } from '../../src/synth/dmar-encode.js';
 import { PhysBuilder } from '../../src/synth/phys.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { cli, cliJson } from '../helpers/cli.js';
+import { concat, elfCore, limeHeader, type Phdr } from '../image/fixtures.js';
 import { writeCapture } from './helpers.js';
 
 /** An in-memory BlockFile that counts reads (the ELF/LiME readers' only way to the bytes). */
@@ -41,27 +42,11 @@ function tables(): { phys: PhysBuilder; root: number } {
   return { phys, root };
 }
 
-interface Ph { paddr: number; offset: number; filesz: number; memsz?: number }
+type Ph = Phdr;
 
+/** An ELF core with these PT_LOADs (test/image/fixtures.ts), `size` bytes, then `fill` writes the data. */
 function elfBytes(phdrs: Ph[], size: number, fill: (b: Uint8Array) => void, phnumField?: number): Uint8Array {
-  const b = new Uint8Array(size);
-  const dv = new DataView(b.buffer);
-  b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]);
-  dv.setUint16(16, 4, true);
-  dv.setUint16(18, 62, true);
-  dv.setUint32(20, 1, true);
-  dv.setBigUint64(32, 64n, true);
-  dv.setUint16(52, 64, true);
-  dv.setUint16(54, 56, true);
-  dv.setUint16(56, phnumField ?? phdrs.length, true);
-  phdrs.forEach((p, i) => {
-    const at = 64 + i * 56;
-    dv.setUint32(at, 1, true);
-    dv.setBigUint64(at + 8, BigInt(p.offset), true);
-    dv.setBigUint64(at + 24, BigInt(p.paddr), true);
-    dv.setBigUint64(at + 32, BigInt(p.filesz), true);
-    dv.setBigUint64(at + 40, BigInt(p.memsz ?? p.filesz), true);
-  });
+  const b = elfCore(phdrs, [], { size, ...(phnumField !== undefined ? { phnum: phnumField } : {}) });
   fill(b);
   return b;
 }
@@ -122,17 +107,9 @@ describe('ELF program headers that overlap or point past the end', () => {
 });
 
 describe('LiME ranges that go backwards', () => {
+  /** LiME ranges, each header followed by `dataLen` bytes of zeroes (e is inclusive, as LiME writes it). */
   function lime(ranges: [number, number][], dataLen = 0x1000): Uint8Array {
-    const out = new Uint8Array(ranges.length * (32 + dataLen));
-    const dv = new DataView(out.buffer);
-    ranges.forEach(([s, e], i) => {
-      const at = i * (32 + dataLen);
-      dv.setUint32(at, 0x4c694d45, true);
-      dv.setUint32(at + 4, 1, true);
-      dv.setBigUint64(at + 8, BigInt(s), true);
-      dv.setBigUint64(at + 16, BigInt(e), true);
-    });
-    return out;
+    return concat(...ranges.flatMap(([s, e]) => [limeHeader(BigInt(s), BigInt(e)), new Uint8Array(dataLen)]));
   }
 
   it('a range whose end is below its start: InputError at its header; CLI exit 2, one stderr line with file and offset', () => {

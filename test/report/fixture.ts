@@ -4,13 +4,10 @@
  *   legacy context lo = SLPTPTR | TT << 2 | FPD << 1 | P;  hi = DID << 8 | AW;
  *   PASID q0 = SLPTPTR | PGTT << 6 | AW << 2 | P;  q1 = DID.
  */
-import { readFileSync } from 'node:fs';
 import type { CheckMeta, Finding } from '../../src/checks/types.js';
 import type { Cap, Ecap, UnitRegisters } from '../../src/decode/registers-types.js';
 import type { DmarTable } from '../../src/decode/dmar-types.js';
 import type { Domain, Snapshot, Unit } from '../../src/model/types.js';
-import { Ajv } from 'ajv';
-import addFormatsImport from 'ajv-formats';
 
 export const TOOL = { name: 'dmarsift', version: '9.8.7' };
 
@@ -224,13 +221,5 @@ export function checks(): CheckMeta[] {
 /** Ids that ran in the fixture: all but did-conflict. */
 export const RAN = ['iommu-disabled', 'ppt-passthrough', 'stale-context', 'hpa-leak-iommu-structures', 'dmar-opt-in'];
 
-// ajv-formats' CJS default export arrives as a module object under NodeNext.
-const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (a: Ajv) => Ajv;
-
-export function validator(schemaFile: string): (data: unknown) => string[] {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
-  addFormats(ajv);
-  const schema = JSON.parse(readFileSync(new URL(`../../schema/${schemaFile}`, import.meta.url), 'utf8')) as object;
-  const validate = ajv.compile(schema);
-  return (data) => (validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
-}
+/** A validator for schema/<file> (test/helpers/validators.ts). */
+export { schemaValidator as validator } from '../helpers/validators.js';
