@@ -22,6 +22,42 @@ interface Layout {
   index: Uint8Array;
 }
 
+interface Frame {
+  indexOff: number;
+  dataOff: number;
+  regOff: number;
+  total: number;
+  header: Uint8Array;
+}
+
+/** Offsets and the 64-byte header of a dump of `n` pages and `regLength` bytes of registers JSON. */
+function frame(n: number, regLength: number | undefined): Frame {
+  const indexOff = SPARSE_HEADER_SIZE;
+  // Page data starts on a 4 KiB boundary so each page is one aligned block for readers.
+  const dataOff = n > 0 ? Math.ceil((indexOff + n * 8) / SPARSE_PAGE_SIZE) * SPARSE_PAGE_SIZE : indexOff;
+  const regOff = regLength !== undefined ? dataOff + n * SPARSE_PAGE_SIZE : 0;
+  const total = dataOff + n * SPARSE_PAGE_SIZE + (regLength ?? 0);
+  const header = new Uint8Array(SPARSE_HEADER_SIZE);
+  for (let i = 0; i < 16; i++) header[i] = SPARSE_MAGIC.charCodeAt(i);
+  const dv = new DataView(header.buffer);
+  dv.setUint32(16, SPARSE_VERSION, true);
+  dv.setUint32(20, 0, true);
+  dv.setBigUint64(24, BigInt(n), true);
+  dv.setBigUint64(32, BigInt(indexOff), true);
+  dv.setBigUint64(40, BigInt(dataOff), true);
+  dv.setBigUint64(48, BigInt(regOff), true);
+  dv.setBigUint64(56, BigInt(regLength ?? 0), true);
+  return { indexOff, dataOff, regOff, total, header };
+}
+
+/** Positioned writes of whole buffers to `fd`. */
+function writerAt(fd: number): (buf: Uint8Array, at: number) => void {
+  return (buf, at) => {
+    let done = 0;
+    while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
+  };
+}
+
 function layout(pages: SparsePages, registersJson: string | undefined): Layout {
   const data = new Map<number, Uint8Array>();
   const entries: Iterable<[number, Uint8Array]> =
@@ -35,22 +71,7 @@ function layout(pages: SparsePages, registersJson: string | undefined): Layout {
   const pfns = [...data.keys()].sort((a, b) => a - b);
   const n = pfns.length;
   const regs = registersJson === undefined ? undefined : new TextEncoder().encode(registersJson);
-  const indexOff = SPARSE_HEADER_SIZE;
-  // Page data starts on a 4 KiB boundary so each page is one aligned block for readers.
-  const dataOff = n > 0 ? Math.ceil((indexOff + n * 8) / SPARSE_PAGE_SIZE) * SPARSE_PAGE_SIZE : indexOff;
-  const regOff = regs ? dataOff + n * SPARSE_PAGE_SIZE : 0;
-  const total = dataOff + n * SPARSE_PAGE_SIZE + (regs?.length ?? 0);
-
-  const header = new Uint8Array(SPARSE_HEADER_SIZE);
-  for (let i = 0; i < 16; i++) header[i] = SPARSE_MAGIC.charCodeAt(i);
-  const dv = new DataView(header.buffer);
-  dv.setUint32(16, SPARSE_VERSION, true);
-  dv.setUint32(20, 0, true);
-  dv.setBigUint64(24, BigInt(n), true);
-  dv.setBigUint64(32, BigInt(indexOff), true);
-  dv.setBigUint64(40, BigInt(dataOff), true);
-  dv.setBigUint64(48, BigInt(regOff), true);
-  dv.setBigUint64(56, BigInt(regs?.length ?? 0), true);
+  const { indexOff, dataOff, regOff, total, header } = frame(n, regs?.length);
 
   const index = new Uint8Array(n * 8);
   const idv = new DataView(index.buffer);
@@ -66,10 +87,7 @@ export function writeSparseDump(path: string, pages: SparsePages, registersJson?
   const l = layout(pages, registersJson);
   const fd = fs.openSync(path, 'w');
   try {
-    const put = (buf: Uint8Array, at: number): void => {
-      let done = 0;
-      while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
-    };
+    const put = writerAt(fd);
     put(l.header, 0);
     put(l.index, l.indexOff);
     l.pfns.forEach((pfn, i) => put(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE));
@@ -100,27 +118,12 @@ export function buildSparseDump(pages: SparsePages, registersJson?: string): Uin
  */
 export function streamSparseDump(path: string, count: number, pages: Iterable<{ pfn: number; data: Uint8Array }>, registersJson?: string): void {
   const regs = registersJson === undefined ? undefined : new TextEncoder().encode(registersJson);
-  const indexOff = SPARSE_HEADER_SIZE;
-  const dataOff = count > 0 ? Math.ceil((indexOff + count * 8) / SPARSE_PAGE_SIZE) * SPARSE_PAGE_SIZE : indexOff;
-  const regOff = regs ? dataOff + count * SPARSE_PAGE_SIZE : 0;
-  const total = dataOff + count * SPARSE_PAGE_SIZE + (regs?.length ?? 0);
-  const header = new Uint8Array(SPARSE_HEADER_SIZE);
-  for (let i = 0; i < 16; i++) header[i] = SPARSE_MAGIC.charCodeAt(i);
-  const dv = new DataView(header.buffer);
-  dv.setUint32(16, SPARSE_VERSION, true);
-  dv.setBigUint64(24, BigInt(count), true);
-  dv.setBigUint64(32, BigInt(indexOff), true);
-  dv.setBigUint64(40, BigInt(dataOff), true);
-  dv.setBigUint64(48, BigInt(regOff), true);
-  dv.setBigUint64(56, BigInt(regs?.length ?? 0), true);
+  const { indexOff, dataOff, regOff, total, header } = frame(count, regs?.length);
   const index = new Uint8Array(count * 8);
   const idv = new DataView(index.buffer);
   const fd = fs.openSync(path, 'w');
   try {
-    const put = (buf: Uint8Array, at: number): void => {
-      let done = 0;
-      while (done < buf.length) done += fs.writeSync(fd, buf, done, buf.length - done, at + done);
-    };
+    const put = writerAt(fd);
     const batch = new Uint8Array(256 * SPARSE_PAGE_SIZE);
     let inBatch = 0;
     let batchStart = 0; // page number of batch[0]
