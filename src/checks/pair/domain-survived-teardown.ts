@@ -1,4 +1,3 @@
-import { subtractMappings } from '../../model/diff.js';
 import { hex } from '../../util/hex.js';
 import { finding } from '../finding.js';
 import { knownMappings, pagesText, pfnHex, roles, type DomainInfo } from '../roles.js';
@@ -37,7 +36,7 @@ pass-through drivers in the inventory decide which devices were assigned).`,
 
 export const domainSurvivedTeardown: PairCheck = {
   meta,
-  run(before, after) {
+  run(before, after, diff) {
     const rb = roles(before);
     const ra = roles(after);
     const out: Finding[] = [];
@@ -53,7 +52,9 @@ export const domainSurvivedTeardown: PairCheck = {
       // translations the old VM's domain had and the later one still has are a survival.
       let survivedPages = later.domain.pageCount;
       if (info.domain.mappingsKnown && later.domain.mappingsKnown) {
-        survivedPages = info.domain.pageCount - subtractMappings(info.domain.mappings, later.domain.mappings).reduce((n, r) => n + r.pages, 0);
+        // The diff already has what the old domain lost; a domain it does not list is unchanged.
+        const change = diff.domains.find((c) => c.unit === info.unit.registerBase && c.did === info.domain.did && c.root === info.domain.root && c.kind === info.domain.kind);
+        survivedPages = info.domain.pageCount - (change?.lostPages ?? 0);
         if (survivedPages === 0) continue;
       }
       const users = [...later.users].sort();
