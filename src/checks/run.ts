@@ -38,9 +38,10 @@ export function presentInputs(s: Snapshot): Set<CheckInput> {
   return have;
 }
 
-function selectChecks(opts: RunOptions, all: readonly Check[]): Check[] {
+/** The checks `only`/`skip` choose (unknown ids are a usage error). */
+export function selectChecks(opts: RunOptions, all: readonly Check[] = registry): Check[] {
   const ids = new Set(all.map((c) => c.meta.id));
-  for (const [flag, list] of [['--only', opts.only], ['--skip', opts.skip]] as const) {
+  for (const [flag, list] of [['--check', opts.only], ['--skip', opts.skip]] as const) {
     const bad = (list ?? []).filter((id) => !ids.has(id));
     if (bad.length > 0) throw new UsageError(`${flag}: unknown check id${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (see \`dmarsift checks\`)`);
   }

@@ -1,5 +1,5 @@
 import { checks } from '../../checks/index.js';
-import { runChecks } from '../../checks/run.js';
+import { runChecks, selectChecks } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
@@ -40,8 +40,9 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const only = idList(argv.check);
   const skip = idList(argv.skip);
   const snapshot = loadFromArgv(argv);
-  const findings = runChecks(snapshot, { ...(only ? { only } : {}), ...(skip ? { skip } : {}) });
-  const ran = checks.map((c) => c.meta.id).filter((id) => (only === undefined || only.includes(id)) && !(skip ?? []).includes(id));
+  const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
+  const findings = runChecks(snapshot, choice);
+  const ran = selectChecks(choice).map((c) => c.meta.id);
   const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran };
   const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
   const out = openOutput(argv.output as string | undefined);
