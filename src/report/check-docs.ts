@@ -54,7 +54,7 @@ export function renderCheckDoc(meta: CheckMeta, scope: 'capture' | 'pair', examp
   return out.join('\n');
 }
 
-export function renderCheckIndex(list: { meta: CheckMeta; scope: 'capture' | 'pair' }[]): string {
+export function renderCheckIndex(list: readonly { meta: CheckMeta; scope: 'capture' | 'pair' }[]): string {
   const out = [
     '# Checks',
     '',

@@ -8,10 +8,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCapture } from '../capture/load.js';
+import { catalog } from '../checks/catalog.js';
 import { checks } from '../checks/index.js';
 import { pairChecks } from '../checks/pair/index.js';
 import { runChecks } from '../checks/run.js';
-import { severityRank, type CheckMeta, type Finding } from '../checks/types.js';
+import { severityRank, type Finding } from '../checks/types.js';
 import { diffSnapshots } from '../model/diff.js';
 import type { Snapshot } from '../model/types.js';
 import { renderCheckDoc, renderCheckIndex, type CheckDocExample } from '../report/check-docs.js';
@@ -67,13 +68,9 @@ export function checkDocs(repo: string): Map<string, string> {
       if (f) examples.set(c.meta.id, { capture: `samples/${base}-*`, command: `dmarsift diff samples/${name} samples/${base}-after --format json`, finding: f });
     }
   }
-  const all: { meta: CheckMeta; scope: 'capture' | 'pair' }[] = [
-    ...checks.map((c) => ({ meta: c.meta, scope: 'capture' as const })),
-    ...pairChecks.map((c) => ({ meta: c.meta, scope: 'pair' as const })),
-  ];
   const pages = new Map<string, string>();
-  for (const { meta, scope } of all) pages.set(`${meta.id}.md`, renderCheckDoc(meta, scope, examples.get(meta.id)));
-  pages.set('README.md', renderCheckIndex(all));
+  for (const { meta, scope } of catalog) pages.set(`${meta.id}.md`, renderCheckDoc(meta, scope, examples.get(meta.id)));
+  pages.set('README.md', renderCheckIndex(catalog));
   return pages;
 }
 

@@ -1,22 +1,14 @@
-import { checks } from '../../checks/index.js';
-import { pairChecks } from '../../checks/pair/index.js';
-import type { CheckMeta } from '../../checks/types.js';
-import { checkDocPath, wrapText } from '../../report/format.js';
-import { colorSeverity } from '../../report/format.js';
+import { catalog } from '../../checks/catalog.js';
+import { checkDocPath, colorSeverity, wrapText } from '../../report/format.js';
 import { useColor, withOutput } from '../common.js';
 import { EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 
 export async function run(argv: Record<string, unknown>): Promise<number> {
-  // `analyze` runs the capture checks; `diff` runs the pair checks (and the capture checks on both sides).
-  const all: { meta: CheckMeta; scope: 'capture' | 'pair' }[] = [
-    ...checks.map((c) => ({ meta: c.meta, scope: 'capture' as const })),
-    ...pairChecks.map((c) => ({ meta: c.meta, scope: 'pair' as const })),
-  ];
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {
     if (argv.format === 'json') {
-      const list = all.map(({ meta, scope }) => ({
+      const list = catalog.map(({ meta, scope }) => ({
         id: meta.id,
         scope,
         defaultSeverity: meta.defaultSeverity,
@@ -30,19 +22,19 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       return;
     }
     const color = useColor(argv, out);
-    const idWidth = Math.max(...all.map((c) => c.meta.id.length));
+    const idWidth = Math.max(...catalog.map((c) => c.meta.id.length));
     const sevWidth = 8;
     const width = out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80;
     const summaryWidth = Math.max(30, width - idWidth - sevWidth - 4);
     const lines: string[] = [];
-    for (const { meta, scope } of all) {
+    for (const { meta, scope } of catalog) {
       if (scope === 'pair' && !lines.includes('')) lines.push('', 'dmarsift diff BEFORE AFTER also runs:');
       const wrapped = wrapText(meta.summary, summaryWidth);
       const sev = colorSeverity(meta.defaultSeverity, meta.defaultSeverity.padEnd(sevWidth), color);
       lines.push(`${meta.id.padEnd(idWidth)}  ${sev}  ${wrapped[0] ?? ''}`);
       for (const more of wrapped.slice(1)) lines.push(`${' '.repeat(idWidth + sevWidth + 4)}${more}`);
     }
-    lines.push('', `${all.length} checks. Each has a page in docs/checks/<id>.md; \`dmarsift checks --format json\` gives the full descriptions.`);
+    lines.push('', `${catalog.length} checks. Each has a page in docs/checks/<id>.md; \`dmarsift checks --format json\` gives the full descriptions.`);
     out.write(lines.join('\n') + '\n');
   });
   return EXIT_OK;
