@@ -134,6 +134,46 @@ describe('image layouts the sequential pass must handle', () => {
     expect(r.candidates.map((c) => [c.root, c.fileOffset])).toEqual([[0x40000, 32 + 0x2000 + 32]]);
   });
 
+  it('zero chunks are skipped whole, but not past a run: tables right after zeroes, mid-chunk, are found and every page is counted', () => {
+    // Raw image, 64 KiB chunks (16 pages): 40 zero pages, then the root table at page 40 (chunk
+    // 2, fourth page) whose first entry is empty — its page starts with a zero qword, so the
+    // per-page zero test must say "not zero" — then context and SLPT pages, then zeroes to 100 pages.
+    const img = new Uint8Array(100 * 4096);
+    const pages = tablesAt(40 * 4096, 41 * 4096, 42 * 4096);
+    const root = pages.get(40)!;
+    const rv = new DataView(root.buffer);
+    rv.setBigUint64(7 * 16, rv.getBigUint64(0, true), true); // bus 7 → the context table
+    rv.setBigUint64(0, 0n, true); // bus 0 empty
+    for (const [pfn, p] of pages) img.set(p, pfn * 4096);
+    const r = scanFile(writeTmp(img, 'zeros-then-root.raw'), { chunkBytes: 1 << 16 });
+    expect(r.pagesScanned).toBe(100);
+    expect(r.candidates.map((c) => [c.root, c.devices])).toEqual([[40 * 4096, ['07:01.0']]]);
+
+    // ELF: a zero segment of 5 pages and the tables in the next segment, stored back to back in
+    // the file, so one chunk holds the end of the first run and the start of the second.
+    const data = concat(new Uint8Array(5 * 4096), ...[8, 9, 10].map((pfn) => tablesAt(0x8000, 0x9000, 0xa000).get(pfn)!));
+    const elf = elfCore(
+      [
+        { offset: 4096, paddr: 0x100000, filesz: 5 * 4096 },
+        { offset: 4096 + 5 * 4096, paddr: 0x8000, filesz: 3 * 4096 },
+      ],
+      [{ offset: 4096, bytes: data }],
+    );
+    const e = scanFile(writeTmp(elf, 'zero-seg.elf'), { chunkBytes: 1 << 16 });
+    expect(e.pagesScanned).toBe(8);
+    expect(e.candidates.map((c) => c.root)).toEqual([0x8000]);
+
+    // Two zero segments in one zero chunk: the skip stops at the end of each run.
+    const zeros = elfCore(
+      [
+        { offset: 4096, paddr: 0x100000, filesz: 3 * 4096 },
+        { offset: 4 * 4096, paddr: 0x200000, filesz: 3 * 4096 },
+      ],
+      [{ offset: 4096, bytes: new Uint8Array(6 * 4096) }],
+    );
+    expect(scanFile(writeTmp(zeros, 'two-zero-segs.elf'), { chunkBytes: 1 << 16 }).pagesScanned).toBe(6);
+  });
+
   it('pointers outside the image lower the confidence and are named', () => {
     const pages = tablesAt(0x8000, 0x9000, 0xa000);
     new DataView(pages.get(8)!.buffer).setBigUint64(16, 0x7770001n, true); // bus 1 → a page the image lacks
