@@ -302,14 +302,27 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       // R (bit 0; implied by P at first level), W (bit 1), SNP (bit 11 → 4), TM (bit 62 → 8).
       const b = fl ? (1 | (lo & 2)) & parentMask : (lo & 3 & parentMask) | ((lo >>> 9) & 4) | ((hi >>> 27) & 8);
       const hpa = (lo >>> 12) + (hi & 0xfffff) * 1048576;
-      // k: word index of the next PTE. As int32, the low word carries into the high word from
-      // 0xfffff000 (-4096) up: the run stops there (the coalescer joins what follows).
+      // k: word index of the next PTE. The run may not carry out of the low word (the coalescer
+      // joins what follows), so it ends after `room` more PTEs at most: lo + 4096·room ≤ 2^32 − 1.
       let k = 2 * i + 2;
       let exp = lo;
       if (lowMask === 0) {
-        while (k < 1024 && (exp < -4096 || exp >= 0)) {
+        const room = ((0xffffffff - (lo >>> 0)) / 4096) | 0;
+        const limit = room < 512 ? Math.min(1024, k + 2 * room) : 1024;
+        exp = (lo + 4096) | 0;
+        // Four PTEs per test while four remain: the loop condition is most of the work per PTE.
+        while (
+          k + 8 <= limit &&
+          words[k] === exp && words[k + 1] === hi &&
+          words[k + 2] === ((exp + 4096) | 0) && words[k + 3] === hi &&
+          words[k + 4] === ((exp + 8192) | 0) && words[k + 5] === hi &&
+          words[k + 6] === ((exp + 12288) | 0) && words[k + 7] === hi
+        ) {
+          exp = (exp + 16384) | 0;
+          k += 8;
+        }
+        while (k < limit && words[k] === exp && words[k + 1] === hi) {
           exp = (exp + 4096) | 0;
-          if (words[k] !== exp || words[k + 1] !== hi) break;
           k += 2;
         }
       } else {
