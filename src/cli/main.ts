@@ -115,6 +115,7 @@ export async function main(args: string[]): Promise<void> {
           .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image' })
           .option('limit', { type: 'string', describe: 'show at most N candidates (default 10)' })
           .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 128 KiB)' })
+          .option('jobs', { alias: 'j', type: 'string', describe: 'read this many shares of the image at once, one thread each (default: the cores, at most 4; images under 256 MiB use one)' })
           .epilogue('Exit status: 0 when a root table was found, 1 when none was, 2 when the image could not be read.')
           .example('$0 scan samples/scan-no-registers/memory.elf', 'rank the pages that look like root tables')
           .example('$0 decode samples/scan-no-registers --rtaddr auto', 'decode with the best one (a warning names it and the runner-up)')

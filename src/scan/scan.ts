@@ -56,14 +56,14 @@ export interface ScanResult {
 }
 
 /** A run of file bytes holding physical [phys, phys + length). */
-interface Run {
+export interface Run {
   phys: number;
   fileOffset: number;
   length: number;
 }
 
 /** The file-backed part of every present range, in file order. */
-function fileRuns(mem: PhysicalMemory): Run[] {
+export function fileRuns(mem: PhysicalMemory): Run[] {
   const runs: Run[] = [];
   for (const r of mem.ranges) {
     let end = r.end;
@@ -138,6 +138,115 @@ class ChunkReader {
   }
 }
 
+/** A page that passed the cheap root-entry test: its physical address, test result and a copy of it. */
+export interface RootLikePage {
+  addr: number;
+  test: number;
+  words: Uint32Array;
+}
+
+/** What the sequential pass over some runs found. */
+export interface PassResult {
+  pages: number;
+  bytes: number;
+  rootLikeCount: number;
+  /** In file order; at most MAX_ROOT_LIKE. */
+  rootLike: RootLikePage[];
+}
+
+/** Progress is reported about every this many bytes read. */
+const PROGRESS_EVERY = 64 << 20;
+
+/**
+ * The sequential pass over `runs` of the open file `fd`: every 4 KiB-aligned physical page gets
+ * the cheap root-entry test. `onBytes` hears the bytes read so far now and then.
+ */
+export function sequentialPass(fd: number, runs: readonly Run[], chunk: number, hiLimit: number, onBytes?: (bytes: number) => void): PassResult {
+  const rootLike: RootLikePage[] = [];
+  let rootLikeCount = 0;
+  let pages = 0;
+  // Read no further than the last run: a share of a parallel scan stops where the next one starts.
+  const end = runs.reduce((m, r) => Math.max(m, r.fileOffset + r.length), 0);
+  const reader = new ChunkReader(fd, Math.min(fs.fstatSync(fd).size, end), chunk);
+  const scratch = new Uint32Array(PAGE_WORDS);
+  const scratchQ = new Float64Array(scratch.buffer);
+  let nextReport = PROGRESS_EVERY;
+  for (const run of runs) {
+    const first = Math.ceil(run.phys / 4096) * 4096;
+    const runEnd = run.phys + run.length;
+    for (let addr = first; addr + 4096 <= runEnd; addr += 4096) {
+      const off = run.fileOffset + (addr - run.phys);
+      const b = reader.page(off);
+      if (b < 0) break;
+      if (onBytes && reader.bytesRead >= nextReport) {
+        nextReport = reader.bytesRead + PROGRESS_EVERY;
+        onBytes(reader.bytesRead);
+      }
+      if (reader.allZero) {
+        // Every page left in the buffer is zero: count them and move past them at once.
+        const k = Math.max(1, Math.min(Math.floor((reader.end - off) / 4096), Math.floor((runEnd - addr) / 4096)));
+        pages += k;
+        addr += (k - 1) * 4096;
+        continue;
+      }
+      pages++;
+      let words = reader.words;
+      let qwords = reader.qwords;
+      let at = b >>> 2;
+      if ((b & 7) !== 0) {
+        // The page is not qword-aligned in the buffer (odd ELF p_offset): copy it.
+        new Uint8Array(scratch.buffer).set(new Uint8Array(reader.words.buffer, b, 4096));
+        words = scratch;
+        qwords = scratchQ;
+        at = 0;
+      }
+      // A page that starts with a zero qword may be all zero: ask memcmp before the JS loop.
+      if (qwords === reader.qwords && qwords[at >>> 1] === 0 && reader.zeroPage(b)) continue;
+      const test = rootPageTestFast(qwords, words, at, hiLimit);
+      if (test > 0) {
+        rootLikeCount++;
+        if (rootLike.length < MAX_ROOT_LIKE) rootLike.push({ addr, test, words: words.slice(at, at + PAGE_WORDS) });
+      }
+    }
+  }
+  return { pages, bytes: reader.bytesRead, rootLikeCount, rootLike };
+}
+
+/** The same pass through the image reader, for images that are not files (tests hand in memory). */
+function readerPass(mem: PhysicalMemory, runs: readonly Run[], chunk: number, hiLimit: number): PassResult {
+  const rootLike: RootLikePage[] = [];
+  let rootLikeCount = 0;
+  let pages = 0;
+  let bytes = 0;
+  for (const run of runs) {
+    for (let addr = Math.ceil(run.phys / 4096) * 4096; addr + 4096 <= run.phys + run.length; addr += chunk) {
+      const n = Math.min(chunk, Math.floor((run.phys + run.length - addr) / 4096) * 4096);
+      const b = mem.read(addr, n);
+      if (b === undefined) continue;
+      const copy = new Uint32Array(n / 4);
+      new Uint8Array(copy.buffer).set(b);
+      bytes += n;
+      for (let p = 0; p < n / 4096; p++) {
+        pages++;
+        const test = rootPageTest(copy, p * PAGE_WORDS, hiLimit);
+        if (test > 0) {
+          rootLikeCount++;
+          if (rootLike.length < MAX_ROOT_LIKE) rootLike.push({ addr: addr + p * 4096, test, words: copy.slice(p * PAGE_WORDS, (p + 1) * PAGE_WORDS) });
+        }
+      }
+    }
+  }
+  return { pages, bytes, rootLikeCount, rootLike };
+}
+
+function openForScan(mem: PhysicalMemory): number | undefined {
+  try {
+    return fs.openSync(mem.path, 'r');
+  } catch {
+    return undefined; // not a file (tests hand in memory-backed images): read through the reader
+  }
+}
+
 /** Scan `mem` for root tables. Uses the image file directly for the sequential pass. */
 export function scanImage(mem: PhysicalMemory, opts: ScanOptions = {}): ScanResult {
   const t0 = process.hrtime.bigint();
@@ -146,89 +255,136 @@ export function scanImage(mem: PhysicalMemory, opts: ScanOptions = {}): ScanResu
   const chunk = Math.max(1 << 16, opts.chunkBytes ?? DEFAULT_CHUNK);
   const runs = fileRuns(mem);
   const total = runs.reduce((s, r) => s + r.length, 0);
-  const rootLike: { addr: number; test: number; words: Uint32Array }[] = [];
-  let rootLikeCount = 0;
-  let pages = 0;
-  let bytes = 0;
-
-  const found = (addr: number, test: number, src: Uint32Array, at: number): void => {
-    rootLikeCount++;
-    if (rootLike.length < MAX_ROOT_LIKE) rootLike.push({ addr, test, words: src.slice(at, at + PAGE_WORDS) });
-  };
-
-  let fd: number | undefined;
+  const fd = openForScan(mem);
+  let pass: PassResult;
   try {
-    fd = fs.openSync(mem.path, 'r');
-  } catch {
-    fd = undefined; // not a file (tests hand in memory-backed images): read through the reader
-  }
-  try {
-    if (fd !== undefined) {
-      const size = fs.fstatSync(fd).size;
-      const reader = new ChunkReader(fd, size, chunk);
-      const scratch = new Uint32Array(PAGE_WORDS);
-      const scratchQ = new Float64Array(scratch.buffer);
-      let sinceProgress = 0;
-      for (const run of runs) {
-        const first = Math.ceil(run.phys / 4096) * 4096;
-        const runEnd = run.phys + run.length;
-        for (let addr = first; addr + 4096 <= runEnd; addr += 4096) {
-          const off = run.fileOffset + (addr - run.phys);
-          const b = reader.page(off);
-          if (b < 0) break;
-          if (reader.allZero) {
-            // Every page left in the buffer is zero: count them and move past them at once.
-            const k = Math.max(1, Math.min(Math.floor((reader.end - off) / 4096), Math.floor((runEnd - addr) / 4096)));
-            pages += k;
-            addr += (k - 1) * 4096;
-            continue;
-          }
-          pages++;
-          let words = reader.words;
-          let qwords = reader.qwords;
-          let at = b >>> 2;
-          if ((b & 7) !== 0) {
-            // The page is not qword-aligned in the buffer (odd ELF p_offset): copy it.
-            new Uint8Array(scratch.buffer).set(new Uint8Array(reader.words.buffer, b, 4096));
-            words = scratch;
-            qwords = scratchQ;
-            at = 0;
-          }
-          // A page that starts with a zero qword may be all zero: ask memcmp before the JS loop.
-          if (qwords === reader.qwords && qwords[at >>> 1] === 0 && reader.zeroPage(b)) continue;
-          const test = rootPageTestFast(qwords, words, at, hiLimit);
-          if (test > 0) found(addr, test, words, at);
-        }
-        bytes = reader.bytesRead;
-        sinceProgress += run.length;
-        if (opts.onProgress && sinceProgress >= chunk) {
-          sinceProgress = 0;
-          opts.onProgress(Math.min(bytes, total), total);
-        }
-      }
-      bytes = reader.bytesRead;
-    } else {
-      for (const run of runs) {
-        for (let addr = Math.ceil(run.phys / 4096) * 4096; addr + 4096 <= run.phys + run.length; addr += chunk) {
-          const n = Math.min(chunk, Math.floor((run.phys + run.length - addr) / 4096) * 4096);
-          const b = mem.read(addr, n);
-          if (b === undefined) continue;
-          const copy = new Uint32Array(n / 4);
-          new Uint8Array(copy.buffer).set(b);
-          bytes += n;
-          for (let p = 0; p < n / 4096; p++) {
-            pages++;
-            const test = rootPageTest(copy, p * PAGE_WORDS, hiLimit);
-            if (test > 0) found(addr + p * 4096, test, copy, p * PAGE_WORDS);
-          }
-        }
-      }
-    }
+    pass = fd !== undefined
+      ? sequentialPass(fd, runs, chunk, hiLimit, opts.onProgress && ((done) => opts.onProgress!(Math.min(done, total), total)))
+      : readerPass(mem, runs, chunk, hiLimit);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
   opts.onProgress?.(total, total);
+  return rankRootLike(mem, haw, pass, t0, opts.minConfidence);
+}
 
+/** Options of the parallel scan: `jobs` passes at once (worker threads), each over a share of the file. */
+export interface ParallelScanOptions extends ScanOptions {
+  /** Passes at once; 1 scans in this thread. */
+  jobs: number;
+  /** Below this many file bytes the scan stays in this thread (a worker costs ~30 ms to start). */
+  minParallelBytes?: number;
+}
+
+/** Below this the worker start-up costs more than the pass it would take over. */
+export const MIN_PARALLEL_BYTES = 256 << 20;
+
+/**
+ * `scanImage` with the sequential pass split into `jobs` contiguous shares of the file, one per
+ * worker thread (the first in this thread). Reading an image in the page cache costs a CPU copy
+ * per byte, so on a machine with cores to spare the pass scales with them; the result is the same
+ * as `scanImage`'s (the shares' root-like pages are joined in file order before ranking).
+ */
+export async function scanImageParallel(mem: PhysicalMemory, opts: ParallelScanOptions): Promise<ScanResult> {
+  const runs = fileRuns(mem);
+  const total = runs.reduce((s, r) => s + r.length, 0);
+  const jobs = Math.max(1, Math.floor(opts.jobs));
+  if (jobs === 1 || total < (opts.minParallelBytes ?? MIN_PARALLEL_BYTES)) return scanImage(mem, opts);
+  const fd = openForScan(mem);
+  if (fd === undefined) return scanImage(mem, opts);
+  const t0 = process.hrtime.bigint();
+  const haw = opts.haw ?? 52;
+  const hiLimit = hiLimitOf(haw);
+  const chunk = Math.max(1 << 16, opts.chunkBytes ?? DEFAULT_CHUNK);
+  const shares = splitRuns(runs, jobs);
+  // Each share's bytes read, in 4 KiB units (an Int32 counts to 8 TiB), for one progress line.
+  const done = new Int32Array(new SharedArrayBuffer(4 * shares.length));
+  const report = (): void => {
+    let sum = 0;
+    for (let i = 0; i < done.length; i++) sum += Atomics.load(done, i) * 4096;
+    opts.onProgress?.(Math.min(sum, total), total);
+  };
+  const { Worker } = await import('node:worker_threads');
+  const workers = shares.slice(1).map((share, i) => {
+    const w = new Worker(new URL('./scan-worker.js', import.meta.url), {
+      workerData: { path: mem.path, runs: share, chunk, hiLimit, done, slot: i + 1 },
+      stdout: false,
+      stderr: false,
+    });
+    return new Promise<PassResult>((resolve, reject) => {
+      let result: PassResult | undefined;
+      w.once('message', (m: PassResult) => (result = m));
+      w.once('error', reject);
+      w.once('exit', (code) => (result ? resolve(result) : reject(new Error(`scan worker stopped (exit ${code}) before reporting`))));
+    });
+  });
+  // If one share fails, the others still run to their end before the error is thrown: no thread
+  // is left reading a file the caller is about to close.
+  const settled = Promise.allSettled(workers);
+  let mine: PassResult;
+  try {
+    mine = sequentialPass(fd, shares[0], chunk, hiLimit, (bytes) => {
+      Atomics.store(done, 0, Math.floor(bytes / 4096));
+      report();
+    });
+  } catch (e) {
+    await settled;
+    throw e;
+  } finally {
+    fs.closeSync(fd);
+  }
+  const passes: PassResult[] = [mine];
+  // This thread's share is done; keep the progress line moving while the others finish.
+  const ticker = opts.onProgress ? setInterval(report, 100) : undefined;
+  const results = await settled.finally(() => clearInterval(ticker));
+  for (const r of results) {
+    if (r.status === 'rejected') throw r.reason;
+    passes.push(r.value);
+  }
+  opts.onProgress?.(total, total);
+  const joined: PassResult = { pages: 0, bytes: 0, rootLikeCount: 0, rootLike: [] };
+  for (const p of passes) {
+    joined.pages += p.pages;
+    joined.bytes += p.bytes;
+    joined.rootLikeCount += p.rootLikeCount;
+    for (const r of p.rootLike) if (joined.rootLike.length < MAX_ROOT_LIKE) joined.rootLike.push(r);
+  }
+  return rankRootLike(mem, haw, joined, t0, opts.minConfidence);
+}
+
+/**
+ * Cut `runs` (in file order) into `n` shares of about equal bytes, at page boundaries of the
+ * physical addresses so that every share tests exactly the pages the whole pass would.
+ */
+export function splitRuns(runs: readonly Run[], n: number): Run[][] {
+  const total = runs.reduce((s, r) => s + r.length, 0);
+  const shares: Run[][] = [[]];
+  let target = total / n;
+  let acc = 0;
+  for (const whole of runs) {
+    let run = whole;
+    while (shares.length < n && acc + run.length > target) {
+      // Cut at the first page boundary at or past the target (pages are tested from the run's
+      // first page boundary on, so a cut there moves whole pages from one share to the next).
+      // A share that already overshot its target (a run too short to cut) ends at this run's start.
+      const cut = Math.max(run.phys, Math.ceil((run.phys + (target - acc)) / 4096) * 4096);
+      if (cut >= run.phys + run.length) break;
+      const head = cut - run.phys;
+      if (head > 0) shares[shares.length - 1].push({ phys: run.phys, fileOffset: run.fileOffset, length: head });
+      acc += head;
+      run = { phys: cut, fileOffset: run.fileOffset + head, length: run.length - head };
+      shares.push([]);
+      target = (total / n) * shares.length;
+    }
+    shares[shares.length - 1].push(run);
+    acc += run.length;
+  }
+  return shares.filter((s) => s.length > 0);
+}
+
+/** Stage 1: a cheap look (8 context tables each) at every root-like page; stage 2: the best in full. */
+function rankRootLike(mem: PhysicalMemory, haw: number, pass: PassResult, t0: bigint, minConfidence = 0.2): ScanResult {
+  const hiLimit = hiLimitOf(haw);
   const readPage = (addr: number): Uint32Array | undefined => {
     const b = mem.read(addr, 4096);
     if (b === undefined) return undefined;
@@ -236,23 +392,21 @@ export function scanImage(mem: PhysicalMemory, opts: ScanOptions = {}): ScanResu
     new Uint8Array(w.buffer).set(b);
     return w;
   };
-  // Stage 1: a cheap look (8 context tables each) at every root-like page; stage 2: the best in full.
-  const quick = rootLike
+  const quick = pass.rootLike
     .map((r) => ({ r, c: evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 8 }) }))
     .filter((x) => x.c !== undefined)
     .sort((a, b) => b.c!.confidence - a.c!.confidence || b.c!.contextEntries - a.c!.contextEntries)
     .slice(0, MAX_EVALUATED);
-  const min = opts.minConfidence ?? 0.2;
   const full: ScanCandidate[] = [];
   for (const { r } of quick) {
     const c = evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 2048 });
-    if (!c || c.confidence < min) continue;
+    if (!c || c.confidence < minConfidence) continue;
     const fileOffset = mem.fileOffsetOf(r.addr);
     full.push(fileOffset === undefined ? c : { ...c, fileOffset });
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
-    image: mem.path, format: mem.format, haw, bytesScanned: bytes, pagesScanned: pages, rootLikePages: rootLikeCount, seconds,
+    image: mem.path, format: mem.format, haw, bytesScanned: pass.bytes, pagesScanned: pass.pages, rootLikePages: pass.rootLikeCount, seconds,
     candidates: rankCandidates(full),
   };
 }

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { discoverParts } from '../../capture/discover.js';
 import { loadCapture } from '../../capture/load.js';
@@ -9,7 +10,7 @@ import { openMemoryImage } from '../../image/open.js';
 import { renderDecodeTable } from '../../report/decode-table.js';
 import { snapshotToJson } from '../../report/model-json.js';
 import { candidateToJson, renderOneCandidate, renderScan, scanToJson } from '../../report/scan.js';
-import { scanImage, scoreAt } from '../../scan/scan.js';
+import { scanImageParallel, scoreAt } from '../../scan/scan.js';
 import { parseIntLiteral, toSafeNumber } from '../../util/hex.js';
 import { useColor, withOutput } from '../common.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
@@ -51,6 +52,10 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const base = num(argv.base, 'base');
   const chunk = num(argv.chunk, 'chunk');
   if (chunk !== undefined && (chunk < 65536 || chunk > 1 << 30 || chunk % 4096 !== 0)) throw new UsageError('--chunk: a multiple of 4096 from 64 KiB to 1 GiB');
+  const jobsOpt = num(argv.jobs, 'jobs');
+  if (jobsOpt !== undefined && (jobsOpt < 1 || jobsOpt > 64)) throw new UsageError('--jobs: a number of passes from 1 to 64');
+  // Past four the page cache's copy bandwidth, not the CPU, is the limit.
+  const jobs = jobsOpt ?? Math.min(4, os.availableParallelism());
   const limit = num(argv.limit, 'limit') ?? 10;
   const rtaddr = num(argv.rtaddr, 'rtaddr');
   const label = path.relative(process.cwd(), target) || target;
@@ -77,8 +82,8 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       const progress = stderrProgress(argv);
       let result;
       try {
-        result = scanImage(mem, {
-          haw, ...(chunk !== undefined ? { chunkBytes: chunk } : {}),
+        result = await scanImageParallel(mem, {
+          haw, jobs, ...(chunk !== undefined ? { chunkBytes: chunk } : {}),
           onProgress: (done, total) => progress.update(`dmarsift: scanning ${mib(total)}: ${mib(done)} read`),
         });
       } finally {
