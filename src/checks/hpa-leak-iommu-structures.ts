@@ -51,13 +51,16 @@ export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
       add(c.pasidDirPtr, pages, 'pasid-directory', `PASID directory of ${c.bdf}`, u.registerBase);
     }
     for (const d of u.domains) {
-      // Coalesce consecutive table pages into ranges to keep the index small.
-      const pfns = [...d.tablePfns].sort((a, b) => a - b);
+      // Coalesce consecutive table pages into ranges to keep the index small. A domain has one
+      // label for all of them, and its page numbers (tens of thousands for a big VM) are sorted
+      // natively in a typed array, not through a comparator.
+      const pfns = Float64Array.from(d.tablePfns).sort();
+      const label: Structure = { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase };
       let i = 0;
       while (i < pfns.length) {
         let j = i;
         while (j + 1 < pfns.length && pfns[j + 1] <= pfns[j] + 1) j++;
-        items.push({ startPfn: pfns[i], endPfn: pfns[j] + 1, label: { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase } });
+        items.push({ startPfn: pfns[i], endPfn: pfns[j] + 1, label });
         i = j + 1;
       }
     }

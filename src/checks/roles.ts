@@ -391,7 +391,15 @@ export class RangeIndex<L> {
   private readonly labels: L[];
 
   constructor(items: { startPfn: number; endPfn: number; label: L }[]) {
-    const sorted = [...items].sort((a, b) => a.startPfn - b.startPfn || a.endPfn - b.endPfn);
+    // Most callers add their ranges in order already (one domain's sorted table pages): check
+    // that in one pass before paying for a comparator sort.
+    let inOrder = true;
+    for (let i = 1; i < items.length && inOrder; i++) {
+      const a = items[i - 1];
+      const b = items[i];
+      inOrder = a.startPfn < b.startPfn || (a.startPfn === b.startPfn && a.endPfn <= b.endPfn);
+    }
+    const sorted = inOrder ? items : [...items].sort((a, b) => a.startPfn - b.startPfn || a.endPfn - b.endPfn);
     const n = sorted.length;
     this.s = new Float64Array(n);
     this.e = new Float64Array(n);
