@@ -1,7 +1,7 @@
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
+import { byDomain, knownMappings, ownerText, pfnHex, RangeIndex, RangeIndexBuilder, roles } from './roles.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -33,10 +33,10 @@ Inputs: tables, mappings (registers add the queues).`,
 interface Structure { kind: string; text: string; unit: number }
 
 export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
-  const items: { startPfn: number; endPfn: number; label: Structure }[] = [];
+  const b = new RangeIndexBuilder<Structure>();
   const add = (addr: number, pages: number, kind: string, text: string, unit: number): void => {
     const p = Math.floor(addr / 4096);
-    items.push({ startPfn: p, endPfn: p + Math.max(1, pages), label: { kind, text, unit } });
+    b.add(p, p + Math.max(1, pages), b.labelId({ kind, text, unit }));
   };
   for (const u of snapshot.units) {
     const un = hex(u.registerBase);
@@ -55,12 +55,12 @@ export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
       // label for all of them, and its page numbers (tens of thousands for a big VM) are sorted
       // natively in a typed array, not through a comparator.
       const pfns = Float64Array.from(d.tablePfns).sort();
-      const label: Structure = { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase };
+      const label = b.labelId({ kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase });
       let i = 0;
       while (i < pfns.length) {
         let j = i;
         while (j + 1 < pfns.length && pfns[j + 1] <= pfns[j] + 1) j++;
-        items.push({ startPfn: pfns[i], endPfn: pfns[j] + 1, label });
+        b.add(pfns[i], pfns[j] + 1, label);
         i = j + 1;
       }
     }
@@ -74,7 +74,7 @@ export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
       add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
     }
   }
-  return new RangeIndex(items);
+  return new RangeIndex(b);
 }
 
 export const hpaLeakIommuStructures: Check = {
@@ -91,7 +91,12 @@ export const hpaLeakIommuStructures: Check = {
       const kinds = new Set<string>();
       let pages = 0;
       let writable = false;
-      for (const m of knownMappings(info.domain)) {
+      const ms = knownMappings(info.domain);
+      // Indexed, and the callback only on a hit: in a CLI run this loop over every mapping runs
+      // once, mostly before the JIT has optimized it, where for-of and closures allocate.
+      for (let i = 0; i < ms.length; i++) {
+        const m = ms[i];
+        if (!index.overlaps(m.hpaPfn, m.hpaPfn + m.pages)) continue;
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (s, from, to) => {
           pages += to - from;
           kinds.add(s.kind);

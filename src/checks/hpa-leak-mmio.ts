@@ -89,7 +89,11 @@ export const hpaLeakMmio: Check = {
       const hits: { [key: string]: EvidenceValue }[] = [];
       const kinds = new Set<string>();
       let pages = 0;
-      for (const m of knownMappings(info.domain)) {
+      const ms = knownMappings(info.domain);
+      // Indexed, and the callback only on a hit (see hpa-leak-iommu-structures).
+      for (let i = 0; i < ms.length; i++) {
+        const m = ms[i];
+        if (!index.overlaps(m.hpaPfn, m.hpaPfn + m.pages)) continue;
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
           pages += to - from;
           kinds.add(reg.kind);

@@ -7,7 +7,8 @@ import type { PhysicalMemory } from './types.js';
 /** Sum of the image's present bytes. */
 export function presentBytes(mem: PhysicalMemory): number {
   let n = 0;
-  for (const r of mem.ranges) n += r.end - r.start;
+  const ranges = mem.ranges;
+  for (let i = 0; i < ranges.length; i++) n += ranges[i].end - ranges[i].start;
   return n;
 }
 

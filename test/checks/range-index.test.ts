@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RangeIndex } from '../../src/checks/roles.js';
+import { RangeIndex, RangeIndexBuilder } from '../../src/checks/roles.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
 
@@ -30,7 +30,15 @@ describe('RangeIndex', () => {
     fc.assert(
       fc.property(itemsArb, fc.boolean(), fc.integer({ min: 0, max: 250 }), fc.integer({ min: 1, max: 60 }), (items, presort, start, len) => {
         const given = presort ? [...items].sort((a, b) => a.startPfn - b.startPfn || a.endPfn - b.endPfn) : items;
-        expect(query(new RangeIndex(given), start, start + len)).toEqual(bruteForce(items, start, start + len));
+        const expected = bruteForce(items, start, start + len);
+        const index = new RangeIndex(given);
+        expect(query(index, start, start + len)).toEqual(expected);
+        expect(index.overlaps(start, start + len)).toBe(expected.length > 0);
+        // Built through the builder (more than its initial 64 slots when the list is long): the same.
+        const b = new RangeIndexBuilder<number>();
+        for (const x of [...given, ...given, ...given]) b.add(x.startPfn, x.endPfn, b.labelId(x.label));
+        const tripled = bruteForce([...items, ...items, ...items], start, start + len);
+        expect(query(new RangeIndex(b), start, start + len)).toEqual(tripled);
       }),
       { numRuns: 3000 },
     );
