@@ -6,6 +6,7 @@ import type { PhysicalMemory } from './types.js';
 
 /** Sum of the image's present bytes. */
 export function presentBytes(mem: PhysicalMemory): number {
+  if (mem.bytesPresent !== undefined) return mem.bytesPresent;
   let n = 0;
   const ranges = mem.ranges;
   for (let i = 0; i < ranges.length; i++) n += ranges[i].end - ranges[i].start;
@@ -24,6 +25,9 @@ export function withReadProgress(mem: PhysicalMemory, onRead: (bytesRead: number
     get ranges() {
       return mem.ranges;
     },
+    get bytesPresent() {
+      return mem.bytesPresent;
+    },
     get embeddedRegisters() {
       return mem.embeddedRegisters;
     },
@@ -38,6 +42,19 @@ export function withReadProgress(mem: PhysicalMemory, onRead: (bytesRead: number
       }
       return b;
     },
+    // Keep the reader's allocation-free fast path: the walker reads every table page through it.
+    ...(mem.readInto !== undefined
+      ? {
+          readInto(addr: number, dest: Uint8Array): boolean {
+            const ok = mem.readInto!(addr, dest);
+            if (ok) {
+              total += dest.length;
+              onRead(total);
+            }
+            return ok;
+          },
+        }
+      : {}),
     fileOffsetOf: (addr) => mem.fileOffsetOf(addr),
     close: () => mem.close(),
   };

@@ -128,6 +128,10 @@ class SparseMemory implements PhysicalMemory {
     if (embeddedRegisters !== undefined) this.embeddedRegisters = embeddedRegisters;
   }
 
+  get bytesPresent(): number {
+    return this.pfns.length * SPARSE_PAGE_SIZE;
+  }
+
   /** Built on first use: a dump of scattered pages would otherwise pay for one object each. */
   get ranges(): readonly PhysRange[] {
     if (!this.cachedRanges) {

@@ -22,6 +22,11 @@ export interface PhysicalMemory {
   readonly format: ImageFormat;
   /** Present ranges, sorted by start, non-overlapping. */
   readonly ranges: readonly PhysRange[];
+  /**
+   * Total bytes present, for readers that know it without building `ranges` (a sparse dump of
+   * scattered pages would build one range object per page run just to add them up).
+   */
+  readonly bytesPresent?: number;
   /** Register snapshots a sparse dump may carry (raw JSON text of our register format). */
   readonly embeddedRegisters?: string;
   /** Warnings found while opening (overlapping segments etc.). */

@@ -22,4 +22,33 @@ describe('withReadProgress', () => {
     expect(m.path).toBe('x.raw');
     expect(m.fileOffsetOf(0x123)).toBe(0x123);
   });
+
+  it('keeps the reader\'s readInto (counted like read) and its bytesPresent', () => {
+    const seen: number[] = [];
+    const base: PhysicalMemory = {
+      ...fake(),
+      bytesPresent: 0x4000,
+      readInto: (addr, dest) => {
+        if (addr + dest.length > 0x3000) return false;
+        dest.fill(7);
+        return true;
+      },
+    };
+    const m = withReadProgress(base, (n) => seen.push(n));
+    const page = new Uint8Array(4096);
+    expect(m.readInto?.(0x1000, page)).toBe(true);
+    expect(page[4095]).toBe(7);
+    expect(m.readInto?.(0x20000, page)).toBe(false);
+    expect(seen).toEqual([4096]);
+    expect(m.bytesPresent).toBe(0x4000);
+    // Without readInto underneath there is none on top (callers fall back to read).
+    expect(withReadProgress(fake(), () => undefined).readInto).toBeUndefined();
+  });
+});
+
+describe('presentBytes', () => {
+  it('sums the ranges, or takes the reader\'s own count when it has one', () => {
+    expect(presentBytes(fake())).toBe(0x4000);
+    expect(presentBytes({ ...fake(), bytesPresent: 0x9000 })).toBe(0x9000);
+  });
 });

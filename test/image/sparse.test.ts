@@ -46,6 +46,7 @@ describe('sparse page dump', () => {
       { start: 0x2643000, end: 0x2645000, fileOffset: 8192 },
       { start: 0x123456789000, end: 0x12345678a000, fileOffset: 4 * 4096 },
     ]);
+    expect(m.bytesPresent).toBe(4 * 4096); // 1 + 2 + 1 pages, counted without the ranges
     expect([...m.read(0x10008, 8)!]).toEqual([...pattern(1, 16).subarray(8)]);
     expect([...m.read(0x2643ff8, 16)!]).toEqual([...pattern(2, 4096).subarray(0xff8), ...pattern(3, 8)]);
     expect([...m.read(0x123456789ffc, 4)!]).toEqual([...pattern(4, 4096).subarray(0xffc)]);
@@ -62,6 +63,7 @@ describe('sparse page dump', () => {
   it('holds an empty dump and a dump without registers', () => {
     const empty = openSparseImage(writeTmp(buildSparseDump(new Map())));
     expect(empty.ranges).toEqual([]);
+    expect(empty.bytesPresent).toBe(0);
     expect(empty.embeddedRegisters).toBeUndefined();
     expect(empty.read(0, 1)).toBeUndefined();
     const it = openSparseImage(writeTmp(buildSparseDump([{ pfn: 5, data: pattern(9, 4096) }])));
