@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RangeIndex, RangeIndexBuilder } from '../../src/checks/roles.js';
+import { RangeIndex, RangeIndexBuilder, sortOrder } from '../../src/checks/roles.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
 
@@ -52,5 +52,49 @@ describe('RangeIndex', () => {
     ]);
     expect(query(index, 500, 501)).toEqual(['2:500-501']);
     expect(query(index, 55, 70)).toEqual(['1:55-60', '2:55-70']);
+  });
+});
+
+describe('sortOrder', () => {
+  const pairsArb = fc.array(
+    fc.record({
+      // Small starts (many ties), starts up to and past 2^41 (the native key's limit), fractions.
+      start: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 2 ** 41 - 1 }), fc.constantFrom(2 ** 41, 2 ** 41 + 7, 2 ** 52, 0.5)),
+      len: fc.integer({ min: 1, max: 30 }),
+    }),
+    { maxLength: 200 },
+  );
+  it('is a permutation that orders by start, then end (the native key path and the fallback alike)', () => {
+    fc.assert(
+      fc.property(pairsArb, (pairs) => {
+        const n = pairs.length;
+        const start = Float64Array.from(pairs, (p) => p.start);
+        const end = Float64Array.from(pairs, (p) => p.start + p.len);
+        const order = sortOrder(start, end, n);
+        expect([...order].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+        const got = [...order].map((i) => [start[i], end[i]]);
+        const want = pairs.map((p) => [p.start, p.start + p.len]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+        expect(got).toEqual(want);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('sorts 100 000 ranges with distinct large starts the same as a comparator', () => {
+    const n = 100_000;
+    const start = new Float64Array(n);
+    const end = new Float64Array(n);
+    let x = 12345;
+    for (let i = 0; i < n; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      start[i] = x * 511 + (i % 7); // up to ~2^41
+      end[i] = start[i] + 1 + (i % 3);
+    }
+    const order = sortOrder(start, end, n);
+    for (let i = 1; i < n; i++) {
+      const a = order[i - 1];
+      const b = order[i];
+      expect(start[a] < start[b] || (start[a] === start[b] && end[a] <= end[b])).toBe(true);
+    }
   });
 });
