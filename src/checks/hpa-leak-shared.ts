@@ -34,8 +34,12 @@ Inputs: tables, mappings.`,
 interface Owner { key: string; label: string; domains: DomainInfo[]; vmNamed: boolean; host: boolean }
 
 function firstDomainMapping(owner: Owner, pfn: number): { did: number; iova: string } | undefined {
-  for (const d of owner.domains) {
-    for (const m of d.domain.mappings) {
+  // Indexed loops: up to 16 scans of every mapping, in code the JIT has not optimized yet.
+  for (let di = 0; di < owner.domains.length; di++) {
+    const d = owner.domains[di];
+    const ms = d.domain.mappings;
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
       if (m.write && pfn >= m.hpaPfn && pfn < m.hpaPfn + m.pages) return { did: d.domain.did, iova: pfnHex(m.iovaPfn + (pfn - m.hpaPfn)) };
     }
   }
