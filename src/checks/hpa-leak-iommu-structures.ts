@@ -1,7 +1,7 @@
-import type { Snapshot } from '../model/types.js';
+import type { Mapping, Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pfnHex, RangeIndex, RangeIndexBuilder, roles } from './roles.js';
+import { byDomain, knownMappings, ownerText, PageIndex, pfnHex, RangeIndex, RangeIndexBuilder, roles, sortOrder } from './roles.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -32,8 +32,49 @@ Inputs: tables, mappings (registers add the queues).`,
 
 interface Structure { kind: string; text: string; unit: number }
 
-export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
+/**
+ * Where the I/O MMU structures lie: the few tables and queues as ranges, every domain's page-table
+ * pages (tens of thousands for a big VM, scattered) as single pages. Hits come in host page order.
+ */
+export class StructureIndex {
+  constructor(
+    private readonly ranges: RangeIndex<Structure>,
+    private readonly tables: PageIndex<Structure>,
+  ) {}
+
+  get size(): number {
+    return this.ranges.size + this.tables.size;
+  }
+
+  /** Which of `mappings` reach a structure (1 where one does). */
+  overlapsEach(mappings: readonly Mapping[]): Uint8Array {
+    const n = mappings.length;
+    const start = new Float64Array(n);
+    const end = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      start[i] = mappings[i].hpaPfn;
+      end[i] = mappings[i].hpaPfn + mappings[i].pages;
+    }
+    const order = sortOrder(start, end, n);
+    const hit = new Uint8Array(n);
+    this.tables.markOverlaps(start, end, order, hit);
+    this.ranges.markOverlaps(start, end, order, hit);
+    return hit;
+  }
+
+  query(startPfn: number, endPfn: number, hit: (s: Structure, fromPfn: number, toPfn: number) => void): void {
+    const hits: [Structure, number, number][] = [];
+    const add = (s: Structure, from: number, to: number): number => hits.push([s, from, to]);
+    this.ranges.query(startPfn, endPfn, add);
+    this.tables.query(startPfn, endPfn, add);
+    hits.sort((a, b) => a[1] - b[1] || a[2] - b[2]);
+    for (const [s, from, to] of hits) hit(s, from, to);
+  }
+}
+
+export function structureIndex(snapshot: Snapshot): StructureIndex {
   const b = new RangeIndexBuilder<Structure>();
+  const tables: { label: Structure; pfns: readonly number[] }[] = [];
   const add = (addr: number, pages: number, kind: string, text: string, unit: number): void => {
     const p = Math.floor(addr / 4096);
     b.add(p, p + Math.max(1, pages), b.labelId({ kind, text, unit }));
@@ -51,18 +92,7 @@ export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
       add(c.pasidDirPtr, pages, 'pasid-directory', `PASID directory of ${c.bdf}`, u.registerBase);
     }
     for (const d of u.domains) {
-      // Coalesce consecutive table pages into ranges to keep the index small. A domain has one
-      // label for all of them, and its page numbers (tens of thousands for a big VM) are sorted
-      // natively in a typed array, not through a comparator.
-      const pfns = Float64Array.from(d.tablePfns).sort();
-      const label = b.labelId({ kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase });
-      let i = 0;
-      while (i < pfns.length) {
-        let j = i;
-        while (j + 1 < pfns.length && pfns[j + 1] <= pfns[j] + 1) j++;
-        b.add(pfns[i], pfns[j] + 1, label);
-        i = j + 1;
-      }
+      if (d.tablePfns.length > 0) tables.push({ label: { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase }, pfns: d.tablePfns });
     }
     const raw = u.registers?.raw ?? {};
     if (raw.IQA !== undefined && raw.IQA >> 12n !== 0n) {
@@ -74,7 +104,7 @@ export function structureIndex(snapshot: Snapshot): RangeIndex<Structure> {
       add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
     }
   }
-  return new RangeIndex(b);
+  return new StructureIndex(new RangeIndex(b), new PageIndex(tables));
 }
 
 export const hpaLeakIommuStructures: Check = {
@@ -92,11 +122,13 @@ export const hpaLeakIommuStructures: Check = {
       let pages = 0;
       let writable = false;
       const ms = knownMappings(info.domain);
-      // Indexed, and the callback only on a hit: in a CLI run this loop over every mapping runs
-      // once, mostly before the JIT has optimized it, where for-of and closures allocate.
+      // Which mappings reach a structure, found in one merge; then the evidence, in IOVA order.
+      // (A CLI run executes this once, mostly before the JIT optimizes it: no work per mapping
+      // beyond a few loops over typed arrays.)
+      const reach = index.overlapsEach(ms);
       for (let i = 0; i < ms.length; i++) {
+        if (reach[i] === 0) continue;
         const m = ms[i];
-        if (!index.overlaps(m.hpaPfn, m.hpaPfn + m.pages)) continue;
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (s, from, to) => {
           pages += to - from;
           kinds.add(s.kind);

@@ -322,27 +322,29 @@ const KEY_INDEX_BITS = 23;
  */
 export function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Array {
   const order = new Uint32Array(n);
-  let fits = n < 2 ** KEY_INDEX_BITS;
-  for (let i = 0; i < n && fits; i++) fits = start[i] >= 0 && start[i] < KEY_START_LIMIT && Number.isInteger(start[i]);
+  const keys = n < 2 ** KEY_INDEX_BITS ? new BigUint64Array(n) : undefined;
+  const w = keys === undefined ? undefined : new Uint32Array(keys.buffer);
+  let fits = w !== undefined;
+  // Two passes over the ranges and one native sort: in a one-shot run each pass costs ~2 ms per
+  // 65 k ranges before the JIT catches up, so range checks ride along in the first.
+  for (let i = 0; i < n && fits; i++) {
+    const s = start[i];
+    fits = s >= 0 && s < KEY_START_LIMIT && Math.floor(s) === s;
+    const hi = Math.floor(s / 512);
+    w![2 * i] = ((s - hi * 512) * 2 ** KEY_INDEX_BITS + i) >>> 0;
+    w![2 * i + 1] = hi;
+  }
   if (!fits) {
     for (let i = 0; i < n; i++) order[i] = i;
     return order.sort((a, b) => start[a] - start[b] || end[a] - end[b]);
   }
-  const keys = new BigUint64Array(n);
-  const w = new Uint32Array(keys.buffer);
-  for (let i = 0; i < n; i++) {
-    const s = start[i];
-    const hi = Math.floor(s / 512);
-    w[2 * i] = ((s - hi * 512) * 2 ** KEY_INDEX_BITS + i) >>> 0;
-    w[2 * i + 1] = hi;
-  }
-  keys.sort();
+  keys!.sort();
   const mask = 2 ** KEY_INDEX_BITS - 1;
-  for (let i = 0; i < n; i++) order[i] = w[2 * i] & mask;
-  // Equal starts come out by index: put them in order of end (runs of equal starts are short).
-  for (let i = 1; i < n; i++) {
-    const j0 = order[i];
-    if (start[order[i - 1]] !== start[j0] || end[order[i - 1]] <= end[j0]) continue;
+  for (let i = 0; i < n; i++) {
+    const j0 = w![2 * i] & mask;
+    order[i] = j0;
+    // Equal starts come out by index: put them in order of end (runs of equal starts are short).
+    if (i === 0 || start[order[i - 1]] !== start[j0] || end[order[i - 1]] <= end[j0]) continue;
     let j = i;
     while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
       order[j] = order[j - 1];
@@ -531,6 +533,28 @@ export class RangeIndex<L> {
     return false;
   }
 
+  /**
+   * Set hit[i] = 1 for each range [start[i], end[i]) that overlaps one of the index, given the
+   * ranges' order by start (sortOrder): one merge, as PageIndex.markOverlaps.
+   */
+  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+    const n = this.s.length;
+    let j = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const s = start[i];
+      // maxEnd never decreases, and neither do the starts taken in order: j only moves forward.
+      while (j < n && this.maxEnd[j] <= s) j++;
+      if (j === n) return;
+      for (let r = j; r < n && this.s[r] < end[i]; r++) {
+        if (this.e[r] > s) {
+          hit[i] = 1;
+          break;
+        }
+      }
+    }
+  }
+
   /** Calls `hit` for every range overlapping [startPfn, endPfn) with the overlap. */
   query(startPfn: number, endPfn: number, hit: (label: L, fromPfn: number, toPfn: number) => void): void {
     let lo = 0;
@@ -544,6 +568,109 @@ export class RangeIndex<L> {
       if (this.e[i] <= startPfn) continue;
       hit(this.labels[this.labelOf[i]], Math.max(startPfn, this.s[i]), Math.min(endPfn, this.e[i]));
     }
+  }
+}
+
+/**
+ * Single labelled pages (every domain's page-table pages: tens of thousands, scattered) as one
+ * sorted Float64Array of page numbers with a label id each. Built with one native sort, no loop
+ * that coalesces or allocates per page; a query reports runs of consecutive pages of one label.
+ */
+export class PageIndex<L> {
+  private readonly pfns: Float64Array;
+  private readonly labelOf: Uint32Array;
+
+  /** `groups`: each label with its pages (any order; a page may repeat under several labels). */
+  constructor(groups: { label: L; pfns: readonly number[] }[]) {
+    this.labels = groups.map((g) => g.label);
+    let n = 0;
+    for (const g of groups) n += g.pfns.length;
+    if (groups.length === 1) {
+      // One domain: a plain native sort.
+      this.pfns = Float64Array.from(groups[0].pfns).sort();
+      this.labelOf = new Uint32Array(n);
+      return;
+    }
+    const raw = new Float64Array(n);
+    const rawLabel = new Uint32Array(n);
+    let k = 0;
+    groups.forEach((g, gi) => {
+      raw.set(g.pfns, k);
+      rawLabel.fill(gi, k, k + g.pfns.length);
+      k += g.pfns.length;
+    });
+    // By page, ties by label (the label ids stand in for the range ends sortOrder breaks ties by).
+    const order = sortOrder(raw, Float64Array.from(rawLabel), n);
+    this.pfns = new Float64Array(n);
+    this.labelOf = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.pfns[i] = raw[order[i]];
+      this.labelOf[i] = rawLabel[order[i]];
+    }
+  }
+
+  readonly labels: L[];
+
+  get size(): number {
+    return this.pfns.length;
+  }
+
+  /** Index of the first page at or above `pfn`. */
+  private lowerBound(pfn: number): number {
+    const p = this.pfns;
+    let lo = 0;
+    let hi = p.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid] < pfn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Is any page in [startPfn, endPfn)? */
+  overlaps(startPfn: number, endPfn: number): boolean {
+    const i = this.lowerBound(startPfn);
+    return i < this.pfns.length && this.pfns[i] < endPfn;
+  }
+
+  /**
+   * Set hit[i] = 1 for each range [start[i], end[i]) that holds a page of the index, given the
+   * ranges' order by start (sortOrder). One merge with the pages instead of a binary search per
+   * range: tens of thousands of mappings against tens of thousands of table pages.
+   */
+  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+    const p = this.pfns;
+    let j = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const s = start[i];
+      while (j < p.length && p[j] < s) j++;
+      if (j === p.length) return;
+      if (p[j] < end[i]) hit[i] = 1;
+    }
+  }
+
+  /**
+   * Calls `hit` for every run of consecutive pages of one label inside [startPfn, endPfn), in
+   * page order (a page listed under two labels is reported under each).
+   */
+  query(startPfn: number, endPfn: number, hit: (label: L, fromPfn: number, toPfn: number) => void): void {
+    const p = this.pfns;
+    const runs: { id: number; from: number; to: number }[] = [];
+    const last = new Map<number, { id: number; from: number; to: number }>();
+    for (let i = this.lowerBound(startPfn); i < p.length && p[i] < endPfn; i++) {
+      const id = this.labelOf[i];
+      const r = last.get(id);
+      if (r !== undefined && r.to === p[i]) r.to = p[i] + 1;
+      else if (r === undefined || r.to < p[i]) {
+        const run = { id, from: p[i], to: p[i] + 1 };
+        runs.push(run);
+        last.set(id, run);
+      } // else: the same page twice under one label
+    }
+    runs.sort((a, b) => a.from - b.from || a.id - b.id);
+    for (const r of runs) hit(this.labels[r.id], r.from, r.to);
   }
 }
 

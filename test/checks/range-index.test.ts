@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RangeIndex, RangeIndexBuilder, sortOrder } from '../../src/checks/roles.js';
+import { PageIndex, RangeIndex, RangeIndexBuilder, sortOrder } from '../../src/checks/roles.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
 
@@ -96,5 +96,56 @@ describe('sortOrder', () => {
       const b = order[i];
       expect(start[a] < start[b] || (start[a] === start[b] && end[a] <= end[b])).toBe(true);
     }
+  });
+});
+
+describe('PageIndex and markOverlaps', () => {
+  const groupsArb = fc.array(fc.array(fc.integer({ min: 0, max: 120 }), { maxLength: 40 }), { minLength: 1, maxLength: 4 });
+  const queriesArb = fc.array(fc.record({ start: fc.integer({ min: 0, max: 130 }), len: fc.integer({ min: 1, max: 30 }) }), { maxLength: 30 });
+
+  it('query reports, per label, the runs of consecutive pages inside the window, in page order', () => {
+    fc.assert(
+      fc.property(groupsArb, fc.integer({ min: 0, max: 130 }), fc.integer({ min: 1, max: 60 }), (groups, start, len) => {
+        const index = new PageIndex(groups.map((pfns, label) => ({ label, pfns })));
+        const got: [number, number, number][] = [];
+        index.query(start, start + len, (label, from, to) => got.push([label, from, to]));
+        // Brute force: each label's distinct pages in the window, cut into consecutive runs.
+        const want: [number, number, number][] = [];
+        groups.forEach((pfns, label) => {
+          const pages = [...new Set(pfns)].filter((p) => p >= start && p < start + len).sort((a, b) => a - b);
+          for (let i = 0; i < pages.length; ) {
+            let j = i;
+            while (j + 1 < pages.length && pages[j + 1] === pages[j] + 1) j++;
+            want.push([label, pages[i], pages[j] + 1]);
+            i = j + 1;
+          }
+        });
+        want.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
+        expect(got).toEqual(want);
+        expect(index.overlaps(start, start + len)).toBe(want.length > 0);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('markOverlaps of PageIndex and RangeIndex agree with a brute-force overlap test', () => {
+    fc.assert(
+      fc.property(groupsArb, itemsArb, queriesArb, (groups, items, queries) => {
+        const n = queries.length;
+        const start = Float64Array.from(queries, (q) => q.start);
+        const end = Float64Array.from(queries, (q) => q.start + q.len);
+        const order = sortOrder(start, end, n);
+        const pages = new PageIndex(groups.map((pfns, label) => ({ label, pfns })));
+        const hitP = new Uint8Array(n);
+        pages.markOverlaps(start, end, order, hitP);
+        const all = groups.flat();
+        expect([...hitP]).toEqual(queries.map((q) => (all.some((p) => p >= q.start && p < q.start + q.len) ? 1 : 0)));
+        const ranges = new RangeIndex(items);
+        const hitR = new Uint8Array(n);
+        ranges.markOverlaps(start, end, order, hitR);
+        expect([...hitR]).toEqual(queries.map((q) => (bruteForce(items, q.start, q.start + q.len).length > 0 ? 1 : 0)));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
