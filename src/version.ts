@@ -1,11 +1,17 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json one level above src/ and dist/ (both compile to the same depth). */
+/**
+ * The package version, read once from our package.json: one level above src/ and dist/ (both
+ * compile to the same depth), two above the bundle in dist/bundle/.
+ */
 export const VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'dmarsift') return pkg.version ?? '0.0.0';
+    } catch {
+      // not there: try the next level
+    }
   }
+  return '0.0.0';
 })();

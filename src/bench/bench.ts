@@ -22,7 +22,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const BIN = path.join(REPO, 'bin', 'dmarsift.js');
 const PROBE = pathToFileURL(path.join(HERE, 'rss-probe.js')).href;
-const FLOOR = path.join(HERE, 'floor.js');
+// The floor built like the CLI it is compared with: bundled when bin/dmarsift.js runs the bundle.
+const FLOOR = fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main.js')) ? path.join(REPO, 'dist', 'bundle', 'floor.js') : path.join(HERE, 'floor.js');
 const SEQREAD = path.join(HERE, 'seqread.js');
 const ENGINE = path.join(HERE, 'engine.js');
 
