@@ -10,6 +10,7 @@
  * tail (p_memsz > p_filesz) is skipped, since a zero page is no root table.
  */
 import * as fs from 'node:fs';
+import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
 
@@ -261,6 +262,8 @@ export function scanImage(mem: PhysicalMemory, opts: ScanOptions = {}): ScanResu
     pass = fd !== undefined
       ? sequentialPass(fd, runs, chunk, hiLimit, opts.onProgress && ((done) => opts.onProgress!(Math.min(done, total), total)))
       : readerPass(mem, runs, chunk, hiLimit);
+  } catch (e) {
+    throw readFailure(e, mem.path);
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
@@ -313,7 +316,10 @@ export async function scanImageParallel(mem: PhysicalMemory, opts: ParallelScanO
     });
     return new Promise<PassResult>((resolve, reject) => {
       let result: PassResult | undefined;
-      w.once('message', (m: PassResult) => (result = m));
+      w.once('message', (m: PassResult | { failed: { message: string; code?: string } }) => {
+        if ('failed' in m) reject(readFailure(m.failed, mem.path));
+        else result = m;
+      });
       w.once('error', reject);
       w.once('exit', (code) => (result ? resolve(result) : reject(new Error(`scan worker stopped (exit ${code}) before reporting`))));
     });
@@ -329,7 +335,7 @@ export async function scanImageParallel(mem: PhysicalMemory, opts: ParallelScanO
     });
   } catch (e) {
     await settled;
-    throw e;
+    throw readFailure(e, mem.path);
   } finally {
     fs.closeSync(fd);
   }
@@ -350,6 +356,17 @@ export async function scanImageParallel(mem: PhysicalMemory, opts: ParallelScanO
     for (const r of p.rootLike) if (joined.rootLike.length < MAX_ROOT_LIKE) joined.rootLike.push(r);
   }
   return rankRootLike(mem, haw, joined, t0, opts.minConfidence);
+}
+
+/**
+ * An I/O error of the sequential pass (here or in a worker: an errno code) as one clear error
+ * about the image; anything else is a bug and stays one (a worker's is rebuilt from its message).
+ */
+function readFailure(e: unknown, file: string): unknown {
+  const err = e as { message?: unknown; code?: unknown } | null;
+  if (e instanceof InputError || err === null || typeof err !== 'object') return e;
+  if (typeof err.code === 'string') return new InputError(`reading the image for the scan failed: ${err.code}`, { file });
+  return e instanceof Error ? e : new Error(`scan worker: ${String(err.message)}`);
 }
 
 /**

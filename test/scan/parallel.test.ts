@@ -5,6 +5,7 @@
  * compiled code, so the parallel scan is imported from dist/ (built by the global setup).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -128,5 +129,30 @@ describe('scan --jobs through the CLI', () => {
     const bad = cli(['scan', img, '-j', '0']);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('--jobs');
+  });
+});
+
+describe('scan failures are one clear error', () => {
+  it('a worker that cannot open the image posts the errno code instead of crashing', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(path.resolve('dist/scan/scan-worker.js'), {
+      workerData: { path: '/nonexistent/memory.raw', runs: [{ phys: 0, fileOffset: 0, length: 4096 }], chunk: 1 << 16, hiLimit: 1 << 20, done: new Int32Array(new SharedArrayBuffer(8)), slot: 1 },
+    });
+    const message = await new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    await w.terminate();
+    expect(message).toEqual({ failed: { message: expect.stringContaining('ENOENT'), code: 'ENOENT' } });
+  });
+
+  it('an image that cannot be read (a directory) gives an InputError naming the file, in one thread or several', async () => {
+    const scanImageParallel = await loadParallel();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-scan-'));
+    // A reader that claims 1 MiB of present memory in a "file" that is a directory.
+    const fake = { path: dir, format: 'raw' as const, warnings: [], ranges: [{ start: 0, end: 1 << 20, fileOffset: 0 }], read: () => undefined, fileOffsetOf: (a: number) => a, close: () => undefined };
+    expect(() => scanImage(fake, {})).toThrow(/reading the image for the scan failed: EISDIR/);
+    await expect(scanImageParallel(fake as never, { jobs: 3, minParallelBytes: 0 })).rejects.toThrow(/reading the image for the scan failed: EISDIR/);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
