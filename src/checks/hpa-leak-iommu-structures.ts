@@ -1,7 +1,8 @@
 import type { Mapping, Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, PageIndex, pfnHex, RangeIndex, RangeIndexBuilder, roles, sortOrder } from './roles.js';
+import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { hostView, PageIndex, RangeIndex, RangeIndexBuilder } from './host-ranges.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -48,15 +49,8 @@ export class StructureIndex {
 
   /** Which of `mappings` reach a structure (1 where one does). */
   overlapsEach(mappings: readonly Mapping[]): Uint8Array {
-    const n = mappings.length;
-    const start = new Float64Array(n);
-    const end = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      start[i] = mappings[i].hpaPfn;
-      end[i] = mappings[i].hpaPfn + mappings[i].pages;
-    }
-    const order = sortOrder(start, end, n);
-    const hit = new Uint8Array(n);
+    const { start, end, order } = hostView(mappings);
+    const hit = new Uint8Array(mappings.length);
     this.tables.markOverlaps(start, end, order, hit);
     this.ranges.markOverlaps(start, end, order, hit);
     return hit;

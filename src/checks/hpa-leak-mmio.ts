@@ -1,5 +1,6 @@
 import { hex } from '../util/hex.js';
-import { drhds, byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
+import { byDomain, drhds, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { hostView, RangeIndex } from './host-ranges.js';
 import { finding } from './finding.js';
 import type { Rmrr } from '../decode/dmar-types.js';
 import type { Snapshot } from '../model/types.js';
@@ -90,10 +91,14 @@ export const hpaLeakMmio: Check = {
       const kinds = new Set<string>();
       let pages = 0;
       const ms = knownMappings(info.domain);
-      // Indexed, and the callback only on a hit (see hpa-leak-iommu-structures).
+      // Which mappings reach a region, in one merge over the domain's shared host view; then the
+      // evidence, in IOVA order (see hpa-leak-iommu-structures).
+      const v = hostView(ms);
+      const reach = new Uint8Array(ms.length);
+      index.markOverlaps(v.start, v.end, v.order, reach);
       for (let i = 0; i < ms.length; i++) {
+        if (reach[i] === 0) continue;
         const m = ms[i];
-        if (!index.overlaps(m.hpaPfn, m.hpaPfn + m.pages)) continue;
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
           pages += to - from;
           kinds.add(reg.kind);

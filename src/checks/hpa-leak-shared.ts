@@ -1,7 +1,9 @@
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import type { DomainInfo, PageRanges } from './roles.js';
-import { byDomain, hostRanges, ownerText, pagesText, pfnHex, roles, sortRanges, unionRanges } from './roles.js';
+import type { DomainInfo } from './roles.js';
+import type { PageRanges } from './host-ranges.js';
+import { byDomain, ownerText, pagesText, pfnHex, roles } from './roles.js';
+import { mergeSorted, writableUnion } from './host-ranges.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -94,20 +96,8 @@ export const hpaLeakShared: Check = {
       // Domains of several VMs are reported above; their pages would only repeat it.
     }
     if (owners.length < 2) return out;
-    const unions: PageRanges[] = owners.map((o) => unionRanges(hostRanges(o.domains.map((d) => ({ mappings: d.domain.mappings, tag: 0 })), (m) => m.write)));
-    let n = 0;
-    for (const u of unions) n += u.length;
-    const s = new Float64Array(n);
-    const e = new Float64Array(n);
-    const t = new Uint32Array(n);
-    let k = 0;
-    unions.forEach((u, oi) => {
-      s.set(u.start, k);
-      e.set(u.end, k);
-      t.fill(oi, k, k + u.length);
-      k += u.length;
-    });
-    const all = sortRanges(s, e, t, n);
+    const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => d.domain.mappings)));
+    const all = mergeSorted(unions);
     // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
     // keeps that range's end per owner, and each overlapping pair is counted exactly once.
     const activeEnd = new Float64Array(owners.length).fill(-1);

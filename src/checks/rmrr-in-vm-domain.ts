@@ -2,7 +2,8 @@ import type { Rmrr } from '../decode/dmar-types.js';
 import { hex } from '../util/hex.js';
 import { formatBdf } from '../util/bdf.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pfnHex, RangeIndex, roles } from './roles.js';
+import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { RangeIndex } from './host-ranges.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

@@ -1,10 +1,11 @@
 /**
- * RangeIndex: the overlap query the structure and MMIO checks rely on, against a brute-force
- * overlap computed here, for ranges given in order, out of order, nested and duplicated.
+ * host-ranges: the sorted-typed-array machinery of the HPA checks (sortOrder, RangeIndex,
+ * PageIndex, the shared host view, unions and merges), each against a brute force computed here.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PageIndex, RangeIndex, RangeIndexBuilder, sortOrder } from '../../src/checks/roles.js';
+import { hostView, mergeSorted, PageIndex, RangeIndex, RangeIndexBuilder, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import type { Mapping } from '../../src/model/types.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
 
@@ -146,6 +147,66 @@ describe('PageIndex and markOverlaps', () => {
         expect([...hitR]).toEqual(queries.map((q) => (bruteForce(items, q.start, q.start + q.len).length > 0 ? 1 : 0)));
       }),
       { numRuns: 3000 },
+    );
+  });
+});
+
+describe('hostView, writableUnion, mergeSorted', () => {
+  const mappingsArb = fc.array(fc.record({ hpa: fc.integer({ min: 0, max: 100 }), pages: fc.integer({ min: 1, max: 12 }), write: fc.boolean() }), { maxLength: 40 }).map((xs) =>
+    xs.map(({ hpa, pages, write }, i): Mapping => ({ iovaPfn: i * 16, hpaPfn: hpa, pages, read: true, write, pageSize: 4096 })),
+  );
+  /** The writable pages of some mapping lists, as sorted disjoint [start, end) runs. */
+  const writableRuns = (lists: Mapping[][]): [number, number][] => {
+    const pages = new Set<number>();
+    for (const ms of lists) for (const m of ms) if (m.write) for (let p = m.hpaPfn; p < m.hpaPfn + m.pages; p++) pages.add(p);
+    const sorted = [...pages].sort((a, b) => a - b);
+    const out: [number, number][] = [];
+    for (const p of sorted) {
+      if (out.length > 0 && out[out.length - 1][1] === p) out[out.length - 1][1]++;
+      else out.push([p, p + 1]);
+    }
+    return out;
+  };
+
+  it('hostView lists every mapping once, by host page, with its W bit; it is built once per list', () => {
+    fc.assert(
+      fc.property(mappingsArb, (ms) => {
+        const v = hostView(ms);
+        expect(hostView(ms)).toBe(v);
+        expect([...v.order].sort((a, b) => a - b)).toEqual([...ms.keys()]);
+        for (let k = 0; k < ms.length; k++) {
+          const m = ms[v.order[k]];
+          expect([v.sortedStart[k], v.sortedEnd[k], v.sortedWrite[k]]).toEqual([m.hpaPfn, m.hpaPfn + m.pages, m.write ? 1 : 0]);
+          if (k > 0) expect(v.sortedStart[k - 1] < v.sortedStart[k] || (v.sortedStart[k - 1] === v.sortedStart[k] && v.sortedEnd[k - 1] <= v.sortedEnd[k])).toBe(true);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('writableUnion of one or more lists is the union of their writable pages', () => {
+    fc.assert(
+      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 3 }), (lists) => {
+        const u = writableUnion(lists);
+        const got = Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i]]);
+        expect(got).toEqual(writableRuns(lists));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('mergeSorted interleaves sorted lists by start, then end, tagging each range with its list', () => {
+    fc.assert(
+      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 4 }), (lists) => {
+        const unions = lists.map((ms) => writableUnion([ms]));
+        const all = mergeSorted(unions);
+        const got = Array.from({ length: all.length }, (_, i) => [all.start[i], all.end[i], all.tag[i]]);
+        const want = unions.flatMap((u, l) => Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i], l]));
+        // Same multiset, and in (start, end) order.
+        expect([...got].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])).toEqual([...want].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]));
+        for (let i = 1; i < got.length; i++) expect(got[i - 1][0] < got[i][0] || (got[i - 1][0] === got[i][0] && got[i - 1][1] <= got[i][1])).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

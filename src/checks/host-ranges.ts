@@ -1,0 +1,445 @@
+/**
+ * Host page ranges as sorted typed arrays, for the checks that match a domain's mappings against
+ * other host pages (I/O MMU structures, MMIO windows, other domains): a native sort instead of a
+ * comparator, one shared sorted view per domain, merges instead of a search per mapping, and
+ * never an object per page or per range. These loops run once per CLI call, mostly before the JIT
+ * has optimized them, so they stay few and plain.
+ */
+import type { Mapping } from '../model/types.js';
+
+/** Disjoint or overlapping [start, end) page ranges, sorted by start, with an owner tag per range. */
+export interface PageRanges {
+  start: Float64Array;
+  end: Float64Array;
+  /** Index into whatever the caller keeps (a domain list, a structure list). */
+  tag: Uint32Array;
+  length: number;
+}
+
+/** Ranges past these bounds take the comparator sort (2^41 pages = the 2^53 bytes of a 52-bit HAW). */
+const KEY_START_LIMIT = 2 ** 41;
+const KEY_INDEX_BITS = 23;
+
+/**
+ * The order of ranges [start[i], end[i]) by start, ties by end, as a permutation of 0..n-1.
+ * Tens of thousands of host ranges are sorted natively: each becomes one 64-bit key, start in the
+ * top 41 bits and its index in the low 23, written through a Uint32Array view (no BigInt per
+ * range) and sorted without a comparator. A comparator sort calls back into JS a million times
+ * for 65 k ranges, mostly before the JIT has optimized anything in a one-shot CLI run.
+ */
+export function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Array {
+  const order = new Uint32Array(n);
+  const keys = n < 2 ** KEY_INDEX_BITS ? new BigUint64Array(n) : undefined;
+  const w = keys === undefined ? undefined : new Uint32Array(keys.buffer);
+  let fits = w !== undefined;
+  // Two passes over the ranges and one native sort: in a one-shot run each pass costs ~2 ms per
+  // 65 k ranges before the JIT catches up, so range checks ride along in the first.
+  for (let i = 0; i < n && fits; i++) {
+    const s = start[i];
+    fits = s >= 0 && s < KEY_START_LIMIT && Math.floor(s) === s;
+    const hi = Math.floor(s / 512);
+    w![2 * i] = ((s - hi * 512) * 2 ** KEY_INDEX_BITS + i) >>> 0;
+    w![2 * i + 1] = hi;
+  }
+  if (!fits) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort((a, b) => start[a] - start[b] || end[a] - end[b]);
+  }
+  keys!.sort();
+  const mask = 2 ** KEY_INDEX_BITS - 1;
+  for (let i = 0; i < n; i++) {
+    const j0 = w![2 * i] & mask;
+    order[i] = j0;
+    // Equal starts come out by index: put them in order of end (runs of equal starts are short).
+    if (i === 0 || start[order[i - 1]] !== start[j0] || end[order[i - 1]] <= end[j0]) continue;
+    let j = i;
+    while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = j0;
+  }
+  return order;
+}
+
+/** A domain's mappings as host page ranges in typed arrays, with their order by host page. */
+export interface HostView {
+  /** [start[i], end[i]) = [hpaPfn, hpaPfn + pages) of mapping i (mapping order, i.e. by IOVA). */
+  start: Float64Array;
+  end: Float64Array;
+  /** Mapping indices by host page (start, then end). */
+  order: Uint32Array;
+  /** The ranges again, laid out in that order (sweeps read them front to back), with W. */
+  sortedStart: Float64Array;
+  sortedEnd: Float64Array;
+  sortedWrite: Uint8Array;
+}
+
+const hostViews = new WeakMap<readonly Mapping[], HostView>();
+
+/**
+ * The host view of a mapping list, built once and shared by every check that matches a domain's
+ * host pages against something (structures, MMIO, other domains): one sort per domain per run.
+ */
+export function hostView(mappings: readonly Mapping[]): HostView {
+  let v = hostViews.get(mappings);
+  if (v === undefined) {
+    const n = mappings.length;
+    const start = new Float64Array(n);
+    const end = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const m = mappings[i];
+      start[i] = m.hpaPfn;
+      end[i] = m.hpaPfn + m.pages;
+    }
+    const order = sortOrder(start, end, n);
+    const sortedStart = new Float64Array(n);
+    const sortedEnd = new Float64Array(n);
+    const sortedWrite = new Uint8Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = order[k];
+      sortedStart[k] = start[i];
+      sortedEnd[k] = end[i];
+      sortedWrite[k] = mappings[i].write ? 1 : 0;
+    }
+    v = { start, end, order, sortedStart, sortedEnd, sortedWrite };
+    hostViews.set(mappings, v);
+  }
+  return v;
+}
+
+/**
+ * The union of the writable host ranges of some domains' mappings, sorted: from the cached host
+ * views, merged (a single domain needs no sort at all).
+ */
+export function writableUnion(lists: readonly (readonly Mapping[])[]): PageRanges {
+  let n = 0;
+  for (const ms of lists) n += ms.length;
+  const s = new Float64Array(n);
+  const e = new Float64Array(n);
+  const views = lists.map(hostView);
+  const heads = new Uint32Array(lists.length);
+  let k = 0;
+  // A k-way merge of the views by (start, end); k is the owner's domain count (usually 1).
+  for (;;) {
+    let best = -1;
+    let bs = 0;
+    let be = 0;
+    for (let l = 0; l < views.length; l++) {
+      const v = views[l];
+      let h = heads[l];
+      while (h < v.sortedWrite.length && v.sortedWrite[h] === 0) h++;
+      heads[l] = h;
+      if (h === v.sortedWrite.length) continue;
+      if (best < 0 || v.sortedStart[h] < bs || (v.sortedStart[h] === bs && v.sortedEnd[h] < be)) {
+        best = l;
+        bs = v.sortedStart[h];
+        be = v.sortedEnd[h];
+      }
+    }
+    if (best < 0) break;
+    heads[best]++;
+    s[k] = bs;
+    e[k] = be;
+    k++;
+  }
+  return unionRanges({ start: s, end: e, tag: new Uint32Array(k), length: k });
+}
+
+/**
+ * Merge lists of ranges, each sorted by start (then end), into one sorted list tagged with the
+ * index of the list each range came from: a k-way merge, no sort (k = owners, a handful).
+ */
+export function mergeSorted(lists: readonly PageRanges[]): PageRanges {
+  let n = 0;
+  for (const r of lists) n += r.length;
+  const s = new Float64Array(n);
+  const e = new Float64Array(n);
+  const t = new Uint32Array(n);
+  const heads = new Uint32Array(lists.length);
+  for (let k = 0; k < n; k++) {
+    let best = -1;
+    for (let l = 0; l < lists.length; l++) {
+      const h = heads[l];
+      if (h === lists[l].length) continue;
+      if (best < 0) {
+        best = l;
+        continue;
+      }
+      const b = lists[best];
+      const hb = heads[best];
+      if (lists[l].start[h] < b.start[hb] || (lists[l].start[h] === b.start[hb] && lists[l].end[h] < b.end[hb])) best = l;
+    }
+    const h = heads[best]++;
+    s[k] = lists[best].start[h];
+    e[k] = lists[best].end[h];
+    t[k] = best;
+  }
+  return { start: s, end: e, tag: t, length: n };
+}
+
+/** Merge sorted ranges into their union (tags dropped: the result is one owner's footprint). */
+export function unionRanges(r: PageRanges): PageRanges {
+  const s = new Float64Array(r.length);
+  const e = new Float64Array(r.length);
+  let k = -1;
+  for (let i = 0; i < r.length; i++) {
+    if (k >= 0 && r.start[i] <= e[k]) {
+      if (r.end[i] > e[k]) e[k] = r.end[i];
+    } else {
+      k++;
+      s[k] = r.start[i];
+      e[k] = r.end[i];
+    }
+  }
+  const n = k + 1;
+  return { start: s.subarray(0, n), end: e.subarray(0, n), tag: new Uint32Array(n), length: n };
+}
+
+/**
+ * Collects labelled ranges for a RangeIndex in growable typed arrays, one label id per range: an
+ * index of a big VM's scattered page-table pages holds tens of thousands of ranges and one label.
+ */
+export class RangeIndexBuilder<L> {
+  start = new Float64Array(64);
+  end = new Float64Array(64);
+  label = new Uint32Array(64);
+  length = 0;
+  readonly labels: L[] = [];
+  private readonly ids = new Map<L, number>();
+
+  /** The id of `label` (added on first use). */
+  labelId(label: L): number {
+    let id = this.ids.get(label);
+    if (id === undefined) {
+      id = this.labels.push(label) - 1;
+      this.ids.set(label, id);
+    }
+    return id;
+  }
+
+  add(startPfn: number, endPfn: number, labelId: number): void {
+    if (this.length === this.start.length) {
+      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
+        const b = make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.start = grow(this.start, (n) => new Float64Array(n));
+      this.end = grow(this.end, (n) => new Float64Array(n));
+      this.label = grow(this.label, (n) => new Uint32Array(n));
+    }
+    this.start[this.length] = startPfn;
+    this.end[this.length] = endPfn;
+    this.label[this.length] = labelId;
+    this.length++;
+  }
+}
+
+/**
+ * A static set of labelled host ranges (I/O MMU structures, MMIO windows) that mapping runs are
+ * tested against: sorted by start; `maxEnd` is the running maximum of ends so a binary search
+ * finds the first range that can overlap even when ranges nest.
+ */
+export class RangeIndex<L> {
+  private readonly s: Float64Array;
+  private readonly e: Float64Array;
+  private readonly maxEnd: Float64Array;
+  private readonly labelOf: Uint32Array;
+  private readonly labels: L[];
+
+  constructor(from: { startPfn: number; endPfn: number; label: L }[] | RangeIndexBuilder<L>) {
+    let b: RangeIndexBuilder<L>;
+    if (from instanceof RangeIndexBuilder) b = from;
+    else {
+      b = new RangeIndexBuilder<L>();
+      for (const x of from) b.add(x.startPfn, x.endPfn, b.labelId(x.label));
+    }
+    const n = b.length;
+    const { start, end, label } = b;
+    // Most callers add their ranges in order already (one domain's sorted table pages): check
+    // that in one pass before paying for a comparator sort.
+    let inOrder = true;
+    for (let i = 1; i < n && inOrder; i++) inOrder = start[i - 1] < start[i] || (start[i - 1] === start[i] && end[i - 1] <= end[i]);
+    let order: Uint32Array;
+    if (inOrder) {
+      order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+    } else order = sortOrder(start, end, n);
+    this.s = new Float64Array(n);
+    this.e = new Float64Array(n);
+    this.maxEnd = new Float64Array(n);
+    this.labelOf = new Uint32Array(n);
+    this.labels = b.labels;
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const j = order[i];
+      this.s[i] = start[j];
+      this.e[i] = end[j];
+      this.labelOf[i] = label[j];
+      if (end[j] > max) max = end[j];
+      this.maxEnd[i] = max;
+    }
+  }
+
+  get size(): number {
+    return this.s.length;
+  }
+
+  /**
+   * Does any range overlap [startPfn, endPfn)? The checks ask this first for each of a domain's
+   * (tens of thousands of) mappings, so the common miss allocates no callback.
+   */
+  overlaps(startPfn: number, endPfn: number): boolean {
+    const n = this.s.length;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.maxEnd[mid] <= startPfn) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < n && this.s[i] < endPfn; i++) if (this.e[i] > startPfn) return true;
+    return false;
+  }
+
+  /**
+   * Set hit[i] = 1 for each range [start[i], end[i]) that overlaps one of the index, given the
+   * ranges' order by start (sortOrder): one merge, as PageIndex.markOverlaps.
+   */
+  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+    const n = this.s.length;
+    let j = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const s = start[i];
+      // maxEnd never decreases, and neither do the starts taken in order: j only moves forward.
+      while (j < n && this.maxEnd[j] <= s) j++;
+      if (j === n) return;
+      for (let r = j; r < n && this.s[r] < end[i]; r++) {
+        if (this.e[r] > s) {
+          hit[i] = 1;
+          break;
+        }
+      }
+    }
+  }
+
+  /** Calls `hit` for every range overlapping [startPfn, endPfn) with the overlap. */
+  query(startPfn: number, endPfn: number, hit: (label: L, fromPfn: number, toPfn: number) => void): void {
+    let lo = 0;
+    let hi = this.s.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.maxEnd[mid] <= startPfn) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.s.length && this.s[i] < endPfn; i++) {
+      if (this.e[i] <= startPfn) continue;
+      hit(this.labels[this.labelOf[i]], Math.max(startPfn, this.s[i]), Math.min(endPfn, this.e[i]));
+    }
+  }
+}
+
+/**
+ * Single labelled pages (every domain's page-table pages: tens of thousands, scattered) as one
+ * sorted Float64Array of page numbers with a label id each. Built with one native sort, no loop
+ * that coalesces or allocates per page; a query reports runs of consecutive pages of one label.
+ */
+export class PageIndex<L> {
+  private readonly pfns: Float64Array;
+  private readonly labelOf: Uint32Array;
+
+  /** `groups`: each label with its pages (any order; a page may repeat under several labels). */
+  constructor(groups: { label: L; pfns: readonly number[] }[]) {
+    this.labels = groups.map((g) => g.label);
+    let n = 0;
+    for (const g of groups) n += g.pfns.length;
+    if (groups.length === 1) {
+      // One domain: a plain native sort.
+      this.pfns = Float64Array.from(groups[0].pfns).sort();
+      this.labelOf = new Uint32Array(n);
+      return;
+    }
+    const raw = new Float64Array(n);
+    const rawLabel = new Uint32Array(n);
+    let k = 0;
+    groups.forEach((g, gi) => {
+      raw.set(g.pfns, k);
+      rawLabel.fill(gi, k, k + g.pfns.length);
+      k += g.pfns.length;
+    });
+    // By page, ties by label (the label ids stand in for the range ends sortOrder breaks ties by).
+    const order = sortOrder(raw, Float64Array.from(rawLabel), n);
+    this.pfns = new Float64Array(n);
+    this.labelOf = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      this.pfns[i] = raw[order[i]];
+      this.labelOf[i] = rawLabel[order[i]];
+    }
+  }
+
+  readonly labels: L[];
+
+  get size(): number {
+    return this.pfns.length;
+  }
+
+  /** Index of the first page at or above `pfn`. */
+  private lowerBound(pfn: number): number {
+    const p = this.pfns;
+    let lo = 0;
+    let hi = p.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (p[mid] < pfn) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Is any page in [startPfn, endPfn)? */
+  overlaps(startPfn: number, endPfn: number): boolean {
+    const i = this.lowerBound(startPfn);
+    return i < this.pfns.length && this.pfns[i] < endPfn;
+  }
+
+  /**
+   * Set hit[i] = 1 for each range [start[i], end[i]) that holds a page of the index, given the
+   * ranges' order by start (sortOrder). One merge with the pages instead of a binary search per
+   * range: tens of thousands of mappings against tens of thousands of table pages.
+   */
+  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+    const p = this.pfns;
+    let j = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      const s = start[i];
+      while (j < p.length && p[j] < s) j++;
+      if (j === p.length) return;
+      if (p[j] < end[i]) hit[i] = 1;
+    }
+  }
+
+  /**
+   * Calls `hit` for every run of consecutive pages of one label inside [startPfn, endPfn), in
+   * page order (a page listed under two labels is reported under each).
+   */
+  query(startPfn: number, endPfn: number, hit: (label: L, fromPfn: number, toPfn: number) => void): void {
+    const p = this.pfns;
+    const runs: { id: number; from: number; to: number }[] = [];
+    const last = new Map<number, { id: number; from: number; to: number }>();
+    for (let i = this.lowerBound(startPfn); i < p.length && p[i] < endPfn; i++) {
+      const id = this.labelOf[i];
+      const r = last.get(id);
+      if (r !== undefined && r.to === p[i]) r.to = p[i] + 1;
+      else if (r === undefined || r.to < p[i]) {
+        const run = { id, from: p[i], to: p[i] + 1 };
+        runs.push(run);
+        last.set(id, run);
+      } // else: the same page twice under one label
+    }
+    runs.sort((a, b) => a.from - b.from || a.id - b.id);
+    for (const r of runs) hit(this.labels[r.id], r.from, r.to);
+  }
+}
