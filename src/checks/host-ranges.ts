@@ -87,10 +87,14 @@ export function hostView(mappings: readonly Mapping[]): HostView {
     const n = mappings.length;
     const start = new Float64Array(n);
     const end = new Float64Array(n);
+    const write = new Uint8Array(n);
+    // The mapping objects are read once, in order; the rest works on typed arrays (taking them
+    // in host-page order would jump around the heap).
     for (let i = 0; i < n; i++) {
       const m = mappings[i];
       start[i] = m.hpaPfn;
       end[i] = m.hpaPfn + m.pages;
+      write[i] = m.write ? 1 : 0;
     }
     const order = sortOrder(start, end, n);
     const sortedStart = new Float64Array(n);
@@ -100,7 +104,7 @@ export function hostView(mappings: readonly Mapping[]): HostView {
       const i = order[k];
       sortedStart[k] = start[i];
       sortedEnd[k] = end[i];
-      sortedWrite[k] = mappings[i].write ? 1 : 0;
+      sortedWrite[k] = write[i];
     }
     v = { start, end, order, sortedStart, sortedEnd, sortedWrite };
     hostViews.set(mappings, v);
@@ -113,67 +117,65 @@ export function hostView(mappings: readonly Mapping[]): HostView {
  * views, merged (a single domain needs no sort at all).
  */
 export function writableUnion(lists: readonly (readonly Mapping[])[]): PageRanges {
-  let n = 0;
-  for (const ms of lists) n += ms.length;
-  const s = new Float64Array(n);
-  const e = new Float64Array(n);
-  const views = lists.map(hostView);
-  const heads = new Uint32Array(lists.length);
-  let k = 0;
-  // A k-way merge of the views by (start, end); k is the owner's domain count (usually 1).
-  for (;;) {
-    let best = -1;
-    let bs = 0;
-    let be = 0;
-    for (let l = 0; l < views.length; l++) {
-      const v = views[l];
-      let h = heads[l];
-      while (h < v.sortedWrite.length && v.sortedWrite[h] === 0) h++;
-      heads[l] = h;
-      if (h === v.sortedWrite.length) continue;
-      if (best < 0 || v.sortedStart[h] < bs || (v.sortedStart[h] === bs && v.sortedEnd[h] < be)) {
-        best = l;
-        bs = v.sortedStart[h];
-        be = v.sortedEnd[h];
-      }
+  const writable = lists.map((ms): PageRanges => {
+    const v = hostView(ms);
+    const n = v.sortedWrite.length;
+    const s = new Float64Array(n);
+    const e = new Float64Array(n);
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (v.sortedWrite[i] === 0) continue;
+      s[k] = v.sortedStart[i];
+      e[k] = v.sortedEnd[i];
+      k++;
     }
-    if (best < 0) break;
-    heads[best]++;
-    s[k] = bs;
-    e[k] = be;
-    k++;
-  }
-  return unionRanges({ start: s, end: e, tag: new Uint32Array(k), length: k });
+    return { start: s, end: e, tag: new Uint32Array(0), length: k };
+  });
+  return unionRanges(mergeSorted(writable));
 }
 
 /**
  * Merge lists of ranges, each sorted by start (then end), into one sorted list tagged with the
- * index of the list each range came from: a k-way merge, no sort (k = owners, a handful).
+ * index of the list each range came from: merged two at a time (k = owners, a handful), no sort.
  */
 export function mergeSorted(lists: readonly PageRanges[]): PageRanges {
-  let n = 0;
-  for (const r of lists) n += r.length;
+  let level: PageRanges[] = lists.map((r, l) => ({ start: r.start, end: r.end, tag: new Uint32Array(r.length).fill(l), length: r.length }));
+  if (level.length === 0) return { start: new Float64Array(0), end: new Float64Array(0), tag: new Uint32Array(0), length: 0 };
+  while (level.length > 1) {
+    const next: PageRanges[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(mergeTwo(level[i], level[i + 1]));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
+/** Two sorted lists into one; on equal (start, end) `a`'s range comes first. */
+function mergeTwo(a: PageRanges, b: PageRanges): PageRanges {
+  const n = a.length + b.length;
   const s = new Float64Array(n);
   const e = new Float64Array(n);
   const t = new Uint32Array(n);
-  const heads = new Uint32Array(lists.length);
+  const as = a.start;
+  const ae = a.end;
+  const at = a.tag;
+  const bs = b.start;
+  const be = b.end;
+  const bt = b.tag;
+  let i = 0;
+  let j = 0;
   for (let k = 0; k < n; k++) {
-    let best = -1;
-    for (let l = 0; l < lists.length; l++) {
-      const h = heads[l];
-      if (h === lists[l].length) continue;
-      if (best < 0) {
-        best = l;
-        continue;
-      }
-      const b = lists[best];
-      const hb = heads[best];
-      if (lists[l].start[h] < b.start[hb] || (lists[l].start[h] === b.start[hb] && lists[l].end[h] < b.end[hb])) best = l;
+    if (j === b.length || (i < a.length && (as[i] < bs[j] || (as[i] === bs[j] && ae[i] <= be[j])))) {
+      s[k] = as[i];
+      e[k] = ae[i];
+      t[k] = at[i];
+      i++;
+    } else {
+      s[k] = bs[j];
+      e[k] = be[j];
+      t[k] = bt[j];
+      j++;
     }
-    const h = heads[best]++;
-    s[k] = lists[best].start[h];
-    e[k] = lists[best].end[h];
-    t[k] = best;
   }
   return { start: s, end: e, tag: t, length: n };
 }
@@ -353,30 +355,15 @@ export class PageIndex<L> {
   /** `groups`: each label with its pages (any order; a page may repeat under several labels). */
   constructor(groups: { label: L; pfns: readonly number[] }[]) {
     this.labels = groups.map((g) => g.label);
-    let n = 0;
-    for (const g of groups) n += g.pfns.length;
-    if (groups.length === 1) {
-      // One domain: a plain native sort.
-      this.pfns = Float64Array.from(groups[0].pfns).sort();
-      this.labelOf = new Uint32Array(n);
-      return;
-    }
-    const raw = new Float64Array(n);
-    const rawLabel = new Uint32Array(n);
-    let k = 0;
-    groups.forEach((g, gi) => {
-      raw.set(g.pfns, k);
-      rawLabel.fill(gi, k, k + g.pfns.length);
-      k += g.pfns.length;
+    // Each label's pages sorted natively, then merged, the list index becoming the label id
+    // (equal pages: the lower id first).
+    const sorted = groups.map((g): PageRanges => {
+      const p = Float64Array.from(g.pfns).sort();
+      return { start: p, end: p, tag: new Uint32Array(0), length: p.length };
     });
-    // By page, ties by label (the label ids stand in for the range ends sortOrder breaks ties by).
-    const order = sortOrder(raw, Float64Array.from(rawLabel), n);
-    this.pfns = new Float64Array(n);
-    this.labelOf = new Uint32Array(n);
-    for (let i = 0; i < n; i++) {
-      this.pfns[i] = raw[order[i]];
-      this.labelOf[i] = rawLabel[order[i]];
-    }
+    const merged = mergeSorted(sorted);
+    this.pfns = merged.start;
+    this.labelOf = merged.tag;
   }
 
   readonly labels: L[];
