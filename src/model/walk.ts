@@ -10,6 +10,7 @@
  */
 import type { PhysicalMemory } from '../image/types.js';
 import { MappingCoalescer } from './coalesce.js';
+import { leafRunScanner } from './leaf-run.js';
 import type { Mapping, PageSize } from './types.js';
 
 export type TableProblemKind =
@@ -45,6 +46,8 @@ export interface WalkOptions {
   fl1gp?: boolean;
   /** Bound on table pages read more than once (shared sub-tables); keeps hostile tables fast. */
   maxRevisits?: number;
+  /** Extend leaf runs in JavaScript even where the WebAssembly loop is available (tests compare the two). */
+  portableLeafLoop?: boolean;
 }
 
 export interface WalkResult {
@@ -144,6 +147,12 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   // every use below is a bit operation, and `>>> 0` where the unsigned value matters.
   const pageWords: Int32Array[] = [];
   const pageBytes: Uint8Array[] = [];
+  // Leaf pages go straight into the WebAssembly loop's memory (see leafPage).
+  const scanner = opts.portableLeafLoop === true ? undefined : leafRunScanner();
+  if (scanner !== undefined) {
+    pageWords[1] = scanner.words;
+    pageBytes[1] = scanner.bytes;
+  }
   const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number): Int32Array | undefined => {
     let words = pageWords[level];
     if (words === undefined) {
@@ -277,6 +286,11 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
    * strict test makes, and across table pages), so the mappings are exactly those of a
    * per-PTE comparison of address and permissions.
    */
+  // Pages below 2^(HAW − 12): a WebAssembly run may carry across the low word (a 64-bit add) but
+  // must stop before the address reaches the host address width.
+  const maxPfn = 2 ** (Math.min(52, opts.haw) - 12);
+  const runEnd = scanner !== undefined && hawLoMask === 0 ? scanner.runEnd : undefined;
+
   const leafPage = (words: Int32Array, tableAddr: number, basePfn: number, parentR: boolean, parentW: boolean): void => {
     const parentMask = (parentR ? 1 : 0) | (parentW ? 2 : 0);
     // Locals, not captured variables, in the loop.
@@ -306,7 +320,11 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       // joins what follows), so it ends after `room` more PTEs at most: lo + 4096·room ≤ 2^32 − 1.
       let k = 2 * i + 2;
       let exp = lo;
-      if (lowMask === 0) {
+      if (runEnd !== undefined) {
+        // The page is in the WebAssembly memory (readTable put it there): 64-bit compares, two at a time.
+        const room = maxPfn - 1 - hpa;
+        k = 2 * runEnd(0, i, room < 511 - i ? i + 1 + room : 512);
+      } else if (lowMask === 0) {
         const room = ((0xffffffff - (lo >>> 0)) / 4096) | 0;
         const limit = room < 512 ? Math.min(1024, k + 2 * room) : 1024;
         exp = (lo + 4096) | 0;

@@ -80,6 +80,8 @@ const options = fc.record({
   snoopControl: fc.constantFrom(undefined, true, false),
   deviceTlb: fc.constantFrom(undefined, true, false),
   parentBits: fc.constantFrom(1, 2, 3),
+  // The WebAssembly leaf loop (the default) and the JavaScript one.
+  portable: fc.boolean(),
 });
 
 /** Per-PTE reference: what the hardware would use, merged when both addresses and all bits continue. */
@@ -116,23 +118,23 @@ function reference(pages: Leaf[][], opts: WalkOptions, parentR: boolean, parentW
 
 const LEAF_BASE = 0x200000;
 
-function walkLeaves(entries: Leaf[], haw = 48): Mapping[] {
+function walkLeaves(entries: Leaf[], haw = 48, portableLeafLoop = false): Mapping[] {
   const phys = new PhysBuilder(0x100000);
   const root = phys.alloc();
   phys.page(LEAF_BASE);
   entries.forEach((e, i) => phys.write64(LEAF_BASE + i * 8, e.lo, e.hi));
   phys.write64(root, LEAF_BASE | 3, 0);
-  return walkPageTable(memoryOf(phys), root, 2, { haw }).mappings;
+  return walkPageTable(memoryOf(phys), root, 2, { haw, portableLeafLoop }).mappings;
 }
 
 describe('walker leaf loop = per-PTE reference', () => {
-  it('does not run on across the low word\'s carry when the high word stays (HPA 0xfffff000 then 0x0)', () => {
-    expect(walkLeaves([{ lo: 0xfffff003, hi: 0 }, { lo: 0x003, hi: 0 }])).toEqual([
+  it.each([false, true])('does not run on across the low word\'s carry when the high word stays (HPA 0xfffff000 then 0x0; JavaScript loop: %s)', (portable) => {
+    expect(walkLeaves([{ lo: 0xfffff003, hi: 0 }, { lo: 0x003, hi: 0 }], 48, portable)).toEqual([
       { iovaPfn: 0, hpaPfn: 0xfffff, pages: 1, read: true, write: true, pageSize: 4096 },
       { iovaPfn: 1, hpaPfn: 0, pages: 1, read: true, write: true, pageSize: 4096 },
     ]);
     // …and continues when the high word does carry (HPA 0xfffff000 then 0x100000000).
-    expect(walkLeaves([{ lo: 0xfffff003, hi: 0 }, { lo: 0x003, hi: 1 }])).toEqual([
+    expect(walkLeaves([{ lo: 0xfffff003, hi: 0 }, { lo: 0x003, hi: 1 }], 48, portable)).toEqual([
       { iovaPfn: 0, hpaPfn: 0xfffff, pages: 2, read: true, write: true, pageSize: 4096 },
     ]);
   });
@@ -155,7 +157,7 @@ describe('walker leaf loop = per-PTE reference', () => {
           const rootLo = leaf | (o.firstLevel ? 1 | (o.parentBits & 2) : o.parentBits);
           phys.write64(root + k * 8, rootLo, 0);
         });
-        const opts: WalkOptions = { haw: o.haw, firstLevel: o.firstLevel };
+        const opts: WalkOptions = { haw: o.haw, firstLevel: o.firstLevel, portableLeafLoop: o.portable };
         if (o.snoopControl !== undefined) opts.snoopControl = o.snoopControl;
         if (o.deviceTlb !== undefined) opts.deviceTlb = o.deviceTlb;
         const got = walkPageTable(memoryOf(phys), root, 2, opts);
