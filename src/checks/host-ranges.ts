@@ -23,23 +23,25 @@ const KEY_INDEX_BITS = 23;
 /**
  * The order of ranges [start[i], end[i]) by start, ties by end, as a permutation of 0..n-1.
  * Tens of thousands of host ranges are sorted natively: each becomes one 64-bit key, start in the
- * top 41 bits and its index in the low 23, written through a Uint32Array view (no BigInt per
+ * top 41 bits and its index in the low 23, written through an Int32Array view (no BigInt per
  * range) and sorted without a comparator. A comparator sort calls back into JS a million times
  * for 65 k ranges, mostly before the JIT has optimized anything in a one-shot CLI run.
  */
 export function sortOrder(start: Float64Array, end: Float64Array, n: number): Uint32Array {
   const order = new Uint32Array(n);
   const keys = n < 2 ** KEY_INDEX_BITS ? new BigUint64Array(n) : undefined;
-  const w = keys === undefined ? undefined : new Uint32Array(keys.buffer);
+  // Int32 words: a uint32 above 2^31 is a heap number in code the JIT has not optimized yet.
+  const w = keys === undefined ? undefined : new Int32Array(keys.buffer);
   let fits = w !== undefined;
   // Two passes over the ranges and one native sort: in a one-shot run each pass costs ~2 ms per
   // 65 k ranges before the JIT catches up, so range checks ride along in the first.
   for (let i = 0; i < n && fits; i++) {
     const s = start[i];
     fits = s >= 0 && s < KEY_START_LIMIT && Math.floor(s) === s;
-    const hi = Math.floor(s / 512);
-    w![2 * i] = ((s - hi * 512) * 2 ** KEY_INDEX_BITS + i) >>> 0;
-    w![2 * i + 1] = hi;
+    // Bit operations on small integers only: no intermediate above 2^31 (a heap number each).
+    const low = s % 512;
+    w![2 * i] = (low << KEY_INDEX_BITS) | i;
+    w![2 * i + 1] = ((s - low) / 512) | 0;
   }
   if (!fits) {
     for (let i = 0; i < n; i++) order[i] = i;
@@ -50,8 +52,9 @@ export function sortOrder(start: Float64Array, end: Float64Array, n: number): Ui
   for (let i = 0; i < n; i++) {
     const j0 = w![2 * i] & mask;
     order[i] = j0;
-    // Equal starts come out by index: put them in order of end (runs of equal starts are short).
-    if (i === 0 || start[order[i - 1]] !== start[j0] || end[order[i - 1]] <= end[j0]) continue;
+    // Equal starts (equal keys above the index bits) come out by index: put them in order of end
+    // (runs of equal starts are short). The keys tell ties apart without reading `start`.
+    if (i === 0 || w![2 * i + 1] !== w![2 * i - 1] || w![2 * i] >>> KEY_INDEX_BITS !== w![2 * i - 2] >>> KEY_INDEX_BITS || end[order[i - 1]] <= end[j0]) continue;
     let j = i;
     while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
       order[j] = order[j - 1];
