@@ -4,6 +4,7 @@ import type { Snapshot } from '../model/types.js';
 import { captureOptionsFrom } from './capture-options.js';
 import type { Output } from './output.js';
 import { mib, stderrProgress } from './progress.js';
+import { mark } from './timing.js';
 
 /** Colour only on a TTY, never with NO_COLOR or --no-color; --color forces it. */
 export function useColor(argv: Record<string, unknown>, out: Output): boolean {
@@ -22,6 +23,7 @@ export function loadFromArgv(argv: Record<string, unknown>, key = 'capture'): Sn
     });
   } finally {
     progress.done();
+    mark(`${key} loaded`);
   }
 }
 

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addCaptureOptions } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
+import { mark, printTiming } from './timing.js';
 import { VERSION } from '../version.js';
 
 type Handler = (argv: Record<string, unknown>) => Promise<number>;
@@ -30,10 +31,12 @@ function common<T>(y: Argv<T>) {
 }
 
 export async function main(args: string[]): Promise<void> {
+  mark('main');
   let exitCode = 0;
   const run = (load: () => Promise<{ run: Handler }>) => async (argv: Record<string, unknown>) => {
     try {
       const mod = await load();
+      mark('command loaded');
       exitCode = await mod.run(argv);
     } catch (e) {
       exitCode = reportError(e);
@@ -186,6 +189,7 @@ export async function main(args: string[]): Promise<void> {
       exitCode = reportError(e);
     }
   }
+  printTiming();
   process.exitCode = exitCode;
 }
 

@@ -6,6 +6,7 @@ import type { AnalyzeReportInput } from '../../report/format.js';
 import { loadFromArgv, useColor, withOutput } from '../common.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
+import { mark } from '../timing.js';
 
 export type FailOn = Severity | 'none';
 
@@ -42,6 +43,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const snapshot = loadFromArgv(argv);
   const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
   const findings = runChecks(snapshot, choice);
+  mark('checks run');
   const ran = selectChecks(choice).map((c) => c.meta.id);
   const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran };
   const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
@@ -65,6 +67,8 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     default:
       text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80 });
   }
+  mark('report rendered');
   withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
+  mark('written');
   return reachesThreshold(findings, failOn) ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -3,6 +3,7 @@ import { streamSnapshotJson } from '../../report/model-json.js';
 import { loadFromArgv, useColor, withOutput } from '../common.js';
 import { EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
+import { mark } from '../timing.js';
 
 export async function run(argv: Record<string, unknown>): Promise<number> {
   const snapshot = loadFromArgv(argv);
@@ -11,5 +12,6 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     if (argv.format === 'json') streamSnapshotJson(snapshot, (chunk) => out.write(chunk));
     else out.write(renderDecodeTable(snapshot, { color: useColor(argv, out), mappings: argv.mappings === true }));
   });
+  mark('written');
   return EXIT_OK;
 }
