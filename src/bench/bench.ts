@@ -232,7 +232,7 @@ export async function main(argv: string[]): Promise<number> {
       scan: (scan as any).available ? (scan as any).ratio >= TARGETS.scanVsRead : null,
       findings: (results as any[]).every((r) => r.analyze.asExpected),
     };
-    lines.push(`targets: walk+coalesce ≤ ${TARGETS.walkVsFloor}× read: ${met.walkVsRead === null ? 'not judged (every scenario reads < 20 ms; use a larger --gib)' : met.walkVsRead ? 'met' : 'MISSED'} (worst ${maxEngine}× over scenarios reading ≥ ${MIN_JUDGED_READ_MS} ms); whole CLI runs (walk + coalesce + JSON output or checks) ≤ ${TARGETS.walkVsFloor}× floor process: ${met.cliVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); scan ≥ ${TARGETS.scanVsRead * 100} % of sequential read: ${met.scan === null ? 'not measured' : met.scan ? 'met' : 'MISSED'}; findings as planted: ${met.findings ? 'yes' : 'NO'}`);
+    lines.push(`targets: walk+coalesce ≤ ${TARGETS.walkVsFloor}× read: ${met.walkVsRead === null ? 'not judged (every scenario reads < 20 ms; use a larger --gib)' : `${met.walkVsRead ? 'met' : 'MISSED'} (worst ${maxEngine}× over scenarios reading ≥ ${MIN_JUDGED_READ_MS} ms)`}; whole CLI runs (walk + coalesce + JSON output or checks) ≤ ${TARGETS.walkVsFloor}× floor process: ${met.cliVsFloor ? 'met' : 'MISSED'} (worst ${maxRatio}×); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${met.rss ? 'met' : 'MISSED'} (worst ${mib(maxRss)}); scan ≥ ${TARGETS.scanVsRead * 100} % of sequential read: ${met.scan === null ? 'not measured' : met.scan ? 'met' : 'MISSED'}; findings as planted: ${met.findings ? 'yes' : 'NO'}`);
     process.stdout.write(lines.join('\n') + '\n');
 
     if (values.json) {
