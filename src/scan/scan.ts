@@ -3,7 +3,8 @@
  *
  * One sequential pass over the image's file bytes in chunks (128 KiB by default, one reused
  * buffer, positioned reads in file order), running the cheap `rootPageTest` on every 4 KiB-aligned
- * physical page. Only the few pages that pass are looked at further: their context-table pointers
+ * physical page — or, for big images, that pass cut into shares read by worker threads at once
+ * (scanImageParallel). Only the few pages that pass are looked at further: their context-table pointers
  * and one level below are read through the image reader (random reads, bounded), scored by
  * `evaluateRoot`, and ranked. The pass reads raw, ELF, LiME and sparse images alike: each present
  * physical range is a run of file bytes (ranges + fileOffsetOf), and an ELF segment's zero-filled
