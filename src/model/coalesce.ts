@@ -6,6 +6,8 @@
  */
 import type { Mapping, PageSize } from './types.js';
 
+const SMI_LIMIT = 2147483648;
+
 export class MappingCoalescer {
   readonly mappings: Mapping[] = [];
   pageCount = 0;
@@ -28,7 +30,9 @@ export class MappingCoalescer {
       l.pages += pages;
       return;
     }
-    const m: Mapping = { iovaPfn, hpaPfn, pages, read, write, pageSize };
+    // Page numbers below 2^31 as small integers: one stored as a heap number (an integral double
+    // from unoptimized arithmetic) turns the field into a boxed double in every Mapping object.
+    const m: Mapping = { iovaPfn: iovaPfn < SMI_LIMIT ? iovaPfn | 0 : iovaPfn, hpaPfn: hpaPfn < SMI_LIMIT ? hpaPfn | 0 : hpaPfn, pages: pages < SMI_LIMIT ? pages | 0 : pages, read, write, pageSize };
     if (snp) m.snp = true;
     if (tm) m.tm = true;
     this.mappings.push(m);

@@ -63,6 +63,13 @@ export interface WalkResult {
 }
 
 const TWO_POW_32 = 4294967296;
+/**
+ * 4 KiB pages covered by one entry at levels 1–4, as small integers: `512 ** (level − 1)` is a
+ * heap number, and arithmetic on one gives heap numbers (even 0) in code not yet optimized, which
+ * made every Mapping store its IOVA boxed (see MappingCoalescer). Level 5 spans 2^36 pages.
+ */
+const SPAN = [0, 1, 512, 262144, 134217728];
+const SPAN_L5 = 68719476736;
 const PAGE_WORDS = 1024;
 
 /**
@@ -200,7 +207,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
     }
     const words = readTable(tableAddr, level, fromEntry, fromLo, fromHi);
     if (words === undefined) return;
-    const span = 512 ** (level - 1); // 4 KiB pages covered by one entry at this level
+    const span = level < 5 ? SPAN[level] : SPAN_L5; // 4 KiB pages covered by one entry at this level
     onPath.push(pfn);
     if (level === 1) leafPage(words, tableAddr, basePfn, parentR, parentW);
     else {
