@@ -285,19 +285,20 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   const leafBadLo = hawLoMask | (!first && opts.snoopControl === false ? 0x800 : 0);
   const leafBadHi = hawHiMask | (!first && opts.deviceTlb === false ? 0x40000000 : 0);
 
-  /**
-   * The hot loop: 512 PTEs. A present, valid PTE starts a run, and the run extends over the
-   * following PTEs as long as each is the previous one plus 4 KiB, bit for bit (same flags, same
-   * high word, no carry out of the low word) — one comparison of two words per page. Each run
-   * goes to the coalescer, which joins runs that continue each other (across the breaks this
-   * strict test makes, and across table pages), so the mappings are exactly those of a
-   * per-PTE comparison of address and permissions.
-   */
   // Pages below 2^(HAW − 12): a WebAssembly run may carry across the low word (a 64-bit add) but
   // must stop before the address reaches the host address width.
   const maxPfn = 2 ** (Math.min(52, opts.haw) - 12);
   const runEnd = scanner !== undefined && hawLoMask === 0 ? scanner.runEnd : undefined;
 
+  /**
+   * The hot loop: 512 PTEs. A present, valid PTE starts a run, and the run extends over the
+   * following PTEs as long as each is the previous one plus 4 KiB, bit for bit — in WebAssembly
+   * two 64-bit compares at a time (leaf-run.wat), or in JavaScript two 32-bit compares per PTE
+   * (same flags, same high word, no carry out of the low word). Each run
+   * goes to the coalescer, which joins runs that continue each other (across the breaks this
+   * strict test makes, and across table pages), so the mappings are exactly those of a
+   * per-PTE comparison of address and permissions.
+   */
   const leafPage = (words: Int32Array, tableAddr: number, basePfn: number, parentR: boolean, parentW: boolean): void => {
     const parentMask = (parentR ? 1 : 0) | (parentW ? 2 : 0);
     // Locals, not captured variables, in the loop.
