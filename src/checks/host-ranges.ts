@@ -202,86 +202,31 @@ export function unionRanges(r: PageRanges): PageRanges {
 }
 
 /**
- * Collects labelled ranges for a RangeIndex in growable typed arrays, one label id per range: an
- * index of a big VM's scattered page-table pages holds tens of thousands of ranges and one label.
- */
-export class RangeIndexBuilder<L> {
-  start = new Float64Array(64);
-  end = new Float64Array(64);
-  label = new Uint32Array(64);
-  length = 0;
-  readonly labels: L[] = [];
-  private readonly ids = new Map<L, number>();
-
-  /** The id of `label` (added on first use). */
-  labelId(label: L): number {
-    let id = this.ids.get(label);
-    if (id === undefined) {
-      id = this.labels.push(label) - 1;
-      this.ids.set(label, id);
-    }
-    return id;
-  }
-
-  add(startPfn: number, endPfn: number, labelId: number): void {
-    if (this.length === this.start.length) {
-      const grow = <T extends Float64Array | Uint32Array>(a: T, make: (n: number) => T): T => {
-        const b = make(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.start = grow(this.start, (n) => new Float64Array(n));
-      this.end = grow(this.end, (n) => new Float64Array(n));
-      this.label = grow(this.label, (n) => new Uint32Array(n));
-    }
-    this.start[this.length] = startPfn;
-    this.end[this.length] = endPfn;
-    this.label[this.length] = labelId;
-    this.length++;
-  }
-}
-
-/**
- * A static set of labelled host ranges (I/O MMU structures, MMIO windows) that mapping runs are
- * tested against: sorted by start; `maxEnd` is the running maximum of ends so a binary search
- * finds the first range that can overlap even when ranges nest.
+ * A static set of labelled host ranges (I/O MMU structures, MMIO windows, RMRRs: a handful to a
+ * few hundred) that mapping runs are tested against: sorted by start; `maxEnd` is the running
+ * maximum of ends so a search finds the first range that can overlap even when ranges nest.
  */
 export class RangeIndex<L> {
   private readonly s: Float64Array;
   private readonly e: Float64Array;
   private readonly maxEnd: Float64Array;
-  private readonly labelOf: Uint32Array;
   private readonly labels: L[];
 
-  constructor(from: { startPfn: number; endPfn: number; label: L }[] | RangeIndexBuilder<L>) {
-    let b: RangeIndexBuilder<L>;
-    if (from instanceof RangeIndexBuilder) b = from;
-    else {
-      b = new RangeIndexBuilder<L>();
-      for (const x of from) b.add(x.startPfn, x.endPfn, b.labelId(x.label));
-    }
-    const n = b.length;
-    const { start, end, label } = b;
-    // Most callers add their ranges in order already (one domain's sorted table pages): check
-    // that in one pass before paying for a comparator sort.
-    let inOrder = true;
-    for (let i = 1; i < n && inOrder; i++) inOrder = start[i - 1] < start[i] || (start[i - 1] === start[i] && end[i - 1] <= end[i]);
-    let order: Uint32Array;
-    if (inOrder) {
-      order = new Uint32Array(n);
-      for (let i = 0; i < n; i++) order[i] = i;
-    } else order = sortOrder(start, end, n);
+  constructor(items: readonly { startPfn: number; endPfn: number; label: L }[]) {
+    const n = items.length;
+    const start = Float64Array.from(items, (x) => x.startPfn);
+    const end = Float64Array.from(items, (x) => x.endPfn);
+    const order = sortOrder(start, end, n);
     this.s = new Float64Array(n);
     this.e = new Float64Array(n);
     this.maxEnd = new Float64Array(n);
-    this.labelOf = new Uint32Array(n);
-    this.labels = b.labels;
+    this.labels = new Array<L>(n);
     let max = -Infinity;
     for (let i = 0; i < n; i++) {
       const j = order[i];
       this.s[i] = start[j];
       this.e[i] = end[j];
-      this.labelOf[i] = label[j];
+      this.labels[i] = items[j].label;
       if (end[j] > max) max = end[j];
       this.maxEnd[i] = max;
     }
@@ -289,23 +234,6 @@ export class RangeIndex<L> {
 
   get size(): number {
     return this.s.length;
-  }
-
-  /**
-   * Does any range overlap [startPfn, endPfn)? The checks ask this first for each of a domain's
-   * (tens of thousands of) mappings, so the common miss allocates no callback.
-   */
-  overlaps(startPfn: number, endPfn: number): boolean {
-    const n = this.s.length;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.maxEnd[mid] <= startPfn) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < n && this.s[i] < endPfn; i++) if (this.e[i] > startPfn) return true;
-    return false;
   }
 
   /**
@@ -341,7 +269,7 @@ export class RangeIndex<L> {
     }
     for (let i = lo; i < this.s.length && this.s[i] < endPfn; i++) {
       if (this.e[i] <= startPfn) continue;
-      hit(this.labels[this.labelOf[i]], Math.max(startPfn, this.s[i]), Math.min(endPfn, this.e[i]));
+      hit(this.labels[i], Math.max(startPfn, this.s[i]), Math.min(endPfn, this.e[i]));
     }
   }
 }
@@ -386,12 +314,6 @@ export class PageIndex<L> {
       else hi = mid;
     }
     return lo;
-  }
-
-  /** Is any page in [startPfn, endPfn)? */
-  overlaps(startPfn: number, endPfn: number): boolean {
-    const i = this.lowerBound(startPfn);
-    return i < this.pfns.length && this.pfns[i] < endPfn;
   }
 
   /**

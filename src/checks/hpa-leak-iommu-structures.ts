@@ -2,7 +2,7 @@ import type { Mapping, Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
-import { hostView, PageIndex, RangeIndex, RangeIndexBuilder } from './host-ranges.js';
+import { hostView, PageIndex, RangeIndex } from './host-ranges.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -67,11 +67,11 @@ export class StructureIndex {
 }
 
 export function structureIndex(snapshot: Snapshot): StructureIndex {
-  const b = new RangeIndexBuilder<Structure>();
+  const items: { startPfn: number; endPfn: number; label: Structure }[] = [];
   const tables: { label: Structure; pfns: readonly number[] }[] = [];
   const add = (addr: number, pages: number, kind: string, text: string, unit: number): void => {
     const p = Math.floor(addr / 4096);
-    b.add(p, p + Math.max(1, pages), b.labelId({ kind, text, unit }));
+    items.push({ startPfn: p, endPfn: p + Math.max(1, pages), label: { kind, text, unit } });
   };
   for (const u of snapshot.units) {
     const un = hex(u.registerBase);
@@ -98,7 +98,7 @@ export function structureIndex(snapshot: Snapshot): StructureIndex {
       add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
     }
   }
-  return new StructureIndex(new RangeIndex(b), new PageIndex(tables));
+  return new StructureIndex(new RangeIndex(items), new PageIndex(tables));
 }
 
 export const hpaLeakIommuStructures: Check = {

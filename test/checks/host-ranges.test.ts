@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostView, mergeSorted, PageIndex, RangeIndex, RangeIndexBuilder, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { hostView, mergeSorted, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
 import type { Mapping } from '../../src/model/types.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
@@ -34,12 +34,9 @@ describe('RangeIndex', () => {
         const expected = bruteForce(items, start, start + len);
         const index = new RangeIndex(given);
         expect(query(index, start, start + len)).toEqual(expected);
-        expect(index.overlaps(start, start + len)).toBe(expected.length > 0);
-        // Built through the builder (more than its initial 64 slots when the list is long): the same.
-        const b = new RangeIndexBuilder<number>();
-        for (const x of [...given, ...given, ...given]) b.add(x.startPfn, x.endPfn, b.labelId(x.label));
+        // Every range three times: each copy is reported.
         const tripled = bruteForce([...items, ...items, ...items], start, start + len);
-        expect(query(new RangeIndex(b), start, start + len)).toEqual(tripled);
+        expect(query(new RangeIndex([...given, ...given, ...given]), start, start + len)).toEqual(tripled);
       }),
       { numRuns: 3000 },
     );
@@ -123,7 +120,6 @@ describe('PageIndex and markOverlaps', () => {
         });
         want.sort((a, b) => a[1] - b[1] || a[0] - b[0]);
         expect(got).toEqual(want);
-        expect(index.overlaps(start, start + len)).toBe(want.length > 0);
       }),
       { numRuns: 3000 },
     );
