@@ -115,6 +115,19 @@ export function hostView(mappings: readonly Mapping[]): HostView {
   return v;
 }
 
+/** Something host ranges can be matched against in one merge (RangeIndex, PageIndex). */
+export interface MergeIndex {
+  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void;
+}
+
+/** Which of `mappings` reach a host page any of `indexes` holds (1 where one does), by merging. */
+export function mappingsReaching(mappings: readonly Mapping[], ...indexes: MergeIndex[]): Uint8Array {
+  const { start, end, order } = hostView(mappings);
+  const hit = new Uint8Array(mappings.length);
+  for (const index of indexes) index.markOverlaps(start, end, order, hit);
+  return hit;
+}
+
 /**
  * The union of the writable host ranges of some domains' mappings, sorted: from the cached host
  * views, merged (a single domain needs no sort at all).

@@ -2,7 +2,7 @@ import type { Mapping, Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
-import { hostView, PageIndex, RangeIndex } from './host-ranges.js';
+import { mappingsReaching, PageIndex, RangeIndex } from './host-ranges.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -49,11 +49,7 @@ export class StructureIndex {
 
   /** Which of `mappings` reach a structure (1 where one does). */
   overlapsEach(mappings: readonly Mapping[]): Uint8Array {
-    const { start, end, order } = hostView(mappings);
-    const hit = new Uint8Array(mappings.length);
-    this.tables.markOverlaps(start, end, order, hit);
-    this.ranges.markOverlaps(start, end, order, hit);
-    return hit;
+    return mappingsReaching(mappings, this.tables, this.ranges);
   }
 
   query(startPfn: number, endPfn: number, hit: (s: Structure, fromPfn: number, toPfn: number) => void): void {

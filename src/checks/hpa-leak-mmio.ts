@@ -1,6 +1,6 @@
 import { hex } from '../util/hex.js';
 import { byDomain, drhds, knownMappings, ownerText, pfnHex, roles } from './roles.js';
-import { hostView, RangeIndex } from './host-ranges.js';
+import { mappingsReaching, RangeIndex } from './host-ranges.js';
 import { finding } from './finding.js';
 import type { Rmrr } from '../decode/dmar-types.js';
 import type { Snapshot } from '../model/types.js';
@@ -93,9 +93,7 @@ export const hpaLeakMmio: Check = {
       const ms = knownMappings(info.domain);
       // Which mappings reach a region, in one merge over the domain's shared host view; then the
       // evidence, in IOVA order (see hpa-leak-iommu-structures).
-      const v = hostView(ms);
-      const reach = new Uint8Array(ms.length);
-      index.markOverlaps(v.start, v.end, v.order, reach);
+      const reach = mappingsReaching(ms, index);
       for (let i = 0; i < ms.length; i++) {
         if (reach[i] === 0) continue;
         const m = ms[i];
