@@ -65,7 +65,7 @@ export interface Run {
 }
 
 /** The file-backed part of every present range, in file order. */
-export function fileRuns(mem: PhysicalMemory): Run[] {
+function fileRuns(mem: PhysicalMemory): Run[] {
   const runs: Run[] = [];
   for (const r of mem.ranges) {
     let end = r.end;
