@@ -217,9 +217,24 @@ export interface Vm {
   hypervisor: 'bhyve' | 'qemu' | 'xen' | 'unknown';
   /** BDFs of the functions passed through. */
   passthru: string[];
-  /** Guest memory size in bytes, when the command line says. */
+  /** Guest memory size in bytes, when the command line says (QEMU: the boot RAM, without DIMMs). */
   memoryBytes?: number;
+  /** QEMU: what the command line says about the guest-physical layout (src/checks/vm-layout.ts). */
+  qemu?: QemuMachine;
   source: Source;
+}
+
+/** The parts of a QEMU command line that decide where guest RAM lies (hw/i386/pc*.c). */
+export interface QemuMachine {
+  /** `-machine`/`-M` type as given (`q35`, `pc-q35-7.2`, `pc`); undefined when the line names none. */
+  type?: string;
+  /** `-machine max-ram-below-4g=…`, bytes. */
+  maxRamBelow4g?: number;
+  /** `-m …,maxmem=…,slots=…`: RAM that memory hot-plug may add up to, bytes, and the DIMM slots. */
+  maxMemoryBytes?: number;
+  slots?: number;
+  /** Memory of the DIMMs the command line plugs (pc-dimm, nvdimm, virtio-mem: their memdev sizes), bytes. */
+  deviceMemoryBytes?: number;
 }
 
 export type MemoryType = 'ram' | 'reserved' | 'acpi' | 'nvs' | 'mmio' | 'unusable' | 'other';
