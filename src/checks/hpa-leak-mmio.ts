@@ -1,6 +1,7 @@
 import { hex } from '../util/hex.js';
 import { byDomain, drhds, knownMappings, ownerText, pfnHex, roles } from './roles.js';
 import { mappingsReaching, RangeIndex } from './host-ranges.js';
+import { barIndex, overlaps, subtract } from './vm-layout.js';
 import { finding } from './finding.js';
 import type { Rmrr } from '../decode/dmar-types.js';
 import type { Snapshot } from '../model/types.js';
@@ -14,24 +15,32 @@ const meta: CheckMeta = {
   defaultSeverity: 'error',
   summary: 'a VM domain maps remapping-unit registers, the MSI window or non-RAM the host memory map declares',
   description: `## What it means
-A domain used by a device assigned to a VM maps host-physical addresses that are not RAM: a
-remapping unit's register set (DRHD base, 2^size × 4 KiB), the interrupt window
-0xfee00000–0xfeefffff, or a region the host's memory map declares non-RAM (reserved, ACPI, NVS,
-MMIO, unusable).
+A VM domain (the domain a device assigned to a VM translates through) maps host-physical addresses
+that are not RAM and not the VM's own: a remapping unit's register set (DRHD base, 2^size × 4 KiB),
+the interrupt window 0xfee00000–0xfeefffff, or a region the host's memory map declares non-RAM
+(reserved, ACPI, NVS, MMIO, unusable) outside the BARs of the devices assigned to that VM.
+
+A device is *assigned* when a VM's command line gives it to the VM (bhyve \`-s …,passthru,B/S/F\`,
+QEMU \`-device vfio-pci,host=…\`; without VM command lines, a pass-through device — ppt, vfio-pci —
+with a present context entry). Its VM's own BARs are expected in the domain on QEMU/VFIO, which maps
+every assigned device's BARs at the guest's BAR addresses so that peer-to-peer DMA between the VM's
+devices works; /proc/iomem names each BAR by its function (\`fe440000-fe45ffff : 0000:01:00.0\`,
+claimed by \`vfio-pci\`), which is how they are told apart from other MMIO.
 
 ## Why it matters
 Device DMA to unit registers can reprogram the I/O MMU itself; DMA into the MSI window forges
 interrupts (the hardware blocks translated addresses there with fault 0xE, so such a mapping is at
-best useless); other MMIO is another device's registers.
+best useless); other MMIO is another device's registers — a host device's, or another VM's.
 
 ## How to fix / where to look
-The hypervisor mapped something other than guest RAM into the VM domain. QEMU/VFIO maps other
-assigned devices' BARs for peer-to-peer DMA: such hits lie in PCI MMIO windows and are expected on
-that set-up; anything else is a bug — report it with this capture.
+The hypervisor (or a process with /dev/mem or a second VFIO container) mapped something other than
+guest RAM and the VM's own BARs into the VM domain: find who mapped it (the evidence lists the host
+regions and IOVAs), stop the VM and report it with this capture.
 
 RMRR regions (reserved in the memory map) are left to \`rmrr-in-vm-domain\`; a page inside both
 a reserved region and the unit registers or MSI window is counted once, under the latter. Host domains mapping
-MMIO 1:1 are normal and never reported. Inputs: tables, mappings (required),
+MMIO 1:1 are normal and never reported. Without /proc/iomem's device entries an assigned device's
+own BARs cannot be told from other MMIO and are reported. Inputs: tables, mappings (required),
 memory-map (optional: without it only unit registers and the MSI window are checked); the DMAR table
 gives register-set sizes (else one page per unit).`,
   needs: ['tables', 'mappings', 'memory-map'],
@@ -90,6 +99,12 @@ export const hpaLeakMmio: Check = {
       const hits: { [key: string]: EvidenceValue }[] = [];
       const kinds = new Set<string>();
       let pages = 0;
+      let ownBarPages = 0;
+      // The VM's own devices: every device assigned to the VM(s) of the domain (its own users
+      // when the capture has no VM command lines).
+      const own = new Set<string>(info.assignedUsers);
+      for (const a of r.assigned.values()) if (a.vm !== undefined && info.vms.has(a.vm)) own.add(a.bdf);
+      const bars = barIndex(snapshot, own);
       const ms = knownMappings(info.domain);
       // Which mappings reach a region, in one merge over the domain's shared host view; then the
       // evidence, in IOVA order (see hpa-leak-iommu-structures).
@@ -98,16 +113,20 @@ export const hpaLeakMmio: Check = {
         if (reach[i] === 0) continue;
         const m = ms[i];
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
-          pages += to - from;
-          kinds.add(reg.kind);
-          if (hits.length < 16) hits.push({ region: reg.text, kind: reg.kind, hpa: pfnHex(from), iova: pfnHex(m.iovaPfn + (from - m.hpaPfn)), size: hex((to - from) * 4096), write: m.write });
+          const ownHere = reg.kind === 'unit-registers' || reg.kind === 'msi-window' ? [] : overlaps(bars, from, to);
+          for (const [s, e] of ownHere) ownBarPages += e - s;
+          for (const [s, e] of subtract(from, to, ownHere)) {
+            pages += e - s;
+            kinds.add(reg.kind);
+            if (hits.length < 16) hits.push({ region: reg.text, kind: reg.kind, hpa: pfnHex(s), iova: pfnHex(m.iovaPfn + (s - m.hpaPfn)), size: hex((e - s) * 4096), write: m.write });
+          }
         });
       }
       if (hits.length === 0) continue;
       out.push(finding(meta, {
-        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps non-RAM host addresses (${[...kinds].sort().join(', ')}; first: ${String(hits[0].region)} at ${String(hits[0].hpa)}): the guest's device can reach host MMIO; check how the hypervisor built the VM's mappings.`,
+        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps non-RAM host addresses that are not its own devices' BARs (${[...kinds].sort().join(', ')}; first: ${String(hits[0].region)} at ${String(hits[0].hpa)}, IOVA ${String(hits[0].iova)}): the guest's device can reach host MMIO; check how the hypervisor built the VM's mappings.`,
         unit: info.unit, bdf: [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
-        evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort() },
+        evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort(), ownBarPages },
       }));
     }
     return out;

@@ -1,38 +1,44 @@
-import type { Vm } from '../model/types.js';
+import type { Mapping, Snapshot, Vm } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pagesText, pfnHex, roles } from './roles.js';
+import { byDomain, knownMappings, ownerText, pagesText, pfnHex, roles, type DomainInfo } from './roles.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
-
-const GiB = 2 ** 30;
-/** bhyve: libvmmapi vm_open() sets lowmem_limit = 3 GiB; vm_setup_memory() puts the rest at 4 GiB. */
-export const BHYVE_LOWMEM_LIMIT = 3 * GiB;
-/** QEMU q35 (pc_q35_init): RAM ≥ 0xb0000000 is split at 2 GiB, smaller RAM sits wholly below 4 GiB. */
-export const Q35_SPLIT_THRESHOLD = 0xb0000000;
-export const Q35_LOWMEM = 2 * GiB;
-const FOUR_GIB = 4 * GiB;
-
-/** Guest-physical RAM ranges [startPfn, endPfn) of a VM, or undefined when the layout is unknown. */
-export function guestLayout(vm: Vm): [number, number][] | undefined {
-  const mem = vm.memoryBytes;
-  if (mem === undefined) return undefined;
-  let low: number;
-  if (vm.hypervisor === 'bhyve') low = Math.min(mem, BHYVE_LOWMEM_LIMIT);
-  else if (vm.hypervisor === 'qemu') low = mem >= Q35_SPLIT_THRESHOLD ? Q35_LOWMEM : mem;
-  else return undefined;
-  const high = mem - low;
-  const ranges: [number, number][] = [[0, Math.ceil(low / 4096)]];
-  if (high > 0) ranges.push([FOUR_GIB / 4096, (FOUR_GIB + high) / 4096]);
-  return ranges;
-}
+import { barIndex, guestLayout, hostRamIndex, overlaps, subtract, type GuestLayout } from './vm-layout.js';
 
 const meta: CheckMeta = {
   id: 'hpa-leak-outside-vm',
   defaultSeverity: 'error',
   summary: "a VM domain maps IOVAs outside the VM's guest-physical layout, or more memory than the VM was given",
   description: `## What it means
-A domain used by a VM's device maps guest-physical addresses (IOVAs) where the VM has no RAM, or
-maps more pages in total than the VM's \`-m\` size.
+The domain of a VM (the domain its assigned devices translate through) maps guest-physical
+addresses (IOVAs) that are not part of the VM's guest-physical layout, or maps more RAM in total
+than the VM's memory size (\`-m\`).
+
+The VM's layout is what its hypervisor puts in guest-physical space and maps for DMA:
+- **RAM**, where the hypervisor and machine type put it (below):
+  - bhyve: [0, lowmem) and [4 GiB, 4 GiB + memsize − lowmem), lowmem = min(memsize, 3 GiB)
+    (libvmmapi \`vm_open\` / \`vm_setup_memory\`). bhyve maps nothing else into the VM's domain.
+  - QEMU q35 (\`-machine q35\`, \`pc-q35-*\`): RAM of 2.75 GiB (0xb0000000) or more is split at 2 GiB,
+    the rest from 4 GiB; smaller RAM lies wholly below (\`pc_q35_init\`).
+  - QEMU i440fx (\`pc\`, \`pc-i440fx-*\`, QEMU's default machine): RAM of 3.5 GiB or more is split at
+    3 GiB, the rest from 4 GiB; smaller RAM lies wholly below (\`pc_init1\`).
+  - \`-machine max-ram-below-4g=N\` lowers the split to N; machine types 1.7 and older split
+    without 1 GiB alignment (q35 at 0xb0000000, i440fx at 3.5 GiB). With \`-m …,maxmem=…,slots=…\`
+    the hot-plug region above RAM (from the next 1 GiB boundary, maxmem − size + slots GiB) is RAM
+    too. A QEMU line without \`-machine\` is judged against both q35 and i440fx.
+  - The size is \`-m\` (a bare number is MiB; QEMU's default is 128 MiB), or the memory backend
+    \`-machine memory-backend=\` or the \`-numa node,memdev=\` backends name, plus DIMMs plugged on the
+    command line.
+- **ROM** (QEMU): read-only mappings of host RAM in the 32-bit hole [end of low RAM, 4 GiB) — the
+  firmware image QEMU maps just below 4 GiB and option-ROM BARs.
+- **The VM's own devices' BARs** (QEMU/VFIO maps every assigned device's BARs into the domain at the
+  guest's BAR addresses, for peer-to-peer DMA): a mapping whose host pages lie in a BAR of a device
+  assigned to the same VM, per the BDF-named entries of /proc/iomem (\`fe440000-fe45ffff :
+  0000:01:00.0\`).
+
+Anything else the domain maps outside RAM is reported (its first IOVA outside the layout is named),
+and so is RAM beyond the VM's size: the pages mapped, less the ROM and own-BAR pages, above the
+memory size (above \`maxmem\` when memory hot-plug is enabled).
 
 ## Why it matters
 Every such mapping points at host memory the VM was not given: leftovers of an earlier VM, or pages
@@ -42,20 +48,74 @@ the hypervisor mapped by mistake — host data the guest's device can read or ov
 Compare the VM's command line with the domain's mappings (\`dmarsift decode\`); restart the VM and
 check the hypervisor's map/unmap of guest memory.
 
-Guest layouts used:
-- bhyve: [0, lowmem) and [4 GiB, 4 GiB + (memsize − lowmem)), lowmem = min(memsize, 3 GiB)
-  (libvmmapi: \`lowmem_limit\` defaults to 3 GiB in \`vm_open\`, \`vm_setup_memory\` puts the rest
-  above 4 GiB).
-- QEMU: the q35 machine is assumed: RAM of 0xb0000000 (2.75 GiB) or more is split at 2 GiB, the rest
-  above 4 GiB; smaller RAM lies wholly below. (i440fx splits at 3 GiB for RAM ≥ 3.5 GiB: a
-  pc-machine VM can show false positives between 2 and 3 GiB.) VFIO also maps other assigned
-  devices' BARs for peer-to-peer DMA outside RAM: check hits against the VMs' BARs.
-- Other hypervisors: only the total is checked.
-
-A VM whose memory size the command line does not give gets one \`info\`. Inputs: tables, mappings,
-vms.`,
+Other hypervisors (Xen): only the total is checked. A VM whose memory size the command line does
+not give gets one \`info\`. Without /proc/iomem's device entries an assigned device's BAR cannot be
+told from other host MMIO and counts as outside. Inputs: tables, mappings, vms (memory-map and the
+PCI resources in it refine the ROM and BAR rules).`,
   needs: ['tables', 'mappings', 'vms'],
 };
+
+interface Judged {
+  /** Pages outside RAM that are neither ROM nor own BAR, with the first runs (IOVA order). */
+  outside: number;
+  examples: EvidenceValue[];
+  firstOutsideIovaPfn?: number;
+  romPages: number;
+  barPages: number;
+  /** Pages that count against the VM's memory size: everything but ROM and own BARs. */
+  ramLikePages: number;
+}
+
+/** Classify a VM domain's mappings against `layout` (RAM, ROM window) and the VM's own BARs. */
+function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout | undefined, bdfs: ReadonlySet<string>): Judged {
+  const bars = barIndex(snapshot, bdfs);
+  const hostRam = snapshot.memoryMapKnown ? hostRamIndex(snapshot) : undefined;
+  const ram = layout?.ram ?? [];
+  const rs = Float64Array.from(ram, (r) => r[0]);
+  const re = Float64Array.from(ram, (r) => r[1]);
+  const j: Judged = { outside: 0, examples: [], romPages: 0, barPages: 0, ramLikePages: 0 };
+  // Indexed loops over typed arrays: this runs once per mapping, mostly before the JIT has
+  // optimized it; only mappings that leave RAM take the slower path below.
+  for (let i = 0; i < ms.length; i++) {
+    const m = ms[i];
+    const a = m.iovaPfn;
+    const b = a + m.pages;
+    let inside = 0;
+    for (let k = 0; k < rs.length; k++) {
+      const lo = a > rs[k] ? a : rs[k];
+      const hi = b < re[k] ? b : re[k];
+      if (hi > lo) inside += hi - lo;
+    }
+    j.ramLikePages += m.pages;
+    if (inside === m.pages || (layout === undefined && bars.size === 0)) continue;
+    // IOVA runs outside RAM (all of the mapping when there is no layout: then only BARs are sorted out).
+    const delta = m.hpaPfn - a;
+    for (const [os, oe] of layout ? subtract(a, b, ram) : [[a, b] as [number, number]]) {
+      // The VM's own devices' BARs, by host page.
+      const own = overlaps(bars, os + delta, oe + delta).map(([s, e]) => [s - delta, e - delta] as [number, number]);
+      for (const [s, e] of own) j.barPages += e - s;
+      for (const [s, e] of subtract(os, oe, own)) {
+        if (!layout) continue; // without a layout only the total counts
+        let rest: [number, number][] = [[s, e]];
+        const win = layout.romWindow;
+        if (win !== undefined && !m.write) {
+          // ROM: read-only, in the window, onto host RAM (when the memory map says where RAM is).
+          const inWin = subtract(s, e, [[Number.NEGATIVE_INFINITY, win[0]], [win[1], Number.POSITIVE_INFINITY]]);
+          const rom = hostRam === undefined ? inWin : inWin.flatMap(([x, y]) => overlaps(hostRam, x + delta, y + delta).map(([p, q]) => [p - delta, q - delta] as [number, number]));
+          for (const [x, y] of rom) j.romPages += y - x;
+          rest = subtract(s, e, rom);
+        }
+        for (const [x, y] of rest) {
+          j.outside += y - x;
+          if (j.firstOutsideIovaPfn === undefined || x < j.firstOutsideIovaPfn) j.firstOutsideIovaPfn = x;
+          if (j.examples.length < 8) j.examples.push({ iova: pfnHex(x), hpa: pfnHex(x + delta), size: hex((y - x) * 4096), write: m.write });
+        }
+      }
+    }
+  }
+  j.ramLikePages -= j.romPages + j.barPages;
+  return j;
+}
 
 export const hpaLeakOutsideVm: Check = {
   meta,
@@ -79,53 +139,44 @@ export const hpaLeakOutsideVm: Check = {
         }
         continue;
       }
-      const ms = knownMappings(info.domain);
-      const layout = guestLayout(vm);
-      if (layout !== undefined) {
-        let outside = 0;
-        const examples: EvidenceValue[] = [];
-        // Indexed loops over typed arrays: this runs once per mapping, mostly before the JIT has
-        // optimized it, where for-of, destructuring and doubles in plain arrays allocate per step.
-        const ls = Float64Array.from(layout, (r) => r[0]);
-        const le = Float64Array.from(layout, (r) => r[1]);
-        for (let i = 0; i < ms.length; i++) {
-          const m = ms[i];
-          const a = m.iovaPfn;
-          const b = a + m.pages;
-          // Pages of [iova, iova + pages) not inside any layout range.
-          let inside = 0;
-          for (let j = 0; j < ls.length; j++) {
-            const lo = a > ls[j] ? a : ls[j];
-            const hi = b < le[j] ? b : le[j];
-            if (hi > lo) inside += hi - lo;
-          }
-          const o = m.pages - inside;
-          if (o <= 0) continue;
-          outside += o;
-          if (examples.length < 8) examples.push({ iova: pfnHex(m.iovaPfn), hpa: pfnHex(m.hpaPfn), size: hex(m.pages * 4096), write: m.write });
-        }
-        if (outside > 0) {
-          out.push(finding(meta, {
-            message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(outside)} at guest addresses where the ${vm.hypervisor} VM has no RAM (memory ${pagesText(vm.memoryBytes / 4096)}; first at ${String((examples[0] as { iova: string }).iova)}): those pages are host memory the VM was not given; restart the VM and check the hypervisor's unmap path.`,
-            unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
-            evidence: {
-              vm: name, hypervisor: vm.hypervisor, memory: hex(vm.memoryBytes), outsidePages: outside,
-              layout: layout.map(([a, b]) => ({ start: pfnHex(a), end: pfnHex(b) })), examples,
-            },
-          }));
-        }
-      }
-      let total = 0;
-      for (let i = 0; i < ms.length; i++) total += ms[i].pages;
-      const given = Math.ceil(vm.memoryBytes / 4096);
-      if (total > given) {
-        out.push(finding(meta, {
-          message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(total)}, more than the ${pagesText(given)} the VM was given: the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
-          unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
-          evidence: { vm: name, hypervisor: vm.hypervisor, memory: hex(vm.memoryBytes), mappedPages: total, givenPages: given },
-        }));
-      }
+      out.push(...judgeDomain(snapshot, info, vm, vmDevices(r.assigned, name), bdf));
     }
     return out;
   },
 };
+
+function vmDevices(assigned: ReturnType<typeof roles>['assigned'], vm: string): Set<string> {
+  const out = new Set<string>();
+  for (const a of assigned.values()) if (a.vm === vm) out.add(a.bdf);
+  return out;
+}
+
+function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: ReadonlySet<string>, bdf: string): Finding[] {
+  const out: Finding[] = [];
+  const layout = guestLayout(vm);
+  const j = judge(snapshot, knownMappings(info.domain), layout, devices);
+  const memory = vm.memoryBytes!;
+  const common = { vm: vm.name, hypervisor: vm.hypervisor, memory: hex(memory), ...(vm.qemu?.type !== undefined ? { machine: vm.qemu.type } : {}) };
+  if (layout !== undefined && j.outside > 0) {
+    out.push(finding(meta, {
+      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.outside)} at guest addresses outside the ${vm.hypervisor} VM's layout (RAM ${pagesText(layout.givenPages)}; first at ${pfnHex(j.firstOutsideIovaPfn!)}), neither its ROM nor its own devices' BARs: those pages are host memory the VM was not given; restart the VM and check the hypervisor's unmap path.`,
+      unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
+      evidence: {
+        ...common, outsidePages: j.outside, firstOutside: pfnHex(j.firstOutsideIovaPfn!), rule: layout.rule,
+        layout: layout.ram.map(([a, b]) => ({ start: pfnHex(a), end: pfnHex(b) })),
+        ...(layout.romWindow ? { romWindow: { start: pfnHex(layout.romWindow[0]), end: pfnHex(layout.romWindow[1]) } } : {}),
+        romPages: j.romPages, ownBarPages: j.barPages, examples: j.examples,
+      },
+    }));
+  }
+  const given = layout?.givenPages ?? Math.ceil(memory / 4096);
+  const allowed = layout?.maxPages ?? given;
+  if (j.ramLikePages > allowed) {
+    out.push(finding(meta, {
+      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.ramLikePages)} besides ROM and its own devices' BARs, more than the ${pagesText(allowed)} the VM ${allowed > given ? 'can have with memory hot-plug' : 'was given'}: the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
+      unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
+      evidence: { ...common, mappedPages: j.ramLikePages, givenPages: given, ...(allowed > given ? { maxPages: allowed } : {}), romPages: j.romPages, ownBarPages: j.barPages },
+    }));
+  }
+  return out;
+}

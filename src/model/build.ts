@@ -250,6 +250,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     }
   }
   const memoryMap: MemoryRegion[] = input.contributions.flatMap(({ contribution }) => contribution.memoryMap ?? []).sort((a, b) => a.start - b.start);
+  const pciResources = input.contributions.flatMap(({ contribution }) => contribution.pciResources ?? []);
   const faults: Fault[] = input.contributions.flatMap(({ contribution }) => contribution.faults ?? []);
   for (const st of units) {
     for (const fr of st.unit.registers?.faultRecords ?? []) {
@@ -276,6 +277,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     vmsKnown: kinds.has('vm-cmdlines'),
     memoryMap,
     memoryMapKnown: memoryMap.length > 0,
+    ...(pciResources.length > 0 ? { pciResources } : {}),
     faults,
     warnings,
   };

@@ -5,7 +5,7 @@
  */
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type {
-  ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, RootEntry, Source, Vm,
+  ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, RootEntry, Source, Vm,
 } from './types.js';
 
 export interface UnitContribution {
@@ -59,6 +59,7 @@ export interface Contribution {
   bridges?: BridgeRange[];
   vms?: Vm[];
   memoryMap?: MemoryRegion[];
+  pciResources?: PciResource[];
   faults?: Fault[];
   warnings: ModelWarning[];
 }

@@ -248,6 +248,17 @@ export interface MemoryRegion {
   source: Source;
 }
 
+/** A PCI function's memory resource (a BAR or ROM) as /proc/iomem places it, and who claimed it. */
+export interface PciResource {
+  bdf: string;
+  /** [start, end) in host-physical bytes. */
+  start: number;
+  end: number;
+  /** The driver's claim nested under it (`vfio-pci`, `ahci`, `virtio-pci-modern`), when there is one. */
+  claimedBy?: string;
+  source: Source;
+}
+
 /** A DMA fault, from a fault recording register or a kernel log line. */
 export interface Fault {
   unit?: number;
@@ -318,6 +329,8 @@ export interface Snapshot {
   vmsKnown: boolean;
   memoryMap: MemoryRegion[];
   memoryMapKnown: boolean;
+  /** PCI functions' memory resources from /proc/iomem (absent when no part lists them). */
+  pciResources?: PciResource[];
   faults: Fault[];
   warnings: ModelWarning[];
 }

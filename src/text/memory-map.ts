@@ -20,6 +20,7 @@ import { InputError } from '../errors.js';
 import type { Contribution } from '../model/contribution.js';
 import type { MemoryRegion, MemoryType } from '../model/types.js';
 import { parseHex, toSafeNumber } from '../util/hex.js';
+import { type IomemEntry, iomemPciResources } from './iomem-resources.js';
 import { headLines, type Line, LineWarnings, textLines } from './lines.js';
 
 const IOMEM_RE = /^( *)([0-9a-f]+)-([0-9a-f]+) : (.*?)\s*$/i;
@@ -69,6 +70,7 @@ export function parseMemoryMap(text: string, part: string): Contribution {
   let firstIomem: Line | undefined;
   let e820Lines = 0;
   const unknown: Line[] = [];
+  const iomem: IomemEntry[] = [];
 
   /** Region from hex texts; warns (and skips) what cannot be an exact host address. */
   const add = (startHex: string, endHex: string, inclusive: boolean, type: MemoryType, name: string, l: Line): void => {
@@ -107,6 +109,7 @@ export function parseMemoryMap(text: string, part: string): Contribution {
       firstIomem ??= l;
       if (!/^0+$/.test(m[2]) || !/^0+$/.test(m[3])) iomemNonZero++;
       if (m[1].length === 0) add(m[2], m[3], true, iomemType(m[4]), m[4], l);
+      iomem.push({ depth: m[1].length, startHex: m[2], endHex: m[3], name: m[4], line: l.no });
     } else if (/^machdep\.smap:\s*$/.test(t)) {
       // sysctl prints the name, then each entry on its own line.
     } else {
@@ -123,5 +126,6 @@ export function parseMemoryMap(text: string, part: string): Contribution {
   // In a kernel log everything but the e820 lines is expected; elsewhere it is worth a warning.
   if (e820Lines === 0) for (const l of unknown) w.unrecognised('memory map', l);
   regions.sort((a, b) => a.start - b.start || a.end - b.end);
-  return { memoryMap: regions, warnings: w.done() };
+  const pciResources = iomemPciResources(iomem, part);
+  return { memoryMap: regions, ...(pciResources.length > 0 ? { pciResources } : {}), warnings: w.done() };
 }

@@ -3,6 +3,7 @@ import { hpaLeakMmio } from '../../src/checks/hpa-leak-mmio.js';
 import { bhyveHost, PPT, UNIT, VM_HPA_PFN, VM_ROOT } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
 import { GiB, snapshot, summary } from './snapshot-builder.js';
+import { NIC, VIRTIO, vfioHost, vmMappings } from './vfio-fixture.js';
 
 const vm = (maps: MapSpec[]) =>
   snapshot()
@@ -50,5 +51,32 @@ describe('hpa-leak-mmio', () => {
     s.units[0].contexts[0].slptptr = 0x400000;
     expect(summary(hpaLeakMmio.run(s))).toEqual([]);
     expect(VM_HPA_PFN).toBeGreaterThan(0);
+  });
+});
+
+describe('hpa-leak-mmio on a QEMU/VFIO VM (the real capture qemu-linux61-vfio, rebuilt)', () => {
+  it("the assigned NIC's own BARs (0xfe440000… owned by 0000:01:00.0 in /proc/iomem) are the VM's: silent", () => {
+    expect(hpaLeakMmio.run(vfioHost().build())).toEqual([]);
+  });
+
+  it("a host device's BAR in the VM domain is a finding naming it; the VM's own BAR pages are counted apart", () => {
+    // The host's virtio-net BAR 0xfe800000-0xfe803fff mapped at IOVA 0xfe000000.
+    const f = hpaLeakMmio.run(vfioHost({ vmMaps: [...vmMappings(), [0xfe000, 0xfe800, 4]] }).build());
+    expect(summary(f)).toEqual([`hpa-leak-mmio error ${NIC}`]);
+    expect(f[0].evidence).toMatchObject({
+      pages: 4, ownBarPages: 0x43,
+      hits: [{ region: 'mmio region "PCI Bus 0000:00" 0xc0000000-0xfec00000', kind: 'mmio', hpa: '0xfe800000', iova: '0xfe000000', size: '0x4000', write: true }],
+    });
+    expect(f[0].message).toContain('first: mmio region "PCI Bus 0000:00" 0xc0000000-0xfec00000 at 0xfe800000, IOVA 0xfe000000');
+  });
+
+  it('without /proc/iomem device entries the own BARs cannot be told apart and are reported', () => {
+    const f = hpaLeakMmio.run(vfioHost({ resources: false }).build());
+    expect(f[0].evidence).toMatchObject({ pages: 0x43, ownBarPages: 0 });
+  });
+
+  it("another VM's device's BAR is not this VM's own", () => {
+    const s = vfioHost({ vmMaps: [...vmMappings(), [0xfe000, 0xfe800, 4]] }).vm('other', [VIRTIO]).build();
+    expect(summary(hpaLeakMmio.run(s))).toEqual([`hpa-leak-mmio error ${NIC}`]);
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { guestLayout, hpaLeakOutsideVm } from '../../src/checks/hpa-leak-outside-vm.js';
+import { hpaLeakOutsideVm } from '../../src/checks/hpa-leak-outside-vm.js';
 import type { Vm } from '../../src/model/types.js';
 import { PPT, UNIT, VM_ROOT } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
-import { GiB, gibPages, snapshot, summary } from './snapshot-builder.js';
+import { GiB, gibPages, mibPages, snapshot, summary } from './snapshot-builder.js';
+import { NIC, RAM_HPA_PFN, vfioHost, vmMappings } from './vfio-fixture.js';
 
 const HPA = gibPages(32);
 const vm = (maps: MapSpec[], o: { memoryBytes?: number; hypervisor?: Vm['hypervisor'] }) =>
@@ -13,25 +14,12 @@ const vm = (maps: MapSpec[], o: { memoryBytes?: number; hypervisor?: Vm['hypervi
     .vm('vm1', [PPT], o)
     .build();
 
-describe('guestLayout', () => {
-  it('bhyve: lowmem = min(memsize, 3 GiB), the rest at 4 GiB (libvmmapi vm_setup_memory)', () => {
-    const v = (m: number): Vm => ({ name: 'v', hypervisor: 'bhyve', passthru: [], memoryBytes: m, source: { part: 'x' } });
-    expect(guestLayout(v(2 * GiB))).toEqual([[0, 0x80000]]);
-    expect(guestLayout(v(8 * GiB))).toEqual([[0, 0xc0000], [0x100000, 0x100000 + 0x140000]]); // 3 GiB low, 5 GiB from 4 GiB
-  });
-  it('qemu q35: split at 2 GiB from 2.75 GiB of RAM', () => {
-    const v = (m: number): Vm => ({ name: 'v', hypervisor: 'qemu', passthru: [], memoryBytes: m, source: { part: 'x' } });
-    expect(guestLayout(v(2.5 * GiB))).toEqual([[0, 0xa0000]]);
-    expect(guestLayout(v(4 * GiB))).toEqual([[0, 0x80000], [0x100000, 0x180000]]);
-  });
-});
-
 describe('hpa-leak-outside-vm', () => {
   it('fires for a bhyve VM mapping the hole between 3 and 4 GiB', () => {
     // 8 GiB VM: RAM 0-3 GiB and 4-9 GiB; one 16-page mapping at 3.5 GiB.
     const f = hpaLeakOutsideVm.run(vm([[0, HPA, gibPages(3)], [0xe0000, HPA + gibPages(3), 16]], { memoryBytes: 8 * GiB }));
     expect(summary(f)).toEqual([`hpa-leak-outside-vm error ${PPT}`]);
-    expect(f[0].evidence.outsidePages).toBe(16);
+    expect(f[0].evidence).toMatchObject({ outsidePages: 16, firstOutside: '0xe0000000' });
   });
   it('fires when the domain maps more memory than the VM was given (unknown hypervisor: total only)', () => {
     const f = hpaLeakOutsideVm.run(vm([[0, HPA, gibPages(1) + 1]], { memoryBytes: GiB, hypervisor: 'xen' }));
@@ -43,6 +31,55 @@ describe('hpa-leak-outside-vm', () => {
   });
   it('stays quiet for a VM mapping exactly its layout', () => {
     expect(summary(hpaLeakOutsideVm.run(vm([[0, HPA, gibPages(3)], [gibPages(4), HPA + gibPages(3), gibPages(5)]], { memoryBytes: 8 * GiB })))).toEqual([]);
-    expect(summary(hpaLeakOutsideVm.run(vm([[0, HPA, gibPages(2)], [gibPages(4), HPA + gibPages(2), gibPages(2)]], { memoryBytes: 4 * GiB, hypervisor: 'qemu' })))).toEqual([]);
+  });
+});
+
+describe('hpa-leak-outside-vm on a QEMU/VFIO VM (the real capture qemu-linux61-vfio, rebuilt)', () => {
+  it('RAM, the read-only firmware ROM below 4 GiB and the NIC\'s own BARs are the VM\'s layout: silent', () => {
+    expect(hpaLeakOutsideVm.run(vfioHost().build())).toEqual([]);
+  });
+
+  it('without /proc/iomem\'s device entries the BAR mappings cannot be told from a leak: 68 pages outside', () => {
+    const f = hpaLeakOutsideVm.run(vfioHost({ resources: false }).build());
+    expect(summary(f)).toEqual([`hpa-leak-outside-vm error ${NIC}`, `hpa-leak-outside-vm error ${NIC}`]);
+    // 0x40 + 3 BAR pages; the 64 ROM pages are still ROM.
+    expect(f.find((x) => x.evidence.outsidePages !== undefined)!.evidence).toMatchObject({ outsidePages: 0x43, firstOutside: '0xfeba0000', romPages: 64, ownBarPages: 0 });
+  });
+
+  it('a writable "ROM" is no ROM: outside', () => {
+    const f = hpaLeakOutsideVm.run(vfioHost({ vmMaps: vmMappings({ romWrite: true }) }).build());
+    expect(f.find((x) => x.evidence.outsidePages !== undefined)!.evidence).toMatchObject({ outsidePages: 64, firstOutside: '0xfffc0000', romPages: 0, ownBarPages: 0x43 });
+  });
+
+  it('another device\'s BAR (the host\'s virtio-net) is not the VM\'s own', () => {
+    const f = hpaLeakOutsideVm.run(vfioHost({ vmMaps: [...vmMappings(), [0xfe000, 0xfe800, 4]] }).build());
+    const o = f.find((x) => x.evidence.outsidePages !== undefined)!;
+    expect(o.evidence).toMatchObject({ outsidePages: 4, firstOutside: '0xfe000000', examples: [{ iova: '0xfe000000', hpa: '0xfe800000', size: '0x4000', write: true }] });
+  });
+
+  it('a VMM claiming -m 32M that maps 48 MiB: the first IOVA outside is 0x2000000, not the start of the run that crosses it', () => {
+    // One coalesced run from IOVA 0x97c000 to 48 MiB, after 0x97c pages of RAM elsewhere.
+    const maps: MapSpec[] = [[0, RAM_HPA_PFN, 0x97c], [0x97c, 0x7000, mibPages(48) - 0x97c]];
+    const s = vfioHost({ vmMaps: maps }).build();
+    s.vms[0].memoryBytes = 32 * 2 ** 20;
+    const f = hpaLeakOutsideVm.run(s);
+    expect(summary(f)).toEqual([`hpa-leak-outside-vm error ${NIC}`, `hpa-leak-outside-vm error ${NIC}`]);
+    const outside = f.find((x) => x.evidence.outsidePages !== undefined)!;
+    expect(outside.message).toContain('first at 0x2000000');
+    // 0x2000000 is page 0x2000 of the run starting at page 0x97c (host 0x7000): host page 0x7000 + 0x2000 - 0x97c.
+    expect(outside.evidence).toMatchObject({ outsidePages: mibPages(16), firstOutside: '0x2000000', examples: [{ iova: '0x2000000', hpa: '0x8684000', size: '0x1000000', write: true }] });
+    const total = f.find((x) => x.evidence.mappedPages !== undefined)!;
+    expect(total.evidence).toMatchObject({ mappedPages: mibPages(48), givenPages: mibPages(32) });
+  });
+
+  it('memory hot-plug: RAM in the hot-plug region up to maxmem is the VM\'s', () => {
+    // 1 GiB boot RAM (q35), maxmem 2 GiB, one slot: region [4 GiB, 4 GiB + 1 GiB + 1 GiB).
+    const maps: MapSpec[] = [[0, RAM_HPA_PFN, gibPages(1)], [gibPages(4), RAM_HPA_PFN + gibPages(1), gibPages(1)]];
+    const s = vfioHost({ vmMaps: maps }).build();
+    Object.assign(s.vms[0], { memoryBytes: GiB, qemu: { type: 'q35', slots: 1, maxMemoryBytes: 2 * GiB } });
+    expect(hpaLeakOutsideVm.run(s)).toEqual([]);
+    // One page more than maxmem allows (in the slot's alignment slack) is too much.
+    s.units[0].domains.find((d) => d.did === 6)!.mappings.push({ iovaPfn: gibPages(5), hpaPfn: 0x9000, pages: 1, read: true, write: true, pageSize: 4096 });
+    expect(hpaLeakOutsideVm.run(s).map((f) => f.evidence.mappedPages)).toEqual([gibPages(2) + 1]);
   });
 });

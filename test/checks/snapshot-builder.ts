@@ -12,7 +12,7 @@
 import type { DeviceScope, DmarProblem, DmarStructure, DmarTable, Drhd, Rmrr } from '../../src/decode/dmar-types.js';
 import type { Cap, Ecap, UnitRegisters } from '../../src/decode/registers-types.js';
 import type {
-  ContextEntry, Domain, Fault, Mapping, MemoryType, PasidEntry, PciFunction, Snapshot, Source, Unit, UnitTableProblem, Vm,
+  ContextEntry, Domain, Fault, Mapping, MemoryType, PasidEntry, PciFunction, PciResource, QemuMachine, Snapshot, Source, Unit, UnitTableProblem, Vm,
 } from '../../src/model/types.js';
 import { parseBdf } from '../../src/util/bdf.js';
 
@@ -245,6 +245,7 @@ export class SnapshotBuilder {
   private vmsKnown = false;
   private memoryMap: Snapshot['memoryMap'] = [];
   private memoryMapKnown = false;
+  private resources: PciResource[] = [];
   private dmarTable?: DmarTable;
   private faults: Fault[] = [];
 
@@ -275,9 +276,10 @@ export class SnapshotBuilder {
     return this;
   }
 
-  vm(name: string, passthru: string[], o: { memoryBytes?: number; hypervisor?: Vm['hypervisor'] } = {}): this {
-    const vm: Vm = { name, hypervisor: o.hypervisor ?? 'bhyve', passthru, source: src('vms.txt', this.vms.length + 1) };
+  vm(name: string, passthru: string[], o: { memoryBytes?: number; hypervisor?: Vm['hypervisor']; qemu?: QemuMachine } = {}): this {
+    const vm: Vm = { name, hypervisor: o.hypervisor ?? (o.qemu ? 'qemu' : 'bhyve'), passthru, source: src('vms.txt', this.vms.length + 1) };
     if (o.memoryBytes !== undefined) vm.memoryBytes = o.memoryBytes;
+    if (o.qemu !== undefined) vm.qemu = o.qemu;
     this.vms.push(vm);
     this.vmsKnown = true;
     return this;
@@ -292,6 +294,12 @@ export class SnapshotBuilder {
   memory(start: number, end: number, type: MemoryType, name: string = type): this {
     this.memoryMap.push({ start, end, type, name, source: src('iomem', this.memoryMap.length + 1) });
     this.memoryMapKnown = true;
+    return this;
+  }
+
+  /** A PCI function's BAR as /proc/iomem nests it: [start, end) bytes, and the driver's claim. */
+  resource(bdf: string, start: number, end: number, claimedBy?: string): this {
+    this.resources.push({ bdf, start, end, ...(claimedBy !== undefined ? { claimedBy } : {}), source: src('iomem', 100 + this.resources.length) });
     return this;
   }
 
@@ -324,6 +332,7 @@ export class SnapshotBuilder {
       faults: this.faults, warnings: [],
     };
     if (this.dmarTable) s.dmar = this.dmarTable;
+    if (this.resources.length > 0) s.pciResources = this.resources;
     return s;
   }
 }
