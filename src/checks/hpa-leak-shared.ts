@@ -4,6 +4,7 @@ import type { DomainInfo } from './roles.js';
 import type { PageRanges } from './host-ranges.js';
 import { byDomain, ownerText, pagesText, pfnHex, roles } from './roles.js';
 import { mergeSorted, writableUnion } from './host-ranges.js';
+import type { Snapshot } from '../model/types.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const meta: CheckMeta = {
@@ -15,15 +16,24 @@ The same host page is mapped writable in the domains of two different owners —
 the host — or one domain is used both by a VM's device and by another VM's or a host driver's
 device.
 
+Terms: a *VM domain* is a domain a device assigned to a VM translates through (bhyve: the VM's
+\`-s …,passthru\` devices; QEMU: its \`-device vfio-pci,host=…\` devices); a *host domain* is one
+only host-driver devices use (bhyve's 1:1 host domain; Linux's per-group DMA domains, among them the
+0–16 MiB identity map Linux gives an ISA/LPC bridge's IOMMU group for legacy ISA DMA when built with
+CONFIG_INTEL_IOMMU_FLOPPY_WA).
+
 ## Why it matters
 A guest's device can then write memory another VM or the host uses: a VM escape by DMA. bhyve's
 host domain maps all memory 1:1 and must remove a VM's pages while the VM owns them; a page still in
 both means that removal did not happen (or the VM's memory was freed and reused while still mapped).
+On Linux, a VM's pages below 16 MiB stay reachable by the ISA bridge's group through that identity
+map.
 
 ## How to fix / where to look
 Stop the VM(s) concerned; check the hypervisor's unmap path (bhyve: \`vm_iommu_unmap\` /
-\`iommu_remove_mapping\` on the host domain). Evidence lists the owners, the shared page count and
-the first shared ranges with the domains that map them.
+\`iommu_remove_mapping\` on the host domain). Evidence lists the owners, the shared page count,
+the host domains that reach the shared pages with the devices using them and whether they map them
+1:1, and the first shared ranges with the domains that map them.
 
 Owners: each named VM; all host domains together are one owner (host domains sharing pages with
 each other is normal). Without VM command lines every VM domain is its own owner, and a page shared
@@ -46,6 +56,52 @@ function firstDomainMapping(owner: Owner, pfn: number): { did: number; iova: str
     }
   }
   return undefined;
+}
+
+/** A host domain that reaches some of the shared pages, and how. */
+interface Reach { info: DomainInfo; pages: number; identity: boolean }
+
+/**
+ * The host domains whose writable mappings cover the shared example ranges, with the pages each
+ * covers and whether it maps them 1:1 (IOVA = host address), so the reader can tell which host
+ * devices can write the VM's pages and why.
+ */
+function hostReach(owner: Owner, ranges: readonly [number, number][]): Reach[] {
+  const out: Reach[] = [];
+  for (const info of owner.domains) {
+    let pages = 0;
+    let identity = true;
+    const ms = info.domain.mappings;
+    for (let i = 0; i < ms.length; i++) {
+      const m = ms[i];
+      if (!m.write) continue;
+      for (const [from, to] of ranges) {
+        const lo = Math.max(from, m.hpaPfn);
+        const hi = Math.min(to, m.hpaPfn + m.pages);
+        if (hi <= lo) continue;
+        pages += hi - lo;
+        if (m.iovaPfn !== m.hpaPfn) identity = false;
+      }
+    }
+    if (pages > 0) out.push({ info, pages, identity });
+  }
+  return out.sort((a, b) => b.pages - a.pages || a.info.domain.did - b.info.domain.did);
+}
+
+const ISA_BRIDGE = 0x0601;
+const SIXTEEN_MIB_PAGES = (16 * 2 ** 20) / 4096;
+
+/** "host domain DID 5 (0000:00:1f.0, …), which maps them 1:1 — Linux's …" */
+function reachText(r: Reach, ranges: readonly [number, number][], snapshot: Snapshot): string {
+  const users = [...r.info.users].sort();
+  let t = `host domain DID ${r.info.domain.did} (${users.length > 4 ? `${users.slice(0, 4).join(', ')} and ${users.length - 4} more` : users.join(', ')})`;
+  if (!r.identity) return t;
+  t += ', which maps them 1:1';
+  const isa = users.find((b) => snapshot.devices.find((d) => d.bdf === b)?.classCode !== undefined && Math.floor(snapshot.devices.find((d) => d.bdf === b)!.classCode! / 256) === ISA_BRIDGE);
+  if (isa !== undefined && ranges.every(([, to]) => to <= SIXTEEN_MIB_PAGES)) {
+    t += ` — the 0–16 MiB identity map Linux gives the ISA/LPC bridge ${isa} (CONFIG_INTEL_IOMMU_FLOPPY_WA, for ISA/floppy DMA), which every function of its IOMMU group shares`;
+  }
+  return t;
 }
 
 export const hpaLeakShared: Check = {
@@ -132,14 +188,19 @@ export const hpaLeakShared: Check = {
         const db = firstDomainMapping(ob, from);
         return { hpa: pfnHex(from), size: hex((to - from) * 4096), [oa.label]: da ? { did: da.did, iova: da.iova } : null, [ob.label]: db ? { did: db.did, iova: db.iova } : null };
       });
+      const reach = ob.host ? hostReach(ob, p.examples) : [];
+      const where = ob.host && reach.length > 0
+        ? `${reach.slice(0, 3).map((x) => reachText(x, p.examples, snapshot)).join('; ')}${reach.length > 3 ? `; and ${reach.length - 3} more host domains` : ''}`
+        : `the domain of ${ob.label}`;
       out.push(finding(meta, {
-        message: `${pagesText(p.pages)} of host memory (first at ${pfnHex(p.examples[0][0])}) is writable both in the domain of ${oa.label} and in the domain of ${ob.label}: ${ob.host ? "the VM's device can write host memory (the host domain still maps the VM's pages, or the VM maps host pages)" : 'each VM can write memory the other uses'}; stop the VM and check the hypervisor's unmap path.`,
+        message: `${pagesText(p.pages)} of host memory (first at ${pfnHex(p.examples[0][0])}) is writable both in the domain of ${oa.label} (DID ${vmDomain.domain.did}) and in ${where}: ${ob.host ? "those host devices can write the VM's memory and the VM's device host memory (the host domain still maps the VM's pages, or the VM maps host pages)" : 'each VM can write memory the other uses'}; stop the VM and check the hypervisor's unmap path.`,
         severity: unnamedPair ? 'error' : 'critical',
         severityReason: 'no VM command lines: the two domains may belong to the same VM',
         unit: vmDomain.unit, bdf: [...vmDomain.assignedUsers].sort()[0], did: vmDomain.domain.did, source: vmDomain.domain.source,
         evidence: {
           owners: [oa.label, ob.label], sharedPages: p.pages, sharedBytes: hex(p.pages * 4096),
           domains: { [oa.label]: oa.domains.map((d) => ({ unit: hex(d.unit.registerBase), did: d.domain.did, root: hex(d.domain.root) })), [ob.label]: ob.domains.map((d) => ({ unit: hex(d.unit.registerBase), did: d.domain.did, root: hex(d.domain.root) })) },
+          ...(ob.host ? { hostDomains: reach.map((x) => ({ unit: hex(x.info.unit.registerBase), did: x.info.domain.did, root: hex(x.info.domain.root), devices: [...x.info.users].sort(), identity: x.identity, examplePages: x.pages })) } : {}),
           examples,
         },
       }));

@@ -10,6 +10,11 @@ const meta: CheckMeta = {
   description: `## What it means
 A device given to a VM translates through a domain whose page tables map nothing.
 
+A device is *assigned* when a VM's command line gives it to a running VM (bhyve \`-s …,passthru,B/S/F\`
+or vmrun.sh \`-p\`; QEMU \`-device vfio-pci,host=…\` or \`sysfsdev=…\`). Without VM command lines in
+the capture, a pass-through device (ppt, vfio-pci, pciback, pci-stub) with a present context entry
+counts as assigned.
+
 ## Why it matters
 Every DMA of the device faults: the guest's driver sees timeouts. Usually the hypervisor attached
 the device before it mapped the guest's memory, or unmapped the memory on VM teardown while the
@@ -19,8 +24,13 @@ device stayed attached.
 Look at the hypervisor's domain set-up (bhyve: \`vm_iommu_map\` runs when the first pass-through
 device is attached). A capture taken while a VM starts can show this transiently.
 
-Only domains whose tables the capture holds (a memory walk or debugfs domain_translation_struct)
-count: a domain whose tables were not captured is not "empty". Inputs: tables, mappings.`,
+Not a finding: a device bound to vfio-pci that no running VM uses, in an empty domain — Linux's
+normal idle state after a VM exits (the device is back in its own DMA domain, which vfio-pci maps
+nothing into: its DMA is blocked, which is safe). With the VM command lines in the capture such a
+device is not assigned; without them a vfio-pci device cannot be told from a VM's, and the finding
+is \`info\`. Only domains whose tables the capture holds (a memory walk or debugfs
+domain_translation_struct) count: a domain whose tables were not captured is not "empty".
+Inputs: tables, mappings (VM command lines tell assigned devices from idle ones).`,
   needs: ['tables', 'mappings'],
 };
 
@@ -35,10 +45,17 @@ export const pptEmptyDomain: Check = {
       if (!a) continue;
       const d = u.domain;
       if (!d.mappingsKnown || d.pageCount > 0 || d.mappings.length > 0) continue;
+      const driver = r.devices.get(u.ctx.bdf)?.driver ?? r.hints.get(u.ctx.bdf);
+      // Without VM command lines an idle vfio-pci device (Linux's state after its VM exited) looks
+      // exactly like an assigned one in an empty domain.
+      const maybeIdle = a.why === 'present-context' && driver === 'vfio-pci';
       out.push(finding(meta, {
-        message: `${u.ctx.bdf}${a.vm ? ` (in VM ${a.vm})` : ''} translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: all its DMA faults; check that the hypervisor mapped the guest's memory.`,
+        message: maybeIdle
+          ? `${u.ctx.bdf} (vfio-pci) translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: that is Linux's state for a vfio-pci device no VM uses (its DMA is blocked); if a VM uses it, all its DMA faults. Add the VM command lines to the capture to tell.`
+          : `${u.ctx.bdf}${a.vm ? ` (in VM ${a.vm})` : ''} translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: all its DMA faults; check that the hypervisor mapped the guest's memory.`,
+        ...(maybeIdle ? { severity: 'info' as const, severityReason: 'no VM command lines: an idle vfio-pci device sits in an empty domain' } : {}),
         unit: u.unit, bdf: u.ctx.bdf, did: d.did, source: u.source,
-        evidence: { root: hex(d.root), pasid: u.pasid, complete: d.complete, raw: rawHex(u.raw), vm: a.vm },
+        evidence: { root: hex(d.root), pasid: u.pasid, complete: d.complete, raw: rawHex(u.raw), vm: a.vm, driver },
       }));
     }
     return out;

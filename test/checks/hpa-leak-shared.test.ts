@@ -3,6 +3,7 @@ import { hpaLeakShared } from '../../src/checks/hpa-leak-shared.js';
 import { bhyveHost, NIC, PPT, UNIT, VM_HPA_PFN } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
 import { gibPages, snapshot, summary } from './snapshot-builder.js';
+import { LPC, NIC as VFIO_NIC, SATA, SMBUS, VIRTIO, VM, vfioHost } from './vfio-fixture.js';
 
 const PPT2 = '0000:04:00.0';
 const twoVms = (m1: MapSpec[], m2: MapSpec[], names: [string, string] | null = ['vm1', 'vm2']) => {
@@ -73,5 +74,33 @@ describe('hpa-leak-shared', () => {
     expect(summary(f)).toEqual([`hpa-leak-shared critical ${PPT}`]);
     expect(f[0].evidence.sharedPages).toBe(32768 * 511);
     expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe('hpa-leak-shared on a Linux KVM/VFIO host: the host devices that reach the pages are named', () => {
+  it("a VM's pages below 16 MiB are reachable through the ISA bridge group's 0–16 MiB identity map (DID 5): named, with why", () => {
+    // The VMM's RAM: guest [0, 32 MiB) on host pages 0x970-0x2970 (9.4 MiB – 41.4 MiB): 0x1000 - 0x970 pages below 16 MiB.
+    const s = vfioHost({ vmMaps: [[0, 0x970, 0x2000]] }).build();
+    const f = hpaLeakShared.run(s);
+    expect(summary(f)).toEqual([`hpa-leak-shared critical ${VFIO_NIC}`]);
+    expect(f[0].evidence).toMatchObject({
+      owners: [`VM ${VM}`, 'the host'], sharedPages: 0x1000 - 0x970,
+      hostDomains: [{ unit: '0xfed90000', did: 5, root: '0xa0b000', devices: [LPC, SATA, SMBUS], identity: true, examplePages: 0x1000 - 0x970 }],
+    });
+    expect(f[0].message).toContain(`in host domain DID 5 (${LPC}, ${SATA}, ${SMBUS}), which maps them 1:1 — the 0–16 MiB identity map Linux gives the ISA/LPC bridge ${LPC}`);
+    expect(f[0].message).toContain('first at 0x970000');
+  });
+
+  it('a host DMA domain that is no identity map is named without the ISA explanation', () => {
+    // The virtio-net's domain (DID 7) maps host page 0x3000 (48 MiB) at IOVA 0xffffb000; the VM maps it too.
+    const f = hpaLeakShared.run(vfioHost({ vmMaps: [[0, 0x3000, 1]] }).build());
+    expect(f).toHaveLength(1);
+    expect(f[0].message).toContain(`in host domain DID 7 (${VIRTIO}): those host devices can write the VM's memory`);
+    expect(f[0].message).not.toContain('1:1');
+    expect((f[0].evidence.hostDomains as { did: number; identity: boolean }[]).map((d) => [d.did, d.identity])).toEqual([[7, false]]);
+  });
+
+  it('the healthy VFIO host (RAM above 16 MiB, ROM read-only): silent', () => {
+    expect(hpaLeakShared.run(vfioHost().build())).toEqual([]);
   });
 });

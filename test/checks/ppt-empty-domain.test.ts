@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pptEmptyDomain } from '../../src/checks/ppt-empty-domain.js';
 import { bhyveHost, PPT, UNIT, VM_ROOT } from './fixtures.js';
 import { snapshot, summary } from './snapshot-builder.js';
+import { NIC as VFIO_NIC, vfioHost } from './vfio-fixture.js';
 
 describe('ppt-empty-domain', () => {
   it('fires when the assigned device translates through a domain that maps nothing', () => {
@@ -21,5 +22,27 @@ describe('ppt-empty-domain', () => {
   it('stays quiet for an empty host domain', () => {
     const s = snapshot().unit(UNIT, (u) => u.context('0000:00:19.0', { did: 0, root: 0x200000 }).domain(0, 0x200000, [])).device('0000:00:19.0', { driver: 'em' }).noVms().build();
     expect(summary(pptEmptyDomain.run(s))).toEqual([]);
+  });
+});
+
+describe('ppt-empty-domain on VFIO\'s idle state (the real capture qemu-linux61-vfio-teardown, rebuilt)', () => {
+  // After the VM exited: 0000:01:00.0 stays bound to vfio-pci, its context entry points at an empty domain (DID 6, root 0xa15000).
+  const teardown = (vms: 'none' | 'unknown' | 'running') => vfioHost({ vms, extra: (u) => {
+    const c = u.unit.contexts.find((x) => x.bdf === VFIO_NIC)!;
+    c.slptptr = 0xa15000;
+    u.unit.domains = u.unit.domains.filter((d) => d.did !== 6);
+    u.domain(6, 0xa15000, []);
+  } }).build();
+
+  it('VMs known (an empty VM command-line part) and none using the device: silent', () => {
+    expect(pptEmptyDomain.run(teardown('none'))).toEqual([]);
+  });
+  it('without VM command lines a vfio-pci device in an empty domain may be idle: info, saying so', () => {
+    const f = pptEmptyDomain.run(teardown('unknown'));
+    expect(summary(f)).toEqual([`ppt-empty-domain info ${VFIO_NIC}`]);
+    expect(f[0].message).toMatch(/no VM uses/);
+  });
+  it('a running VM using it with an empty domain: the warning stays', () => {
+    expect(summary(pptEmptyDomain.run(teardown('running')))).toEqual([`ppt-empty-domain warning ${VFIO_NIC}`]);
   });
 });
