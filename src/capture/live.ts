@@ -60,9 +60,10 @@ const DEBUGFS_KINDS: Record<string, PartKind> = {
   iommu_regset: 'registers',
   dmar_translation_struct: 'debugfs-translation',
   domain_translation_struct: 'debugfs-domain',
+  invalidation_queue: 'invalidation-queue',
 };
 /** debugfs files kept for the record but not read by dmarsift (yet). */
-const DEBUGFS_KEPT = new Set(['invalidation_queue', 'ir_translation_struct']);
+const DEBUGFS_KEPT = new Set(['ir_translation_struct']);
 const BDF_DIR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const QEMU_PROG = /^(?:qemu-system-[\w.-]+|qemu-kvm|kvm)$/;
 const CHUNK = 1 << 20;

@@ -12,6 +12,7 @@ import { looksLikeDebugfsDomain, parseDebugfsDomain } from '../text/debugfs-doma
 import { looksLikeDebugfsTranslation, parseDebugfsTranslation } from '../text/debugfs-translation.js';
 import { looksLikeDmardump, parseDmardump } from '../text/dmardump.js';
 import { looksLikeDmesg, parseDmesg } from '../text/dmesg.js';
+import { looksLikeInvalidationQueue, parseInvalidationQueue } from '../text/invalidation-queue.js';
 import { looksLikeMemoryMap, parseMemoryMap } from '../text/memory-map.js';
 import { looksLikeBridgeSysctl, looksLikePciInventory, parseBridgeSysctl, parsePciInventory } from '../text/pci-inventory.js';
 import { looksLikeVmCommandLines, parseVmCommandLines } from '../text/vm-cmdlines.js';
@@ -28,6 +29,7 @@ const TEXT_PARTS: TextPart[] = [
   { kind: 'registers', format: 'dmarsift-registers-json', looks: looksLikeRegistersJson },
   { kind: 'debugfs-translation', format: 'dmar_translation_struct', looks: looksLikeDebugfsTranslation },
   { kind: 'debugfs-domain', format: 'domain_translation_struct', looks: looksLikeDebugfsDomain },
+  { kind: 'invalidation-queue', format: 'invalidation_queue', looks: looksLikeInvalidationQueue },
   { kind: 'dmardump-text', format: 'dmardump', looks: looksLikeDmardump },
   { kind: 'dmesg', format: 'dmesg', looks: looksLikeDmesg },
   { kind: 'pci', format: 'pci-inventory', looks: looksLikePciInventory },
@@ -50,6 +52,7 @@ const PARSERS: Partial<Record<PartKind, (text: string, part: string) => Contribu
   bridges: parseBridgeSysctl,
   'vm-cmdlines': parseVmCommandLines,
   'memory-map': parseMemoryMap,
+  'invalidation-queue': parseInvalidationQueue,
 };
 
 /**

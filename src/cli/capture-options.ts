@@ -7,7 +7,7 @@ import { parseIntLiteral, toSafeNumber } from '../util/hex.js';
 
 export const PART_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
-  'vm-cmdlines', 'memory-map', 'ignored',
+  'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ignored',
 ];
 
 export function addCaptureOptions<T>(y: Argv<T>) {

@@ -191,6 +191,10 @@ export function buildSnapshot(input: BuildInput): Snapshot {
         applyRegisters(st, regs, uc.source);
       }
       if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
+      if (uc.invalidationQueue) {
+        if (st.unit.invalidationQueue) warnings.push({ message: `unit ${h(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
+        else st.unit.invalidationQueue = uc.invalidationQueue;
+      }
     }
   }
 

@@ -4,6 +4,7 @@
  * warnings naming both sources.
  */
 import type { UnitRegisters } from '../decode/registers-types.js';
+import type { InvalidationQueue } from './invalidation-queue.js';
 import type {
   ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, RootEntry, Source, Vm,
 } from './types.js';
@@ -23,6 +24,7 @@ export interface UnitContribution {
   registers?: UnitRegisters;
   rootEntries?: RootEntry[];
   contexts?: ContextEntry[];
+  invalidationQueue?: InvalidationQueue;
   source: Source;
 }
 

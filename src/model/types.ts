@@ -27,6 +27,7 @@ export type PartKind =
   | 'bridges'
   | 'vm-cmdlines'
   | 'memory-map'
+  | 'invalidation-queue'
   | 'ignored';
 
 export interface Part {
@@ -173,6 +174,8 @@ export interface Unit {
   domains: Domain[];
   /** Entries the hardware would refuse or that cannot be followed (feeds table-integrity). */
   tableProblems: UnitTableProblem[];
+  /** The invalidation queue's descriptors, when the capture holds them (debugfs invalidation_queue). */
+  invalidationQueue?: import('./invalidation-queue.js').InvalidationQueue;
 }
 
 /** A TableProblem located in the unit's structures. */
