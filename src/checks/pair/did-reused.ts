@@ -141,9 +141,11 @@ export const didReused: PairCheck = {
       }
       const v = fromQueue(before, after, unit, did);
       if (v === undefined) {
+        // A manifest written before dmarsift read the queue may list the file as ignored: say so.
+        const listed = after.capture.parts.find((p) => p.kind === 'ignored' && /(?:^|[/\\])invalidation_queue$/.test(p.path));
         out.push(finding(meta, {
           ...base, severity: 'info', severityReason: 'AFTER holds no invalidation queue: whether the caches were invalidated cannot be told',
-          message: `${head}: re-using a DID is safe once the context cache and IOTLB were invalidated for it; AFTER holds no invalidation queue (debugfs invalidation_queue), so whether they were cannot be told.`,
+          message: `${head}: re-using a DID is safe once the context cache and IOTLB were invalidated for it; AFTER holds no invalidation queue (debugfs invalidation_queue), so whether they were cannot be told${listed ? ` (its ${listed.path} is listed as ignored in capture.json: declare it as kind invalidation-queue to use it)` : ''}.`,
           evidence,
         }));
         continue;
