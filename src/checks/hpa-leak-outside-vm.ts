@@ -173,7 +173,7 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const allowed = layout?.maxPages ?? given;
   if (j.ramLikePages > allowed) {
     out.push(finding(meta, {
-      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.ramLikePages)} besides ROM and its own devices' BARs, more than the ${pagesText(allowed)} the VM ${allowed > given ? 'can have with memory hot-plug' : 'was given'}: the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
+      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.ramLikePages - allowed)} more than the ${pagesText(allowed)} of RAM the VM ${allowed > given ? 'can have with memory hot-plug' : 'was given'} (${pagesText(j.ramLikePages)} besides ROM and its own devices' BARs): the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
       unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
       evidence: { ...common, mappedPages: j.ramLikePages, givenPages: given, ...(allowed > given ? { maxPages: allowed } : {}), romPages: j.romPages, ownBarPages: j.barPages },
     }));

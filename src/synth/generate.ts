@@ -13,7 +13,8 @@ import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
 import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
 import { addNoise, writeElfCore } from './image-extras.js';
-import { formatLspci } from './linux-text.js';
+import { formatIomem, formatLspci, formatProcCmdlines } from './linux-text.js';
+import { buildQueue, formatInvalidationQueue } from './invalidation-encode.js';
 import { FirstLevelPageTable, scalableContextsOf, writeScalableTables } from './scalable.js';
 import { writeSparseDump } from './sparse-writer.js';
 import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from './tables.js';
@@ -79,6 +80,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   for (const d of s.domains) {
     for (const r of d.guest ?? []) if (r.hpa !== undefined) reserved.push([parseAddr(r.hpa), parseAddr(r.hpa) + parseSize(r.size)]);
   }
+  for (const [a, b] of s.reserve ?? []) reserved.push([parseAddr(a), parseAddr(b) + 1]);
   const free: number[] = []; // chunk numbers (2 MiB units)
   for (const [a, b] of ram) {
     for (let c = Math.ceil(a / (2 << 20)); (c + 1) * (2 << 20) <= b; c++) {
@@ -256,8 +258,24 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
     else write(dir, 'pciconf-lv.txt', formatPciconf(pciEntries), files);
   }
   // `parts.vms: true` writes the process listing even with no VM running (a host whose VMs are gone).
-  if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
-  if (s.parts?.memoryMap !== false) write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
+  if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) {
+    if (s.vmCmdlines === 'proc') write(dir, 'qemu-cmdline.txt', formatProcCmdlines(s.vms), files);
+    else write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
+  }
+  if (s.parts?.memoryMap !== false) {
+    if (s.memoryMapFormat === 'iomem') {
+      const devices = s.devices.filter((d) => d.bars?.length).map((d) => ({
+        bdf: formatBdf(bdfOf(d.bdf)),
+        bars: d.bars!.map((b) => ({ start: parseAddr(b.start), end: parseAddr(b.start) + parseSize(b.size), ...(b.claim !== undefined ? { claim: b.claim } : {}) })),
+      }));
+      write(dir, 'iomem.txt', formatIomem({ ram, units: s.units.map((u) => parseAddr(u.base)), devices }), files);
+    } else write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
+  }
+  if (s.invalidationQueue) {
+    // The ring itself lies in the unit's table area (never handed out); only its text is written.
+    const q = buildQueue(s.invalidationQueue);
+    write(dir, 'invalidation_queue', formatInvalidationQueue('dmar0', parseAddr(s.units[0].tableBase) + (63 << 20), q.head, q.head, q.slots), files);
+  }
 
   const manifest = {
     notes: s.summary,
@@ -288,7 +306,8 @@ function readContexts(phys: PhysBuilder, root: number): DmardumpUnit['buses'] {
 }
 
 function kindOf(file: string): string {
-  return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'lspci.txt': 'pci', 'memory.elf': 'memory', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' } as Record<string, string>)[file] ?? 'ignored';
+  return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'lspci.txt': 'pci', 'memory.elf': 'memory', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map',
+    'qemu-cmdline.txt': 'vm-cmdlines', 'iomem.txt': 'memory-map', invalidation_queue: 'invalidation-queue' } as Record<string, string>)[file] ?? 'ignored';
 }
 
 function write(dir: string, name: string, data: string | Uint8Array, files: string[]): void {

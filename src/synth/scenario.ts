@@ -115,6 +115,8 @@ export interface ScenarioDevice {
   /** Linux driver in use (`inventory: 'lspci'`): vfio-pci, nvme, e1000e …; `module` for lspci's Kernel modules line. */
   driver?: string;
   module?: string;
+  /** Memory BARs as /proc/iomem nests them (`memoryMapFormat: 'iomem'`), with the driver's claim. */
+  bars?: { start: string; size: string; claim?: string }[];
 }
 
 export interface ScenarioVm {
@@ -124,7 +126,17 @@ export interface ScenarioVm {
   /** 'bhyve' (default), 'vmrun' or 'qemu'. */
   style?: 'bhyve' | 'vmrun' | 'qemu';
   slot?: number;
+  /** QEMU: `-machine` type (default `q35`), or false for a line without `-machine`. */
+  machine?: string | false;
+  /** QEMU: a line without `-name`, as plain invocations have (the model names the VM by a stand-in). */
+  noName?: boolean;
 }
+
+/** An invalidation descriptor for a generated `invalidation_queue` (VT-d spec §6.5.2). */
+export type ScenarioDescriptor =
+  | { type: 'context-cache'; granularity: 'global' | 'domain' | 'device'; did?: number; bdf?: string }
+  | { type: 'iotlb'; granularity: 'global' | 'domain' | 'page'; did?: number; addr?: string; am?: number }
+  | { type: 'wait' };
 
 export interface Scenario {
   name: string;
@@ -159,6 +171,21 @@ export interface Scenario {
   seed?: number;
   /** PCI inventory format: FreeBSD `pciconf -lv` (default) or Linux `lspci -Dnnk`. */
   inventory?: 'pciconf' | 'lspci';
+  /** Host memory map: FreeBSD `sysctl machdep.smap` (default) or Linux /proc/iomem, with the devices' BARs. */
+  memoryMapFormat?: 'smap' | 'iomem';
+  /**
+   * VM command lines: a `ps` listing (default), or the running QEMUs' /proc/PID/cmdline in
+   * qemu-cmdline.txt (an empty file when none runs, as a Linux capture script writes it).
+   */
+  vmCmdlines?: 'ps' | 'proc';
+  /** Host ranges [start, end] (inclusive) never handed out as guest memory: pages `extra` mappings name. */
+  reserve?: [string, string][];
+  /**
+   * Unit 0's Linux debugfs `invalidation_queue`: a 256-slot ring of Linux's routine descriptors
+   * (page-selective IOTLB invalidations, each followed by an invalidation wait), `descriptors`
+   * written in order from slot `at`, and Head = Tail just after them (all processed).
+   */
+  invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number };
   /**
    * The memory image: a sparse dump (default) or an ELF core; `noise` adds pages of other data
    * and decoy pages (src/synth/image-extras.ts) and `zeroTail` zero-filled memory not in the file.

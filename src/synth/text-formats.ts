@@ -48,7 +48,9 @@ export function formatVmCommandLines(vms: ScenarioVm[]): string {
     if (vm.style === 'vmrun') {
       lines.push(`/bin/sh /usr/share/examples/bhyve/vmrun.sh -c 2 -m ${vm.memory} -t tap0 ${vm.passthru.map((p) => `-p ${p}`).join(' ')} -d /vm/${vm.name}.img ${vm.name}`);
     } else if (vm.style === 'qemu') {
-      lines.push(`/usr/bin/qemu-system-x86_64 -name guest=${vm.name},debug-threads=on -machine q35,accel=kvm -m ${vm.memory} ${vm.passthru.map((p) => `-device vfio-pci,host=${p}`).join(' ')} -drive file=/vm/${vm.name}.qcow2`);
+      const name = vm.noName ? '' : `-name guest=${vm.name},debug-threads=on `;
+      const machine = vm.machine === false ? '-accel kvm' : `-machine ${vm.machine ?? 'q35'},accel=kvm`;
+      lines.push(`/usr/bin/qemu-system-x86_64 ${name}${machine} -m ${vm.memory} ${vm.passthru.map((p) => `-device vfio-pci,host=${p}`).join(' ')} -drive file=/vm/${vm.name}.qcow2`);
     } else {
       const pt = vm.passthru.map((p, i) => `-s ${slot + i}:0,passthru,${p}`).join(' ');
       lines.push(`bhyve -c 2 -m ${vm.memory} -w -H -s 0,hostbridge -s 3,virtio-blk,/vm/${vm.name}.img ${pt} -s 31,lpc -l com1,/dev/nmdm-${vm.name}A ${vm.name}`);

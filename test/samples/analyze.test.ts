@@ -65,6 +65,38 @@ describe('the sample set', () => {
     expect(vm2.pageCount).toBe(262144);
   });
 
+  it('the KVM/VFIO samples: the healthy host is silent; each variant expects the check its fault is for', () => {
+    expect(byName.get('kvm-vfio-host')?.expect).toEqual([]);
+    expect(byName.get('kvm-vfio-teardown')?.expect).toEqual([]);
+    const variants: Record<string, string[]> = {
+      'kvm-vfio-host-bar': ['hpa-leak-mmio'],
+      'kvm-vfio-ram-beyond-m': ['hpa-leak-outside-vm'],
+      'kvm-vfio-rogue-vmm': ['hpa-leak-mmio', 'hpa-leak-outside-vm', 'hpa-leak-shared'],
+    };
+    for (const [name, checks] of Object.entries(variants)) for (const c of checks) expect(byName.get(name)!.expect.map(([x]) => x), name).toContain(c);
+    expect(byName.get('kvm-vfio-stale-domain')?.diff?.expect).toEqual([['domain-survived-teardown', '0000:01:00.0']]);
+  });
+
+  it('kvm-vfio-host: the VM (no -name) is assigned 0000:01:00.0; its domain maps 128 MiB of RAM, the ROM read-only and the NIC\'s own BARs', () => {
+    const snap = loadCapture(path.join(SAMPLES, 'kvm-vfio-host'));
+    expect(snap.vms.map((v) => [v.name, v.passthru, v.memoryBytes, v.qemu?.type])).toEqual([['qemu@qemu-cmdline.txt:1', ['0000:01:00.0'], 128 * 2 ** 20, 'q35']]);
+    const vm = snap.units[0].domains.find((d) => d.did === 6)!;
+    // 128 MiB of RAM (32768 pages) + the ROM (256 KiB: 64 pages) + BARs 0xfe440000-0xfe47ffff (64 pages) and 0xfe481000-0xfe483fff (3 pages).
+    expect(vm.pageCount).toBe(32768 + 64 + 64 + 3);
+    expect(vm.mappings.filter((m) => m.iovaPfn >= 0xfffc0).every((m) => !m.write)).toBe(true);
+    expect(vm.mappings.find((m) => m.iovaPfn === 0xfeba0)).toMatchObject({ hpaPfn: 0xfe440, pages: 64 });
+    expect(snap.pciResources?.filter((r) => r.bdf === '0000:01:00.0' && r.claimedBy === 'vfio-pci').map((r) => [r.start, r.end])).toEqual([[0xfe440000, 0xfe460000], [0xfe460000, 0xfe480000], [0xfe480000, 0xfe484000]]);
+  });
+
+  it('kvm-vfio-rogue-vmm: the first IOVA outside the 32 MiB is 0x2000000; the shared pages name the ISA bridge group\'s identity map', () => {
+    const f = runChecks(loadCapture(path.join(SAMPLES, 'kvm-vfio-rogue-vmm')));
+    expect(f.find((x) => x.check === 'hpa-leak-outside-vm' && x.evidence.firstOutside !== undefined)?.evidence.firstOutside).toBe('0x2000000');
+    const shared = f.find((x) => x.check === 'hpa-leak-shared')!;
+    // Guest 0-8 MiB on host 8-16 MiB: 2048 pages, inside DID 5's 0-16 MiB 1:1 map.
+    expect(shared.evidence).toMatchObject({ sharedPages: 2048, hostDomains: [{ did: 5, devices: ['0000:00:1f.0', '0000:00:1f.2', '0000:00:1f.3'], identity: true }] });
+    expect(f.find((x) => x.check === 'hpa-leak-mmio')?.evidence.hits).toEqual([expect.objectContaining({ hpa: '0xfe602000', iova: '0x8000000' })]);
+  });
+
   it('dmardump samples are text only: dmardump output and pciconf -lv', () => {
     for (const name of ['dmardump-passthrough', 'dmardump-absent']) {
       const kinds = loadCapture(path.join(SAMPLES, name)).capture.parts.filter((p) => p.kind !== 'ignored').map((p) => p.kind).sort();

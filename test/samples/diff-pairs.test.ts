@@ -13,9 +13,9 @@ import { atLeastWarning, expectedPairs, pairsOf, scenarios } from './scenarios.j
 
 interface DiffJson {
   entries: { added: unknown[]; removed: unknown[]; changed: unknown[] };
-  domains: unknown[];
+  domains: { did: number; status: string; pagesBefore: number }[];
   devices: { left: { bdf: string }[]; arrived: { bdf: string }[]; changed: { bdf: string; fields: string[] }[] };
-  findings: { check: string; severity: 'critical' | 'error' | 'warning' | 'info'; bdf?: string; did?: number; evidence: Record<string, any> }[];
+  findings: { check: string; severity: 'critical' | 'error' | 'warning' | 'info'; severityReason?: string; bdf?: string; did?: number; evidence: Record<string, any> }[];
   introduced: { check: string; severity: string; bdf?: string }[];
   resolved: { check: string; severity: string; bdf?: string }[];
 }
@@ -35,8 +35,10 @@ const pairs = scenarios.filter((s) => s.diff !== undefined);
 const hex = (pfn: number): string => '0x' + (pfn * 4096).toString(16);
 
 describe('dmarsift diff on the sample pairs', () => {
-  it('there are three pairs, each half generated from the same seed', () => {
-    expect(pairs.map((s) => `${s.diff!.before} ${s.name}`).sort()).toEqual(['did-reuse-before did-reuse-after', 'vf-destroy-before vf-destroy-after', 'vm-teardown-before vm-teardown-after']);
+  it('there are five pairs, each half generated from the same seed', () => {
+    expect(pairs.map((s) => `${s.diff!.before} ${s.name}`).sort()).toEqual([
+      'did-reuse-before did-reuse-after', 'kvm-vfio-host kvm-vfio-stale-domain', 'kvm-vfio-host kvm-vfio-teardown', 'vf-destroy-before vf-destroy-after', 'vm-teardown-before vm-teardown-after',
+    ]);
     for (const s of pairs) expect(s.seed).toBe(scenarios.find((x) => x.name === s.diff!.before)!.seed);
   });
 
@@ -92,9 +94,32 @@ describe('dmarsift diff on the sample pairs', () => {
     }
   });
 
+  it('did-reuse: without an invalidation queue the re-use of DID 1 is reported as info (cannot tell)', () => {
+    const { json } = diff('did-reuse-before', 'did-reuse-after');
+    expect(json.findings.map((f) => [f.check, f.severity, f.did, f.bdf])).toEqual([['did-reused', 'info', 1, '0000:03:01.0']]);
+    expect(json.findings[0].severityReason).toMatch(/no invalidation queue/);
+  });
+
+  it('kvm-vfio-teardown: DID 6 handed to the device\'s own empty domain; the queue\'s invalidations (slots 100 and 102) make it info', () => {
+    const { json } = diff('kvm-vfio-host', 'kvm-vfio-teardown');
+    expect(json.findings.map((f) => [f.check, f.severity, f.did])).toEqual([['did-reused', 'info', 6]]);
+    // Context-cache invalidate: type 1 | G 11b << 4 | DID 6 << 16 | SID 0x0100 << 32; IOTLB: type 2 | G 10b << 4 | DW | DR | DID 6 << 16.
+    expect(json.findings[0].evidence.contextCacheInvalidations[0]).toMatchObject({ slot: 100, qw: ['0x' + (1 + (3 << 4) + (6 << 16) + 0x100 * 2 ** 32).toString(16), '0x0'] });
+    expect(json.findings[0].evidence.iotlbInvalidations[0]).toMatchObject({ slot: 102, qw: ['0x' + (2 + (2 << 4) + 0x40 + 0x80 + (6 << 16)).toString(16), '0x0'] });
+    const gone = json.domains.find((d) => d.did === 6 && d.status === 'removed');
+    expect(gone?.pagesBefore).toBe(32768 + 64 + 64 + 3);
+  });
+
+  it('kvm-vfio-stale-domain: the dead VM\'s domain survives with all its pages, still used by 0000:01:00.0', () => {
+    const { json } = diff('kvm-vfio-host', 'kvm-vfio-stale-domain');
+    expect(json.findings).toHaveLength(1);
+    expect(json.findings[0]).toMatchObject({ check: 'domain-survived-teardown', severity: 'error', bdf: '0000:01:00.0', did: 6 });
+    expect(json.findings[0].evidence).toMatchObject({ goneVms: ['qemu@qemu-cmdline.txt:1'], usersAfter: ['0000:01:00.0'], pagesAfter: 32768 + 64 + 64 + 3 });
+  });
+
   it('the reverse of a pair reveals nothing (a VF appearing, a VM starting)', () => {
-    // did-reuse is symmetric: backwards the DID moves back to the old root, a re-use too.
-    for (const s of pairs.filter((p) => p.name !== 'did-reuse-after')) {
+    // A DID re-use is symmetric: backwards the DID moves back to the old root, a re-use too.
+    for (const s of pairs.filter((p) => p.name !== 'did-reuse-after' && p.name !== 'kvm-vfio-teardown')) {
       const r = diff(s.name, s.diff!.before);
       expect(r.json.findings, `${s.name} → ${s.diff!.before}`).toEqual([]);
       expect(r.status).toBe(0);

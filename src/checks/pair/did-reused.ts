@@ -40,7 +40,7 @@ between the captures (another boot) is \`info\` too.
 ## How to fix / where to look
 Check that the driver invalidates (context cache, then IOTLB, domain-selective) when it frees a
 DID, before reusing it; capture \`invalidation_queue\` with the tables to see it. Delaying DID reuse
-(as Linux does with its domain id bitmap) narrows the window.
+narrows the window (Linux hands out the lowest free DID, so a freed one comes back at once).
 
 Inputs: tables in both captures (AFTER's invalidation queue decides the severity).`,
   needs: ['tables'],
