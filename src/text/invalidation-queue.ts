@@ -37,6 +37,7 @@ export function parseInvalidationQueue(text: string, part: string): Contribution
   const units: UnitContribution[] = [];
   let q: InvalidationQueue | undefined;
   const withRegs = new Set<InvalidationQueue>();
+  const full = new Set<InvalidationQueue>();
   for (const l of textLines(text)) {
     const t = l.text;
     if (t.trim() === '') continue;
@@ -73,8 +74,8 @@ export function parseInvalidationQueue(text: string, part: string): Contribution
       }
       const index = Number(m[1]);
       if (q.slots.length >= MAX_QUEUE_SLOTS) {
-        w.warn(`more than ${MAX_QUEUE_SLOTS} descriptors (the most a queue can hold), the rest skipped`, l.no);
-        q = undefined;
+        if (!full.has(q)) w.warn(`more than ${MAX_QUEUE_SLOTS} descriptors (the most a queue can hold), the rest skipped`, l.no);
+        full.add(q);
         continue;
       }
       const prev = q.slots[q.slots.length - 1];

@@ -3,6 +3,7 @@
  * against their text (read with awk-like splitting here, not with the parser), and the ring order.
  */
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
 import { descriptorsInOrder, descriptorsSince } from '../../src/model/invalidation-queue.js';
@@ -72,5 +73,27 @@ describe('invalidation_queue text', () => {
     expect(c.warnings.map((w) => w.source?.line)).toEqual([5, 6, 1]);
     expect(() => parseInvalidationQueue('Hi team,\n', 'q')).toThrow(InputError);
     expect(looksLikeInvalidationQueue('Hi team,\n')).toBe(false);
+  });
+});
+
+describe('invalidation_queue text: hostile input', () => {
+  it('random text and mangled rows never throw anything but InputError', () => {
+    const piece = fc.constantFrom('Invalidation queue on IOMMU: dmar0', ' Base: 0x15e000\tHead: 9\tTail: 3', 'Index\t\tqw0\t\t\tqw1\t\t\tstatus',
+      '    0\t00000000000600f2\t0000000000bd7006\t0000000000000000', '99999999999\tffffffffffffffff\tffffffffffffffff\tffffffffffffffff', '\t', '');
+    fc.assert(fc.property(fc.array(fc.oneof(fc.string(), piece), { maxLength: 12 }), (lines) => {
+      try {
+        const c = parseInvalidationQueue(lines.join('\n'), 'fuzz');
+        for (const u of c.units ?? []) descriptorsInOrder(u.invalidationQueue!);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+      }
+    }), { numRuns: 500 });
+  });
+
+  it('a ring is bounded: rows past 32768 (the most IQA.QS allows) are skipped with one warning', () => {
+    const rows = Array.from({ length: 32770 }, (_, i) => `${String(i).padStart(5)}\t0000000000000005\t0000000000000000\t0000000000000000`).join('\n');
+    const c = parseInvalidationQueue(`Invalidation queue on IOMMU: dmar0\n Base: 0x1000\tHead: 0\tTail: 0\nIndex\t\tqw0\t\t\tqw1\t\t\tstatus\n${rows}\n`, 'q');
+    expect(c.units![0].invalidationQueue!.slots).toHaveLength(32768);
+    expect(c.warnings.map((w) => [w.source?.line, w.message])).toEqual([[4 + 32768, expect.stringMatching(/more than 32768 descriptors/)]]);
   });
 });
