@@ -4,9 +4,11 @@
  * which to the host, which unit covers a BDF, and mapping ranges as sorted typed arrays.
  *
  * Terms follow cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
- * pciback or pci-stub; it is assigned when a VM's command line names it (or, without VM data, when
- * it has a present context entry); a VM domain is one an assigned device uses; a host domain is
- * used only by other devices.
+ * pciback or pci-stub; it is assigned when a running VM's command line names it (bhyve
+ * `-s …,passthru,…`, QEMU `-device vfio-pci,host=…`; or, without VM data, when it has a present
+ * context entry); a VM domain is one an assigned device uses; a host domain is used only by other
+ * devices. A vfio-pci device no running VM names is idle, not assigned (Linux leaves it in its own,
+ * empty DMA domain).
  */
 import type { Drhd, DeviceScope } from '../decode/dmar-types.js';
 import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, Vm } from '../model/types.js';
