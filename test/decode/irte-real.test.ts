@@ -11,7 +11,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { remapInterrupt } from '../../src/decode/ir-remap.js';
 import { decodeIrteBytes, IRTE_BYTES, type RemappedIrte } from '../../src/decode/irte.js';
+import { decodeMsi } from '../../src/decode/msi.js';
 import { openMemoryImage } from '../../src/image/open.js';
 import type { PhysicalMemory } from '../../src/image/types.js';
 import { parseIrTranslation } from '../../src/text/ir-translation.js';
@@ -40,11 +42,12 @@ function printedRows(text: string): Printed[] {
   return out;
 }
 
-function irtaOf(capture: string): bigint {
-  const m = /^IRTA\s+0xb8\s+0x([0-9a-f]{16})$/m.exec(readFileSync(capturePath(capture, 'iommu_regset'), 'utf8'));
-  if (!m) throw new Error(`no IRTA in ${capture}/iommu_regset`);
+function register(capture: string, name: string): bigint {
+  const m = new RegExp(`^${name}\\s+0x[0-9a-f]+\\s+0x([0-9a-f]{16})$`, 'm').exec(readFileSync(capturePath(capture, 'iommu_regset'), 'utf8'));
+  if (!m) throw new Error(`no ${name} in ${capture}/iommu_regset`);
   return BigInt('0x' + m[1]);
 }
+const irtaOf = (capture: string): bigint => register(capture, 'IRTA');
 
 /** Present entries of the first table page (the only one the cut-down images hold). */
 function memoryEntries(mem: PhysicalMemory, irta: bigint): { index: number; e: RemappedIrte }[] {
@@ -96,6 +99,29 @@ for (const [capture, count] of [['qemu-linux61-debugfs', 12], ['qemu-linux61-dma
         expect(e.DST).toBe(p.dst);
         expect(e.reservedFields).toEqual([]);
       }
+    });
+
+    it('remapInterrupt over the memory table: the right requester gets its vector, others 0x26; 0x21, 0x22, 0x25', () => {
+      const { mem, irta, printed } = load();
+      const gsts = register(capture, 'GSTS'); // 0xc7000000: IRES (bit 25) set, CFIS (bit 23) clear
+      expect([(gsts >> 25n) & 1n, (gsts >> 23n) & 1n]).toEqual([1n, 0n]);
+      const page = mem.read(Number(irta & ~0xfffn), 4096)!.slice();
+      const dv = new DataView(page.buffer);
+      // Only the table's first page is in the image: later indices are unknown, not absent.
+      const lookup = (i: number) => (i < 256 ? { lo: dv.getBigUint64(i * 16, true), hi: dv.getBigUint64(i * 16 + 8, true) } : undefined);
+      const unit = { enabled: true, eime: false, cfis: false, entries: 2 ** (Number(irta & 0xfn) + 1) };
+      // Remappable format, no SHV: address bits 19:5 = index, bit 4 = 1 (VT-d 5.1.2.2).
+      const msi = (index: number) => decodeMsi(0xfee00000 + ((index & 0x7fff) << 5) + 0x10 + ((index >> 15) << 2), 0);
+      for (const p of printed) {
+        const sid = (p.bus << 8) | (p.slot << 3) | p.fn;
+        expect(remapInterrupt(msi(p.index), lookup, unit, sid)).toMatchObject({ outcome: 'remapped', vector: p.vector, destination: p.dst, sourceIdVerified: true });
+        expect(remapInterrupt(msi(p.index), lookup, unit, sid ^ 0x0800)).toMatchObject({ outcome: 'fault', code: 0x26 });
+      }
+      expect(unit.entries).toBe(65536);
+      expect(remapInterrupt(decodeMsi(0xfee00000 + 0x7fff * 32 + 0x10 + 4, 0x1), lookup, unit, 0)).toMatchObject({ outcome: 'unknown' }); // index 0xffff: beyond the page held
+      expect(remapInterrupt(decodeMsi(0xfee00000 + 0x7fff * 32 + 0x18 + 4, 0x1), lookup, unit, 0)).toMatchObject({ code: 0x21 }); // SHV: 0xffff + 1
+      expect(remapInterrupt(msi(4), lookup, unit, 0x0100)).toMatchObject({ outcome: 'fault', code: 0x22 });
+      expect(remapInterrupt(decodeMsi(0xfee01000, 0x0030), lookup, unit)).toMatchObject({ outcome: 'fault', code: 0x25 });
     });
 
     it('src/text/ir-translation.ts reads the same entries, with no warning', () => {

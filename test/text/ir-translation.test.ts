@@ -113,3 +113,20 @@ describe('ir_translation_struct', () => {
     expect(r.units[0].entries).toHaveLength(3);
   });
 });
+
+describe('a real file from the QEMU q35 fixture boot (test/fixtures/pci/qemu-q35-vtd)', () => {
+  it('15 remapped entries, SIDs of the IOAPIC, the three root ports and the NICs', async () => {
+    const { readFileSync } = await import('node:fs');
+    const text = readFileSync(new URL('../fixtures/pci/qemu-q35-vtd/ir_translation_struct', import.meta.url), 'utf8');
+    const r = parseIrTranslation(text, 'ir_translation_struct');
+    expect(r.warnings).toEqual([]);
+    const u = r.units[0];
+    expect([u.name, u.tableAddress, u.enabled, u.postedSection]).toEqual(['dmar0', 0x2100000, true, false]);
+    // SID = IRTE_high bits 15:0, as printed in the SrcID column: ff:00.0 = 0xff00, 00:02.0 = 0x0010, …
+    const sids = u.entries.map((e) => [e.index, Number(e.hi & 0xffffn)]);
+    expect(sids).toEqual([
+      [1, 0xff00], [3, 0xff00], [8, 0xff00], [16, 0x0010], [18, 0x0018], [20, 0x0020],
+      [21, 0x0200], [22, 0x0200], [23, 0x0200], [24, 0x0100], [25, 0x0100], [26, 0x0100], [27, 0x0500], [28, 0x0500], [29, 0x0500],
+    ]);
+  });
+});
