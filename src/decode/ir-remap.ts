@@ -25,6 +25,8 @@
 import { type DecodedMsi } from './msi.js';
 import { decodeIrte, type PostedIrte, type RemappedIrte } from './irte.js';
 import { faultReasonName } from './registers.js';
+import { bdfFromKey, formatBdf } from '../util/bdf.js';
+import { hex } from '../util/hex.js';
 
 /** The interrupt-remapping state of one unit, from its registers. */
 export interface IrUnitState {
@@ -114,9 +116,8 @@ function fault(code: number, detail: string, extra: { index?: number; fpd?: bool
   return f;
 }
 
-const hex = (n: number): string => '0x' + n.toString(16);
-const bdfText = (sid: number): string =>
-  `${(sid >> 8).toString(16).padStart(2, '0')}:${((sid >> 3) & 0x1f).toString(16).padStart(2, '0')}.${sid & 7}`;
+/** A source-id (bus << 8 | devfn) as a BDF; the IRTE carries no segment, so it reads 0000. */
+const bdfText = (sid: number): string => formatBdf(bdfFromKey(sid & 0xffff));
 
 /** Requester-id mask per SQ (SVT = 01b): which bits of the 16-bit id are compared. */
 const SQ_MASKS = [0xffff, 0xfffb, 0xfff9, 0xfff8] as const;

@@ -15,6 +15,7 @@
  * a loop or a pointer outside the buffer ends the walk with a warning.
  */
 import { decodeMsi, isInterruptAddress, type DecodedMsi } from './msi.js';
+import { hex } from '../util/hex.js';
 
 export const PCI_HEADER_BYTES = 64;
 export const PCI_CONFIG_BYTES = 256;
@@ -242,7 +243,6 @@ class Reader {
   }
 }
 
-const hex = (n: number): string => '0x' + n.toString(16);
 
 function decodeHeader(r: Reader): PciHeader {
   const command = r.u16(0x04);

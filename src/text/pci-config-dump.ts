@@ -20,7 +20,7 @@
  * 4096, and at most MAX_FUNCTIONS functions are kept.
  */
 import type { ModelWarning, Source } from '../model/types.js';
-import { fromSlotFunc, type Bdf } from '../util/bdf.js';
+import { bdfKey, formatBdf, fromSlotFunc, type Bdf } from '../util/bdf.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
 
 export const MAX_CONFIG_BYTES = 4096;
@@ -57,9 +57,6 @@ function bdfOf(text: string): Bdf | string {
   return fromSlotFunc(segment, parseInt(m[2], 16), slot, Number(m[4]));
 }
 
-const bdfName = (b: Bdf): string =>
-  `${b.segment.toString(16).padStart(4, '0')}:${b.bus.toString(16).padStart(2, '0')}:${(b.devfn >> 3).toString(16).padStart(2, '0')}.${b.devfn & 7}`;
-const keyOf = (b: Bdf): number => b.segment * 65536 + b.bus * 256 + b.devfn;
 
 /** Collects functions, refusing duplicates and more than MAX_FUNCTIONS. */
 class Functions {
@@ -71,15 +68,15 @@ class Functions {
   add(d: ConfigDump, what: string): void {
     const line = d.source.line ?? 0;
     if (d.bytes.length === 0) {
-      this.warn.warn(`${bdfName(d.bdf)}: no configuration bytes in the ${what}`, line);
+      this.warn.warn(`${formatBdf(d.bdf)}: no configuration bytes in the ${what}`, line);
       return;
     }
     if (d.bytes.length < MIN_CONFIG_BYTES) {
-      this.warn.warn(`${bdfName(d.bdf)}: only ${d.bytes.length} bytes, less than the 64-byte header: not used`, line);
+      this.warn.warn(`${formatBdf(d.bdf)}: only ${d.bytes.length} bytes, less than the 64-byte header: not used`, line);
       return;
     }
-    if (this.seen.has(keyOf(d.bdf))) {
-      this.warn.warn(`${bdfName(d.bdf)} appears again; the first dump is kept`, line);
+    if (this.seen.has(bdfKey(d.bdf))) {
+      this.warn.warn(`${formatBdf(d.bdf)} appears again; the first dump is kept`, line);
       return;
     }
     if (this.list.length >= MAX_FUNCTIONS) {
@@ -88,9 +85,9 @@ class Functions {
       return;
     }
     if (!USUAL_SIZES.has(d.bytes.length)) {
-      this.warn.warn(`${bdfName(d.bdf)}: ${d.bytes.length} bytes of configuration space (a full read gives 64, 128, 256 or 4096)`, line);
+      this.warn.warn(`${formatBdf(d.bdf)}: ${d.bytes.length} bytes of configuration space (a full read gives 64, 128, 256 or 4096)`, line);
     }
-    this.seen.add(keyOf(d.bdf));
+    this.seen.add(bdfKey(d.bdf));
     this.list.push(d);
   }
 }
@@ -164,7 +161,7 @@ export function parseLspciHexDump(text: string, part: string): ConfigDumps {
       continue;
     }
     if (LSPCI_NO_ACCESS.test(t)) {
-      warn.warn(`lspci could not read the configuration space${cur ? ` of ${bdfName(cur.bdf)}` : ''}`, l.no);
+      warn.warn(`lspci could not read the configuration space${cur ? ` of ${formatBdf(cur.bdf)}` : ''}`, l.no);
       continue;
     }
     warn.unrecognised('lspci -x output', l);
@@ -183,16 +180,16 @@ function lspciRow(m: RegExpExecArray, l: Line, cur: { bdf: Bdf; buf: ByteBuffer;
   const offset = parseInt(m[1], 16);
   const values = m[2].trim().split(' ').map((h) => parseInt(h, 16));
   if (offset !== cur.buf.length) {
-    warn.warn(`${bdfName(cur.bdf)}: row at 0x${m[1]} where 0x${cur.buf.length.toString(16)} was due; the rest of this device is skipped`, l.no);
+    warn.warn(`${formatBdf(cur.bdf)}: row at 0x${m[1]} where 0x${cur.buf.length.toString(16)} was due; the rest of this device is skipped`, l.no);
     cur.broken = true;
     return;
   }
   if (offset + values.length > MAX_CONFIG_BYTES) {
-    warn.warn(`${bdfName(cur.bdf)}: row at 0x${m[1]} is beyond the 4096 bytes of configuration space, skipped`, l.no);
+    warn.warn(`${formatBdf(cur.bdf)}: row at 0x${m[1]} is beyond the 4096 bytes of configuration space, skipped`, l.no);
     cur.broken = true;
     return;
   }
-  if (values.length !== 16) warn.warn(`${bdfName(cur.bdf)}: row at 0x${m[1]} has ${values.length} bytes, not 16`, l.no);
+  if (values.length !== 16) warn.warn(`${formatBdf(cur.bdf)}: row at 0x${m[1]} has ${values.length} bytes, not 16`, l.no);
   for (const v of values) cur.buf.push(v);
 }
 
@@ -253,7 +250,7 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
   const finish = (): void => {
     if (cur === undefined) return;
     if (cur.buf.length < cur.end) {
-      warn.warn(`${bdfName(cur.bdf)}: pciconf output ends at byte 0x${cur.buf.length.toString(16)}, its range asked for 0x${cur.end.toString(16)} (pciconf stopped early?)`, cur.line);
+      warn.warn(`${formatBdf(cur.bdf)}: pciconf output ends at byte 0x${cur.buf.length.toString(16)}, its range asked for 0x${cur.end.toString(16)} (pciconf stopped early?)`, cur.line);
     }
     out.add({ bdf: cur.bdf, bytes: cur.buf.bytes(), source: { part, line: cur.line } }, 'pciconf dump');
     cur = undefined;
@@ -283,14 +280,14 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
       skipping = false;
       // readit() reads at start, start + width, … while ≤ END.
       const end = start + (Math.floor((last - start) / width) + 1) * width;
-      if (cur !== undefined && keyOf(cur.bdf) === keyOf(bdf) && start === cur.buf.length) {
+      if (cur !== undefined && bdfKey(cur.bdf) === bdfKey(bdf) && start === cur.buf.length) {
         cur.end = Math.min(MAX_CONFIG_BYTES, end);
         cur.width = width;
         continue; // the same function, read on from where the last block stopped
       }
       finish();
       if (start !== 0) {
-        warn.warn(`${bdfName(bdf)}: pciconf range starts at 0x${start.toString(16)}, not 0: without the header these bytes are not used`, l.no);
+        warn.warn(`${formatBdf(bdf)}: pciconf range starts at 0x${start.toString(16)}, not 0: without the header these bytes are not used`, l.no);
         skipping = true;
         continue;
       }
@@ -319,11 +316,11 @@ function pciconfValues(t: string, l: Line, cur: PciconfBlock, warn: LineWarnings
     const digits = old ? tok.slice(2) : tok;
     // Current pciconf prints %0*x (2 × width digits); older releases 0x%08x whatever the width.
     if (digits.length !== (old ? 8 : cur.width * 2)) {
-      warn.warn(`${bdfName(cur.bdf)}: value ${JSON.stringify(tok)} does not fit the ${cur.width}-byte width; the rest of the line is skipped`, l.no);
+      warn.warn(`${formatBdf(cur.bdf)}: value ${JSON.stringify(tok)} does not fit the ${cur.width}-byte width; the rest of the line is skipped`, l.no);
       return;
     }
     if (cur.buf.length + cur.width > cur.end) {
-      if (!cur.over) warn.warn(`${bdfName(cur.bdf)}: more values than the range 0:0x${(cur.end - 1).toString(16)} holds; the extra ones are ignored`, l.no);
+      if (!cur.over) warn.warn(`${formatBdf(cur.bdf)}: more values than the range 0:0x${(cur.end - 1).toString(16)} holds; the extra ones are ignored`, l.no);
       cur.over = true;
       return;
     }

@@ -57,7 +57,7 @@ describe('faults, in the order the hardware checks', () => {
     const r = remapInterrupt(msiFor(22), lookup, UNIT, sid(2, 0, 0));
     expect(r).toMatchObject({ outcome: 'fault', code: 0x26, index: 22, faultRecorded: true });
     expect(r.outcome === 'fault' && r.reason).toBe('interrupt blocked by source-id verification');
-    expect(r.outcome === 'fault' && r.detail).toMatch(/01:00\.0.*not 02:00\.0/);
+    expect(r.outcome === 'fault' && r.detail).toMatch(/requester 0000:01:00\.0 .*not 0000:02:00\.0$/);
   });
   it('0x21: index 256 on a 256-entry table (and 0x21 comes before the lookup)', () => {
     expect(remapInterrupt(msiFor(256), lookup, UNIT, 0)).toMatchObject({ outcome: 'fault', code: 0x21, index: 256 });
