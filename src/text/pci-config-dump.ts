@@ -196,7 +196,9 @@ function lspciRow(m: RegExpExecArray, l: Line, cur: { bdf: Bdf; buf: ByteBuffer;
 // ─── FreeBSD pciconf -r ───────────────────────────────────────────────────────────────────────
 
 const PCICONF_HEADER_RE = /^#\s*pciconf\s+-r\s+(?:(-[bh])\s+)?(\S+)\s+(\S+)\s*$/;
-const PCICONF_DATA_RE = /^\s*(?:(?:0x)?[0-9a-f]+\s*)+$/i;
+/** Whitespace-separated hex values. Each token must start after whitespace: a nested `(hex+\s*)+`
+ * backtracks exponentially on a long run of hex digits that ends badly. */
+const PCICONF_DATA_RE = /^\s*(?:0x)?[0-9a-f]+(?:\s+(?:0x)?[0-9a-f]+)*\s*$/i;
 const NUMBER_RE = /^(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i;
 
 export function looksLikePciconfDump(text: string): boolean {

@@ -154,6 +154,11 @@ describe('FreeBSD pciconf -r', () => {
     expect(Buffer.from(r.functions[0].bytes).equals(Buffer.from(rootPort.subarray(0, 256)))).toBe(true);
   });
 
+  it('a long run of hex digits that ends in junk is one unrecognised line, not a regex blow-up (found by fuzzing)', () => {
+    const r = parsePciconfDump(`# pciconf -r pci0:0:2:0 0:0xff\n${'0'.repeat(3000)}g\n`, 'f');
+    expect(r.warnings.map((w) => w.source?.line)).toEqual([2, 1, 1]); // junk; then the block: ends early, no bytes
+  });
+
   it('selectors: name@, trailing colon, ARI function, three and two numbers', () => {
     const block = (sel: string) => `# pciconf -r ${sel} 0:0x3f\n${readit(rootPort, 0, 0x3f, 4)}`;
     const r = parsePciconfDump([block('ppt0@pci0:3:0:8:'), block('pci1:2:3'), block('pci3:4'), block('pci2:0:1:0')].join(''), 'f');
