@@ -16,7 +16,7 @@ import type { Part, PartKind, Snapshot } from '../model/types.js';
 import { discoverParts, type DiscoveredPart } from './discover.js';
 import type { CaptureOptions } from './options.js';
 import { readSmallFile, readText } from './read.js';
-import { parseRegisterText, parseTextPart } from './text-parts.js';
+import { parseRegisterText, parseTextPart, readRegisterFile, type RegisterText } from './text-parts.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map'];
@@ -62,7 +62,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           break;
         }
         case 'registers':
-          input.registers.push(...readRegisters(p));
+          addRegisters(input, readRegisterFile(p.absPath, p.path), p.path);
           break;
         case 'memory': {
           mem = openMemoryImage(p.absPath, opts.base !== undefined ? { base: opts.base } : {});
@@ -71,9 +71,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           if (onRead !== undefined && size > PROGRESS_THRESHOLD) mem = withReadProgress(mem, (n) => onRead(n, size));
           input.memory = { mem, part: p.path };
           for (const w of mem.warnings) input.warnings.push({ message: w, source: { part: p.path } });
-          if (mem.embeddedRegisters !== undefined) {
-            input.registers.push(...parseRegisterText(mem.embeddedRegisters, p.path).map((u) => toRegisterInput(u, p.path)));
-          }
+          if (mem.embeddedRegisters !== undefined) addRegisters(input, parseRegisterText(mem.embeddedRegisters, p.path), p.path);
           break;
         }
         case 'ignored':
@@ -146,7 +144,7 @@ function toRegisterInput(u: { name?: string; base: number; raw: Record<string, b
   };
 }
 
-function readRegisters(p: DiscoveredPart): RegisterInput[] {
-  const units = parseRegisterText(readText(p.absPath), p.path);
-  return units.map((u) => toRegisterInput(u, p.path));
+function addRegisters(input: BuildInput, r: RegisterText, part: string): void {
+  input.registers.push(...r.units.map((u) => toRegisterInput(u, part)));
+  input.warnings.push(...r.warnings);
 }

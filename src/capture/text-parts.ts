@@ -7,7 +7,7 @@ import { looksLikeIommuRegset, parseIommuRegset } from '../decode/regset-text.js
 import { looksLikeRegistersJson, parseRegistersJson } from '../decode/registers-json.js';
 import { InputError } from '../errors.js';
 import type { Contribution } from '../model/contribution.js';
-import type { PartKind } from '../model/types.js';
+import type { ModelWarning, PartKind } from '../model/types.js';
 import { looksLikeDebugfsDomain, parseDebugfsDomain } from '../text/debugfs-domain.js';
 import { looksLikeDebugfsTranslation, parseDebugfsTranslation } from '../text/debugfs-translation.js';
 import { looksLikeDmardump, parseDmardump } from '../text/dmardump.js';
@@ -15,6 +15,8 @@ import { looksLikeDmesg, parseDmesg } from '../text/dmesg.js';
 import { looksLikeMemoryMap, parseMemoryMap } from '../text/memory-map.js';
 import { looksLikeBridgeSysctl, looksLikePciInventory, parseBridgeSysctl, parsePciInventory } from '../text/pci-inventory.js';
 import { looksLikeVmCommandLines, parseVmCommandLines } from '../text/vm-cmdlines.js';
+import type { TextInput } from '../util/lines.js';
+import { fileText, readHead, readText } from './read.js';
 import type { Sniffed } from './sniff.js';
 
 interface TextPart {
@@ -77,9 +79,24 @@ export interface RegisterUnitText {
   line?: number;
 }
 
+export interface RegisterText {
+  units: RegisterUnitText[];
+  /** The readers' own warnings (lines not read, duplicates, keys not of the format), as capture warnings. */
+  warnings: ModelWarning[];
+}
+
+/** Register JSON is read whole (its reader names the line of every value); it is small. */
+const REGISTERS_JSON_LIMIT = 16 * 2 ** 20;
+
 /** Register snapshots from iommu_regset text or dmarsift's register JSON. */
-export function parseRegisterText(text: string, part: string): RegisterUnitText[] {
-  if (looksLikeRegistersJson(text)) return parseRegistersJson(text, part).units;
-  const r = parseIommuRegset(text, part);
-  return r.units;
+export function parseRegisterText(input: TextInput, part: string): RegisterText {
+  const r = typeof input === 'string' && looksLikeRegistersJson(input) ? parseRegistersJson(input, part) : parseIommuRegset(input, part);
+  return { units: r.units, warnings: r.warnings.map((w) => ({ message: w.message, source: { part, line: w.line } })) };
+}
+
+/** A register file: JSON (read whole, bounded) or iommu_regset text (read line by line). */
+export function readRegisterFile(absPath: string, part: string): RegisterText {
+  const head = new TextDecoder('utf-8', { fatal: false }).decode(readHead(absPath, 4096));
+  if (looksLikeRegistersJson(head)) return parseRegisterText(readText(absPath, REGISTERS_JSON_LIMIT), part);
+  return parseRegisterText(fileText(absPath), part);
 }

@@ -1,6 +1,6 @@
 /**
  * Register text through the whole CLI (issue 11 item 1): a commented GSTS line still says
- * "translation disabled" (and iommu-disabled fires), a GSTS line that cannot be read is a capture
+ * "translation disabled" (and unit-disabled-with-tables fires: RTADDR is set), a GSTS line that cannot be read is a capture
  * warning naming the file and line, and the register parsers' own warnings reach the report.
  */
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,14 +36,14 @@ const DMAR = readFileSync(path.join(REPO, 'samples', 'iommu-not-enabled', 'DMAR'
 interface Warning { message: string; source: { part: string; line?: number } | null }
 
 describe('iommu_regset', () => {
-  it('a trailing comment on GSTS: the register is read, translation is off, iommu-disabled fires', () => {
+  it('a trailing comment on GSTS: the register is read, translation is off, unit-disabled-with-tables fires', () => {
     const d = capture('comment', { 'iommu_regset': regset('GSTS            \t0x1c\t\t0x0000000000000000 # TES=0') });
     const dec = cliJson(['decode', '--format', 'json', d]);
     expect(dec.status).toBe(0);
     expect(dec.json.units[0].registers.GSTS.TES).toBe(false);
     expect(dec.json.warnings).toEqual([]);
     const an = cliJson(['analyze', '--format', 'json', d]);
-    expect(an.json.findings.map((f: { check: string }) => f.check)).toContain('iommu-disabled');
+    expect(an.json.findings.map((f: { check: string }) => f.check)).toContain('unit-disabled-with-tables');
   });
   it.each([
     ['junk after the digits', 'GSTS            \t0x1c\t\t0xc7000000xyz'],
