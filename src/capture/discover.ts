@@ -49,7 +49,7 @@ export function discoverParts(capturePath: string, opts: CaptureOptions): Discov
       else parts.push(...scanDirectory(capturePath, root));
     } else {
       const sniffed = sniffPart(capturePath);
-      if (sniffed.kind === 'ignored') throw new InputError(`not a capture part dmarsift recognises (${sniffed.note ?? 'unknown content'})`, { file: capturePath });
+      if (sniffed.kind === 'ignored') throw new InputError(`not a capture part dmarsift recognises (${sniffed.warning ?? sniffed.note ?? 'unknown content'})`, { file: capturePath });
       parts.push({ ...sniffed, path: path.basename(capturePath), absPath: path.resolve(capturePath) });
     }
   }

@@ -33,7 +33,7 @@ import { InputError } from '../errors.js';
 import type { BridgeRange, Contribution } from '../model/contribution.js';
 import type { PciFunction } from '../model/types.js';
 import { type Bdf, formatBdf, fromSlotFunc, parseBdf } from '../util/bdf.js';
-import { driverOfUnit, headLines, isPassThroughDriver, type Line, LineWarnings, textLines } from './lines.js';
+import { driverOfUnit, eachLine, headLines, isPassThroughDriver, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const PCICONF_RE = /^([A-Za-z_][\w.-]*?)(\d+)@pci(\d+):(\d+):(\d+)(?::(\d+))?:\s+(.*)$/;
 const PCICONF_VERBOSE_RE = /^\s+(vendor|device|class|subclass)\s+=\s+(.*?)\s*$/;
@@ -132,7 +132,7 @@ function keyValues(s: string): Record<string, string> {
   return out;
 }
 
-export function parsePciInventory(text: string, part: string): Contribution {
+export function parsePciInventory(input: TextInput, part: string): Contribution {
   const b = newBuilder(part);
   /** The device whose indented lines follow (pciconf, lspci block), and which shape it was. */
   let current: { d: PciFunction; kind: 'pciconf' | 'lspci' } | undefined;
@@ -146,7 +146,7 @@ export function parsePciInventory(text: string, part: string): Contribution {
     vmm = undefined;
   };
 
-  for (const l of textLines(text)) {
+  for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
     const t = l.text;
     if (t.trim() === '') {
       flushVmm();
@@ -245,7 +245,7 @@ export function parsePciInventory(text: string, part: string): Contribution {
   b.bridges.push(...pcibRanges(pcib, b));
 
   if (b.devices.size === 0 && b.bridges.length === 0) {
-    throw new InputError('does not look like a PCI inventory (pciconf -l, lspci, sysfs listing or sysctl dev.pcib)', { file: part, line: 1 });
+    throw new NotRecognisedError('does not look like a PCI inventory (pciconf -l, lspci, sysfs listing or sysctl dev.pcib)', { file: part, line: 1 });
   }
   const out: Contribution = { warnings: b.warnings.done() };
   if (b.devices.size > 0) out.devices = [...b.devices.values()];
@@ -371,16 +371,16 @@ function pcibRanges(pcib: Map<number, PcibRecord>, b: Builder): BridgeRange[] {
 }
 
 /** `sysctl dev.pcib` output alone (part kind `bridges`). Other lines are warnings. */
-export function parseBridgeSysctl(text: string, part: string): Contribution {
+export function parseBridgeSysctl(input: TextInput, part: string): Contribution {
   const b = newBuilder(part);
   const pcib = new Map<number, PcibRecord>();
-  for (const l of textLines(text)) {
+  for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
     if (l.text.trim() === '') continue;
     const m = SYSCTL_PCIB_RE.exec(l.text);
     if (m) sysctlLine(pcib, Number(m[1]), m[2], m[3], l, b);
     else b.warnings.unrecognised('sysctl dev.pcib output', l);
   }
-  if (pcib.size === 0) throw new InputError('does not look like sysctl dev.pcib output (no "dev.pcib.N.…: …" line)', { file: part, line: 1 });
+  if (pcib.size === 0) throw new NotRecognisedError('does not look like sysctl dev.pcib output (no "dev.pcib.N.…: …" line)', { file: part, line: 1 });
   const bridges = pcibRanges(pcib, b);
   return { bridges, warnings: b.warnings.done() };
 }

@@ -54,16 +54,18 @@ describe('rules', () => {
   it('the order of the sources does not matter: iomem wins either way', () => {
     const e820 = '[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000003fffffff] usable\n';
     const a = mergeMemoryMaps([...readMemoryMap(e820, 'dmesg', { kernelLog: true }).sources, ...readMemoryMap(IOMEM, 'iomem').sources]);
-    expect(ramOf(a.regions)).toBe(0xa0000 - 0x1000 + 0x40000000 - 0x100000);
+    // iomem's RAM, plus the hole 0xa0000-0xfffff that only e820 covers.
+    expect(ramOf(a.regions)).toBe((0xa0000 - 0x1000) + (0x100000 - 0xa0000) + (0x40000000 - 0x100000));
+    expect(a.regions[0]).toMatchObject({ start: 0, end: 0x1000, type: 'reserved', source: { part: 'iomem' } });
   });
   it('the firmware map fills what iomem does not cover', () => {
     const e820 = 'BIOS-e820: [mem 0x00000000000f0000-0x00000000000fffff] reserved\nBIOS-e820: [mem 0x0000000100000000-0x000000013fffffff] usable\n';
     const m = merged(IOMEM, e820);
     expect(m.regions.map((r) => [r.start, r.end, r.type, r.source.part])).toEqual([
-      [0, 0x1000, 'reserved', 'iomem'],
-      [0x1000, 0xa0000, 'ram', 'iomem'],
+      [0, 0x1000, 'reserved', 'iomem.txt'],
+      [0x1000, 0xa0000, 'ram', 'iomem.txt'],
       [0xf0000, 0x100000, 'reserved', 'dmesg.txt'],
-      [0x100000, 0x40000000, 'ram', 'iomem'],
+      [0x100000, 0x40000000, 'ram', 'iomem.txt'],
       [0x100000000, 0x140000000, 'ram', 'dmesg.txt'],
     ]);
   });
@@ -74,7 +76,7 @@ describe('rules', () => {
     expect(m.warnings).toHaveLength(1);
     const w = m.warnings[0];
     expect(w.message).toMatch(/0x200000-0x2fffff/);
-    expect(w.message).toMatch(/iomem:3/);
+    expect(w.message).toMatch(/iomem\.txt:3/);
     expect(w.message).toMatch(/dmesg\.txt:2/);
     expect(w.source).toEqual({ part: 'dmesg.txt', line: 2 });
   });
