@@ -68,7 +68,7 @@ function notRecognised(e: unknown): boolean {
 /** An option on a command line (`-m`, `--foo`), also NUL-separated as in /proc/PID/cmdline. */
 const OPTION_RE = /(?:^|[\s\0])-{1,2}[A-Za-z]/;
 /** A line that starts a hypervisor with an option (after an optional PID column), or bhyve's process title. */
-const PROGRAM_LINE_RE = /^\s*(?:\d+\s+)?(?:\S*\/)?(?:bhyve|vmrun\.sh|qemu-system-[\w.-]+|qemu-kvm|kvm)(?:[ \t]+|\0)-{1,2}[A-Za-z]|^\s*(?:\d+\s+)?bhyve: \S+/m;
+const PROGRAM_LINE_RE = /^[ \t]*(?:\d+[ \t]+)?(?:[^\s/]*\/)*(?:bhyve|vmrun\.sh|qemu-system-[\w.-]+|qemu-kvm|kvm)(?:[ \t]+|\0)-{1,2}[A-Za-z]|^[ \t]*(?:\d+[ \t]+)?bhyve: \S/m;
 
 const TEXT_PARTS: TextPart[] = [
   { kind: 'registers', format: 'iommu_regset', looks: looksLikeIommuRegset, confirm: byParsing((t) => parseIommuRegset(t, 'sniff').units.length > 0, 'iommu_regset') },

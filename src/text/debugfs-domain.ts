@@ -40,7 +40,8 @@ const PAGE_SIZES: Record<number, PageSize> = { 1: 4096, 2: 2097152, 3: 107374182
 /** Cheap content sniff: a `Device … @0x…` line or the column header near the start. */
 export function looksLikeDebugfsDomain(text: string): boolean {
   const head = text.slice(0, 4096);
-  return /^Device \S+ (?:with pasid [0-9a-f]+ )?@0x[0-9a-f]+\s*$/m.test(head) || /^IOVA_PFN\s+PML5E\s+PML4E/m.test(head);
+  // [ \t], not \s: with /m a \s run would cross line ends (quadratic on a head of blank lines).
+  return /^Device \S+ (?:with pasid [0-9a-f]+ )?@0x[0-9a-f]+[ \t\r]*$/m.test(head) || /^IOVA_PFN[ \t]+PML5E[ \t]+PML4E/m.test(head);
 }
 
 interface BlockState {

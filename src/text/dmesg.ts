@@ -56,7 +56,8 @@ export interface DmesgDetails {
 type Dump = NonNullable<Fault['dumped']>;
 
 const TAG_RE = /(?:^|[^A-Za-z0-9_-])(?:DMAR|dmar):/;
-const TIMESTAMP_RE = /^\s*(?:<\d+>)?\[\s*\d+\.\d+\]/m;
+/** `[ \t]`, not `\s`: with /m a `\s` run would cross line ends (quadratic on a head of blank lines). */
+const TIMESTAMP_RE = /^[ \t]*(?:<\d+>)?\[[ \t]*\d+\.\d+\]/m;
 
 const UNIT_RE = /^(?:(dmar\d+)|IOMMU\s+(\d+)):\s*reg_base_addr\s+(?:0x)?([0-9a-f]{1,16})\s+ver\s+(\d+):(\d+)\s+cap\s+(?:0x)?([0-9a-f]{1,16})\s+ecap\s+(?:0x)?([0-9a-f]{1,16})\s*$/i;
 const HAW_RE = /^Host address width (\d+)\s*$/;

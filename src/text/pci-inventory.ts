@@ -35,8 +35,11 @@ import type { PciFunction } from '../model/types.js';
 import { type Bdf, formatBdf, fromSlotFunc, parseBdf } from '../util/bdf.js';
 import { driverOfUnit, eachLine, headLines, isPassThroughDriver, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
-const PCICONF_RE = /^([A-Za-z_][\w.-]*?)(\d+)@pci(\d+):(\d+):(\d+)(?::(\d+))?:\s+(.*)$/;
-const PCICONF_VERBOSE_RE = /^\s+(vendor|device|class|subclass)\s+=\s+(.*?)\s*$/;
+// Every line pattern is matched against the line without trailing blanks, and none has a lazy
+// group before `\s*$` or an unanchored leading `\s`: those take time quadratic in a line's length.
+/** `name` + unit number are split after the match (a lazy `name*?(\d+)@` is quadratic on digits). */
+const PCICONF_RE = /^([A-Za-z_][\w.-]*)@pci(\d+):(\d+):(\d+)(?::(\d+))?:\s+(.*)$/;
+const PCICONF_VERBOSE_RE = /^\s+(vendor|device|class|subclass)\s+=\s+(.*)$/;
 const PCICONF_CAP_RE = /^\s+(?:cap|ecap) [0-9a-f]{2,4}\[[0-9a-f]+\] = /i;
 const PCICONF_SRIOV_RE = /^\s+ecap [0-9a-f]{4}\[[0-9a-f]+\] = SR-IOV \d+ IOV (enabled|disabled)/i;
 const PCICONF_VFS_RE = /^\s+(\d+) VFs configured out of (\d+) supported/;
@@ -50,13 +53,29 @@ const LSPCI_DRIVER_RE = /^\s+Kernel driver in use: (\S+)\s*$/;
 const LSPCI_BUS_RE = /^\s+Bus: primary=([0-9a-f]{2}), secondary=([0-9a-f]{2}), subordinate=([0-9a-f]{2})/i;
 const LSPCI_IOVCTL_RE = /^\s+IOVCtl:\s+Enable([+-])/;
 const LSPCI_NUMVFS_RE = /Number of VFs: (\d+)/;
-const VMM_RE = /^(Slot|Class|Vendor|Device|SVendor|SDevice|Rev|ProgIf|Driver|Module|PhySlot|NUMANode|IOMMUGroup):\s+(.*?)\s*$/;
-const SYSCTL_PCIB_RE = /^dev\.pcib\.(\d+)\.([%\w]+):\s*(.*?)\s*$/;
+const VMM_RE = /^(Slot|Class|Vendor|Device|SVendor|SDevice|Rev|ProgIf|Driver|Module|PhySlot|NUMANode|IOMMUGroup):\s+(.*)$/;
+const SYSCTL_PCIB_RE = /^dev\.pcib\.(\d+)\.([%\w]+):\s*(.*)$/;
+
+/** `ppt0` → [`ppt`, `0`]: a pciconf device name and its unit number (undefined without one). */
+function nameAndUnit(s: string): [string, string] | undefined {
+  let i = s.length;
+  while (i > 0 && s.charCodeAt(i - 1) >= 48 && s.charCodeAt(i - 1) <= 57) i--;
+  return i === s.length || i === 0 ? undefined : [s.slice(0, i), s.slice(i)];
+}
+
+/** A pciconf line: [name, unit, n1, n2, n3, n4?, rest]. */
+function pciconfLine(t: string): string[] | undefined {
+  if (!t.includes('@pci')) return undefined;
+  const m = PCICONF_RE.exec(t);
+  const nu = m ? nameAndUnit(m[1]) : undefined;
+  return m && nu ? [t, nu[0], nu[1], m[2], m[3], m[4], m[5], m[6]] : undefined;
+}
 
 export function looksLikePciInventory(text: string): boolean {
   let lspci = 0;
-  for (const l of headLines(text)) {
-    if (PCICONF_RE.test(l) && /class=0x/.test(l)) return true;
+  for (const raw of headLines(text)) {
+    const l = raw.trimEnd();
+    if (pciconfLine(l) !== undefined && /class=0x/.test(l)) return true;
     if (/^Slot:\t/.test(l) || LSPCI_DRIVER_RE.test(l)) return true;
     if (SYSFS_RE.test(l) && /\b(vendor|class|driver)=/.test(l)) return true;
     if (LSPCI_RE.test(l) && /^\S+ [^:=\t]+(?: \[[0-9a-f]{4}\])?: /i.test(l)) lspci++;
@@ -65,7 +84,7 @@ export function looksLikePciInventory(text: string): boolean {
 }
 
 export function looksLikeBridgeSysctl(text: string): boolean {
-  return headLines(text).some((l) => SYSCTL_PCIB_RE.test(l));
+  return headLines(text).some((l) => SYSCTL_PCIB_RE.test(l.trimEnd()));
 }
 
 interface Builder {
@@ -147,8 +166,8 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
   };
 
   for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
-    const t = l.text;
-    if (t.trim() === '') {
+    const t = l.text.trimEnd();
+    if (t === '') {
       flushVmm();
       current = undefined;
       continue;
@@ -167,8 +186,9 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
     }
     flushVmm();
 
-    if ((m = PCICONF_RE.exec(t))) {
-      const [, name, unit, n1, n2, n3, n4, rest] = m;
+    const pc = pciconfLine(t);
+    if (pc) {
+      const [, name, unit, n1, n2, n3, n4, rest] = pc;
       const sel = n4 === undefined ? [0, +n1, +n2, +n3] : [+n1, +n2, +n3, +n4];
       const bdf = bdfAt(l, part, () => fromSlotFunc(sel[0], sel[1], sel[2], sel[3], `pci${sel.join(':')}`));
       const d = deviceFor(b, bdf, l);
@@ -269,14 +289,22 @@ function lspciHeader(d: PciFunction, rest: string): void {
   if (colon < 0) return;
   const cls = /\[([0-9a-f]{4})\]$/i.exec(rest.slice(0, colon));
   if (cls) d.classCode = parseInt(cls[1], 16) * 256 + progIf;
-  let names = rest.slice(colon + 2).replace(/\s+\(prog-if [^)]*\)?\)?\s*$/i, '').replace(/\s+\(rev [0-9a-f]+\)\s*$/i, '');
-  m = /\s*\[([0-9a-f]{4}):([0-9a-f]{4})\]$/i.exec(names);
+  // The tail is taken apart from its end (`lastIndexOf`), not with `\s+(…)\s*$` patterns, which are
+  // quadratic in a run of blanks.
+  let names = stripTail(stripTail(rest.slice(colon + 2).trimEnd(), '(prog-if ', /^\(prog-if [^)]*\)?\)?$/i), '(rev ', /^\(rev [0-9a-f]+\)$/i);
+  m = /\[([0-9a-f]{4}):([0-9a-f]{4})\]$/i.exec(names);
   if (m) {
     d.vendorId = parseInt(m[1], 16);
     d.deviceId = parseInt(m[2], 16);
-    names = names.slice(0, m.index);
+    names = names.slice(0, m.index).trimEnd();
   }
   if (names.trim() !== '') d.deviceName = names.trim();
+}
+
+/** `s` without a last `(word …)` group that `shape` accepts, and the blanks before it. */
+function stripTail(s: string, start: string, shape: RegExp): string {
+  const at = s.toLowerCase().lastIndexOf(start);
+  return at > 0 && /\s/.test(s[at - 1]) && shape.test(s.slice(at)) ? s.slice(0, at).trimEnd() : s;
 }
 
 /** One lspci -vmm record. Values are names, `name [hex]` (-nn) or bare hex (-n). */
@@ -284,11 +312,16 @@ function vmmRecord(b: Builder, f: Record<string, string>, first: Line): void {
   const slot = f.Slot;
   if (slot === undefined) return;
   const d = deviceFor(b, linuxBdf(slot, first, b.part), first);
+  // `name [hex]` taken apart from its end, not with `(.*?)\s*\[`, which is quadratic in blanks.
   const split = (v: string | undefined, digits: number): { name?: string; id?: number } => {
     if (v === undefined) return {};
-    const m = new RegExp(`^(?:(.*?)\\s*\\[)?([0-9a-f]{${digits}})\\]?$`, 'i').exec(v);
-    // A bare value that is exactly `digits` hex digits is the -n form; otherwise a name.
-    if (m && (m[1] !== undefined || /^[0-9a-f]+$/i.test(v))) return { name: m[1] || undefined, id: parseInt(m[2], 16) };
+    const hex = new RegExp(`^[0-9a-f]{${digits}}$`, 'i');
+    if (hex.test(v)) return { id: parseInt(v, 16) }; // -n: the bare id
+    const open = v.lastIndexOf('[');
+    if (open >= 0 && v.endsWith(']') && hex.test(v.slice(open + 1, -1))) {
+      const name = v.slice(0, open).trimEnd();
+      return { ...(name !== '' ? { name } : {}), id: parseInt(v.slice(open + 1, -1), 16) };
+    }
     return { name: v };
   };
   const cls = split(f.Class, 4);
@@ -375,8 +408,9 @@ export function parseBridgeSysctl(input: TextInput, part: string): Contribution 
   const b = newBuilder(part);
   const pcib = new Map<number, PcibRecord>();
   for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
-    if (l.text.trim() === '') continue;
-    const m = SYSCTL_PCIB_RE.exec(l.text);
+    const t = l.text.trimEnd();
+    if (t === '') continue;
+    const m = SYSCTL_PCIB_RE.exec(t);
     if (m) sysctlLine(pcib, Number(m[1]), m[2], m[3], l, b);
     else b.warnings.unrecognised('sysctl dev.pcib output', l);
   }
