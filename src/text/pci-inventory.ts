@@ -131,13 +131,38 @@ function setDriver(d: PciFunction, driver: string | undefined): void {
   d.passThrough = isPassThroughDriver(driver);
 }
 
-function hexField(v: string | undefined): number | undefined {
-  if (v === undefined || !/^(?:0x)?[0-9a-f]+$/i.test(v)) return undefined;
-  return parseInt(v.replace(/^0x/i, ''), 16);
+/** The widest value each hex field can hold (PCI ids 16 bits, class code 24, pciconf card/chip 32). */
+const HEX_BITS: Record<string, number> = { vendor: 16, device: 16, class: 24, chip: 32, card: 32 };
+
+/**
+ * Fields of `key=value` lines, read with a warning when a field that is used holds no value of its
+ * kind (the field is then left unset, never guessed).
+ */
+function fieldReader(kv: Record<string, string>, b: Builder, l: Line) {
+  const bad = (key: string, why: string): undefined => {
+    b.warnings.warn(`${key}=${JSON.stringify(kv[key].length > 24 ? `${kv[key].slice(0, 24)}…` : kv[key]).slice(1, -1)}: ${why}; field not read`, l.no);
+    return undefined;
+  };
+  return {
+    hex(key: string): number | undefined {
+      const v = kv[key];
+      if (v === undefined) return undefined;
+      const bits = HEX_BITS[key] ?? 32;
+      if (!/^(?:0x)?[0-9a-f]+$/i.test(v)) return bad(key, 'not a hex number');
+      const n = parseInt(v.replace(/^0x/i, ''), 16);
+      return n < 2 ** bits ? n : bad(key, `wider than the field's ${bits} bits`);
+    },
+    dec(key: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+      const v = kv[key];
+      if (v === undefined) return undefined;
+      if (!/^\d{1,15}$/.test(v)) return bad(key, 'not a decimal number');
+      return Number(v) <= max ? Number(v) : bad(key, `above ${max}`);
+    },
+  };
 }
 
 function decField(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
   return Number(v);
 }
 
@@ -197,10 +222,11 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
         setDriver(d, driverOfUnit(d.deviceUnit));
       }
       const kv = keyValues(rest);
-      const chip = hexField(kv.chip);
-      d.vendorId = hexField(kv.vendor) ?? (chip !== undefined ? chip & 0xffff : d.vendorId);
-      d.deviceId = hexField(kv.device) ?? (chip !== undefined ? Math.floor(chip / 65536) : d.deviceId);
-      d.classCode = hexField(kv.class) ?? d.classCode;
+      const f = fieldReader(kv, b, l);
+      const chip = f.hex('chip');
+      d.vendorId = f.hex('vendor') ?? (chip !== undefined ? chip & 0xffff : d.vendorId);
+      d.deviceId = f.hex('device') ?? (chip !== undefined ? Math.floor(chip / 65536) : d.deviceId);
+      d.classCode = f.hex('class') ?? d.classCode;
       if (d.vendorId === undefined && d.classCode === undefined) b.warnings.warn('pciconf line without class/vendor fields', l.no);
       current = { d, kind: 'pciconf' };
       sriovEnabled = undefined;
@@ -338,15 +364,21 @@ function vmmRecord(b: Builder, f: Record<string, string>, first: Line): void {
 
 function sysfsLine(b: Builder, bdf: Bdf, kv: Record<string, string>, l: Line): void {
   const d = deviceFor(b, bdf, l);
-  d.vendorId = hexField(kv.vendor) ?? d.vendorId;
-  d.deviceId = hexField(kv.device) ?? d.deviceId;
-  d.classCode = hexField(kv.class) ?? d.classCode;
+  const f = fieldReader(kv, b, l);
+  d.vendorId = f.hex('vendor') ?? d.vendorId;
+  d.deviceId = f.hex('device') ?? d.deviceId;
+  d.classCode = f.hex('class') ?? d.classCode;
   setDriver(d, kv.driver);
-  const numVfs = decField(kv.sriov_numvfs);
+  const numVfs = f.dec('sriov_numvfs', 0xffff);
   if (numVfs !== undefined) d.numVfs = numVfs;
   if (kv.physfn !== undefined && kv.physfn !== '' && kv.physfn !== '-') d.physfn = formatBdf(linuxBdf(kv.physfn, l, b.part));
-  const sec = decField(kv.secondary_bus_number);
-  const sub = decField(kv.subordinate_bus_number);
+  const sec = f.dec('secondary_bus_number');
+  const sub = f.dec('subordinate_bus_number');
+  if ((sec === undefined) !== (sub === undefined) && kv.secondary_bus_number !== undefined && kv.subordinate_bus_number !== undefined) {
+    // One of the two could not be read: already warned.
+  } else if ((kv.secondary_bus_number === undefined) !== (kv.subordinate_bus_number === undefined)) {
+    b.warnings.warn(`${kv.secondary_bus_number === undefined ? 'subordinate_bus_number' : 'secondary_bus_number'} without ${kv.secondary_bus_number === undefined ? 'secondary_bus_number' : 'subordinate_bus_number'}: the bridge's bus range is unknown`, l.no);
+  }
   if (sec !== undefined && sub !== undefined) {
     if (sec > 255 || sub > 255) throw new InputError(`bus number out of range (0-255) in ${JSON.stringify(l.text)}`, { file: b.part, line: l.no });
     d.secondaryBus = sec;
@@ -360,6 +392,8 @@ interface PcibRecord {
   subordinate?: number;
   bdf?: string;
   line: number;
+  /** A bus number could not be read (already warned about). */
+  unread?: boolean;
 }
 
 function sysctlLine(pcib: Map<number, PcibRecord>, unit: number, key: string, value: string, l: Line, b: Builder): void {
@@ -370,6 +404,10 @@ function sysctlLine(pcib: Map<number, PcibRecord>, unit: number, key: string, va
   }
   const busNo = (v: string): number | undefined => {
     const n = decField(v);
+    if (n === undefined) {
+      b.warnings.warn(`${key}: ${JSON.stringify(v.slice(0, 24))} is not a bus number; not read`, l.no);
+      r!.unread = true;
+    }
     if (n !== undefined && n > 255) throw new InputError(`bus ${n} out of range (0-255)`, { file: b.part, line: l.no });
     return n;
   };
@@ -393,7 +431,7 @@ function pcibRanges(pcib: Map<number, PcibRecord>, b: Builder): BridgeRange[] {
   for (const [unit, r] of pcib) {
     if (r.secondary === undefined && r.subordinate === undefined) continue; // host bridges (pcib0) have neither
     if (r.secondary === undefined || r.subordinate === undefined) {
-      b.warnings.warn(`pcib${unit}: only one of secbus/subbus in the capture`, r.line);
+      if (!r.unread) b.warnings.warn(`pcib${unit}: only one of secbus/subbus in the capture`, r.line);
       continue;
     }
     const br: BridgeRange = { name: `pcib${unit}`, secondary: r.secondary, subordinate: r.subordinate, source: { part: b.part, line: r.line } };
