@@ -13,6 +13,7 @@
  * A sweep over the region boundaries with a heap of active regions: O(n log n) for n regions.
  */
 import type { MemoryRegion, ModelWarning } from '../model/types.js';
+import { MinHeap } from '../util/min-heap.js';
 
 export type MemoryMapOrigin = 'iomem' | 'e820' | 'smap';
 
@@ -35,48 +36,6 @@ interface Active {
   key: number;
 }
 
-/** Min-heap on `key`. */
-class Heap {
-  private a: Active[] = [];
-  get size(): number {
-    return this.a.length;
-  }
-  peek(): Active | undefined {
-    return this.a[0];
-  }
-  push(x: Active): void {
-    const a = this.a;
-    a.push(x);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p].key <= a[i].key) break;
-      [a[p], a[i]] = [a[i], a[p]];
-      i = p;
-    }
-  }
-  pop(): Active | undefined {
-    const a = this.a;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < a.length && a[l].key < a[m].key) m = l;
-        if (r < a.length && a[r].key < a[m].key) m = r;
-        if (m === i) break;
-        [a[m], a[i]] = [a[i], a[m]];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 const hexEnd = (n: number): string => `0x${n.toString(16)}`;
 const where = (r: MemoryRegion): string => (r.source.line !== undefined ? `${r.source.part}:${r.source.line}` : r.source.part);
 
@@ -91,7 +50,7 @@ export function mergeMemoryMaps(sources: MemoryMapSource[]): { regions: MemoryRe
   const byEnd = [...all].sort((a, b) => a.r.end - b.r.end);
   const points = [...new Set(all.flatMap((x) => [x.r.start, x.r.end]))].sort((a, b) => a - b);
 
-  const heap = new Heap();
+  const heap = new MinHeap<Active>((x) => x.key);
   /** Active regions per source whose type is RAM / not RAM (for disagreements). */
   const ramActive = new Array<number>(order.length).fill(0);
   const otherActive = new Array<number>(order.length).fill(0);
