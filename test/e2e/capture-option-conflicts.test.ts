@@ -33,3 +33,14 @@ describe('a part option and --ignore/--only that leave it out', () => {
     expect(cli(['decode', SAMPLE, '--only', 'registers,pci', '--pci', path.join(SAMPLE, 'pciconf-lv.txt')]).status).toBe(0);
   });
 });
+
+describe('--rtaddr auto when --ignore/--only left the memory image out', () => {
+  it.each([
+    [['--ignore', 'memory'], /--ignore memory/],
+    [['--only', 'registers,dmar'], /--only registers,dmar/],
+  ])('%j: the message says the image was left out, not that the capture has none', (opts, msg) => {
+    const l = usageError(['decode', SAMPLE, ...opts, '--rtaddr', 'auto']);
+    expect(l).toMatch(msg);
+    expect(l).not.toMatch(/this capture has none/);
+  });
+});
