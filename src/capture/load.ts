@@ -113,7 +113,12 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
       input.rtaddr.push(rtaddrValue(r));
     }
     if (auto) {
-      if (!input.memory) throw new UsageError('--rtaddr auto scans the memory image for root tables, and this capture has none (add --memory)');
+      if (!input.memory) {
+        const leftOut = opts.ignore?.includes('memory') ? ` --ignore ${opts.ignore.join(',')}` : opts.only && !opts.only.includes('memory') ? ` --only ${opts.only.join(',')}` : undefined;
+        throw new UsageError(leftOut !== undefined
+          ? `--rtaddr auto scans the memory image for root tables, and${leftOut} leaves it out`
+          : '--rtaddr auto scans the memory image for root tables, and this capture has none (add --memory)');
+      }
       const stated = input.contributions.flatMap(({ contribution }) => (contribution.units ?? []).filter((u) => u.rootTable !== undefined));
       const a = autoRootTable({
         mem: input.memory.mem, part: input.memory.part, ...(input.dmar ? { dmar: input.dmar.table } : {}),
