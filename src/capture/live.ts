@@ -384,13 +384,27 @@ function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
   const entries = r.list('proc', 'no procfs');
   if (!entries) return;
   let found = 0;
+  let qemuUnread = 0;
+  /** Processes whose command line could not be read (not because they ended), by error. */
+  const unreadable = new Map<string, number>();
   for (const e of entries) {
     if (!/^\d+$/.test(e.name)) continue;
     let raw: Buffer;
     try {
       raw = fs.readFileSync(r.abs(`proc/${e.name}/cmdline`));
-    } catch {
-      continue; // the process ended, or is hidden (hidepid): not an error
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      if (code === 'ENOENT' || code === 'ESRCH') continue; // the process ended meanwhile
+      const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied (run as root; /proc may be mounted with hidepid)' : code === 'EISDIR' ? 'is a directory' : code;
+      // Its name (comm) may still be readable: a QEMU process we cannot read is worth a warning.
+      const comm = r.text(`proc/${e.name}/comm`, true);
+      if (comm !== undefined && QEMU_PROG.test(comm)) {
+        r.warn(`QEMU process ${e.name} (${comm} per /proc/${e.name}/comm): its command line could not be read (${why}); its VM is not captured`);
+        qemuUnread++;
+      } else {
+        unreadable.set(why, (unreadable.get(why) ?? 0) + 1);
+      }
+      continue;
     }
     const args = raw.toString('utf8').split('\0');
     const prog = path.basename(args[0] ?? '');
@@ -401,7 +415,11 @@ function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
     parts.push({ kind: 'vm-cmdlines', path: rel });
     found++;
   }
-  if (found === 0) r.notes.push('no running QEMU/KVM process');
+  for (const [why, count] of unreadable) {
+    r.warn(`${count} ${count === 1 ? "process's" : "processes'"} command line (/proc/PID/cmdline) could not be read (${why}): a QEMU/KVM process among them would not be captured`);
+  }
+  if (found === 0 && unreadable.size === 0 && qemuUnread === 0) r.notes.push('no running QEMU/KVM process');
+  else if (found === 0 && qemuUnread === 0) r.notes.push('no QEMU/KVM process among the processes whose command line could be read');
 }
 
 /** Lines of the kernel log about the I/O MMU and the memory map (fault reports, unit list, e820). */

@@ -12,11 +12,12 @@ import type { PhysicalMemory } from '../image/types.js';
 import { autoRootTable } from '../scan/auto.js';
 import { explainFaults } from '../model/faults.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
-import type { Part, PartKind, Snapshot } from '../model/types.js';
+import type { ModelWarning, Part, PartKind, Snapshot } from '../model/types.js';
+import { type MemoryMapSource, mergeMemoryMaps, readMemoryMap } from '../text/memory-map.js';
 import { discoverParts, type DiscoveredPart } from './discover.js';
 import type { CaptureOptions } from './options.js';
-import { readSmallFile, readText } from './read.js';
-import { parseRegisterText, parseTextPart } from './text-parts.js';
+import { fileText, readSmallFile } from './read.js';
+import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue'];
@@ -41,10 +42,14 @@ export function loadCapture(capturePath: string, opts: CaptureOptions = {}): Sna
 /** Load a capture and keep its memory image open for further reads; call close(). */
 export function openCapture(capturePath: string, opts: CaptureOptions = {}): OpenCapture {
   const found = discoverParts(capturePath, opts);
-  const parts: Part[] = found.map(({ absPath: _abs, ...p }) => p);
+  const parts: Part[] = found.map(({ absPath: _abs, warning: _w, ...p }) => p);
   const input: BuildInput = {
     capturePath, parts, registers: [], contributions: [], rtaddr: [], warnings: [],
   };
+  // Files whose names say they are parts but whose content is not (never dropped in silence).
+  for (const p of found) if (p.warning !== undefined) input.warnings.push({ message: p.warning, source: { part: p.path } });
+  /** Every memory map of the capture (memory-map parts, the e820 lines of kernel logs): merged once. */
+  const maps: { part: Part; sources: MemoryMapSource[] }[] = [];
   let mem: PhysicalMemory | undefined;
   try {
     const memoryParts = found.filter((p) => p.kind === 'memory');
@@ -62,7 +67,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           break;
         }
         case 'registers':
-          input.registers.push(...readRegisters(p));
+          addRegisters(input, readRegisterFile(p.absPath, p.path), p.path);
           break;
         case 'memory': {
           mem = openMemoryImage(p.absPath, opts.base !== undefined ? { base: opts.base } : {});
@@ -71,24 +76,33 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           if (onRead !== undefined && size > PROGRESS_THRESHOLD) mem = withReadProgress(mem, (n) => onRead(n, size));
           input.memory = { mem, part: p.path };
           for (const w of mem.warnings) input.warnings.push({ message: w, source: { part: p.path } });
-          if (mem.embeddedRegisters !== undefined) {
-            input.registers.push(...parseRegisterText(mem.embeddedRegisters, p.path).map((u) => toRegisterInput(u, p.path)));
-          }
+          if (mem.embeddedRegisters !== undefined) addRegisters(input, parseRegisterText(mem.embeddedRegisters, p.path), p.path);
           break;
         }
         case 'ignored':
           break;
+        case 'memory-map': {
+          const r = readMemoryMap(fileText(p.absPath), p.path);
+          maps.push({ part: p, sources: r.sources });
+          input.warnings.push(...r.warnings);
+          if (r.pciResources.length > 0) input.contributions.push({ part: p, contribution: { pciResources: r.pciResources, warnings: [] } });
+          break;
+        }
         default: {
-          const text = readText(p.absPath);
-          const contribution = parseTextPart(p.kind, text, p.path);
+          const contribution = parseTextPart(p.kind, partText(p.kind, p.absPath), p.path);
           input.contributions.push({ part: p, contribution });
-          // A kernel log also carries the BIOS memory map.
+          // A kernel log also carries the BIOS memory map (read again: the text is not kept).
           if (p.kind === 'dmesg') {
-            const map = parseTextPart('memory-map', text, p.path, true);
-            if (map.memoryMap?.length) input.contributions.push({ part: { ...p, kind: 'memory-map' }, contribution: { memoryMap: map.memoryMap, warnings: [] } });
+            const r = kernelLogMemoryMap(p.absPath, p.path);
+            if (r.sources.length > 0) maps.push({ part: { ...p, kind: 'memory-map' }, sources: r.sources });
+            input.warnings.push(...r.warnings);
           }
         }
       }
+    }
+    if (maps.length > 0) {
+      const merged = mergeMemoryMaps(maps.flatMap((m) => m.sources));
+      input.contributions.push({ part: maps[0].part, contribution: { memoryMap: merged.regions, warnings: merged.warnings } });
     }
     input.contributions.sort((a, b) => TEXT_RANK.indexOf(a.part.kind) - TEXT_RANK.indexOf(b.part.kind));
     let auto = false;
@@ -100,7 +114,12 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
       input.rtaddr.push(rtaddrValue(r));
     }
     if (auto) {
-      if (!input.memory) throw new UsageError('--rtaddr auto scans the memory image for root tables, and this capture has none (add --memory)');
+      if (!input.memory) {
+        const leftOut = opts.ignore?.includes('memory') ? ` --ignore ${opts.ignore.join(',')}` : opts.only && !opts.only.includes('memory') ? ` --only ${opts.only.join(',')}` : undefined;
+        throw new UsageError(leftOut !== undefined
+          ? `--rtaddr auto scans the memory image for root tables, and${leftOut} leaves it out`
+          : '--rtaddr auto scans the memory image for root tables, and this capture has none (add --memory)');
+      }
       const stated = input.contributions.flatMap(({ contribution }) => (contribution.units ?? []).filter((u) => u.rootTable !== undefined));
       const a = autoRootTable({
         mem: input.memory.mem, part: input.memory.part, ...(input.dmar ? { dmar: input.dmar.table } : {}),
@@ -146,7 +165,17 @@ function toRegisterInput(u: { name?: string; base: number; raw: Record<string, b
   };
 }
 
-function readRegisters(p: DiscoveredPart): RegisterInput[] {
-  const units = parseRegisterText(readText(p.absPath), p.path);
-  return units.map((u) => toRegisterInput(u, p.path));
+/** The e820 lines of a kernel log, if it has any (a log without them is no error). */
+function kernelLogMemoryMap(absPath: string, part: string): { sources: MemoryMapSource[]; warnings: ModelWarning[] } {
+  try {
+    return readMemoryMap(fileText(absPath), part, { kernelLog: true });
+  } catch (e) {
+    if (e instanceof InputError) return { sources: [], warnings: [] };
+    throw e;
+  }
+}
+
+function addRegisters(input: BuildInput, r: RegisterText, part: string): void {
+  input.registers.push(...r.units.map((u) => toRegisterInput(u, part)));
+  input.warnings.push(...r.warnings);
 }

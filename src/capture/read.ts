@@ -1,50 +1,153 @@
-/** Bounded file reads for the capture loader (never a whole memory image). */
+/**
+ * Bounded file reads for the capture loader (never a whole memory image). Every part is opened
+ * here: only regular files are read (a FIFO would block, a device such as /dev/zero never ends),
+ * and every read is bounded by a size limit checked as the bytes come, not by a size stat()
+ * reported beforehand (pseudo files say 0 or 4096 whatever they hold).
+ */
 import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
+import type { TextChunks } from '../util/lines.js';
 
-function fsError(e: unknown, file: string): InputError {
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'a component of the path is not a directory',
+  ELOOP: 'too many levels of symbolic links (a symbolic link loop)',
+  ENAMETOOLONG: 'file name too long',
+  EIO: 'input/output error while reading',
+  ENXIO: 'no such device',
+  ENODEV: 'no such device',
+  EMFILE: 'too many open files',
+};
+
+/** An fs error as one InputError naming the file (never Node's raw `ELOOP: …, open '…'`). */
+export function fsError(e: unknown, file: string): InputError {
+  if (e instanceof InputError) return e;
   const code = (e as NodeJS.ErrnoException).code;
-  const what = code === 'ENOENT' ? 'no such file or directory' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String((e as Error).message ?? e);
+  const what = (code !== undefined ? ERRNO_TEXT[code] : undefined) ?? `cannot be read (${code ?? String((e as Error).message ?? e)})`;
   return new InputError(what, { file });
+}
+
+/** What kind of file a stat describes, for messages about files that are not regular. */
+export function fileTypeName(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/**
+ * Open a part for reading: only a regular file (symbolic links followed). O_NONBLOCK makes opening
+ * a FIFO return at once instead of waiting for a writer; fstat then refuses it.
+ */
+function openRegular(file: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    throw fsError(e, file);
+  }
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw fsError(e, file);
+  }
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new InputError(`${fileTypeName(st)}, not a regular file: save what it holds to a file and name that file`, { file });
+  }
+  return fd;
+}
+
+function readAt(fd: number, buf: Buffer, at: number, len: number, file: string): number {
+  try {
+    return fs.readSync(fd, buf, at, len, null);
+  } catch (e) {
+    throw fsError(e, file);
+  }
 }
 
 /** The first `max` bytes of a file (for content sniffing). */
 export function readHead(file: string, max = 65536): Uint8Array {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    throw fsError(e, file);
-  }
+  const fd = openRegular(file);
   try {
     const buf = Buffer.alloc(max);
-    const n = fs.readSync(fd, buf, 0, max, 0);
+    let n = 0;
+    while (n < max) {
+      const got = readAt(fd, buf, n, max - n, file);
+      if (got === 0) break;
+      n += got;
+    }
     return buf.subarray(0, n);
-  } catch (e) {
-    throw fsError(e, file);
   } finally {
     fs.closeSync(fd);
   }
 }
 
-/** A whole small file (DMAR tables, text dumps); refuses anything over `limit` bytes. */
+/** A whole small file (DMAR tables, register JSON); refuses anything over `limit` bytes. */
 export function readSmallFile(file: string, limit: number, what: string): Uint8Array {
-  let size: number;
+  const fd = openRegular(file);
   try {
-    size = fs.statSync(file).size;
-  } catch (e) {
-    throw fsError(e, file);
-  }
-  if (size > limit) throw new InputError(`${what} of ${size} bytes is larger than the ${limit}-byte limit for this part`, { file });
-  try {
-    return fs.readFileSync(file);
-  } catch (e) {
-    throw fsError(e, file);
+    const parts: Buffer[] = [];
+    let total = 0;
+    const chunk = Math.min(limit + 1, 1 << 20);
+    for (;;) {
+      const buf = Buffer.allocUnsafe(chunk);
+      const n = readAt(fd, buf, 0, chunk, file);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new InputError(`${what} is larger than the ${limit}-byte limit for this part`, { file });
+      parts.push(n === chunk ? buf : buf.subarray(0, n));
+    }
+    return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
-export function readText(file: string): string {
-  const bytes = readSmallFile(file, 512 * 1024 * 1024, 'text file');
+/** A text part is refused beyond this size (it is read in chunks, so memory does not grow with it). */
+export const TEXT_LIMIT = 4 * 2 ** 30;
+const TEXT_CHUNK = 1 << 20;
+
+/**
+ * A text file as chunks decoded as UTF-8 (invalid bytes become U+FFFD), read as they are
+ * consumed: memory stays at one chunk whatever the file's size. Opened when iterated, closed when
+ * the iteration ends (also when it ends early). Over `limit` bytes: InputError.
+ */
+export function fileText(file: string, limit = TEXT_LIMIT): TextChunks {
+  return {
+    *chunks(): Generator<string> {
+      const fd = openRegular(file);
+      try {
+        const decoder = new TextDecoder('utf-8', { fatal: false });
+        const buf = Buffer.allocUnsafe(TEXT_CHUNK);
+        let total = 0;
+        for (;;) {
+          const n = readAt(fd, buf, 0, TEXT_CHUNK, file);
+          if (n === 0) break;
+          total += n;
+          if (total > limit) throw new InputError(`text part is larger than the ${limit}-byte limit`, { file });
+          yield decoder.decode(buf.subarray(0, n), { stream: true });
+        }
+        const rest = decoder.decode();
+        if (rest !== '') yield rest;
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+  };
+}
+
+/** A whole text file as one string, for the readers that need it whole (bounded by `limit`). */
+export function readText(file: string, limit = 64 * 2 ** 20): string {
+  const bytes = readSmallFile(file, limit, 'text file');
   return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
 }
 

@@ -1,44 +1,103 @@
 /**
- * Recognises a capture part by its content (magic numbers, text shapes), reading only the first
- * 64 KiB of the file. File names are never needed, though a raw image (which has no magic) is
- * taken as memory only when its name says so or the user names it with --memory.
+ * Recognises a capture part by its content (magic numbers, text shapes confirmed by the part's own
+ * parser: see text-parts.ts), reading only the first 64 KiB of the file. Content decides; a file's
+ * name is used twice only:
+ * - a raw image (which has no magic) is taken as memory only when its name says so (or the user
+ *   names it with --memory);
+ * - a file whose name says it is a part (`iommu_regset`, `DMAR`, `dmar_translation_struct`, …)
+ *   but whose content is not recognised is still not read, but gets a warning saying why: it is
+ *   never dropped in silence. Text with a stray NUL byte under such a name is read as that part
+ *   (the parser then names the line it could not use).
  */
 import * as path from 'node:path';
 import { sniffImageFormat } from '../image/open.js';
 import type { PartKind } from '../model/types.js';
 import { readHead, statOrThrow } from './read.js';
-import { looksLikeVmCommandLines } from '../text/vm-cmdlines.js';
-import { sniffText } from './text-parts.js';
+import { recogniseText } from './text-parts.js';
 
 export interface Sniffed {
   kind: PartKind;
   format?: string;
   note?: string;
+  /** For an ignored file whose name says it is a part: why it was not read (a capture warning). */
+  warning?: string;
 }
 
 const RAW_NAMES = /\.(raw|img|mem|bin|dd|lime|core|vmcore)$|^(vmcore(\.\d+)?|mem|memory)$/i;
+const HEAD = 65536;
+
+/**
+ * Names that say which part a file is: the kernel's own file names (debugfs, ACPI tables) and the
+ * names `dmarsift capture` and the capture scripts write.
+ */
+const NAME_KINDS: [RegExp, PartKind][] = [
+  [/^DMAR(\.(dat|bin|aml))?$/i, 'dmar'],
+  [/^(iommu_regset|registers\.json|intel-iommu\.json)$/, 'registers'],
+  [/^dmar_translation_struct$/, 'debugfs-translation'],
+  [/^domain_translation_struct$/, 'debugfs-domain'],
+  [/^dmardump(\.txt)?$/, 'dmardump-text'],
+  [/^(dmesg(\.txt|\.log)?|kern\.log)$/, 'dmesg'],
+  [/^(lspci|pciconf[\w-]*|pci-sysfs)(\.txt)?$/, 'pci'],
+  [/^(ps-args(\.txt)?|qemu-cmdline(\.txt)?|\d+\.cmdline|cmdline)$/, 'vm-cmdlines'],
+  [/^(iomem|smap|e820)(\.txt)?$/, 'memory-map'],
+];
+
+/** The part kind a file's name claims, if any. */
+export function kindFromName(file: string): PartKind | undefined {
+  const base = path.basename(file);
+  return NAME_KINDS.find(([re]) => re.test(base))?.[1];
+}
+
+const decode = (b: Uint8Array): string => new TextDecoder('utf-8', { fatal: false }).decode(b);
+
+/** The head as text, cut at its last line end when the file goes on (no half line to judge). */
+function headText(head: Uint8Array): string {
+  const text = decode(head);
+  if (head.length < HEAD) return text;
+  const cut = text.lastIndexOf('\n');
+  return cut > 0 ? text.slice(0, cut + 1) : text;
+}
 
 export function sniffPart(file: string): Sniffed {
-  const head = readHead(file);
-  if (head.length === 0) return { kind: 'ignored', note: 'empty file' };
+  const head = readHead(file, HEAD);
+  const named = kindFromName(file);
+  const base = path.basename(file);
+  /** Not read: ignored, and a warning when the name said it was a part. */
+  const ignored = (note: string, why = note): Sniffed =>
+    named === undefined ? { kind: 'ignored', note } : { kind: 'ignored', note, warning: `${base} is named like a ${named} part, but ${why}: not read` };
+
+  if (head.length === 0) return ignored('empty file', 'it is empty');
   // Images first: a sparse dump's magic "DMARSIFT-SPARSE" also starts with "DMAR".
   const image = sniffImageFormat(head);
   if (image !== undefined) return { kind: 'memory', format: image };
   if (head.length >= 4 && head[0] === 0x44 && head[1] === 0x4d && head[2] === 0x41 && head[3] === 0x52) return { kind: 'dmar', format: 'acpi' };
+  if (named === 'dmar') return ignored('no ACPI table signature', 'it does not start with the ACPI table signature "DMAR"');
   // /proc/PID/cmdline: the arguments separated (and ended) by NUL bytes, otherwise plain text.
   if (looksNulSeparatedText(head)) {
-    const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
-    if (looksLikeVmCommandLines(text)) return { kind: 'vm-cmdlines', format: '/proc/PID/cmdline' };
+    const r = recogniseText(headText(head), 'vm-cmdlines');
+    if (r.sniffed) return { ...r.sniffed, format: '/proc/PID/cmdline' };
   }
+  const nul = head.indexOf(0);
   if (looksBinary(head)) {
+    // Text with a stray NUL (or a few odd bytes) under a text part's name: read it as that part.
+    if (named !== undefined && named !== 'memory' && mostlyText(head)) {
+      const r = recogniseText(headText(head), named);
+      if (r.sniffed) return { ...r.sniffed, note: nul >= 0 ? `binary bytes in text (a NUL at byte 0x${nul.toString(16)})` : 'control bytes in text' };
+    }
     const size = statOrThrow(file).size;
-    if (RAW_NAMES.test(path.basename(file)) && size >= 4096) return { kind: 'memory', format: 'raw' };
-    return { kind: 'ignored', note: 'binary file of no known format (name a raw memory image with --memory)' };
+    if (RAW_NAMES.test(base) && size >= 4096) return { kind: 'memory', format: 'raw' };
+    return ignored(
+      'binary file of no known format (name a raw memory image with --memory)',
+      `it holds binary data${nul >= 0 ? ` (a NUL byte at offset 0x${nul.toString(16)})` : ''}, not ${named === undefined ? 'text' : `the text of that part`}`,
+    );
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(head);
-  const t = sniffText(text);
-  if (t) return t;
-  return { kind: 'ignored', note: 'text that is no known capture part' };
+  const r = recogniseText(headText(head));
+  if (r.sniffed) return r.sniffed;
+  const looked = r.rejected.map((x) => `${x.format}: ${x.why}`).join('; ');
+  return ignored(
+    looked === '' ? 'text that is no known capture part' : `text that is no capture part (${looked})`,
+    `its text is not recognised as one${looked === '' ? '' : ` (${looked})`}`,
+  );
 }
 
 /** NUL bytes only as separators between printable runs, no other control byte but TAB/CR/LF. */
@@ -69,4 +128,14 @@ function looksBinary(head: Uint8Array): boolean {
     if (b < 9 || (b > 13 && b < 32)) odd++;
   }
   return odd > n / 20;
+}
+
+/** Text with at most a few stray control bytes (one in a thousand). */
+function mostlyText(head: Uint8Array): boolean {
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) {
+    const b = head[i];
+    if (b < 9 || (b > 13 && b < 32) || b === 0x7f) odd++;
+  }
+  return odd <= Math.max(1, head.length / 1000);
 }

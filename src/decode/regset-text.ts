@@ -9,8 +9,11 @@
  * Registers are matched by name, never by position: the list differs between kernel versions
  * (VCCAP/VCMD/VCRSP come and go, AFLOG and CCMD were dropped). Unknown names are kept as they are.
  */
-import { InputError } from '../errors.js';
+import { eachLine, NotRecognisedError, type TextInput } from '../util/lines.js';
+import { REGISTERS_32BIT } from './registers-json.js';
 import type { RawRegisters } from './registers-types.js';
+
+const MAX_WARNINGS = 100;
 
 export interface RegsetUnit {
   name: string;
@@ -25,10 +28,12 @@ export interface RegsetResult {
   warnings: { message: string; line: number }[];
 }
 
-const UNIT_RE = /^IOMMU:\s*(\S+)\s+Register Base Address:\s*(?:0x)?([0-9a-fA-F]{1,16})\s*$/;
-const INVALID_RE = /^IOMMU:\s*Invalid base address\s*$/;
-const HEADER_RE = /^Name\s+Offset\s+Contents\s*$/;
-const REG_RE = /^([A-Za-z][A-Za-z0-9_]*)\s+0x([0-9a-fA-F]{1,8})\s+0x([0-9a-fA-F]{1,32})\s*$/;
+const UNIT_RE = /^IOMMU:\s*(\S+)\s+Register Base Address:\s*(?:0x)?([0-9a-fA-F]{1,16})$/;
+const INVALID_RE = /^IOMMU:\s*Invalid base address$/;
+const HEADER_RE = /^Name\s+Offset\s+Contents$/;
+const NAME_RE = /^[A-Za-z][A-Za-z0-9_]*$/;
+const OFFSET_RE = /^0x([0-9a-f]{1,8})$/i;
+const VALUE_RE = /^0x([0-9a-f]{1,32})$/i;
 
 /**
  * Offsets of the registers whose place in the register file never moved between spec versions;
@@ -45,40 +50,55 @@ const FIXED_OFFSETS: Record<string, number> = {
 
 const MAX64 = (1n << 64n) - 1n;
 
-function splitLines(text: string): string[] {
-  const t = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  return t.split(/\r?\n|\r/);
+/**
+ * A line as the parser sees it: without a `#` comment (the kernel prints none; people annotate
+ * copies: `GSTS 0x1c 0x0 # TES=0`) and without surrounding blanks.
+ */
+function content(line: string): string {
+  const hash = line.indexOf('#');
+  return (hash < 0 ? line : line.slice(0, hash)).trim();
 }
 
 /** Cheap content sniffing: the first non-empty line is a unit header, the invalid-base line or the column header. */
 export function looksLikeIommuRegset(text: string): boolean {
-  for (const raw of splitLines(text.slice(0, 4096))) {
-    const l = raw.trim();
-    if (l === '') continue;
-    return UNIT_RE.test(l) || INVALID_RE.test(l) || HEADER_RE.test(l);
+  for (const l of eachLine(text.slice(0, 4096), () => {})) {
+    const t = content(l.text);
+    if (t === '') continue;
+    return UNIT_RE.test(t) || INVALID_RE.test(t) || HEADER_RE.test(t);
   }
   return false;
 }
 
-/** Parse `iommu_regset` text. Throws InputError (line 1) when nothing in it is recognisable. */
-export function parseIommuRegset(text: string, file: string): RegsetResult {
-  const lines = splitLines(text);
+const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
+
+/**
+ * Parse `iommu_regset` text. Throws InputError (line 1) when nothing in it is recognisable.
+ * Every line is used or named in a warning: a register whose line cannot be read stays unknown
+ * (never a guess), and a register listed twice keeps its first value with a warning when the
+ * two differ.
+ */
+export function parseIommuRegset(input: TextInput, file: string): RegsetResult {
   const units: RegsetUnit[] = [];
   const warnings: RegsetResult['warnings'] = [];
   let cur: RegsetUnit | undefined;
+  /** Line of each register of the current unit, for the duplicate warning. */
+  let lineOf = new Map<string, number>();
   let recognised = 0;
+  const warn = (message: string, line: number): void => {
+    if (warnings.length < MAX_WARNINGS) warnings.push({ message, line });
+  };
 
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const l = lines[i].trim();
+  for (const { text, no: lineNo } of eachLine(input, (l) => warn(`line of ${l.length} characters is no iommu_regset line: skipped`, l.no))) {
+    const l = content(text);
     if (l === '') continue;
     let m: RegExpExecArray | null;
     if ((m = UNIT_RE.exec(l))) {
       recognised++;
       const base = parseInt(m[2], 16);
       cur = { name: m[1], base, raw: {}, line: lineNo };
+      lineOf = new Map();
       if (!Number.isSafeInteger(base) || base > 0xf_ffff_ffff_ffff) {
-        warnings.push({ message: `unit ${m[1]}: register base 0x${m[2]} is beyond 52 bits; unit skipped`, line: lineNo });
+        warn(`unit ${m[1]}: register base 0x${m[2]} is beyond 52 bits; unit skipped`, lineNo);
         cur = undefined;
         continue;
       }
@@ -88,7 +108,7 @@ export function parseIommuRegset(text: string, file: string): RegsetResult {
     if (INVALID_RE.test(l)) {
       // The kernel prints this for a unit whose base is 0 and stops the whole file there.
       recognised++;
-      warnings.push({ message: 'the kernel reported a unit with an invalid (zero) register base; its registers are not in the file', line: lineNo });
+      warn('the kernel reported a unit with an invalid (zero) register base; its registers are not in the file', lineNo);
       cur = undefined;
       continue;
     }
@@ -96,35 +116,61 @@ export function parseIommuRegset(text: string, file: string): RegsetResult {
       recognised++;
       continue;
     }
-    if ((m = REG_RE.exec(l))) {
-      recognised++;
-      const name = m[1].toUpperCase();
-      if (!cur) {
-        warnings.push({ message: `register line for ${name} outside any unit (no "IOMMU: … Register Base Address:" line before it); ignored`, line: lineNo });
-        continue;
-      }
-      const offset = parseInt(m[2], 16);
-      const value = BigInt('0x' + m[3]);
-      if (value > MAX64) {
-        warnings.push({ message: `${cur.name} ${name}: value 0x${m[3]} is wider than 64 bits; ignored`, line: lineNo });
-        continue;
-      }
-      const expected = FIXED_OFFSETS[name];
-      if (expected !== undefined && expected !== offset) {
-        warnings.push({ message: `${cur.name} ${name}: printed at offset 0x${offset.toString(16)}, but the register is at 0x${expected.toString(16)}`, line: lineNo });
-      }
-      if (cur.raw[name] !== undefined) {
-        warnings.push({ message: `${cur.name} ${name}: listed twice; keeping the first value`, line: lineNo });
-        continue;
-      }
-      cur.raw[name] = value;
+    const tokens = l.split(/\s+/);
+    const name = tokens[0].toUpperCase();
+    // A register line: a name, then its offset (or a register we know by name, however mangled).
+    if (!NAME_RE.test(tokens[0]) || (!/^0x/i.test(tokens[1] ?? '') && FIXED_OFFSETS[name] === undefined)) {
+      warn(`not an iommu_regset line: ${quote(l)}`, lineNo);
       continue;
     }
-    warnings.push({ message: `not an iommu_regset line: ${JSON.stringify(l.length > 80 ? l.slice(0, 80) + '…' : l)}`, line: lineNo });
+    recognised++;
+    const unread = (why: string): void => warn(`${cur ? `${cur.name} ` : ''}${name}: ${why}; register not read (its value stays unknown)`, lineNo);
+    if (!cur) {
+      warn(`register line for ${name} outside any unit (no "IOMMU: … Register Base Address:" line before it); ignored`, lineNo);
+      continue;
+    }
+    const off = OFFSET_RE.exec(tokens[1] ?? '');
+    if (tokens.length < 3) {
+      unread(tokens.length === 1 ? 'no offset and no value' : 'no value after the offset');
+      continue;
+    }
+    if (!off) {
+      unread(`offset ${quote(tokens[1])} is not a hex number`);
+      continue;
+    }
+    const v = VALUE_RE.exec(tokens[2]);
+    if (!v) {
+      unread(`value ${quote(tokens[2])} is not a hex number (0x and 1 to 16 hex digits)`);
+      continue;
+    }
+    const offset = parseInt(off[1], 16);
+    const value = BigInt('0x' + v[1]);
+    if (value > MAX64) {
+      unread(`value 0x${v[1]} is wider than 64 bits`);
+      continue;
+    }
+    if (tokens.length > 3) warn(`${cur.name} ${name}: text after the value ignored: ${quote(tokens.slice(3).join(' '))}`, lineNo);
+    if (REGISTERS_32BIT.has(name) && value > 0xffff_ffffn) {
+      warn(`${cur.name} ${name}: a 32-bit register, but 0x${value.toString(16)} has bits above 31 set (they are ignored)`, lineNo);
+    }
+    const expected = FIXED_OFFSETS[name];
+    if (expected !== undefined && expected !== offset) {
+      warn(`${cur.name} ${name}: printed at offset 0x${offset.toString(16)}, but the register is at 0x${expected.toString(16)}`, lineNo);
+    }
+    const prev = cur.raw[name];
+    if (prev !== undefined) {
+      if (prev !== value) {
+        warn(`${cur.name} ${name}: listed twice with different values (0x${prev.toString(16)} on line ${lineOf.get(name)}, 0x${value.toString(16)} here); keeping the first`, lineNo);
+      }
+      continue;
+    }
+    cur.raw[name] = value;
+    lineOf.set(name, lineNo);
   }
 
   if (recognised === 0) {
-    throw new InputError('not a debugfs iommu_regset file: expected "IOMMU: <name> Register Base Address: <hex>" and register lines', { file, line: 1 });
+    throw new NotRecognisedError('not a debugfs iommu_regset file: expected "IOMMU: <name> Register Base Address: <hex>" and register lines', { file, line: 1 });
   }
+  if (warnings.length >= MAX_WARNINGS) warnings.push({ message: 'more lines could not be read; only the first warnings are shown', line: warnings[warnings.length - 1].line });
   return { units, warnings };
 }

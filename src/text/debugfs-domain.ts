@@ -26,10 +26,9 @@
 import { InputError } from '../errors.js';
 import { MappingCoalescer } from '../model/coalesce.js';
 import type { Contribution, DomainContribution, UnitContribution } from '../model/contribution.js';
-import type { ModelWarning, PageSize } from '../model/types.js';
+import type { PageSize } from '../model/types.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
-
-const MAX_LINE_WARNINGS = 100;
+import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const DEVICE_RE = /^Device\s+(\S+)\s+(?:with pasid\s+([0-9a-f]{1,5})\s+)?@0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -41,7 +40,8 @@ const PAGE_SIZES: Record<number, PageSize> = { 1: 4096, 2: 2097152, 3: 107374182
 /** Cheap content sniff: a `Device … @0x…` line or the column header near the start. */
 export function looksLikeDebugfsDomain(text: string): boolean {
   const head = text.slice(0, 4096);
-  return /^Device \S+ (?:with pasid [0-9a-f]+ )?@0x[0-9a-f]+\s*$/m.test(head) || /^IOVA_PFN\s+PML5E\s+PML4E/m.test(head);
+  // [ \t], not \s: with /m a \s run would cross line ends (quadratic on a head of blank lines).
+  return /^Device \S+ (?:with pasid [0-9a-f]+ )?@0x[0-9a-f]+[ \t\r]*$/m.test(head) || /^IOVA_PFN[ \t]+PML5E[ \t]+PML4E/m.test(head);
 }
 
 interface BlockState {
@@ -55,22 +55,20 @@ interface BlockState {
   line: number;
 }
 
-export function parseDebugfsDomain(text: string, part: string): Contribution {
-  const warnings: ModelWarning[] = [];
-  let suppressed = 0;
-  const warn = (message: string, line: number): void => {
-    if (warnings.length < MAX_LINE_WARNINGS) warnings.push({ message, source: { part, line } });
-    else suppressed++;
-  };
+export function parseDebugfsDomain(input: TextInput, part: string): Contribution {
+  const w = new LineWarnings(part);
+  const warn = (message: string, line: number): void => w.warn(message, line);
 
-  const lines = text.split('\n');
   const domains: DomainContribution[] = [];
   const byRoot = new Map<number, DomainContribution>();
+  /** Table pages of each kept domain, as a set (repeated blocks add theirs without a linear search). */
+  const tablesOf = new Map<DomainContribution, Set<number>>();
   const units: UnitContribution[] = [];
   let recognised = false;
   let cur: BlockState | undefined;
   let orphanRows = 0;
   let orphanFirst = 0;
+  let nonBlank = false;
 
   const finish = (): void => {
     if (!cur) return;
@@ -81,21 +79,25 @@ export function parseDebugfsDomain(text: string, part: string): Contribution {
     const prev = byRoot.get(d.root);
     if (!prev) {
       byRoot.set(d.root, d);
+      tablesOf.set(d, cur.tables);
       domains.push(d);
     } else if (!sameMappings(prev, d)) {
       warn(`table 0x${d.root.toString(16)} dumped again with different mappings (${prev.pageCount} pages from line ${prev.source.line}, ${d.pageCount} here); keeping the first`, d.source.line ?? 0);
     } else {
-      for (const p of d.tablePfns) if (!prev.tablePfns.includes(p)) prev.tablePfns.push(p);
+      const seen = tablesOf.get(prev)!;
+      for (const p of d.tablePfns) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        prev.tablePfns.push(p);
+      }
     }
     cur = undefined;
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    const lineNo = i + 1;
+  for (const { text: line, no: lineNo } of eachLine(input, (l) => w.tooLong(l))) {
     // Rows first: they are nearly all of the file.
     if (line.startsWith('0x')) {
+      nonBlank = true;
       if (!cur) {
         if (orphanRows++ === 0) orphanFirst = lineNo;
         continue;
@@ -105,6 +107,7 @@ export function parseDebugfsDomain(text: string, part: string): Contribution {
     }
     const t = line.trim();
     if (t === '') continue;
+    nonBlank = true;
     if (t.startsWith('IOVA_PFN')) {
       recognised = true;
       continue;
@@ -142,21 +145,21 @@ export function parseDebugfsDomain(text: string, part: string): Contribution {
       units.push({ name: m[1], translationEnabled: false, source: { part, line: lineNo } });
       continue;
     }
-    warn(`cannot parse line: ${JSON.stringify(t.slice(0, 120))}`, lineNo);
+    warn(`cannot parse line: ${excerpt(t, 120)}`, lineNo);
   }
   finish();
 
   if (!recognised) {
-    if (text.trim() === '') {
+    if (!nonBlank) {
       // Newer kernels print nothing for a device without a present context/PASID entry.
       return { domains: [], warnings: [{ message: 'domain_translation_struct is empty (no table for this device)', source: { part, line: 1 } }] };
     }
-    throw new InputError('not a Linux domain_translation_struct: expected "Device <BDF> @0x<table>" and rows "0x<IOVA_PFN> |\t0x<entry>…"', { file: part, line: 1 });
+    throw new NotRecognisedError('not a Linux domain_translation_struct: expected "Device <BDF> @0x<table>" and rows "0x<IOVA_PFN> |\t0x<entry>…"', { file: part, line: 1 });
   }
+  const warnings = w.done();
   if (orphanRows > 0) {
     warnings.unshift({ message: `${orphanRows} rows before the first "Device … @0x…" line skipped (their table is unknown)`, source: { part, line: orphanFirst } });
   }
-  if (suppressed > 0) warnings.push({ message: `${suppressed} more lines could not be parsed`, source: { part } });
   const out: Contribution = { domains, warnings };
   if (units.length > 0) out.units = units;
   return out;
@@ -180,7 +183,7 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   const bar = line.indexOf('|');
   const pfnText = (bar < 0 ? line : line.slice(0, bar)).trim();
   if (bar < 0 || !PFN_RE.test(pfnText)) {
-    warn(`cannot parse row (expected "0x<IOVA_PFN> |<TAB>0x<entry>…"): ${JSON.stringify(line.slice(0, 120))}`, lineNo);
+    warn(`cannot parse row (expected "0x<IOVA_PFN> |<TAB>0x<entry>…"): ${excerpt(line, 120)}`, lineNo);
     return;
   }
   const iovaPfn = parseInt(pfnText.slice(2), 16);

@@ -23,11 +23,9 @@ import {
 } from '../decode/entries.js';
 import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
-import type { ContextEntry, ModelWarning, PasidEntry, RootEntry, Source } from '../model/types.js';
+import type { ContextEntry, PasidEntry, RootEntry, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
-
-/** More than this many unparsable lines in one file are summarised in one last warning. */
-const MAX_LINE_WARNINGS = 100;
+import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -72,26 +70,20 @@ function big(hex: string): bigint {
   return BigInt('0x' + hex);
 }
 
-export function parseDebugfsTranslation(text: string, part: string): Contribution {
-  const warnings: ModelWarning[] = [];
-  let suppressed = 0;
-  const warn = (message: string, line: number): void => {
-    if (warnings.length < MAX_LINE_WARNINGS) warnings.push({ message, source: { part, line } });
-    else suppressed++;
-  };
+export function parseDebugfsTranslation(input: TextInput, part: string): Contribution {
+  const w = new LineWarnings(part);
+  const warn = (message: string, line: number): void => w.warn(message, line);
 
-  const lines = text.split('\n');
   const blocks: Block[] = [];
   const disabled: UnitContribution[] = [];
   let current: Block | undefined;
   let recognised = false;
+  let nonBlank = false;
 
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const raw = lines[i];
-    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+  for (const { text: line, no: lineNo } of eachLine(input, (l) => w.tooLong(l))) {
     const t = line.trim();
     if (t === '') continue;
+    nonBlank = true;
 
     let m = UNIT_RE.exec(t);
     if (m) {
@@ -130,18 +122,17 @@ export function parseDebugfsTranslation(text: string, part: string): Contributio
   }
 
   if (!recognised) {
-    if (text.trim() === '') {
+    if (!nonBlank) {
       // The kernel prints nothing when no unit is active: an empty file is a valid (empty) capture.
       return { units: [], warnings: [{ message: 'dmar_translation_struct is empty (no active remapping unit)', source: { part, line: 1 } }] };
     }
-    throw new InputError('not a Linux dmar_translation_struct: expected "IOMMU dmarN: Root Table Address: 0x…" or "DMA Remapping is not enabled on dmarN"', { file: part, line: 1 });
+    throw new NotRecognisedError('not a Linux dmar_translation_struct: expected "IOMMU dmarN: Root Table Address: 0x…" or "DMA Remapping is not enabled on dmarN"', { file: part, line: 1 });
   }
 
   const units: UnitContribution[] = [];
   for (const b of blocks) units.push(buildUnit(b, part, warn));
   units.push(...disabled);
-  if (suppressed > 0) warnings.push({ message: `${suppressed} more lines could not be parsed`, source: { part } });
-  return { units, warnings };
+  return { units, warnings: w.done() };
 }
 
 function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => void, part: string): Row | undefined {
@@ -150,7 +141,7 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
   const root = f.length > 1 ? PAIR_RE.exec(f[1]) : null;
   const ctx = f.length > 2 ? PAIR_RE.exec(f[2]) : null;
   if (!b || !root || !ctx) {
-    warn(`cannot parse line (expected "BB:DD.F<TAB>0x<root hi>:0x<root lo><TAB>0x<ctx hi>:0x<ctx lo><TAB>PASID<TAB>…"): ${JSON.stringify(t.slice(0, 120))}`, lineNo);
+    warn(`cannot parse line (expected "BB:DD.F<TAB>0x<root hi>:0x<root lo><TAB>0x<ctx hi>:0x<ctx lo><TAB>PASID<TAB>…"): ${excerpt(t, 120)}`, lineNo);
     return undefined;
   }
   const bus = parseInt(b[1], 16);

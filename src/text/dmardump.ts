@@ -32,7 +32,7 @@ import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { ContextEntry, PciFunction } from '../model/types.js';
 import { fromSlotFunc, formatBdf } from '../util/bdf.js';
 import { parseIntLiteral, toSafeNumber } from '../util/hex.js';
-import { driverOfUnit, headLines, isPassThroughDriver, LineWarnings, textLines } from './lines.js';
+import { driverOfUnit, eachLine, headLines, isPassThroughDriver, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const DRHD_RE = /^\s*drhd @ (0x[0-9a-f]+|0) \(version (\d+)\.(\d+)\) PCI segment (\d+)( \(disabled\))?:\s*$/i;
 /** `0x%#jx`: `0x0x1000` normally, `0x0` for a zero address; a single `0x` is accepted too. */
@@ -45,7 +45,7 @@ export function looksLikeDmardump(text: string): boolean {
   return headLines(text).some((l) => DRHD_RE.test(l));
 }
 
-export function parseDmardump(text: string, part: string): Contribution {
+export function parseDmardump(input: TextInput, part: string): Contribution {
   const w = new LineWarnings(part);
   const units: UnitContribution[] = [];
   const devices = new Map<string, PciFunction>();
@@ -58,7 +58,7 @@ export function parseDmardump(text: string, part: string): Contribution {
     if (unit && unitState === 'enabled-no-root' && nextIsDrhd) unit.rootTablePointerSet = false;
   };
 
-  for (const l of textLines(text)) {
+  for (const l of eachLine(input, (x) => w.tooLong(x))) {
     const t = l.text;
     if (t.trim() === '') continue;
     let m: RegExpExecArray | null;
@@ -156,7 +156,7 @@ export function parseDmardump(text: string, part: string): Contribution {
   // cannot be told from RTPS = 0.
 
   if (units.length === 0) {
-    throw new InputError('does not look like dmardump output (no "drhd @ 0x… (version M.m) PCI segment N:" line)', { file: part, line: 1 });
+    throw new NotRecognisedError('does not look like dmardump output (no "drhd @ 0x… (version M.m) PCI segment N:" line)', { file: part, line: 1 });
   }
   return { units, devices: [...devices.values()], warnings: w.done() };
 }

@@ -34,10 +34,9 @@
 import type { RawRegisters, UnitRegisters } from '../decode/registers-types.js';
 import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
-import type { Fault, ModelWarning, Source } from '../model/types.js';
+import type { Fault, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
-
-const MAX_LINE_WARNINGS = 100;
+import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 export interface DmesgDrhd { base: number; flags: number; source: Source }
 export interface DmesgRmrr { base: number; end: number; source: Source }
@@ -48,12 +47,17 @@ export interface DmesgDetails {
   haw?: number;
   drhds: DmesgDrhd[];
   rmrrs: DmesgRmrr[];
+  /** Lines read as one of the shapes above (unit, fault, dump, HAW, DRHD, RMRR). */
+  recognised: number;
+  /** Lines with a kernel-log timestamp. */
+  timestamped: number;
 }
 
 type Dump = NonNullable<Fault['dumped']>;
 
 const TAG_RE = /(?:^|[^A-Za-z0-9_-])(?:DMAR|dmar):/;
-const TIMESTAMP_RE = /^\s*(?:<\d+>)?\[\s*\d+\.\d+\]/m;
+/** `[ \t]`, not `\s`: with /m a `\s` run would cross line ends (quadratic on a head of blank lines). */
+const TIMESTAMP_RE = /^[ \t]*(?:<\d+>)?\[[ \t]*\d+\.\d+\]/m;
 
 const UNIT_RE = /^(?:(dmar\d+)|IOMMU\s+(\d+)):\s*reg_base_addr\s+(?:0x)?([0-9a-f]{1,16})\s+ver\s+(\d+):(\d+)\s+cap\s+(?:0x)?([0-9a-f]{1,16})\s+ecap\s+(?:0x)?([0-9a-f]{1,16})\s*$/i;
 const HAW_RE = /^Host address width (\d+)\s*$/;
@@ -83,19 +87,19 @@ export function looksLikeDmesg(text: string): boolean {
   return TIMESTAMP_RE.test(head) || /(?:^|\s)(?:DMAR|dmar): /m.test(head);
 }
 
-export function parseDmesg(text: string, part: string): Contribution {
-  return parseDmesgDetails(text, part).contribution;
+export function parseDmesg(input: TextInput, part: string): Contribution {
+  return parseDmesgDetails(input, part).contribution;
 }
 
-export function parseDmesgDetails(text: string, part: string): DmesgDetails {
-  const warnings: ModelWarning[] = [];
-  let suppressed = 0;
-  const warn = (message: string, line: number): void => {
-    if (warnings.length < MAX_LINE_WARNINGS) warnings.push({ message, source: { part, line } });
-    else suppressed++;
-  };
+/**
+ * Lines that start like a fact this reader knows but do not parse as one: a warning, never a
+ * silent skip (an altered `DRHD base:` or `Host address width` line).
+ */
+const FACT_PREFIX_RE = /^(?:Host address width|DRHD base:|RMRR base:|\S+: reg_base_addr|IOMMU \d+: reg_base_addr)/i;
 
-  const lines = text.split('\n');
+export function parseDmesgDetails(input: TextInput, part: string): DmesgDetails {
+  const w = new LineWarnings(part);
+  const warn = (message: string, line: number): void => w.warn(message, line);
   const units: UnitContribution[] = [];
   const unitByBase = new Map<number, UnitContribution>();
   const faults: Fault[] = [];
@@ -106,6 +110,10 @@ export function parseDmesgDetails(text: string, part: string): DmesgDetails {
   let haw: number | undefined;
   let kernelLog = false;
   let dmarLines = 0;
+  let recognised = 0;
+  let timestamped = 0;
+  let nonBlank = false;
+  let lastLine = 0;
 
   /** 2.6 kernels print the reason on the line after the fault. */
   let awaitingReason: Fault | undefined;
@@ -119,15 +127,19 @@ export function parseDmesgDetails(text: string, part: string): DmesgDetails {
     d.note = d.note === undefined ? s : `${d.note}; ${s}`;
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    let line = lines[i];
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (!kernelLog && TIMESTAMP_RE.test(line)) kernelLog = true;
+  for (const { text: line, no: lineNo } of eachLine(input, (l) => w.tooLong(l))) {
+    lastLine = lineNo;
+    if (!nonBlank && line.trim() !== '') nonBlank = true;
+    if (TIMESTAMP_RE.test(line)) {
+      kernelLog = true;
+      timestamped++;
+    }
     const tag = TAG_RE.exec(line);
     if (!tag) continue;
     dmarLines++;
     const msg = line.slice(tag.index + tag[0].length).trim();
+    // Counted back down below when the line turns out to be none of the known shapes.
+    recognised++;
 
     if (awaitingReason) {
       const r = REASON_RE.exec(msg);
@@ -251,22 +263,26 @@ export function parseDmesgDetails(text: string, part: string): DmesgDetails {
       rmrrs.push({ base: Number(BigInt('0x' + m[1])), end: Number(BigInt('0x' + m[2])), source: { part, line: lineNo } });
       continue;
     }
-    // Lines that name a fault or a unit but did not parse: say so rather than lose a fault.
+    recognised--;
+    // Lines that name a fault, a unit or another fact but did not parse: say so rather than lose it.
     if (msg.includes('Request device [') && !msg.includes('INTR-REMAP')) {
-      warn(`cannot parse DMA fault line: ${JSON.stringify(msg.slice(0, 160))}`, lineNo);
+      warn(`cannot parse DMA fault line: ${excerpt(msg, 160)}`, lineNo);
     } else if (msg.includes('reg_base_addr')) {
-      warn(`cannot parse unit line: ${JSON.stringify(msg.slice(0, 160))}`, lineNo);
+      warn(`cannot parse unit line: ${excerpt(msg, 160)}`, lineNo);
+    } else if (FACT_PREFIX_RE.test(msg)) {
+      warn(`cannot parse line: ${excerpt(msg, 160)}`, lineNo);
     }
   }
   closeDump();
-  if (awaitingReason) warn('fault line without its "[fault reason NN]" line', awaitingReason.source.line ?? lines.length);
+  if (awaitingReason) warn('fault line without its "[fault reason NN]" line', awaitingReason.source.line ?? lastLine);
 
   if (dmarLines === 0 && !kernelLog) {
-    if (text.trim() === '') {
-      return { contribution: { warnings: [{ message: 'kernel log is empty', source: { part, line: 1 } }] }, drhds, rmrrs };
+    if (!nonBlank) {
+      return { contribution: { warnings: [{ message: 'kernel log is empty', source: { part, line: 1 } }] }, drhds, rmrrs, recognised, timestamped };
     }
-    throw new InputError('not a Linux kernel log: no "[ seconds.micro ]" timestamps and no "DMAR:" lines', { file: part, line: 1 });
+    throw new NotRecognisedError('not a Linux kernel log: no "[ seconds.micro ]" timestamps and no "DMAR:" lines', { file: part, line: 1 });
   }
+  const warnings = w.done();
   if (dmarLines === 0) warnings.push({ message: 'kernel log has no DMAR lines (intel_iommu not active, or the log was cut)', source: { part } });
 
   // A fault names its unit only through its dump (`Dump dmar0 …`); a log with one unit names it for all.
@@ -276,12 +292,11 @@ export function parseDmesgDetails(text: string, part: string): DmesgDetails {
     const base = n !== undefined ? byName.get(n) : units.length === 1 ? units[0].registerBase : undefined;
     if (base !== undefined) f.unit = base;
   }
-  if (suppressed > 0) warnings.push({ message: `${suppressed} more lines could not be parsed`, source: { part } });
 
   const contribution: Contribution = { warnings };
   if (units.length > 0) contribution.units = units;
   if (faults.length > 0) contribution.faults = faults;
-  const out: DmesgDetails = { contribution, drhds, rmrrs };
+  const out: DmesgDetails = { contribution, drhds, rmrrs, recognised, timestamped };
   if (haw !== undefined) out.haw = haw;
   return out;
 }

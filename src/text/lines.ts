@@ -1,28 +1,19 @@
 /**
- * Line handling shared by the inventory/VM/memory-map/dmardump text readers: CRLF and lone CR
- * tolerated, 1-based line numbers kept, and a bounded warning list (a pasted binary or a huge
- * unrelated log must not produce a million warnings).
+ * Line handling shared by the text readers: the line walk of src/util/lines.ts (CRLF and lone CR,
+ * BOM, line numbers, a bound on line length), and a bounded warning list (a pasted binary or a
+ * huge unrelated log must not produce a million warnings).
  */
 import type { ModelWarning } from '../model/types.js';
+import { eachLine, type Line, type LongLine } from '../util/lines.js';
 
-export interface Line {
-  /** The line without its line terminator (CR of CRLF removed). */
-  text: string;
-  /** 1-based line number in the file. */
-  no: number;
-}
+export { eachLine, MAX_LINE, NotRecognisedError } from '../util/lines.js';
+export type { Line, LongLine, TextChunks, TextInput } from '../util/lines.js';
 
-export function textLines(text: string): Line[] {
-  const raw = text.split('\n');
-  const out: Line[] = new Array<Line>(raw.length);
-  for (let i = 0; i < raw.length; i++) {
-    let t = raw[i];
-    if (t.endsWith('\r')) t = t.slice(0, -1);
-    out[i] = { text: t, no: i + 1 };
-  }
-  // A final newline leaves one empty string behind: not a line of its own.
-  if (out.length > 1 && out[out.length - 1].text === '') out.pop();
-  return out;
+/** All lines of a string, as an array (for callers that look back and forth). */
+export function textLines(text: string, maxLine = Number.MAX_SAFE_INTEGER): Line[] {
+  const out = [...eachLine(text, () => {}, maxLine)];
+  // An empty text is one empty line (as split() would say), so callers can name "line 1".
+  return out.length === 0 ? [{ text: '', no: 1 }] : out;
 }
 
 /** The first `max` lines, for cheap content sniffing. */
@@ -46,8 +37,12 @@ export class LineWarnings {
 
   /** Warning about a line that is none of the shapes the reader knows (shell prompt, ticket text…). */
   unrecognised(what: string, l: Line): void {
-    const shown = l.text.length > 60 ? `${l.text.slice(0, 60)}…` : l.text;
-    this.warn(`line not recognised as ${what}, skipped: ${JSON.stringify(shown)}`, l.no);
+    this.warn(`line not recognised as ${what}, skipped: ${excerpt(l.text)}`, l.no);
+  }
+
+  /** Warning about a line longer than any line of the format (see eachLine). */
+  tooLong(l: LongLine): void {
+    this.warn(`line of ${l.length} characters, longer than any line of this format: skipped (${excerpt(l.head)})`, l.no);
   }
 
   done(): ModelWarning[] {
@@ -57,6 +52,11 @@ export class LineWarnings {
     }
     return this.list;
   }
+}
+
+/** A line's start, quoted, for messages (never the whole of a long line). */
+export function excerpt(text: string, max = 60): string {
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
 /** Pass-through drivers (cli-contract.md): FreeBSD ppt, Linux vfio-pci, Xen pciback, pci-stub. */

@@ -33,10 +33,13 @@ import { InputError } from '../errors.js';
 import type { BridgeRange, Contribution } from '../model/contribution.js';
 import type { PciFunction } from '../model/types.js';
 import { type Bdf, formatBdf, fromSlotFunc, parseBdf } from '../util/bdf.js';
-import { driverOfUnit, headLines, isPassThroughDriver, type Line, LineWarnings, textLines } from './lines.js';
+import { driverOfUnit, eachLine, headLines, isPassThroughDriver, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
-const PCICONF_RE = /^([A-Za-z_][\w.-]*?)(\d+)@pci(\d+):(\d+):(\d+)(?::(\d+))?:\s+(.*)$/;
-const PCICONF_VERBOSE_RE = /^\s+(vendor|device|class|subclass)\s+=\s+(.*?)\s*$/;
+// Every line pattern is matched against the line without trailing blanks, and none has a lazy
+// group before `\s*$` or an unanchored leading `\s`: those take time quadratic in a line's length.
+/** `name` + unit number are split after the match (a lazy `name*?(\d+)@` is quadratic on digits). */
+const PCICONF_RE = /^([A-Za-z_][\w.-]*)@pci(\d+):(\d+):(\d+)(?::(\d+))?:\s+(.*)$/;
+const PCICONF_VERBOSE_RE = /^\s+(vendor|device|class|subclass)\s+=\s+(.*)$/;
 const PCICONF_CAP_RE = /^\s+(?:cap|ecap) [0-9a-f]{2,4}\[[0-9a-f]+\] = /i;
 const PCICONF_SRIOV_RE = /^\s+ecap [0-9a-f]{4}\[[0-9a-f]+\] = SR-IOV \d+ IOV (enabled|disabled)/i;
 const PCICONF_VFS_RE = /^\s+(\d+) VFs configured out of (\d+) supported/;
@@ -50,13 +53,29 @@ const LSPCI_DRIVER_RE = /^\s+Kernel driver in use: (\S+)\s*$/;
 const LSPCI_BUS_RE = /^\s+Bus: primary=([0-9a-f]{2}), secondary=([0-9a-f]{2}), subordinate=([0-9a-f]{2})/i;
 const LSPCI_IOVCTL_RE = /^\s+IOVCtl:\s+Enable([+-])/;
 const LSPCI_NUMVFS_RE = /Number of VFs: (\d+)/;
-const VMM_RE = /^(Slot|Class|Vendor|Device|SVendor|SDevice|Rev|ProgIf|Driver|Module|PhySlot|NUMANode|IOMMUGroup):\s+(.*?)\s*$/;
-const SYSCTL_PCIB_RE = /^dev\.pcib\.(\d+)\.([%\w]+):\s*(.*?)\s*$/;
+const VMM_RE = /^(Slot|Class|Vendor|Device|SVendor|SDevice|Rev|ProgIf|Driver|Module|PhySlot|NUMANode|IOMMUGroup):\s+(.*)$/;
+const SYSCTL_PCIB_RE = /^dev\.pcib\.(\d+)\.([%\w]+):\s*(.*)$/;
+
+/** `ppt0` → [`ppt`, `0`]: a pciconf device name and its unit number (undefined without one). */
+function nameAndUnit(s: string): [string, string] | undefined {
+  let i = s.length;
+  while (i > 0 && s.charCodeAt(i - 1) >= 48 && s.charCodeAt(i - 1) <= 57) i--;
+  return i === s.length || i === 0 ? undefined : [s.slice(0, i), s.slice(i)];
+}
+
+/** A pciconf line: [name, unit, n1, n2, n3, n4?, rest]. */
+function pciconfLine(t: string): string[] | undefined {
+  if (!t.includes('@pci')) return undefined;
+  const m = PCICONF_RE.exec(t);
+  const nu = m ? nameAndUnit(m[1]) : undefined;
+  return m && nu ? [t, nu[0], nu[1], m[2], m[3], m[4], m[5], m[6]] : undefined;
+}
 
 export function looksLikePciInventory(text: string): boolean {
   let lspci = 0;
-  for (const l of headLines(text)) {
-    if (PCICONF_RE.test(l) && /class=0x/.test(l)) return true;
+  for (const raw of headLines(text)) {
+    const l = raw.trimEnd();
+    if (pciconfLine(l) !== undefined && /class=0x/.test(l)) return true;
     if (/^Slot:\t/.test(l) || LSPCI_DRIVER_RE.test(l)) return true;
     if (SYSFS_RE.test(l) && /\b(vendor|class|driver)=/.test(l)) return true;
     if (LSPCI_RE.test(l) && /^\S+ [^:=\t]+(?: \[[0-9a-f]{4}\])?: /i.test(l)) lspci++;
@@ -65,7 +84,7 @@ export function looksLikePciInventory(text: string): boolean {
 }
 
 export function looksLikeBridgeSysctl(text: string): boolean {
-  return headLines(text).some((l) => SYSCTL_PCIB_RE.test(l));
+  return headLines(text).some((l) => SYSCTL_PCIB_RE.test(l.trimEnd()));
 }
 
 interface Builder {
@@ -112,13 +131,38 @@ function setDriver(d: PciFunction, driver: string | undefined): void {
   d.passThrough = isPassThroughDriver(driver);
 }
 
-function hexField(v: string | undefined): number | undefined {
-  if (v === undefined || !/^(?:0x)?[0-9a-f]+$/i.test(v)) return undefined;
-  return parseInt(v.replace(/^0x/i, ''), 16);
+/** The widest value each hex field can hold (PCI ids 16 bits, class code 24, pciconf card/chip 32). */
+const HEX_BITS: Record<string, number> = { vendor: 16, device: 16, class: 24, chip: 32, card: 32 };
+
+/**
+ * Fields of `key=value` lines, read with a warning when a field that is used holds no value of its
+ * kind (the field is then left unset, never guessed).
+ */
+function fieldReader(kv: Record<string, string>, b: Builder, l: Line) {
+  const bad = (key: string, why: string): undefined => {
+    b.warnings.warn(`${key}=${JSON.stringify(kv[key].length > 24 ? `${kv[key].slice(0, 24)}…` : kv[key]).slice(1, -1)}: ${why}; field not read`, l.no);
+    return undefined;
+  };
+  return {
+    hex(key: string): number | undefined {
+      const v = kv[key];
+      if (v === undefined) return undefined;
+      const bits = HEX_BITS[key] ?? 32;
+      if (!/^(?:0x)?[0-9a-f]+$/i.test(v)) return bad(key, 'not a hex number');
+      const n = parseInt(v.replace(/^0x/i, ''), 16);
+      return n < 2 ** bits ? n : bad(key, `wider than the field's ${bits} bits`);
+    },
+    dec(key: string, max = Number.MAX_SAFE_INTEGER): number | undefined {
+      const v = kv[key];
+      if (v === undefined) return undefined;
+      if (!/^\d{1,15}$/.test(v)) return bad(key, 'not a decimal number');
+      return Number(v) <= max ? Number(v) : bad(key, `above ${max}`);
+    },
+  };
 }
 
 function decField(v: string | undefined): number | undefined {
-  if (v === undefined || !/^\d+$/.test(v)) return undefined;
+  if (v === undefined || !/^\d{1,15}$/.test(v)) return undefined;
   return Number(v);
 }
 
@@ -132,7 +176,7 @@ function keyValues(s: string): Record<string, string> {
   return out;
 }
 
-export function parsePciInventory(text: string, part: string): Contribution {
+export function parsePciInventory(input: TextInput, part: string): Contribution {
   const b = newBuilder(part);
   /** The device whose indented lines follow (pciconf, lspci block), and which shape it was. */
   let current: { d: PciFunction; kind: 'pciconf' | 'lspci' } | undefined;
@@ -146,9 +190,9 @@ export function parsePciInventory(text: string, part: string): Contribution {
     vmm = undefined;
   };
 
-  for (const l of textLines(text)) {
-    const t = l.text;
-    if (t.trim() === '') {
+  for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
+    const t = l.text.trimEnd();
+    if (t === '') {
       flushVmm();
       current = undefined;
       continue;
@@ -167,8 +211,9 @@ export function parsePciInventory(text: string, part: string): Contribution {
     }
     flushVmm();
 
-    if ((m = PCICONF_RE.exec(t))) {
-      const [, name, unit, n1, n2, n3, n4, rest] = m;
+    const pc = pciconfLine(t);
+    if (pc) {
+      const [, name, unit, n1, n2, n3, n4, rest] = pc;
       const sel = n4 === undefined ? [0, +n1, +n2, +n3] : [+n1, +n2, +n3, +n4];
       const bdf = bdfAt(l, part, () => fromSlotFunc(sel[0], sel[1], sel[2], sel[3], `pci${sel.join(':')}`));
       const d = deviceFor(b, bdf, l);
@@ -177,10 +222,11 @@ export function parsePciInventory(text: string, part: string): Contribution {
         setDriver(d, driverOfUnit(d.deviceUnit));
       }
       const kv = keyValues(rest);
-      const chip = hexField(kv.chip);
-      d.vendorId = hexField(kv.vendor) ?? (chip !== undefined ? chip & 0xffff : d.vendorId);
-      d.deviceId = hexField(kv.device) ?? (chip !== undefined ? Math.floor(chip / 65536) : d.deviceId);
-      d.classCode = hexField(kv.class) ?? d.classCode;
+      const f = fieldReader(kv, b, l);
+      const chip = f.hex('chip');
+      d.vendorId = f.hex('vendor') ?? (chip !== undefined ? chip & 0xffff : d.vendorId);
+      d.deviceId = f.hex('device') ?? (chip !== undefined ? Math.floor(chip / 65536) : d.deviceId);
+      d.classCode = f.hex('class') ?? d.classCode;
       if (d.vendorId === undefined && d.classCode === undefined) b.warnings.warn('pciconf line without class/vendor fields', l.no);
       current = { d, kind: 'pciconf' };
       sriovEnabled = undefined;
@@ -245,7 +291,7 @@ export function parsePciInventory(text: string, part: string): Contribution {
   b.bridges.push(...pcibRanges(pcib, b));
 
   if (b.devices.size === 0 && b.bridges.length === 0) {
-    throw new InputError('does not look like a PCI inventory (pciconf -l, lspci, sysfs listing or sysctl dev.pcib)', { file: part, line: 1 });
+    throw new NotRecognisedError('does not look like a PCI inventory (pciconf -l, lspci, sysfs listing or sysctl dev.pcib)', { file: part, line: 1 });
   }
   const out: Contribution = { warnings: b.warnings.done() };
   if (b.devices.size > 0) out.devices = [...b.devices.values()];
@@ -269,14 +315,22 @@ function lspciHeader(d: PciFunction, rest: string): void {
   if (colon < 0) return;
   const cls = /\[([0-9a-f]{4})\]$/i.exec(rest.slice(0, colon));
   if (cls) d.classCode = parseInt(cls[1], 16) * 256 + progIf;
-  let names = rest.slice(colon + 2).replace(/\s+\(prog-if [^)]*\)?\)?\s*$/i, '').replace(/\s+\(rev [0-9a-f]+\)\s*$/i, '');
-  m = /\s*\[([0-9a-f]{4}):([0-9a-f]{4})\]$/i.exec(names);
+  // The tail is taken apart from its end (`lastIndexOf`), not with `\s+(…)\s*$` patterns, which are
+  // quadratic in a run of blanks.
+  let names = stripTail(stripTail(rest.slice(colon + 2).trimEnd(), '(prog-if ', /^\(prog-if [^)]*\)?\)?$/i), '(rev ', /^\(rev [0-9a-f]+\)$/i);
+  m = /\[([0-9a-f]{4}):([0-9a-f]{4})\]$/i.exec(names);
   if (m) {
     d.vendorId = parseInt(m[1], 16);
     d.deviceId = parseInt(m[2], 16);
-    names = names.slice(0, m.index);
+    names = names.slice(0, m.index).trimEnd();
   }
   if (names.trim() !== '') d.deviceName = names.trim();
+}
+
+/** `s` without a last `(word …)` group that `shape` accepts, and the blanks before it. */
+function stripTail(s: string, start: string, shape: RegExp): string {
+  const at = s.toLowerCase().lastIndexOf(start);
+  return at > 0 && /\s/.test(s[at - 1]) && shape.test(s.slice(at)) ? s.slice(0, at).trimEnd() : s;
 }
 
 /** One lspci -vmm record. Values are names, `name [hex]` (-nn) or bare hex (-n). */
@@ -284,11 +338,16 @@ function vmmRecord(b: Builder, f: Record<string, string>, first: Line): void {
   const slot = f.Slot;
   if (slot === undefined) return;
   const d = deviceFor(b, linuxBdf(slot, first, b.part), first);
+  // `name [hex]` taken apart from its end, not with `(.*?)\s*\[`, which is quadratic in blanks.
   const split = (v: string | undefined, digits: number): { name?: string; id?: number } => {
     if (v === undefined) return {};
-    const m = new RegExp(`^(?:(.*?)\\s*\\[)?([0-9a-f]{${digits}})\\]?$`, 'i').exec(v);
-    // A bare value that is exactly `digits` hex digits is the -n form; otherwise a name.
-    if (m && (m[1] !== undefined || /^[0-9a-f]+$/i.test(v))) return { name: m[1] || undefined, id: parseInt(m[2], 16) };
+    const hex = new RegExp(`^[0-9a-f]{${digits}}$`, 'i');
+    if (hex.test(v)) return { id: parseInt(v, 16) }; // -n: the bare id
+    const open = v.lastIndexOf('[');
+    if (open >= 0 && v.endsWith(']') && hex.test(v.slice(open + 1, -1))) {
+      const name = v.slice(0, open).trimEnd();
+      return { ...(name !== '' ? { name } : {}), id: parseInt(v.slice(open + 1, -1), 16) };
+    }
     return { name: v };
   };
   const cls = split(f.Class, 4);
@@ -305,15 +364,21 @@ function vmmRecord(b: Builder, f: Record<string, string>, first: Line): void {
 
 function sysfsLine(b: Builder, bdf: Bdf, kv: Record<string, string>, l: Line): void {
   const d = deviceFor(b, bdf, l);
-  d.vendorId = hexField(kv.vendor) ?? d.vendorId;
-  d.deviceId = hexField(kv.device) ?? d.deviceId;
-  d.classCode = hexField(kv.class) ?? d.classCode;
+  const f = fieldReader(kv, b, l);
+  d.vendorId = f.hex('vendor') ?? d.vendorId;
+  d.deviceId = f.hex('device') ?? d.deviceId;
+  d.classCode = f.hex('class') ?? d.classCode;
   setDriver(d, kv.driver);
-  const numVfs = decField(kv.sriov_numvfs);
+  const numVfs = f.dec('sriov_numvfs', 0xffff);
   if (numVfs !== undefined) d.numVfs = numVfs;
   if (kv.physfn !== undefined && kv.physfn !== '' && kv.physfn !== '-') d.physfn = formatBdf(linuxBdf(kv.physfn, l, b.part));
-  const sec = decField(kv.secondary_bus_number);
-  const sub = decField(kv.subordinate_bus_number);
+  const sec = f.dec('secondary_bus_number');
+  const sub = f.dec('subordinate_bus_number');
+  if ((sec === undefined) !== (sub === undefined) && kv.secondary_bus_number !== undefined && kv.subordinate_bus_number !== undefined) {
+    // One of the two could not be read: already warned.
+  } else if ((kv.secondary_bus_number === undefined) !== (kv.subordinate_bus_number === undefined)) {
+    b.warnings.warn(`${kv.secondary_bus_number === undefined ? 'subordinate_bus_number' : 'secondary_bus_number'} without ${kv.secondary_bus_number === undefined ? 'secondary_bus_number' : 'subordinate_bus_number'}: the bridge's bus range is unknown`, l.no);
+  }
   if (sec !== undefined && sub !== undefined) {
     if (sec > 255 || sub > 255) throw new InputError(`bus number out of range (0-255) in ${JSON.stringify(l.text)}`, { file: b.part, line: l.no });
     d.secondaryBus = sec;
@@ -327,6 +392,8 @@ interface PcibRecord {
   subordinate?: number;
   bdf?: string;
   line: number;
+  /** A bus number could not be read (already warned about). */
+  unread?: boolean;
 }
 
 function sysctlLine(pcib: Map<number, PcibRecord>, unit: number, key: string, value: string, l: Line, b: Builder): void {
@@ -337,6 +404,10 @@ function sysctlLine(pcib: Map<number, PcibRecord>, unit: number, key: string, va
   }
   const busNo = (v: string): number | undefined => {
     const n = decField(v);
+    if (n === undefined) {
+      b.warnings.warn(`${key}: ${JSON.stringify(v.slice(0, 24))} is not a bus number; not read`, l.no);
+      r!.unread = true;
+    }
     if (n !== undefined && n > 255) throw new InputError(`bus ${n} out of range (0-255)`, { file: b.part, line: l.no });
     return n;
   };
@@ -360,7 +431,7 @@ function pcibRanges(pcib: Map<number, PcibRecord>, b: Builder): BridgeRange[] {
   for (const [unit, r] of pcib) {
     if (r.secondary === undefined && r.subordinate === undefined) continue; // host bridges (pcib0) have neither
     if (r.secondary === undefined || r.subordinate === undefined) {
-      b.warnings.warn(`pcib${unit}: only one of secbus/subbus in the capture`, r.line);
+      if (!r.unread) b.warnings.warn(`pcib${unit}: only one of secbus/subbus in the capture`, r.line);
       continue;
     }
     const br: BridgeRange = { name: `pcib${unit}`, secondary: r.secondary, subordinate: r.subordinate, source: { part: b.part, line: r.line } };
@@ -371,16 +442,17 @@ function pcibRanges(pcib: Map<number, PcibRecord>, b: Builder): BridgeRange[] {
 }
 
 /** `sysctl dev.pcib` output alone (part kind `bridges`). Other lines are warnings. */
-export function parseBridgeSysctl(text: string, part: string): Contribution {
+export function parseBridgeSysctl(input: TextInput, part: string): Contribution {
   const b = newBuilder(part);
   const pcib = new Map<number, PcibRecord>();
-  for (const l of textLines(text)) {
-    if (l.text.trim() === '') continue;
-    const m = SYSCTL_PCIB_RE.exec(l.text);
+  for (const l of eachLine(input, (x) => b.warnings.tooLong(x))) {
+    const t = l.text.trimEnd();
+    if (t === '') continue;
+    const m = SYSCTL_PCIB_RE.exec(t);
     if (m) sysctlLine(pcib, Number(m[1]), m[2], m[3], l, b);
     else b.warnings.unrecognised('sysctl dev.pcib output', l);
   }
-  if (pcib.size === 0) throw new InputError('does not look like sysctl dev.pcib output (no "dev.pcib.N.…: …" line)', { file: part, line: 1 });
+  if (pcib.size === 0) throw new NotRecognisedError('does not look like sysctl dev.pcib output (no "dev.pcib.N.…: …" line)', { file: part, line: 1 });
   const bridges = pcibRanges(pcib, b);
   return { bridges, warnings: b.warnings.done() };
 }
