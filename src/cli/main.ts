@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { addCaptureOptions } from './capture-options.js';
+import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
 import { mark, printTiming } from './timing.js';
 import { VERSION } from '../version.js';
@@ -22,6 +22,23 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) 
 
 const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
+
+/** Options that may be given more than once, one value per use (yargs collects the uses in an array). */
+const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip']);
+
+/**
+ * yargs turns a second use of any option into an array; for an option that takes one value that
+ * would be read as the two joined by a comma. Refuse it, naming the option as the user spelt it.
+ */
+function refuseRepeatedSingles(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value)) continue;
+    // yargs keeps `memory-map` also as `memoryMap`: judge the spelling users type.
+    const kebab = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    if (REPEATABLE.has(kebab) || (kebab !== key && kebab in argv)) continue;
+    throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
+  }
+}
 
 function common<T>(y: Argv<T>) {
   return y
@@ -67,8 +84,8 @@ export async function main(args: string[]): Promise<void> {
           .positional('capture', { type: 'string', describe: 'capture directory or file' })
           .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
           .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-          .option('check', { type: 'string', array: true, describe: 'run only these check ids' })
-          .option('skip', { type: 'string', array: true, describe: 'skip these check ids' })
+          .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
+          .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
           .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
           .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
           .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
@@ -145,6 +162,7 @@ export async function main(args: string[]): Promise<void> {
     .alias('h', 'help')
     .alias('V', 'version')
     .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
