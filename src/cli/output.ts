@@ -109,7 +109,10 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
   try {
     fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
   } catch (e) {
-    throw new OutputError(given, `cannot write: ${errnoText(e, dir)}`);
+    // A file the user may write in a directory they may not (or a file system that makes no new
+    // files, such as /proc): write into the file itself, as a shell redirection would.
+    if (existing) return openStraight(given, target);
+    throw new OutputError(given, `cannot write: ${fs.existsSync(dir) ? errnoText(e) : `no such directory: ${path.dirname(given)}`}`);
   }
   const out = new BufferedWriter(fd, given);
   let closed = false;
@@ -153,11 +156,10 @@ function keepOwnerAndMode(fd: number, st: fs.Stats): void {
 }
 
 /** "no space left on device (ENOSPC)": what a person reads, and the code to search for. */
-export function errnoText(e: unknown, where?: string): string {
+export function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const text = code !== undefined ? ERRNO_TEXT[code] : undefined;
-  if (code === 'ENOENT' && where !== undefined) return `no such directory: ${where}`;
   if (text !== undefined) return `${text} (${code})`;
   return code ?? (err && typeof err.message === 'string' ? err.message : String(e));
 }
