@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import type { CaptureOptions } from '../capture/options.js';
 import type { PartKind } from '../model/types.js';
-import { parseIntLiteral, toSafeNumber } from '../util/hex.js';
+import { addressOption } from './numbers.js';
 
 export const PART_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
@@ -50,11 +50,7 @@ function kinds(list: string | undefined, opt: string): PartKind[] | undefined {
 }
 
 function address(text: string, opt: string): number {
-  try {
-    return toSafeNumber(parseIntLiteral(text));
-  } catch {
-    throw new UsageError(`--${opt}: not an address: ${JSON.stringify(text)}`);
-  }
+  return addressOption(text, opt)!;
 }
 
 export function captureOptionsFrom(argv: Record<string, unknown>): CaptureOptions {

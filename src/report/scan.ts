@@ -66,7 +66,21 @@ export function candidateRows(list: ScanCandidate[], firstRank = 1): string[][] 
 
 export const CANDIDATE_HEADER = ['#', 'RTADDR', 'layout', 'confidence', 'buses', 'context tables', 'entries', 'DIDs', 'deeper', 'functions'];
 
-export function renderScan(r: ScanResult, opts: { color: boolean; limit: number; imageLabel: string }): string {
+/** An argument as sh reads it back: bare when safe, else in single quotes ('' for an empty one). */
+export function shellWord(arg: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+export interface ScanRenderOptions {
+  color: boolean;
+  limit: number;
+  /** The image as the user named it. */
+  imageLabel: string;
+  /** `decode`'s arguments before `--rtaddr` for the suggested next command (default: the label). */
+  decodeArgs?: string[];
+}
+
+export function renderScan(r: ScanResult, opts: ScanRenderOptions): string {
   const out: string[] = [];
   const rate = r.seconds > 0 ? `, ${humanBytes(Math.round(r.bytesScanned / r.seconds))}/s` : '';
   out.push(
@@ -85,7 +99,8 @@ export function renderScan(r: ScanResult, opts: { color: boolean; limit: number;
     for (const p of c.problems) out.push(dim(`      ${p}`, opts.color));
   });
   if (r.candidates.length > shown.length) out.push(dim(`… ${r.candidates.length - shown.length} more (--limit)`, opts.color));
-  out.push('', `Decode the best one: dmarsift decode ${opts.imageLabel} --rtaddr ${hex(r.candidates[0].rtaddr)}   (or --rtaddr auto)`);
+  const decode = ['dmarsift', 'decode', ...(opts.decodeArgs ?? [opts.imageLabel])].map(shellWord).join(' ');
+  out.push('', `Decode the best one: ${decode} --rtaddr ${hex(r.candidates[0].rtaddr)}   (or --rtaddr auto)`);
   return out.join('\n') + '\n';
 }
 

@@ -1,4 +1,5 @@
 import { checks } from '../../checks/index.js';
+import { pairChecks } from '../../checks/pair/index.js';
 import { runChecks, selectChecks } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
@@ -36,10 +37,22 @@ function docsBase(v: unknown): string | undefined {
   }
 }
 
+/**
+ * `dmarsift checks` lists the pair checks too; asked for here, they are not unknown — they need
+ * two captures. (Skipping one is fine: analyze never runs it.)
+ */
+function refusePairChecks(only: string[] | undefined): void {
+  const pair = (only ?? []).filter((id) => pairChecks.some((c) => c.meta.id === id));
+  if (pair.length === 0) return;
+  const them = pair.length === 1 ? `${pair[0]} compares two captures: it runs` : `${pair.join(', ')} compare two captures: they run`;
+  throw new UsageError(`--check: ${them} under \`dmarsift diff BEFORE AFTER\`, not analyze`);
+}
+
 export async function run(argv: Record<string, unknown>): Promise<number> {
   const failOn = (argv['fail-on'] ?? 'error') as FailOn;
   const only = idList(argv.check);
-  const skip = idList(argv.skip);
+  const skip = idList(argv.skip)?.filter((id) => !pairChecks.some((c) => c.meta.id === id));
+  refusePairChecks(only);
   const snapshot = loadFromArgv(argv);
   const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
   const findings = runChecks(snapshot, choice);
