@@ -47,6 +47,31 @@ function common<T>(y: Argv<T>) {
     .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
 }
 
+const COMMANDS = ['decode', 'analyze', 'translate', 'diff', 'scan', 'capture', 'checks'] as const;
+
+/** Edit distance, for "did you mean": commands are short, so the plain O(n·m) table is fine. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The first word that is not an option must be a command. yargs would call anything else an
+ * "Unknown argument"; say it is no command, and list the ones there are.
+ */
+function refuseUnknownCommand(args: string[]): void {
+  const word = args.find((a) => !a.startsWith('-'));
+  if (word === undefined || (COMMANDS as readonly string[]).includes(word) || word === 'help') return;
+  const near = COMMANDS.map((c) => ({ c, d: distance(word.toLowerCase(), c) })).sort((x, y) => x.d - y.d)[0];
+  const hint = near.d <= Math.max(1, Math.floor(near.c.length / 3)) ? `: did you mean ${near.c}?` : '';
+  throw new UsageFailure(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
+}
+
 export async function main(args: string[]): Promise<void> {
   mark('main');
   let exitCode = 0;
@@ -72,7 +97,7 @@ export async function main(args: string[]): Promise<void> {
           .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
           .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
           .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
-          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (cli-contract.md)')
+          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (schema/decode-model.schema.json)')
           .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
       run(() => import('./commands/decode.js')),
     )
@@ -155,7 +180,7 @@ export async function main(args: string[]): Promise<void> {
           .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
       run(() => import('./commands/capture.js')),
     )
-    .demandCommand(1, 'a command is needed: decode, analyze, translate, diff, scan, capture or checks (see --help)')
+    .demandCommand(1, `a command is needed: ${COMMANDS.join(', ')} (see --help)`)
     .strict()
     .recommendCommands()
     .version(VERSION)
@@ -177,6 +202,7 @@ export async function main(args: string[]): Promise<void> {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 
   try {
+    refuseUnknownCommand(args);
     await parser.parseAsync();
   } catch (e) {
     if (e instanceof UsageFailure) {
