@@ -7,7 +7,7 @@
  */
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
 import { hex, pfnToAddr } from '../util/hex.js';
-import { bold, columns, dim, humanBytes, plural, sourceLabel } from './format.js';
+import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText } from './format.js';
 
 export interface DecodeTableOptions {
   color: boolean;
@@ -121,7 +121,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
   const state =
     u.translationEnabled === undefined ? 'translation state unknown' : u.translationEnabled ? 'translation enabled' : 'translation DISABLED';
   out.push(
-    bold(`drhd @ ${hex(u.registerBase)}`, opts.color) +
+    bold(`drhd @ ${unitBaseText(u)}`, opts.color) +
       `${v ? ` (version ${v.major}.${v.minor})` : ''} PCI segment ${u.segment}${name ? ` [${name}]` : ''}: ${state}`,
   );
   const mode = u.mode ?? u.registers?.RTADDR?.mode;

@@ -4,7 +4,7 @@
  * Reporters format; they never decode and never judge.
  */
 import { SEVERITIES, severityRank, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
-import type { Snapshot, Source } from '../model/types.js';
+import type { Snapshot, Source, Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { VERSION } from '../version.js';
 
@@ -61,6 +61,11 @@ export function sourceLabel(s: Source | undefined): string {
   if (s.line !== undefined) return `${s.part}:${s.line}`;
   if (s.offset !== undefined) return `${s.part}@${hex(s.offset)}`;
   return s.part;
+}
+
+/** A unit's register base as reports print it; "(base unknown)" when no part gave it. */
+export function unitBaseText(u: Unit): string {
+  return u.baseUnknown ? '(base unknown)' : hex(u.registerBase);
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB'];
