@@ -207,8 +207,9 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     const known = units.filter((u) => !u.unit.baseUnknown);
     const st = unitByBase(r.base) ?? (known.length === 0 ? newUnit(r.base, 0) : undefined);
     if (st) return st;
-    const from = input.dmar ? `the DMAR table declares ${known.some((u) => u.unit.drhd) ? 'DRHD' : 'unit'}` : 'the capture has units at';
-    throw new UsageError(`--rtaddr ${h(r.base)}=${h(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}: no remapping unit has register base ${h(r.base)}; ${from} ${known.map((u) => h(u.unit.registerBase)).join(', ')}`);
+    const bases = known.map((u) => h(u.unit.registerBase)).join(', ');
+    const given = `--rtaddr ${h(r.base)}=${h(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}`;
+    throw new UsageError(`${given}: no remapping unit has register base ${h(r.base)}; ${input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
   };
   for (const r of input.rtaddr) {
     const st = r.base !== undefined ? rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? unknownBaseUnit() : undefined;
