@@ -1,6 +1,8 @@
 /**
  * `--rtaddr auto` for `decode`/`analyze`: scan the capture's memory image and give the best root
- * table to the one unit that has none, with a warning naming the pick and the runner-up.
+ * table to the one unit that has none, with a warning naming the pick and the runner-up. When the
+ * image is cut short and some root-table-shaped page could not be checked (its context tables are
+ * in the lost bytes), nothing is picked: the best checked table may be a stale one.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
 import type { PhysicalMemory } from '../image/types.js';
@@ -38,6 +40,19 @@ export function autoRootTable(a: AutoInput): AutoResult {
   }
   const result = scanImage(a.mem, a.dmar ? { haw: a.dmar.haw } : {});
   const [best, second] = result.candidates;
+  if (result.unverified.length > 0) {
+    // A table whose context tables were lost may be the live one, and the best checked one a
+    // stale copy: choosing would decode a guess as if it were the answer.
+    const lost = result.unverified.slice(0, 4).map((c) => `${hex(c.rtaddr)} (${c.lost.contextTables} of ${c.contextTables.pointers} context tables lost)`).join(', ');
+    const checked = best ? `; the best checked one is ${describe(best)}` : '';
+    return {
+      warnings: [{
+        message: `--rtaddr auto: ${a.part} is cut short, and ${result.unverified.length === 1 ? 'the root-table-shaped page' : 'root-table-shaped pages'} ${lost} point${result.unverified.length === 1 ? 's' : ''} into the bytes it lost${checked}: ` +
+          'cannot tell which is live, so none is used; give --rtaddr ADDR to choose (dmarsift scan lists them)',
+        source,
+      }],
+    };
+  }
   if (!best) {
     return { warnings: [{ message: `--rtaddr auto: scan found no root table in ${a.part} (${result.rootLikePages} root-table-shaped pages, none leading to well-formed context tables)`, source }] };
   }

@@ -88,7 +88,7 @@ describe('scanImage on an ELF cut short', () => {
       expect(r.candidates.map((c) => c.root)).toEqual([DECOY]);
       expect(r.unverified.map((c) => c.root)).toEqual([LIVE]);
       expect(r.unverified[0].contextTables.pointers).toBe(2);
-      expect(r.unverified[0].contextTables.missing).toBe(missingTables);
+      expect(r.unverified[0].lost.contextTables).toBe(missingTables);
     });
   }
 });
@@ -106,8 +106,7 @@ describe('the CLI on an ELF cut short', () => {
   it('scan --format json carries the warnings and the unverified candidates (and fits its schema)', () => {
     const j = cliJson(['scan', HALF, '--haw', '39', '--format', 'json']);
     expect(j.status, j.stderr).toBe(0);
-    const validate = validator('scan.schema.json');
-    expect(validate(j.json), JSON.stringify(validate.errors)).toBe(true);
+    expect(validator('scan.schema.json')(j.json)).toEqual([]);
     expect(j.json.warnings.join('\n')).toMatch(/PT_LOAD #1/);
     expect(j.json.candidates.map((c: { root: string }) => c.root)).toEqual(['0x100000']);
     expect(j.json.unverified.map((c: { root: string }) => c.root)).toEqual(['0x400000']);

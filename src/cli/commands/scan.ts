@@ -90,11 +90,12 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   let obj: Record<string, unknown> | undefined;
   try {
     if (rtaddr !== undefined) {
-      const { candidate, reason } = scoreAt(mem, rtaddr, haw);
+      const scored = scoreAt(mem, rtaddr, haw);
+      const { candidate, reason } = scored;
       found = candidate !== undefined;
       const use = candidate?.rtaddr ?? rtaddr;
-      if (json) obj = { schemaVersion: 1, image: t.label, rtaddr: hex(rtaddr), candidate: candidate ? candidateToJson(candidate, 1) : null, reason: reason ?? null };
-      else text = renderOneCandidate(rtaddr, candidate, reason, false);
+      if (json) obj = { schemaVersion: 1, image: t.label, rtaddr: hex(rtaddr), candidate: candidate ? candidateToJson(candidate, 1) : null, reason: reason ?? null, warnings: [...mem.warnings] };
+      else text = renderOneCandidate(rtaddr, scored, mem.warnings, false);
       if (candidate) {
         // Then decode the capture with that root table, as `decode --rtaddr` would.
         const snapshot = loadCapture(next.capture, { ...next.opts, rtaddr: [{ addr: use }] });
