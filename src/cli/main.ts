@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
+import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
 import { VERSION } from '../version.js';
 
@@ -186,7 +187,7 @@ export async function main(args: string[]): Promise<void> {
     .version(VERSION)
     .alias('h', 'help')
     .alias('V', 'version')
-    .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .wrap(Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })))
     .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {

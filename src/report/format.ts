@@ -200,8 +200,12 @@ function isWide(cp: number): boolean {
   );
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Terminal columns a string takes (ANSI codes take none; combining marks none; wide chars 2). */
 export function displayWidth(text: string): number {
+  // Nearly every cell and word is printable ASCII: one native test instead of a code-point loop.
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let w = 0;
   for (const ch of stripAnsi(text)) {
     const cp = ch.codePointAt(0)!;
@@ -212,9 +216,13 @@ export function displayWidth(text: string): number {
   return w;
 }
 
+/** Where a word too long for its line may break: just after one of these (paths, identifiers, lists). */
+const SOFT_BREAK = /[/\\_\-.,:;=&?|]/;
+
 /**
- * Word-wrap plain text (no ANSI) to `width` columns. Words longer than the width are broken
- * hard, so nothing is ever cut off; existing newlines are kept.
+ * Word-wrap plain text (no ANSI) to `width` columns. Words longer than the width are broken —
+ * after a `/`, `_`, `-`, `.`, … when they have one, else hard — so nothing is ever cut off;
+ * existing newlines are kept.
  */
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(1, width);
@@ -238,13 +246,16 @@ export function wrapText(text: string, width: number): string[] {
       while (restW > w) {
         let cut = '';
         let cutW = 0;
+        let soft = 0; // length of `cut` just after its last soft break point
         for (const ch of rest) {
           const cw = displayWidth(ch);
           if (cutW + cw > w) break;
           cut += ch;
           cutW += cw;
+          if (SOFT_BREAK.test(ch)) soft = cut.length;
         }
         if (cut === '') cut = [...rest][0]; // a wide char in a 1-column cell: emit it anyway
+        else if (soft > 0 && soft < cut.length) cut = cut.slice(0, soft); // a path breaks after a slash, not mid-name
         out.push(cut);
         rest = rest.slice(cut.length);
         restW = displayWidth(rest);

@@ -5,6 +5,7 @@ import { severityRank, type Finding, type Severity } from '../../checks/types.js
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
 import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { outputWidth } from '../width.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { mark } from '../timing.js';
@@ -78,7 +79,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
       break;
     default:
-      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80 });
+      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: outputWidth(out) });
   }
   mark('report rendered');
   withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
