@@ -63,11 +63,12 @@ describe('renderFindingsTable', () => {
   it('cli-table3 is never handed a long multi-line cell (its per-line measuring of those made 15 findings cost ~350 ms)', async () => {
     const Table = (await import('cli-table3')).default;
     const pushed: unknown[][] = [];
+    type Row = Parameters<typeof Table.prototype.push>[number];
     const push = Table.prototype.push;
-    Table.prototype.push = function (this: unknown[], ...rows: unknown[][]) {
-      pushed.push(...rows);
+    Table.prototype.push = function (this: InstanceType<typeof Table>, ...rows: Row[]) {
+      pushed.push(...(rows as unknown[][]));
       return push.apply(this, rows);
-    } as typeof push;
+    };
     let out: string;
     try {
       out = renderFindingsTable(input(findings().filter((f) => f.check !== 'hpa-leak-iommu-structures')), { color: true, width: 120 });
