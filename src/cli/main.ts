@@ -43,7 +43,7 @@ function refuseRepeatedSingles(argv: Record<string, unknown>): void {
 
 function common<T>(y: Argv<T>) {
   return y
-    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout (atomically)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: a file is replaced (keeping its mode) only when the command succeeded; a FIFO or device is written into, a symlink followed' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but the result; no progress' })
     .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
 }
