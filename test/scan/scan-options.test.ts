@@ -8,25 +8,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli, cliJson, REPO } from '../helpers/cli.js';
-import { elfCore } from '../image/fixtures.js';
+import { elfCore, legacyRootTables } from '../image/fixtures.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-scanopt-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-/** A legacy root table at `root`: bus 0 → context table `ctx`, 00:01.0 → SLPT `slpt` (DID 4, 3-level). */
-function tables(root: number, ctx: number, slpt: number): Map<number, Uint8Array> {
-  const pages = new Map<number, Uint8Array>();
-  const q = (addr: number, v: bigint): void => {
-    const pfn = Math.floor(addr / 4096);
-    if (!pages.has(pfn)) pages.set(pfn, new Uint8Array(4096));
-    new DataView(pages.get(pfn)!.buffer).setBigUint64(addr % 4096, v, true);
-  };
-  q(root, BigInt(ctx) | 1n);
-  q(ctx + 8 * 16, BigInt(slpt) | 1n);
-  q(ctx + 8 * 16 + 8, 0x401n);
-  q(slpt, 0x9000003n);
-  return pages;
-}
+const tables = legacyRootTables;
 
 const BASE = 0x100000;
 /** 64 pages of raw memory starting at physical BASE, the tables at BASE + 0x20000… */
