@@ -37,7 +37,16 @@ export interface AnalyzeReportInput {
   ran?: string[];
   /** Overrides the tool identity (tests pin it). */
   tool?: ToolInfo;
+  /** How to print a part path (the CLI's: as the user gave it); default: the model's own name. */
+  showPath?: ShowPath;
 }
+
+/**
+ * Names a part path of the model (relative to the capture directory, or as typed for a part an
+ * option named) the way the user gave it: the CLI's PathNamer (src/cli/paths.ts).
+ */
+export type ShowPath = (part: string) => string;
+const asIs: ShowPath = (p) => p;
 
 // ---------------------------------------------------------------- numbers and sources
 
@@ -56,11 +65,12 @@ export function sourceToJson(s: Source | undefined): { part: string; offset?: st
 }
 
 /** `part:line` for text parts, `part@0xoffset` for binary ones, `part` otherwise. */
-export function sourceLabel(s: Source | undefined): string {
+export function sourceLabel(s: Source | undefined, show: ShowPath = asIs): string {
   if (!s) return '';
-  if (s.line !== undefined) return `${s.part}:${s.line}`;
-  if (s.offset !== undefined) return `${s.part}@${hex(s.offset)}`;
-  return s.part;
+  const part = show(s.part);
+  if (s.line !== undefined) return `${part}:${s.line}`;
+  if (s.offset !== undefined) return `${part}@${hex(s.offset)}`;
+  return part;
 }
 
 /** A unit's register base as reports print it; "(base unknown)" when no part gave it. */

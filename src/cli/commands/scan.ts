@@ -15,7 +15,8 @@ import type { CaptureOptions } from '../../capture/options.js';
 import type { PhysicalMemory } from '../../image/types.js';
 import { hex } from '../../util/hex.js';
 import { addressOption, integerOption } from '../numbers.js';
-import { useColor, withOutput } from '../common.js';
+import { namerFromArgv, useColor, withOutput } from '../common.js';
+import { namedAsGiven } from '../paths.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { mib, stderrProgress } from '../progress.js';
@@ -64,6 +65,15 @@ function decodeArgs(target: string, t: ScanTarget, mem: PhysicalMemory, base: nu
 }
 
 export async function run(argv: Record<string, unknown>): Promise<number> {
+  try {
+    return await scan(argv);
+  } catch (e) {
+    // The image is opened by its resolved path (a manifest's part): name it as the user gave it.
+    throw e instanceof InputError ? namedAsGiven(e, namerFromArgv(argv, 'image')) : e;
+  }
+}
+
+async function scan(argv: Record<string, unknown>): Promise<number> {
   const target = String(argv.image ?? '');
   const hawOpt = integerOption(argv.haw, 'haw', { min: HAW_MIN, max: HAW_MAX, what: `a host address width from ${HAW_MIN} to ${HAW_MAX} bits` });
   const base = addressOption(argv.base, 'base');
