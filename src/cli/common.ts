@@ -2,6 +2,7 @@
 import { loadCapture } from '../capture/load.js';
 import { InputError } from '../errors.js';
 import type { Snapshot } from '../model/types.js';
+import type { ShowPath } from '../report/format.js';
 import { captureOptionsFrom } from './capture-options.js';
 import type { Output } from './output.js';
 import { namedAsGiven, pathNamer, type PathNamer } from './paths.js';
@@ -19,6 +20,16 @@ export function useColor(argv: Record<string, unknown>, out: Output): boolean {
 /** How this command line names the capture `key` and its parts: as the user gave them. */
 export function namerFromArgv(argv: Record<string, unknown>, key = 'capture'): PathNamer {
   return pathNamer(String(argv[key] ?? ''), captureOptionsFrom(argv));
+}
+
+/**
+ * The reports' ShowPath for `snapshot` (loaded from capture `key`): its parts as the user gave
+ * them. A source that is no part of it (`--rtaddr`, a fallback name) is printed as it is.
+ */
+export function showPathFor(argv: Record<string, unknown>, snapshot: Snapshot, key = 'capture'): ShowPath {
+  const namer = namerFromArgv(argv, key);
+  const parts = new Set(snapshot.capture.parts.map((p) => p.path));
+  return (p) => (parts.has(p) ? namer.part(p) : p);
 }
 
 /**

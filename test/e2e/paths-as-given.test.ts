@@ -74,6 +74,14 @@ describe('reports name parts as the user gave the capture', () => {
     expect(junit.stdout).toContain('../cap/memory.sparse@0x31c80');
   });
 
+  it('a source that is no file (--rtaddr) is not joined to the capture path', () => {
+    const noRegs = path.join(root, 'noregs');
+    if (!fs.existsSync(noRegs)) fs.cpSync(path.join(REPO, 'samples', 'scan-no-registers'), noRegs, { recursive: true });
+    const r = run(['decode', '../noregs', '--rtaddr', '0x3f800000']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/root table @ 0x3f800000 \(legacy\) from --rtaddr$/m);
+  });
+
   it('absolute capture: absolute part paths', () => {
     const r = run(['decode', cap]);
     expect(r.stdout).toContain(`${path.join(cap, 'memory.sparse')}: 0000:00:1f.0 (DID 3)`);

@@ -4,7 +4,7 @@ import { runChecks, selectChecks } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
-import { loadFromArgv, namerFromArgv, useColor, withOutput } from '../common.js';
+import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
 import { outputWidth } from '../width.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
@@ -59,7 +59,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const findings = runChecks(snapshot, choice);
   mark('checks run');
   const ran = selectChecks(choice).map((c) => c.meta.id);
-  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, showPath: namerFromArgv(argv).part };
+  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, showPath: showPathFor(argv, snapshot) };
   const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
   const out = openOutput(argv.output as string | undefined);
   // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
