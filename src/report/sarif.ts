@@ -99,8 +99,12 @@ function locator(capturePath: string, show: ((part: string) => string) | undefin
   };
 }
 
-/** A model Source as a SARIF physicalLocation: line for text parts, byte offset for binary ones. */
+/**
+ * A model Source as a SARIF physicalLocation: line for text parts, byte offset for binary ones. A
+ * source that is an option, not a file (`--rtaddr`), is located at the capture itself.
+ */
 function physicalLocationOf(src: Source, loc: Locator): Record<string, unknown> {
+  if (src.part.startsWith('--')) return { artifactLocation: loc.capture() };
   const out: Record<string, unknown> = { artifactLocation: loc.part(src.part) };
   if (src.line !== undefined && src.line >= 1) out.region = { startLine: src.line };
   else if (src.offset !== undefined) out.region = { byteOffset: src.offset };
