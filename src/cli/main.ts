@@ -5,8 +5,9 @@
  */
 import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
-import { addCaptureOptions } from './capture-options.js';
+import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
+import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
 import { VERSION } from '../version.js';
 
@@ -23,11 +24,53 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) 
 const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
 
+/** Options that may be given more than once, one value per use (yargs collects the uses in an array). */
+const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip']);
+
+/**
+ * yargs turns a second use of any option into an array; for an option that takes one value that
+ * would be read as the two joined by a comma. Refuse it, naming the option as the user spelt it.
+ */
+function refuseRepeatedSingles(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || !Array.isArray(value)) continue;
+    // yargs keeps `memory-map` also as `memoryMap`: judge the spelling users type.
+    const kebab = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+    if (REPEATABLE.has(kebab) || (kebab !== key && kebab in argv)) continue;
+    throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
+  }
+}
+
 function common<T>(y: Argv<T>) {
   return y
-    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout (atomically)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: a file is replaced (keeping its mode) only when the command succeeded; a FIFO or device is written into, a symlink followed' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but the result; no progress' })
     .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
+}
+
+const COMMANDS = ['decode', 'analyze', 'translate', 'diff', 'scan', 'capture', 'checks'] as const;
+
+/** Edit distance, for "did you mean": commands are short, so the plain O(n·m) table is fine. */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/**
+ * The first word that is not an option must be a command. yargs would call anything else an
+ * "Unknown argument"; say it is no command, and list the ones there are.
+ */
+function refuseUnknownCommand(args: string[]): void {
+  const word = args.find((a) => !a.startsWith('-'));
+  if (word === undefined || (COMMANDS as readonly string[]).includes(word) || word === 'help') return;
+  const near = COMMANDS.map((c) => ({ c, d: distance(word.toLowerCase(), c) })).sort((x, y) => x.d - y.d)[0];
+  const hint = near.d <= Math.max(1, Math.floor(near.c.length / 3)) ? `: did you mean ${near.c}?` : '';
+  throw new UsageFailure(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -55,7 +98,7 @@ export async function main(args: string[]): Promise<void> {
           .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
           .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
           .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
-          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (cli-contract.md)')
+          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (schema/decode-model.schema.json)')
           .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
       run(() => import('./commands/decode.js')),
     )
@@ -67,8 +110,8 @@ export async function main(args: string[]): Promise<void> {
           .positional('capture', { type: 'string', describe: 'capture directory or file' })
           .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
           .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-          .option('check', { type: 'string', array: true, describe: 'run only these check ids' })
-          .option('skip', { type: 'string', array: true, describe: 'skip these check ids' })
+          .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
+          .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
           .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
           .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
           .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
@@ -138,13 +181,14 @@ export async function main(args: string[]): Promise<void> {
           .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
       run(() => import('./commands/capture.js')),
     )
-    .demandCommand(1, 'a command is needed: decode, analyze, translate, diff, scan, capture or checks (see --help)')
+    .demandCommand(1, `a command is needed: ${COMMANDS.join(', ')} (see --help)`)
     .strict()
     .recommendCommands()
     .version(VERSION)
     .alias('h', 'help')
     .alias('V', 'version')
-    .wrap(Math.min(100, process.stdout.columns ?? 80))
+    .wrap(Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })))
+    .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
@@ -159,6 +203,7 @@ export async function main(args: string[]): Promise<void> {
   if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 
   try {
+    refuseUnknownCommand(args);
     await parser.parseAsync();
   } catch (e) {
     if (e instanceof UsageFailure) {

@@ -1,51 +1,143 @@
 /**
- * Where a command's output goes. `--output FILE` is written to a temporary file beside the
- * target and renamed into place only when the command finished, so a failure never leaves a
- * partial report that looks like a success.
+ * Where a command's output goes.
+ *
+ * `--output PATH` that is a regular file or a new path is written to a temporary file beside it
+ * and renamed into place only when the command finished, so a failure never leaves a partial
+ * report that looks like a success; an existing file keeps its mode (and, when we may, its owner).
+ * A symlink is followed to what it names (the link stays). Anything else that is not a directory —
+ * a FIFO, a character or block device, a socket — is opened and written straight into: renaming
+ * over it would replace the node itself (as root, `-o /dev/stdout` destroyed the device entry).
+ * A directory is refused, naming the path the user gave.
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors.js';
+import { OutputError } from './errors.js';
 
 export interface Output {
   write(chunk: string): void;
   /** Commit the output (rename into place / flush). */
   finish(): void;
-  /** Drop a partial output (on error). */
+  /** Drop a partial output (on error). Never throws. */
   abort(): void;
   readonly isTTY: boolean;
 }
 
+/** How `-o` names standard output (and how errors name it when there is no `-o`). */
+export const STDOUT_LABEL = 'standard output';
+const MAX_SYMLINKS = 40;
+
 export function openOutput(file: string | undefined): Output {
   if (file === undefined || file === '-') {
-    const out = new BufferedWriter(1);
+    const out = new BufferedWriter(1, STDOUT_LABEL);
     return {
       isTTY: process.stdout.isTTY === true,
       write: (chunk) => out.write(chunk),
       finish: () => out.flush(),
-      abort: () => out.flush(),
+      abort: () => out.flushQuietly(),
     };
   }
-  const target = path.resolve(file);
-  const tmp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.tmp`);
+  const { target, stat } = resolveTarget(file);
+  if (stat !== undefined && stat.isDirectory()) throw new OutputError(file, 'is a directory');
+  if (stat !== undefined && !stat.isFile()) return openStraight(file, target);
+  return openAtomic(file, target, stat);
+}
+
+/**
+ * Follow symlinks by hand (a dangling one names the file to create), so the rename lands on
+ * the link's target and the link itself is kept.
+ */
+function resolveTarget(given: string): { target: string; stat?: fs.Stats } {
+  let target = path.resolve(given);
+  for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { target };
+      throw new OutputError(given, `cannot write: ${errnoText(e)}`);
+    }
+    if (!st.isSymbolicLink()) return { target, stat: st };
+    target = path.resolve(path.dirname(target), fs.readlinkSync(target));
+  }
+  throw new OutputError(given, 'cannot write: too many levels of symbolic links (ELOOP)');
+}
+
+/** A FIFO, a device, a socket: write into it as it is; there is nothing to rename over. */
+function openStraight(given: string, target: string): Output {
   let fd: number;
   try {
-    fd = fs.openSync(tmp, 'w');
+    fd = fs.openSync(target, fs.constants.O_WRONLY | fs.constants.O_TRUNC);
   } catch (e) {
-    throw new InputError(`cannot write output: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file });
+    throw new OutputError(given, `cannot write: ${errnoText(e)}`);
   }
-  const out = new BufferedWriter(fd);
+  const out = new BufferedWriter(fd, given);
+  const close = (): void => {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+  };
   return {
     isTTY: false,
     write: (chunk) => out.write(chunk),
     finish() {
-      out.flush();
-      fs.closeSync(fd);
-      fs.renameSync(tmp, target);
+      try {
+        out.flush();
+      } finally {
+        close();
+      }
+    },
+    abort() {
+      out.flushQuietly();
+      close();
+    },
+  };
+}
+
+/** A regular file or a new path: a temporary file beside it, renamed over it at the end. */
+function openAtomic(given: string, target: string, existing: fs.Stats | undefined): Output {
+  const dir = path.dirname(target);
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // A new file gets what the umask allows; an existing one its own permission bits — the
+  // temporary file never has more than either (a report in a mode-600 file is not readable
+  // by others while it is being written).
+  const mode = existing ? existing.mode & 0o777 : 0o666;
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+  } catch (e) {
+    // A file the user may write in a directory they may not (or a file system that makes no new
+    // files, such as /proc): write into the file itself, as a shell redirection would.
+    if (existing) return openStraight(given, target);
+    throw new OutputError(given, `cannot write: ${fs.existsSync(dir) ? errnoText(e) : `no such directory: ${path.dirname(given)}`}`);
+  }
+  const out = new BufferedWriter(fd, given);
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    fs.closeSync(fd);
+  };
+  return {
+    isTTY: false,
+    write: (chunk) => out.write(chunk),
+    finish() {
+      try {
+        out.flush();
+        if (existing) keepOwnerAndMode(fd, existing);
+        close();
+        fs.renameSync(tmp, target);
+      } catch (e) {
+        if (e instanceof OutputError) throw e;
+        throw new OutputError(given, `cannot write: ${errnoText(e)}`);
+      }
     },
     abort() {
       try {
-        fs.closeSync(fd);
+        close();
       } catch {
         /* already closed */
       }
@@ -53,6 +145,40 @@ export function openOutput(file: string | undefined): Output {
     },
   };
 }
+
+function keepOwnerAndMode(fd: number, st: fs.Stats): void {
+  try {
+    fs.fchownSync(fd, st.uid, st.gid);
+  } catch {
+    // Only root may give a file away; an ordinary user's report stays theirs.
+  }
+  fs.fchmodSync(fd, st.mode & 0o7777);
+}
+
+/** "no space left on device (ENOSPC)": what a person reads, and the code to search for. */
+export function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const code = typeof err?.code === 'string' ? err.code : undefined;
+  const text = code !== undefined ? ERRNO_TEXT[code] : undefined;
+  if (text !== undefined) return `${text} (${code})`;
+  return code ?? (err && typeof err.message === 'string' ? err.message : String(e));
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'file too large',
+  EIO: 'I/O error',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'not a directory',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EBADF: 'not open for writing',
+};
 
 /**
  * Encodes written text straight into one reused 1 MiB buffer and writes it out when full: a 15 MB
@@ -62,8 +188,10 @@ class BufferedWriter {
   private static readonly SIZE = 1 << 20;
   private readonly buf = Buffer.allocUnsafe(BufferedWriter.SIZE);
   private used = 0;
+  /** Set after a write failed: nothing more is written (an abort does not hit the error again). */
+  private failed = false;
 
-  constructor(private readonly fd: number) {}
+  constructor(private readonly fd: number, private readonly label: string) {}
 
   write(text: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit: make that much room, or write a big
@@ -71,7 +199,7 @@ class BufferedWriter {
     if (this.used + text.length * 3 > this.buf.length) {
       this.flush();
       if (text.length * 3 > this.buf.length) {
-        writeAllSync(this.fd, Buffer.from(text, 'utf8'));
+        this.writeAll(Buffer.from(text, 'utf8'));
         return;
       }
     }
@@ -79,21 +207,33 @@ class BufferedWriter {
   }
 
   flush(): void {
-    if (this.used > 0) writeAllSync(this.fd, this.buf.subarray(0, this.used));
+    const n = this.used;
     this.used = 0;
+    if (n > 0) this.writeAll(this.buf.subarray(0, n));
   }
-}
 
-function writeAllSync(fd: number, bytes: Uint8Array): void {
-  let off = 0;
-  while (off < bytes.length) {
+  /** Flush what can be, ignoring a failure (the error that led here is the one to report). */
+  flushQuietly(): void {
     try {
-      off += fs.writeSync(fd, bytes, off, bytes.length - off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EAGAIN') continue; // a non-blocking pipe: retry
-      if (code === 'EPIPE') return; // reader went away (`| head`): not our error
-      throw e;
+      this.flush();
+    } catch {
+      /* reported already, or about to be */
+    }
+  }
+
+  private writeAll(bytes: Uint8Array): void {
+    if (this.failed) return;
+    let off = 0;
+    while (off < bytes.length) {
+      try {
+        off += fs.writeSync(this.fd, bytes, off, bytes.length - off);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue; // a non-blocking pipe: retry
+        this.failed = true;
+        if (code === 'EPIPE') return; // the reader went away (`| head`): it wanted no more
+        throw new OutputError(this.label, `cannot write: ${errnoText(e)}`);
+      }
     }
   }
 }

@@ -9,7 +9,10 @@
  *   (that is what a loader would put there; QEMU and Linux always write p_filesz = p_memsz).
  * - A segment whose file bytes run past the end of the file is clipped to the bytes that are
  *   there, with a warning (a dump cut short still holds its earlier pages); its zero tail is
- *   dropped too, since the missing bytes were data, not zeros.
+ *   dropped too, since the missing bytes were data, not zeros. The lost range is recorded in
+ *   `missing`: unknown, not absent.
+ * - A core whose PT_LOADs leave no memory at all (none, all beyond 2^53, all past the end of the
+ *   file) is an InputError: decoding it would call every table absent when none could be read.
  * - Overlapping physical ranges: warning; the segment earlier in the program header table wins
  *   (Linux vmcores repeat the kernel text inside a System RAM segment).
  * Only the ELF header and program headers are read while opening.
@@ -17,8 +20,8 @@
 import { Parser } from 'binary-parser';
 import { InputError } from '../errors.js';
 import { BlockFile } from './file.js';
-import { resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
-import type { PhysicalMemory } from './types.js';
+import { missingRanges, resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
+import type { PhysicalMemory, PhysRange } from './types.js';
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
@@ -120,10 +123,9 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
   if (eh.e_type !== ET_CORE) {
     throw new InputError(`ELF file is not a core dump: e_type ${eh.e_type} ${ET_NAMES[eh.e_type] ?? ''}`.trimEnd() + ' (expected 4, ET_CORE)', where(origin + 16));
   }
-  if (eh.e_phoff === 0n || eh.e_phnum === 0) {
-    warnings.push('ELF core has no program headers: no memory in it');
-    return new SegmentedMemory(file, 'elf', [], warnings);
-  }
+  // A memory image with no memory in it is no memory image: decoding it would report every table
+  // as absent when none could be read.
+  if (eh.e_phoff === 0n || eh.e_phnum === 0) throw new InputError('ELF core has no program headers: no memory in it', where(origin + (eh.e_phoff === 0n ? 32 : 56)));
   if (eh.e_phentsize < PHDR_SIZE) throw new InputError(`e_phentsize ${eh.e_phentsize} is smaller than an Elf64_Phdr (56 bytes)`, where(origin + 54));
 
   let phnum = eh.e_phnum;
@@ -144,10 +146,16 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
   }
 
   const candidates: CandidateSegment[] = [];
+  /** Declared physical bytes the file does not hold (segments cut short). */
+  const lost: PhysRange[] = [];
+  /** The first PT_LOAD refused whole, and why (for the error when none is usable). */
+  let refused: { at: number; why: string } | undefined;
+  let loads = 0;
   for (let i = 0; i < phnum; i++) {
     const at = phoff + i * eh.e_phentsize;
     const ph = phdrParser.parse(file.read(at, PHDR_SIZE, `program header ${i}`)) as Elf64Phdr;
     if (ph.p_type !== PT_LOAD || ph.p_memsz === 0n) continue;
+    loads++;
     const label = `PT_LOAD #${i} (header at byte 0x${at.toString(16)})`;
     let filesz = ph.p_filesz;
     if (filesz > ph.p_memsz) {
@@ -155,7 +163,9 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
       filesz = ph.p_memsz;
     }
     if (ph.p_paddr + ph.p_memsz > MAX) {
-      warnings.push(`${label}: physical range 0x${ph.p_paddr.toString(16)}+0x${ph.p_memsz.toString(16)} is beyond any physical address; segment ignored`);
+      const why = `${label}: physical range 0x${ph.p_paddr.toString(16)}+0x${ph.p_memsz.toString(16)} is beyond any physical address`;
+      warnings.push(`${why}; segment ignored`);
+      refused ??= { at, why };
       continue;
     }
     const start = Number(ph.p_paddr);
@@ -164,16 +174,27 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
     const fileStart = ph.p_offset > MAX ? Infinity : origin + Number(ph.p_offset);
     if (fsz > 0 && fileStart + fsz > file.size) {
       const have = Math.max(0, file.size - fileStart);
+      const why = `${label}: file bytes 0x${ph.p_offset.toString(16)}+0x${fsz.toString(16)} run past the end of the file at 0x${file.size.toString(16)}`;
       warnings.push(
-        `${label}: file bytes 0x${ph.p_offset.toString(16)}+0x${fsz.toString(16)} run past the end of the file at 0x${file.size.toString(16)}; ` +
-          (have > 0 ? `keeping the first 0x${have.toString(16)} bytes (physical 0x${start.toString(16)}-0x${(start + have - 1).toString(16)})` : 'segment ignored'),
+        `${why}; ` +
+          (have > 0
+            ? `keeping the first 0x${have.toString(16)} bytes (physical 0x${start.toString(16)}-0x${(start + have - 1).toString(16)}); ` +
+              `physical 0x${(start + have).toString(16)}-0x${(start + memsz - 1).toString(16)} is missing (unknown, not absent)`
+            : `segment ignored; physical 0x${start.toString(16)}-0x${(start + memsz - 1).toString(16)} is missing (unknown, not absent)`),
       );
       if (have > 0) candidates.push({ start, end: start + have, fileOffset: fileStart, fileEnd: start + have, label });
+      else refused ??= { at, why };
+      // The zero tail past p_filesz goes too: it follows bytes that were lost.
+      lost.push({ start: start + have, end: start + memsz, fileOffset: fileStart + have });
       continue;
     }
     candidates.push({ start, end: start + memsz, fileOffset: fsz > 0 ? fileStart : 0, fileEnd: start + fsz, label });
   }
-  if (candidates.length === 0) warnings.push('ELF core has no usable PT_LOAD segments: no memory in it');
+  if (candidates.length === 0) {
+    // Every PT_LOAD with bytes either becomes a candidate or is refused.
+    if (!refused) throw new InputError(`ELF core has no PT_LOAD segment (${phnum} program headers): no memory in it`, where(phoff));
+    throw new InputError(`ELF core has no usable PT_LOAD segment (${loads} refused), so no memory in it: ${refused.why}`, where(refused.at));
+  }
   const segments = resolveOverlaps(candidates, warnings);
-  return new SegmentedMemory(file, 'elf', segments, warnings);
+  return new SegmentedMemory(file, 'elf', segments, warnings, missingRanges(lost, segments));
 }

@@ -7,7 +7,8 @@
  * Choices made here:
  * - A range whose bytes run past the end of the file is clipped to what is there, with a
  *   warning (an acquisition cut short still holds its earlier ranges; LiME writes ranges in
- *   order, so the cut one is the last). A partial header at the end is likewise a warning.
+ *   order, so the cut one is the last), and the rest recorded in `missing`. A partial header at
+ *   the end is likewise a warning. An image with no byte of memory at all is an InputError.
  * - Overlapping ranges: warning; the range earlier in the file wins.
  * - Malformed headers (magic, version, e_addr < s_addr, addresses beyond 2^53) are InputErrors
  *   carrying the header's file offset.
@@ -15,8 +16,8 @@
  */
 import { InputError } from '../errors.js';
 import { BlockFile } from './file.js';
-import { resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
-import type { PhysicalMemory } from './types.js';
+import { missingRanges, resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
+import type { PhysicalMemory, PhysRange } from './types.js';
 
 export const LIME_MAGIC = 0x4c694d45;
 export const LIME_HEADER_SIZE = 32;
@@ -37,6 +38,8 @@ export function openLimeImage(path: string): PhysicalMemory {
 export function limeFromFile(file: BlockFile): PhysicalMemory {
   const warnings: string[] = [];
   const candidates: CandidateSegment[] = [];
+  /** Declared physical bytes the file does not hold (the acquisition was cut short). */
+  const lost: PhysRange[] = [];
   if (file.size === 0) throw new InputError('empty file: expected a LiME range header', { file: file.path, offset: 0 });
   let offset = 0;
   while (offset < file.size) {
@@ -67,14 +70,19 @@ export function limeFromFile(file: BlockFile): PhysicalMemory {
     const label = `LiME range at byte 0x${offset.toString(16)}`;
     const have = Math.min(length, file.size - dataAt);
     if (have < length) {
+      const kept = Math.max(0, have);
       warnings.push(
         `${label} (physical 0x${start.toString(16)}-0x${eAddr.toString(16)}) runs past the end of the file at 0x${file.size.toString(16)}; ` +
-          (have > 0 ? `keeping the first 0x${have.toString(16)} bytes` : 'range ignored'),
+          (kept > 0 ? `keeping the first 0x${kept.toString(16)} bytes; ` : 'range ignored; ') +
+          `physical 0x${(start + kept).toString(16)}-0x${eAddr.toString(16)} is missing (unknown, not absent)`,
       );
+      lost.push({ start: start + kept, end: start + length, fileOffset: dataAt + kept });
     }
     if (have > 0) candidates.push({ start, end: start + have, fileOffset: dataAt, fileEnd: start + have, label });
     offset = dataAt + length; // ≥ offset + 33
   }
+  // Headers and no bytes: no memory image (every table would read as absent).
+  if (candidates.length === 0) throw new InputError(`no memory in the LiME image: ${warnings[0] ?? 'no range holds any byte'}`, { file: file.path, offset: 0 });
   const segments = resolveOverlaps(candidates, warnings);
-  return new SegmentedMemory(file, 'lime', segments, warnings);
+  return new SegmentedMemory(file, 'lime', segments, warnings, missingRanges(lost, segments));
 }

@@ -4,7 +4,7 @@
  * makedumpfile's compressed and flattened kdump formats, FreeBSD textdumps) are refused with an
  * InputError naming the format and saying how to convert it.
  */
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
 import { elfFromFile } from './elf.js';
 import { BlockFile } from './file.js';
 import { limeFromFile } from './lime.js';
@@ -78,11 +78,14 @@ export function unsupportedMessage(format: UnsupportedFormat, head: Uint8Array):
 }
 
 export interface OpenOptions {
-  /** Physical address of a raw image's first byte (ignored, with a warning, for other formats). */
+  /** Physical address of a raw image's first byte (page-aligned; a usage error for other formats). */
   base?: number;
   /** Skip sniffing and read the file as this format. */
   format?: ImageFormat;
 }
+
+const FORMAT_NAMES: Record<Exclude<ImageFormat, 'raw'>, string> = { elf: 'an ELF core', lime: 'a LiME image', sparse: 'a dmarsift sparse dump' };
+const isImageFormat = (f: SniffedFormat): f is Exclude<ImageFormat, 'raw'> => f in FORMAT_NAMES;
 
 /** Open a memory image of any supported format. Throws InputError (UsageError for a bad base). */
 export function openMemoryImage(path: string, opts: OpenOptions = {}): PhysicalMemory {
@@ -94,7 +97,9 @@ export function openMemoryImage(path: string, opts: OpenOptions = {}): PhysicalM
     const sniffed = sniffImageFormat(head);
     const format: SniffedFormat = opts.format ?? sniffed ?? 'raw';
     const warnings: string[] = [];
-    if (opts.base !== undefined && format !== 'raw') warnings.push(`base 0x${base.toString(16)} ignored: a ${format} image records its own physical addresses`);
+    if (opts.base !== undefined && format !== 'raw' && isImageFormat(format)) {
+      throw new UsageError(`--base 0x${base.toString(16)} applies to raw images only: ${path} is ${FORMAT_NAMES[format]}, which records its own physical addresses`);
+    }
     let mem: PhysicalMemory;
     switch (format) {
       case 'raw':

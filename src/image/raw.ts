@@ -15,6 +15,8 @@ export interface RawOptions {
 export function checkBase(base: number | undefined): number {
   const b = base ?? 0;
   if (!Number.isSafeInteger(b) || b < 0) throw new UsageError(`--base must be a non-negative integer address, got ${String(base)}`);
+  // Pages are the unit of everything read from an image: a raw image starts at a page boundary.
+  if (b % 4096 !== 0) throw new UsageError(`--base 0x${b.toString(16)}: not page-aligned (a raw image starts at a multiple of 0x1000)`);
   return b;
 }
 

@@ -113,22 +113,54 @@ export function resolveOverlaps(candidates: readonly CandidateSegment[], warning
   return out;
 }
 
+/**
+ * The declared-but-lost ranges of a dump cut short, as `PhysicalMemory.missing` wants them: sorted,
+ * without the bytes another segment does hold (the earlier segment wins there, as for overlaps),
+ * and without overlaps among themselves.
+ */
+export function missingRanges(lost: readonly PhysRange[], present: readonly Segment[]): PhysRange[] {
+  const out: PhysRange[] = [];
+  const sorted = lost.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+  let p = 0;
+  for (const r of sorted) {
+    let start = Math.max(r.start, out.length ? out[out.length - 1].end : 0);
+    while (start < r.end) {
+      while (p < present.length && present[p].end <= start) p++;
+      const seg = present[p];
+      if (seg !== undefined && seg.start <= start) {
+        start = seg.end; // held by a segment: skip it
+        continue;
+      }
+      const end = Math.min(r.end, seg !== undefined ? seg.start : Infinity);
+      const prev = out[out.length - 1];
+      const fileOffset = r.fileOffset + (start - r.start);
+      if (prev && prev.end === start && prev.fileOffset + (prev.end - prev.start) === fileOffset) prev.end = end;
+      else out.push({ start, end, fileOffset });
+      start = end;
+    }
+  }
+  return out;
+}
+
 /** A PhysicalMemory over sorted, non-overlapping segments of one file. */
 export class SegmentedMemory implements PhysicalMemory {
   readonly path: string;
   readonly format: ImageFormat;
   readonly ranges: readonly PhysRange[];
   readonly warnings: string[];
+  readonly missing: readonly PhysRange[];
   readonly embeddedRegisters?: string;
   private readonly segs: readonly Segment[];
   private readonly file: BlockFile;
 
-  constructor(file: BlockFile, format: ImageFormat, segments: readonly Segment[], warnings: string[]) {
+  /** `missing`: the output of `missingRanges` (declared ranges the file lost), if any. */
+  constructor(file: BlockFile, format: ImageFormat, segments: readonly Segment[], warnings: string[], missing: readonly PhysRange[] = []) {
     this.file = file;
     this.path = file.path;
     this.format = format;
     this.segs = segments;
     this.warnings = warnings;
+    this.missing = missing;
     this.ranges = segments.map((s) => ({ start: s.start, end: s.end, fileOffset: s.fileOffset }));
   }
 

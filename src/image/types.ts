@@ -32,6 +32,13 @@ export interface PhysicalMemory {
   /** Warnings found while opening (overlapping segments etc.). */
   readonly warnings: readonly string[];
   /**
+   * Physical ranges the image's own headers declare but whose bytes the file does not hold (a
+   * dump cut short). `read` returns undefined there as for a hole, but the memory was not absent:
+   * its content is unknown. Sorted, non-overlapping, disjoint from `ranges`; `fileOffset` is where
+   * the bytes should have been.
+   */
+  readonly missing?: readonly PhysRange[];
+  /**
    * Read `length` bytes at physical address `addr`. Returns undefined when any byte of the
    * range is not in the image (use `describeMissing` for the message). The returned array may
    * be a view into the reader's cache: copy it if you keep it past the next read.
@@ -48,9 +55,8 @@ export interface PhysicalMemory {
   close(): void;
 }
 
-/** "0x5000 is not in memory.elf (nearest present ranges: 0x0-0x4fff, 0x8000-0x9fff)". */
-export function describeMissing(mem: PhysicalMemory, addr: number): string {
-  const r = mem.ranges;
+/** Index of the first range of `r` (sorted, non-overlapping) that ends above `addr`. */
+function firstEndingAbove(r: readonly PhysRange[], addr: number): number {
   let lo = 0;
   let hi = r.length;
   while (lo < hi) {
@@ -58,10 +64,33 @@ export function describeMissing(mem: PhysicalMemory, addr: number): string {
     if (r[mid].end <= addr) lo = mid + 1;
     else hi = mid;
   }
+  return lo;
+}
+
+/** The missing range (declared by the image, lost from the file) holding `addr`, if any. */
+export function missingAt(mem: PhysicalMemory, addr: number): PhysRange | undefined {
+  const m = mem.missing;
+  if (!m || m.length === 0) return undefined;
+  const r = m[firstEndingAbove(m, addr)];
+  return r !== undefined && r.start <= addr ? r : undefined;
+}
+
+/**
+ * "0x5000 is not in memory.elf (nearest present ranges: 0x0-0x4fff, 0x8000-0x9fff)", or, for an
+ * address the image declares but the file lost, that it was cut short.
+ */
+export function describeMissing(mem: PhysicalMemory, addr: number): string {
+  const name = mem.path.split('/').pop() ?? mem.path;
+  const lost = missingAt(mem, addr);
+  if (lost) {
+    return `physical address 0x${addr.toString(16)} is in ${name}'s range 0x${lost.start.toString(16)}-0x${(lost.end - 1).toString(16)}, ` +
+      `which its headers declare but the file was cut short before (its bytes would be at file offset 0x${(lost.fileOffset + (addr - lost.start)).toString(16)}, past the end of the file)`;
+  }
+  const r = mem.ranges;
+  const lo = firstEndingAbove(r, addr);
   const near: string[] = [];
   for (const i of [lo - 1, lo]) {
     if (i >= 0 && i < r.length) near.push(`0x${r[i].start.toString(16)}-0x${(r[i].end - 1).toString(16)}`);
   }
-  const name = mem.path.split('/').pop() ?? mem.path;
   return `physical address 0x${addr.toString(16)} is not in ${name}` + (near.length ? ` (nearest present: ${near.join(', ')})` : ' (image has no ranges)');
 }

@@ -9,6 +9,7 @@ import type { DmarTable } from '../decode/dmar-types.js';
 import { buildUnitRegisters } from '../decode/registers.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
+import { UsageError } from '../errors.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
 import { readUnitTables } from './tables.js';
@@ -70,7 +71,12 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     units.push(st);
     return st;
   };
-  const unitByBase = (base: number): UnitState | undefined => units.find((u) => u.unit.registerBase === base);
+  const unitByBase = (base: number): UnitState | undefined => units.find((u) => u.unit.registerBase === base && !u.unit.baseUnknown);
+  const unknownBaseUnit = (): UnitState => {
+    const st = newUnit(0, 0);
+    st.unit.baseUnknown = true;
+    return st;
+  };
 
   /** Set a fact unless another source already did; warn when they disagree. */
   const setFact = <K extends keyof Unit>(st: UnitState, key: K, value: Unit[K] | undefined, source: Source, show: (v: NonNullable<Unit[K]>) => string = String): void => {
@@ -165,6 +171,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       if (!st) {
         if (units.length === 0) {
           st = newUnit(0, uc.segment ?? 0);
+          st.unit.baseUnknown = true;
           if (uc.name) setFact(st, 'name', uc.name, uc.source);
           warnings.push({ message: `${part.path}: unit ${uc.name ?? '?'} has no register base in the capture (add the DMAR table or iommu_regset)`, source: uc.source });
         } else {
@@ -199,8 +206,17 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   }
 
   // 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ.
+  /** A unit named by `--rtaddr BASE=…` must be one the capture has; with none known, BASE makes it. */
+  const rtaddrUnit = (r: BuildInput['rtaddr'][number] & { base: number }): UnitState => {
+    const known = units.filter((u) => !u.unit.baseUnknown);
+    const st = unitByBase(r.base) ?? (known.length === 0 ? newUnit(r.base, 0) : undefined);
+    if (st) return st;
+    const bases = known.map((u) => h(u.unit.registerBase)).join(', ');
+    const given = `--rtaddr ${h(r.base)}=${h(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}`;
+    throw new UsageError(`${given}: no remapping unit has register base ${h(r.base)}; ${input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
+  };
   for (const r of input.rtaddr) {
-    const st = r.base !== undefined ? unitByBase(r.base) ?? newUnit(r.base, 0) : units.length <= 1 ? units[0] ?? newUnit(0, 0) : undefined;
+    const st = r.base !== undefined ? rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? unknownBaseUnit() : undefined;
     if (!st) {
       warnings.push({ message: `--rtaddr ${h(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
       continue;

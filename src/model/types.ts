@@ -156,6 +156,11 @@ export interface Unit {
   name?: string;
   segment: number;
   registerBase: number;
+  /**
+   * No part gives the register base (text naming only `dmar1`, or `--rtaddr ADDR` on a bare
+   * image): `registerBase` is a placeholder 0, and reports say "base unknown".
+   */
+  baseUnknown?: true;
   /** The DRHD structure from the DMAR table, when present. */
   drhd?: import('../decode/dmar-types.js').Drhd;
   registers?: UnitRegisters;

@@ -7,12 +7,14 @@
  */
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
 import { hex, pfnToAddr } from '../util/hex.js';
-import { bold, columns, dim, humanBytes, plural, sourceLabel } from './format.js';
+import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
 
 export interface DecodeTableOptions {
   color: boolean;
   /** List every coalesced mapping under its domain (`decode --mappings`). */
   mappings?: boolean;
+  /** How to print a part path (the CLI's: as the user gave it). */
+  showPath?: ShowPath;
 }
 
 const TT_NAMES = ['UNTR', 'TR', 'PASS', 'TT3?'];
@@ -121,12 +123,12 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
   const state =
     u.translationEnabled === undefined ? 'translation state unknown' : u.translationEnabled ? 'translation enabled' : 'translation DISABLED';
   out.push(
-    bold(`drhd @ ${hex(u.registerBase)}`, opts.color) +
+    bold(`drhd @ ${unitBaseText(u)}`, opts.color) +
       `${v ? ` (version ${v.major}.${v.minor})` : ''} PCI segment ${u.segment}${name ? ` [${name}]` : ''}: ${state}`,
   );
   const mode = u.mode ?? u.registers?.RTADDR?.mode;
   if (u.rootTable !== undefined) {
-    const src = u.rootTableSource ? dim(` from ${sourceLabel(u.rootTableSource)}`, opts.color) : '';
+    const src = u.rootTableSource ? dim(` from ${sourceLabel(u.rootTableSource, opts.showPath)}`, opts.color) : '';
     out.push(`    root table @ ${hex(u.rootTable)} (${mode ?? 'mode unknown'})${src}${u.rootTablePointerSet === false ? ', RTPS clear' : ''}`);
   } else {
     out.push('    root table: unknown (no RTADDR, debugfs or --rtaddr)');
@@ -185,7 +187,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
   if (u.tableProblems.length) {
     out.push(`    table problems (${u.tableProblems.length}):`);
     for (const p of u.tableProblems) {
-      const where = p.source ? ` [${sourceLabel(p.source)}]` : '';
+      const where = p.source ? ` [${sourceLabel(p.source, opts.showPath)}]` : '';
       out.push(`        ${p.structure} ${p.kind} at ${hex(p.entryAddr)}: ${p.message}${where}`);
     }
   }
@@ -232,12 +234,12 @@ function vmSection(s: Snapshot): string[] {
   return out;
 }
 
-function faultSection(s: Snapshot): string[] {
+function faultSection(s: Snapshot, show?: ShowPath): string[] {
   if (!s.faults.length) return [];
   const out = [`Faults: ${s.faults.length}`];
   const rows = s.faults.map((f) => [
     f.bdf, f.type, hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)), `reason ${hex(f.reason)} ${f.reasonName ?? f.reasonText}${f.reasonName !== undefined && f.reasonText !== '' && f.reasonText !== f.reasonName ? ` ("${f.reasonText}")` : ''}`.trim(),
-    f.unit !== undefined ? `unit ${hex(f.unit)}` : '', sourceLabel(f.source),
+    f.unit !== undefined ? `unit ${hex(f.unit)}` : '', sourceLabel(f.source, show),
   ]);
   const laid = columns(rows, { indent: '    ' });
   s.faults.forEach((f, i) => {
@@ -250,7 +252,8 @@ function faultSection(s: Snapshot): string[] {
 
 export function renderDecodeTable(s: Snapshot, opts: DecodeTableOptions): string {
   const out: string[] = [];
-  out.push(`Capture: ${s.capture.path} (${plural(s.capture.parts.filter((p) => p.kind !== 'ignored').length, 'part')})`);
+  const partCount = plural(s.capture.parts.filter((p) => p.kind !== 'ignored').length, 'part');
+  out.push(s.capture.path === '' ? `Capture: ${partCount} named by options` : `Capture: ${s.capture.path} (${partCount})`);
   out.push(...dmarLine(s));
   out.push('');
   if (!s.units.length) out.push('No remapping units found.', '');
@@ -263,12 +266,12 @@ export function renderDecodeTable(s: Snapshot, opts: DecodeTableOptions): string
     const ram = s.memoryMap.filter((r) => r.type === 'ram').reduce((a, r) => a + (r.end - r.start), 0);
     out.push(`Memory map: ${plural(s.memoryMap.length, 'region')}, ${humanBytes(ram)} RAM`);
   }
-  const faults = faultSection(s);
+  const faults = faultSection(s, opts.showPath);
   if (faults.length) out.push(...faults);
   if (s.warnings.length) {
     out.push('', bold(`Warnings (${s.warnings.length}):`, opts.color));
     for (const w of s.warnings) {
-      const src = sourceLabel(w.source);
+      const src = sourceLabel(w.source, opts.showPath);
       out.push(`    ${src ? src + ': ' : ''}${w.message}`);
     }
   }

@@ -9,7 +9,7 @@ import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { findingToJson, type FindingJson } from './findings-json.js';
 import {
-  bold, colorSeverity, countBySeverity, hexBytesFromPages, humanBytes, plural, severityCountsText, sortFindings, sourceLabel, TOOL, type ToolInfo,
+  bold, colorSeverity, countBySeverity, hexBytesFromPages, humanBytes, plural, severityCountsText, sortFindings, sourceLabel, TOOL, type ShowPath, type ToolInfo,
 } from './format.js';
 import { mdEscape } from './markdown.js';
 
@@ -25,6 +25,8 @@ export interface DiffReportInput {
   introduced: Finding[];
   resolved: Finding[];
   tool?: ToolInfo;
+  /** How to print the part paths of each capture (the CLI's: as the user gave them). */
+  showPath?: { before: ShowPath; after: ShowPath };
 }
 
 const MAX_RANGES = 8;
@@ -125,9 +127,9 @@ function fieldChange(c: SnapshotDiff['entries']['changed'][number]): string {
     .join(', ');
 }
 
-function findingText(f: Finding, color: boolean): string {
+function findingText(f: Finding, color: boolean, show?: ShowPath): string {
   const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : '', f.did !== undefined ? `DID ${f.did}` : ''].filter(Boolean).join(' ');
-  const src = sourceLabel(f.source);
+  const src = sourceLabel(f.source, show);
   return `${colorSeverity(f.severity, f.severity.padEnd(8), color)} ${f.check}${where ? ` ${where}` : ''}: ${f.message}${src ? ` (${src})` : ''}`;
 }
 
@@ -171,9 +173,10 @@ export function renderDiffTable(i: DiffReportInput, opts: { color: boolean }): s
   const nothing = d.units.length + d.entries.added.length + d.entries.removed.length + d.entries.changed.length + d.domains.length
     + d.devices.left.length + d.devices.arrived.length + d.devices.changed.length === 0;
   if (nothing) out.push('No changes in units, context entries, mappings or the PCI inventory.', '');
-  section('Findings the pair reveals', sortFindings(i.findings).map((f) => '  ' + findingText(f, color)));
-  section('New findings in AFTER', sortFindings(i.introduced).map((f) => '  ' + findingText(f, color)));
-  section('Findings gone in AFTER', sortFindings(i.resolved).map((f) => '  ' + findingText(f, color)));
+  // Pair findings cite the later capture's parts (what survived), like the new ones; gone ones the earlier's.
+  section('Findings the pair reveals', sortFindings(i.findings).map((f) => '  ' + findingText(f, color, i.showPath?.after)));
+  section('New findings in AFTER', sortFindings(i.introduced).map((f) => '  ' + findingText(f, color, i.showPath?.after)));
+  section('Findings gone in AFTER', sortFindings(i.resolved).map((f) => '  ' + findingText(f, color, i.showPath?.before)));
   out.push(
     `${plural(d.entries.added.length, 'entry', 'entries')} added, ${d.entries.removed.length} removed, ${d.entries.changed.length} changed; `
       + `${plural(d.domains.length, 'domain')} changed; pair findings: ${severityCountsText(i.findings)}; ${i.introduced.length} new, ${i.resolved.length} gone.`,

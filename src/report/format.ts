@@ -4,7 +4,7 @@
  * Reporters format; they never decode and never judge.
  */
 import { SEVERITIES, severityRank, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
-import type { Snapshot, Source } from '../model/types.js';
+import type { Snapshot, Source, Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { VERSION } from '../version.js';
 
@@ -37,7 +37,16 @@ export interface AnalyzeReportInput {
   ran?: string[];
   /** Overrides the tool identity (tests pin it). */
   tool?: ToolInfo;
+  /** How to print a part path (the CLI's: as the user gave it); default: the model's own name. */
+  showPath?: ShowPath;
 }
+
+/**
+ * Names a part path of the model (relative to the capture directory, or as typed for a part an
+ * option named) the way the user gave it: the CLI's PathNamer (src/cli/paths.ts).
+ */
+export type ShowPath = (part: string) => string;
+const asIs: ShowPath = (p) => p;
 
 // ---------------------------------------------------------------- numbers and sources
 
@@ -56,11 +65,17 @@ export function sourceToJson(s: Source | undefined): { part: string; offset?: st
 }
 
 /** `part:line` for text parts, `part@0xoffset` for binary ones, `part` otherwise. */
-export function sourceLabel(s: Source | undefined): string {
+export function sourceLabel(s: Source | undefined, show: ShowPath = asIs): string {
   if (!s) return '';
-  if (s.line !== undefined) return `${s.part}:${s.line}`;
-  if (s.offset !== undefined) return `${s.part}@${hex(s.offset)}`;
-  return s.part;
+  const part = show(s.part);
+  if (s.line !== undefined) return `${part}:${s.line}`;
+  if (s.offset !== undefined) return `${part}@${hex(s.offset)}`;
+  return part;
+}
+
+/** A unit's register base as reports print it; "(base unknown)" when no part gave it. */
+export function unitBaseText(u: Unit): string {
+  return u.baseUnknown ? '(base unknown)' : hex(u.registerBase);
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB'];
@@ -195,8 +210,12 @@ function isWide(cp: number): boolean {
   );
 }
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
 /** Terminal columns a string takes (ANSI codes take none; combining marks none; wide chars 2). */
 export function displayWidth(text: string): number {
+  // Nearly every cell and word is printable ASCII: one native test instead of a code-point loop.
+  if (PRINTABLE_ASCII.test(text)) return text.length;
   let w = 0;
   for (const ch of stripAnsi(text)) {
     const cp = ch.codePointAt(0)!;
@@ -207,9 +226,13 @@ export function displayWidth(text: string): number {
   return w;
 }
 
+/** Where a word too long for its line may break: just after one of these (paths, identifiers, lists). */
+const SOFT_BREAK = /[/\\_\-.,:;=&?|]/;
+
 /**
- * Word-wrap plain text (no ANSI) to `width` columns. Words longer than the width are broken
- * hard, so nothing is ever cut off; existing newlines are kept.
+ * Word-wrap plain text (no ANSI) to `width` columns. Words longer than the width are broken —
+ * after a `/`, `_`, `-`, `.`, … when they have one, else hard — so nothing is ever cut off;
+ * existing newlines are kept.
  */
 export function wrapText(text: string, width: number): string[] {
   const w = Math.max(1, width);
@@ -233,13 +256,16 @@ export function wrapText(text: string, width: number): string[] {
       while (restW > w) {
         let cut = '';
         let cutW = 0;
+        let soft = 0; // length of `cut` just after its last soft break point
         for (const ch of rest) {
           const cw = displayWidth(ch);
           if (cutW + cw > w) break;
           cut += ch;
           cutW += cw;
+          if (SOFT_BREAK.test(ch)) soft = cut.length;
         }
         if (cut === '') cut = [...rest][0]; // a wide char in a 1-column cell: emit it anyway
+        else if (soft > 0 && soft < cut.length) cut = cut.slice(0, soft); // a path breaks after a slash, not mid-name
         out.push(cut);
         rest = rest.slice(cut.length);
         restW = displayWidth(rest);

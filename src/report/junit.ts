@@ -9,7 +9,7 @@
  * they are visible without failing the build. Checks that did not run are `<skipped>`.
  */
 import { severityRank, type Finding, type Severity } from '../checks/types.js';
-import { plural, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput } from './format.js';
+import { plural, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ShowPath } from './format.js';
 
 export interface JunitOptions {
   /** Lowest severity that fails a check; 'none' never fails (as `--fail-on none`). Default 'error'. */
@@ -41,9 +41,9 @@ function attrs(a: Record<string, string | number>): string {
     .join('');
 }
 
-function findingLine(f: Finding): string {
+function findingLine(f: Finding, show?: ShowPath): string {
   const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : '', f.did !== undefined ? `DID ${f.did}` : ''].filter(Boolean).join(' ');
-  const src = sourceLabel(f.source);
+  const src = sourceLabel(f.source, show);
   return `[${f.severity}] ${where ? where + ': ' : ''}${f.message}${src ? ` (${src})` : ''}`;
 }
 
@@ -84,9 +84,9 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
       failures++;
       const first = failing.slice(0, 3).map((f) => f.message).join('; ');
       const message = `${plural(failing.length, 'finding')} at or above ${failOn}: ${first}${failing.length > 3 ? '; …' : ''}`;
-      body.push(`    <failure${attrs({ message, type: failing[0].severity })}>${textContent(failing.map(findingLine))}</failure>`);
+      body.push(`    <failure${attrs({ message, type: failing[0].severity })}>${textContent(failing.map((f) => findingLine(f, input.showPath)))}</failure>`);
     }
-    if (passing.length) body.push(`    <system-out>${textContent(passing.map(findingLine))}</system-out>`);
+    if (passing.length) body.push(`    <system-out>${textContent(passing.map((f) => findingLine(f, input.showPath)))}</system-out>`);
     cases.push(body.length ? `${head}>\n${body.join('\n')}\n  </testcase>` : `${head}/>`);
   }
 

@@ -7,7 +7,7 @@
 import type { CheckMeta, EvidenceValue, Finding } from '../checks/types.js';
 import { SEVERITIES } from '../checks/types.js';
 import {
-  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput,
+  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ShowPath,
 } from './format.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
@@ -61,7 +61,7 @@ function findingTitle(i: number, f: Finding): string {
   return `### ${i}. [${f.severity.toUpperCase()}] ${f.check}${where.length ? ` — ${where.join(', ')}` : ''}`;
 }
 
-function findingSection(i: number, f: Finding, meta: CheckMeta | undefined, opts: MarkdownOptions): string[] {
+function findingSection(i: number, f: Finding, meta: CheckMeta | undefined, opts: MarkdownOptions, show?: ShowPath): string[] {
   // In a ticket a repository-relative link goes nowhere: resolve it when a base is given.
   const doc = opts.docsBaseUri ? new URL(checkDocPath(f.check), opts.docsBaseUri).href : checkDocPath(f.check);
   const out = [findingTitle(i, f), '', mdEscape(f.message), ''];
@@ -71,7 +71,7 @@ function findingSection(i: number, f: Finding, meta: CheckMeta | undefined, opts
   } else if (f.severityReason) {
     facts.push(`- Severity: ${f.severity} (${mdEscape(f.severityReason)})`);
   }
-  if (f.source) facts.push(`- Source: ${mdCode(sourceLabel(f.source))}`);
+  if (f.source) facts.push(`- Source: ${mdCode(sourceLabel(f.source, show))}`);
   facts.push(`- Check: [${f.check}](${doc})`);
   out.push(...facts, '');
   out.push('<details>', `<summary>Evidence and explanation of ${f.check}</summary>`, '');
@@ -98,10 +98,10 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
   const out: string[] = [];
 
   out.push('## dmarsift report', '');
-  out.push(`- Capture: ${mdCode(s.capture.path)}`);
+  out.push(`- Capture: ${s.capture.path === '' ? 'parts named by options' : mdCode(s.capture.path)}`);
   out.push(`- Tool: ${tool.name} ${tool.version}`);
   const parts = s.capture.parts.filter((p) => p.kind !== 'ignored');
-  if (parts.length) out.push(`- Parts: ${parts.map((p) => `${mdCode(p.path)} (${p.kind})`).join(', ')}`);
+  if (parts.length) out.push(`- Parts: ${parts.map((p) => `${mdCode(input.showPath ? input.showPath(p.path) : p.path)} (${p.kind})`).join(', ')}`);
   out.push(`- Model: ${plural(sc.units, 'unit')}, ${plural(sc.presentContexts, 'present context')}, ${plural(sc.domains, 'domain')}`, '');
 
   out.push('### Summary', '');
@@ -115,12 +115,12 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
 
   out.push('### Findings', '');
   if (findings.length === 0) out.push('No findings.', '');
-  findings.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check), opts)));
+  findings.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath)));
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');
     for (const w of s.warnings) {
-      const src = sourceLabel(w.source);
+      const src = sourceLabel(w.source, input.showPath);
       out.push(`- ${src ? `${mdCode(src)}: ` : ''}${mdEscape(w.message)}`);
     }
     out.push('');

@@ -5,10 +5,16 @@
  *   still gets a rule (id only) so every `ruleIndex` is valid.
  * - Levels: critical/error → error, warning → warning, info → note; the exact severity is kept
  *   in `properties.severity` (SARIF has no "critical").
- * - Location: the capture part the finding came from, relative to the capture (uriBaseId
- *   CAPTURE), with `startLine` for text parts and `byteOffset` for binary ones; a finding without
- *   a source points at the capture itself, because dashboards drop results without a location.
- *   The unit and BDF go into `logicalLocations`.
+ * - Location: the capture part the finding came from, with `startLine` for text parts and
+ *   `byteOffset` for binary ones; a finding without a source points at the capture itself, because
+ *   dashboards drop results without a location. The unit and BDF go into `logicalLocations`.
+ * - Paths: given `showPath` (the CLI), every path is the one the user gave, relative to the working
+ *   directory (uriBaseId CWD) — where a CI job runs, so a code-scanning dashboard resolves it in the
+ *   repository — or absolute. Without it (a library caller), a part path is the model's, relative
+ *   to the capture (uriBaseId CAPTURE), and the capture path is relative to the working directory.
+ *   Every relative artifact location has its uriBaseId, described in `originalUriBaseIds`; an
+ *   absolute path is a file: URI, which SARIF allows no uriBaseId for. The bases carry no `uri`:
+ *   a report may travel to a public ticket, and this machine's directories are nobody's business.
  * - `helpUri` must be an absolute URI in SARIF; it is written only when `docsBaseUri` is given.
  *   The relative docs/checks/<id>.md link is always in `help.markdown`.
  */
@@ -53,18 +59,60 @@ function ruleFor(meta: CheckMeta, opts: SarifOptions): Record<string, unknown> {
   return rule;
 }
 
-/** A model Source as a SARIF physicalLocation: line for text parts, byte offset for binary ones. */
-function physicalLocationOf(src: Source): Record<string, unknown> {
-  const loc: Record<string, unknown> = {
-    artifactLocation: isAbsolute(src.part) ? { uri: partUri(src.part) } : { uri: partUri(src.part), uriBaseId: 'CAPTURE' },
-  };
-  if (src.line !== undefined && src.line >= 1) loc.region = { startLine: src.line };
-  else if (src.offset !== undefined) loc.region = { byteOffset: src.offset };
-  return loc;
+const CWD = 'CWD';
+const CAPTURE = 'CAPTURE';
+
+interface ArtifactLocation {
+  uri: string;
+  uriBaseId?: string;
 }
 
-function resultFor(f: Finding, ruleIndex: number, capturePath: string): Record<string, unknown> {
-  const physicalLocation = f.source ? physicalLocationOf(f.source) : { artifactLocation: { uri: partUri(capturePath) } };
+/** Where a run's paths are relative to, and how a part path becomes an artifact location. */
+interface Locator {
+  part(part: string): ArtifactLocation;
+  /** The capture itself (the path the user gave; '' when only options named parts). */
+  capture(): ArtifactLocation;
+  /** `originalUriBaseIds`: every base a location uses. */
+  bases: Record<string, unknown>;
+}
+
+/** `p` relative to base `id`, or a file: URI when absolute (SARIF: no uriBaseId on an absolute URI). */
+function located(p: string, id: string): ArtifactLocation {
+  if (isAbsolute(p)) return { uri: partUri(p) };
+  return { uri: p === '' ? '.' : partUri(p), uriBaseId: id };
+}
+
+function locator(capturePath: string, show: ((part: string) => string) | undefined): Locator {
+  const cwd = { description: { text: 'The working directory dmarsift ran in: paths are as the user gave them on the command line.' } };
+  if (show) return { part: (p) => located(show(p), CWD), capture: () => located(capturePath, CWD), bases: { [CWD]: cwd } };
+  return {
+    part: (p) => located(p, CAPTURE),
+    capture: () => located(capturePath, CWD),
+    bases: {
+      [CAPTURE]: {
+        description: {
+          text: `The capture ${capturePath}: its directory (the directory holding it for a single-file capture). Parts named by an option are relative to the working directory.`,
+        },
+      },
+      [CWD]: cwd,
+    },
+  };
+}
+
+/**
+ * A model Source as a SARIF physicalLocation: line for text parts, byte offset for binary ones. A
+ * source that is an option, not a file (`--rtaddr`), is located at the capture itself.
+ */
+function physicalLocationOf(src: Source, loc: Locator): Record<string, unknown> {
+  if (src.part.startsWith('--')) return { artifactLocation: loc.capture() };
+  const out: Record<string, unknown> = { artifactLocation: loc.part(src.part) };
+  if (src.line !== undefined && src.line >= 1) out.region = { startLine: src.line };
+  else if (src.offset !== undefined) out.region = { byteOffset: src.offset };
+  return out;
+}
+
+function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, unknown> {
+  const physicalLocation = f.source ? physicalLocationOf(f.source, loc) : { artifactLocation: loc.capture() };
 
   const location: Record<string, unknown> = { physicalLocation };
   const logical: Record<string, unknown>[] = [];
@@ -102,6 +150,7 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
     }
   }
   const s = input.snapshot;
+  const loc = locator(s.capture.path, input.showPath);
   const notRun = input.ran ? input.checks.filter((c) => !input.ran!.includes(c.id)).map((c) => c.id) : [];
   return {
     $schema: SARIF_SCHEMA_URI,
@@ -117,15 +166,9 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
             rules,
           },
         },
-        originalUriBaseIds: {
-          CAPTURE: {
-            description: {
-              text: `The capture ${s.capture.path}: its directory (the directory holding it for a single-file capture). Parts named by an option are relative to the working directory.`,
-            },
-          },
-        },
+        originalUriBaseIds: loc.bases,
         artifacts: s.capture.parts.map((p) => ({
-          location: isAbsolute(p.path) ? { uri: partUri(p.path) } : { uri: partUri(p.path), uriBaseId: 'CAPTURE' },
+          location: loc.part(p.path),
           description: { text: `${p.kind}${p.format ? ` (${p.format})` : ''}${p.note ? `: ${p.note}` : ''}` },
         })),
         invocations: [
@@ -134,11 +177,11 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
             toolExecutionNotifications: s.warnings.map((w) => ({
               level: 'warning',
               message: { text: w.message },
-              ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source) }] } : {}),
+              ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
             })),
           },
         ],
-        results: findings.map((f) => resultFor(f, index.get(f.check)!, s.capture.path)),
+        results: findings.map((f) => resultFor(f, index.get(f.check)!, loc)),
         properties: { capture: s.capture.path, summary: snapshotCounts(s), checksNotRun: notRun },
       },
     ],

@@ -1,11 +1,19 @@
 /**
- * `analyze` default output: one row per finding (most severe first), then a summary line.
+ * `analyze` default output: the findings (most severe first), then a summary line.
  *
- * Width: everything fits `width` columns (80 by default). The severity, check id and BDF columns
- * are as wide as their longest value and never cut; the unit/DID cell wraps onto two lines; the
- * message takes the rest and is word-wrapped (long words broken, never truncated). Only when the
- * fixed columns alone leave less than MIN_MESSAGE columns does the table grow past `width`,
- * because cutting an identifier would be worse than a long line.
+ * Width: everything fits `width` columns (the terminal's, `COLUMNS`, or 80). When the message
+ * column gets at least MIN_MESSAGE columns beside the severity, check id, BDF and unit/DID
+ * columns (each as wide as its longest value, never cut), the findings are a table; otherwise —
+ * a narrow terminal, a long check id — each finding is a line of those fields and its message
+ * indented below it at nearly full width, so words are not chopped to fit a sliver of a column.
+ * Messages are word-wrapped; a word longer than a line breaks after a `/`, `_`, `-` … (wrapText).
+ *
+ * Speed: cli-table3 measures every cell with string-width (which built ansi-regex's pattern anew
+ * on every call; the bundle gives it our displayWidth, src/tools/bundle.ts), runs a debug
+ * `truncate` over each cell's whole content for every line it draws — quadratic in a long
+ * multi-line cell — and lays rows out in time quadratic in their number. 15 findings with wrapped
+ * messages cost ~350 ms. So cli-table3 is handed one row of short cells per finding, and the
+ * wrapped message is set beside them (tableLines).
  */
 import Table from 'cli-table3';
 import type { Finding } from '../checks/types.js';
@@ -21,7 +29,10 @@ export interface FindingsTableOptions {
   width?: number;
 }
 
-const MIN_MESSAGE = 20;
+/** Narrowest message column the table layout accepts; below it, one block per finding. */
+const MIN_MESSAGE = 24;
+/** Indent of a message under its finding in the block layout. */
+const INDENT = '    ';
 const HEAD = ['severity', 'check', 'BDF', 'unit/DID', 'message'];
 
 const NO_BORDERS = {
@@ -41,6 +52,69 @@ function maxWidth(values: string[]): number {
   return values.reduce((m, v) => Math.max(m, displayWidth(v)), 0);
 }
 
+function messageOf(f: Finding): string {
+  return f.message + (f.severityReason ? ` (${f.severityReason})` : '');
+}
+
+/**
+ * The table. cli-table3 lays out the identifier columns — one row per finding, each cell one
+ * line (unit/DID two short ones) — and the message column, wrapped by wrapText, is set beside
+ * each finding's rows here: cli-table3 never sees a long multi-line cell.
+ */
+function tableLines(findings: Finding[], fixed: number[], gap: number, messageText: number, color: boolean): string[] {
+  const table = new Table({
+    chars: NO_BORDERS,
+    colWidths: fixed.map((w) => w + gap),
+    wordWrap: false, // every cell fits its column already
+    style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
+  });
+  const messages: string[][] = [[HEAD[4]], ['─'.repeat(messageText)]];
+  const heights = [1, 1];
+  table.push(HEAD.slice(0, 4), fixed.map((w) => '─'.repeat(w)));
+  for (const f of findings) {
+    const unitDid = unitDidLines(f);
+    table.push([colorSeverity(f.severity, f.severity, color), f.check, f.bdf ?? '-', unitDid.join('\n')]);
+    heights.push(unitDid.length);
+    messages.push(wrapText(messageOf(f), messageText));
+  }
+  const drawn = table.toString().split('\n');
+  const blank = ' '.repeat(fixed.reduce((a, w) => a + w + gap, 0));
+  const out: string[] = [];
+  let at = 0;
+  heights.forEach((h, row) => {
+    const msg = messages[row];
+    for (let i = 0; i < Math.max(h, msg.length); i++) out.push(((i < h ? drawn[at + i] : blank) + (msg[i] ?? '')).trimEnd());
+    at += h;
+  });
+  return out;
+}
+
+/** Narrow: the fields on one line (wrapped between fields, never inside one), the message below. */
+function blockLines(findings: Finding[], width: number, color: boolean): string[] {
+  const sevWidth = maxWidth(findings.map((f) => f.severity));
+  const out: string[] = [];
+  findings.forEach((f, i) => {
+    if (i > 0) out.push('');
+    const fields = [f.check, f.bdf, f.unit, f.did !== undefined ? `DID ${f.did}` : undefined].filter((x): x is string => x !== undefined);
+    let line = colorSeverity(f.severity, f.severity, color) + ' '.repeat(sevWidth - displayWidth(f.severity));
+    let lineW = sevWidth;
+    for (const field of fields) {
+      const w = displayWidth(field);
+      if (lineW + 2 + w > width && lineW > INDENT.length) {
+        out.push(line);
+        line = INDENT + field;
+        lineW = INDENT.length + w;
+      } else {
+        line += '  ' + field;
+        lineW += 2 + w;
+      }
+    }
+    out.push(line);
+    for (const m of wrapText(messageOf(f), Math.max(1, width - INDENT.length))) out.push(INDENT + m);
+  });
+  return out;
+}
+
 export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTableOptions): string {
   const width = opts.width ?? 80;
   const findings = sortFindings(input.findings);
@@ -56,30 +130,11 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
       maxWidth([HEAD[2], ...findings.map((f) => f.bdf ?? '-')]),
       maxWidth([HEAD[3], ...findings.flatMap(unitDidLines)]),
     ];
-    // Columns are separated by `gap` blanks (cli-table3 right padding); tighten before shrinking the message.
-    let gap = 2;
-    // `message` is the column's width including its right padding (`gap`), as cli-table3 counts.
-    let message = width - fixed.reduce((a, b) => a + b + gap, 0);
-    if (message - gap < MIN_MESSAGE + 4) {
-      gap = 1;
-      message = width - fixed.reduce((a, b) => a + b + gap, 0);
-    }
-    message = Math.max(MIN_MESSAGE + gap, message);
-    const messageText = message - gap;
-
-    const table = new Table({
-      chars: NO_BORDERS,
-      colWidths: [...fixed.map((w) => w + gap), message],
-      wordWrap: false, // we wrap ourselves: cli-table3 would cut over-long words with '…'
-      style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
-    });
-    table.push(HEAD);
-    table.push([...fixed, messageText].map((w) => '─'.repeat(w)));
-    for (const f of findings) {
-      const msg = wrapText(f.message + (f.severityReason ? ` (${f.severityReason})` : ''), messageText).join('\n');
-      table.push([colorSeverity(f.severity, f.severity, opts.color), f.check, f.bdf ?? '-', unitDidLines(f).join('\n'), msg]);
-    }
-    for (const line of table.toString().split('\n')) out.push(line.trimEnd());
+    // Columns are separated by `gap` blanks; tighten to one before giving up on the table.
+    const messageFor = (gap: number): number => width - fixed.reduce((a, b) => a + b + gap, 0) - gap;
+    const gap = messageFor(2) >= MIN_MESSAGE ? 2 : 1;
+    const messageText = messageFor(gap);
+    out.push(...(messageText >= MIN_MESSAGE ? tableLines(findings, fixed, gap, messageText, opts.color) : blockLines(findings, width, opts.color)));
   }
 
   const counts = snapshotCounts(input.snapshot);

@@ -3,6 +3,7 @@ import type { Access, TranslateResult } from '../model/translate.js';
 import type { Unit } from '../model/types.js';
 import { formatBdf, type Bdf } from '../util/bdf.js';
 import { hex, hexPad } from '../util/hex.js';
+import { unitBaseText } from './format.js';
 
 export interface TranslationInput {
   unit: Unit;
@@ -45,7 +46,7 @@ export function translationToJson(i: TranslationInput, r: TranslateResult): Reco
 export function renderTranslation(i: TranslationInput, r: TranslateResult, opts: { color: boolean }): string {
   const red = (s: string): string => (opts.color ? `\x1b[31m${s}\x1b[0m` : s);
   const green = (s: string): string => (opts.color ? `\x1b[32m${s}\x1b[0m` : s);
-  const lines = [`${formatBdf(i.bdf)} ${i.access} at IOVA ${hex(i.iova)}${i.pasid !== undefined ? ` PASID ${i.pasid}` : ''} (unit ${hex(i.unit.registerBase)})`];
+  const lines = [`${formatBdf(i.bdf)} ${i.access} at IOVA ${hex(i.iova)}${i.pasid !== undefined ? ` PASID ${i.pasid}` : ''} (unit ${unitBaseText(i.unit)})`];
   for (const s of r.steps) {
     const name = s.structure === 'page-table' ? `level ${s.level} ${LEVEL_NAMES[s.level!] ?? ''}`.trim() : s.structure;
     const entry = s.entry.map((q) => hexPad(q, 16)).reverse().join(':');
@@ -53,7 +54,9 @@ export function renderTranslation(i: TranslationInput, r: TranslateResult, opts:
   }
   if (r.note) lines.push(`  note: ${r.note}`);
   if (r.fault) {
-    lines.push(red(`  → fault 0x${r.fault.code.toString(16)}: ${r.fault.reason}${r.fault.level !== undefined ? ` (level ${r.fault.level})` : ''}`));
+    // The reason often names the level already ("entry not present at level 3").
+    const level = r.fault.level !== undefined && !r.fault.reason.includes(`level ${r.fault.level}`) ? ` (level ${r.fault.level})` : '';
+    lines.push(red(`  → fault 0x${r.fault.code.toString(16)}: ${r.fault.reason}${level}`));
   } else {
     const perms = `${r.read ? 'R' : '-'}${r.write ? 'W' : '-'}`;
     lines.push(green(`  → HPA ${hex(r.hpa!)}${r.pageSize ? `, ${PAGE_NAMES[r.pageSize] ?? r.pageSize} page` : ''}, ${perms}${r.passThrough ? ' (untranslated)' : ''}`));

@@ -1,6 +1,8 @@
 /**
  * `--rtaddr auto` for `decode`/`analyze`: scan the capture's memory image and give the best root
- * table to the one unit that has none, with a warning naming the pick and the runner-up.
+ * table to the one unit that has none, with a warning naming the pick and the runner-up. When the
+ * image is cut short and some root-table-shaped page could not be checked (its context tables are
+ * in the lost bytes), nothing is picked: the best checked table may be a stale one.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
 import type { PhysicalMemory } from '../image/types.js';
@@ -28,6 +30,7 @@ function describe(c: ScanCandidate): string {
 }
 
 export function autoRootTable(a: AutoInput): AutoResult {
+  // The warning's source names the image (as the user gave it, in reports): messages say "the image".
   const source = { part: a.part };
   const bases = (a.dmar?.structures ?? []).flatMap((s) => (s.kind === 'DRHD' ? [s.registerBase] : []));
   const unitCount = Math.max(1, bases.length);
@@ -38,8 +41,21 @@ export function autoRootTable(a: AutoInput): AutoResult {
   }
   const result = scanImage(a.mem, a.dmar ? { haw: a.dmar.haw } : {});
   const [best, second] = result.candidates;
+  if (result.unverified.length > 0) {
+    // A table whose context tables were lost may be the live one, and the best checked one a
+    // stale copy: choosing would decode a guess as if it were the answer.
+    const lost = result.unverified.slice(0, 4).map((c) => `${hex(c.rtaddr)} (${c.lost.contextTables} of ${c.contextTables.pointers} context tables lost)`).join(', ');
+    const checked = best ? `; the best checked one is ${describe(best)}` : '';
+    return {
+      warnings: [{
+        message: `--rtaddr auto: the image is cut short, and ${result.unverified.length === 1 ? 'the root-table-shaped page' : 'root-table-shaped pages'} ${lost} point${result.unverified.length === 1 ? 's' : ''} into the bytes it lost${checked}: ` +
+          'cannot tell which is live, so none is used; give --rtaddr ADDR to choose (dmarsift scan lists them)',
+        source,
+      }],
+    };
+  }
   if (!best) {
-    return { warnings: [{ message: `--rtaddr auto: scan found no root table in ${a.part} (${result.rootLikePages} root-table-shaped pages, none leading to well-formed context tables)`, source }] };
+    return { warnings: [{ message: `--rtaddr auto: scan found no root table in the image (${result.rootLikePages} root-table-shaped pages, none leading to well-formed context tables)`, source }] };
   }
   if (lacking.length > 1) {
     const list = result.candidates.slice(0, 4).map((c) => hex(c.rtaddr)).join(', ');
@@ -48,6 +64,6 @@ export function autoRootTable(a: AutoInput): AutoResult {
   const runnerUp = second ? `runner-up ${describe(second)}` : 'no runner-up';
   return {
     rtaddr: { ...(lacking.length === 1 ? { base: lacking[0] } : {}), addr: best.root, mode: best.layout },
-    warnings: [{ message: `--rtaddr auto: using root table ${describe(best)} found by scan of ${a.part}${lacking.length === 1 ? ` for unit ${hex(lacking[0])}` : ''}; ${runnerUp}`, source }],
+    warnings: [{ message: `--rtaddr auto: using root table ${describe(best)} found by scan of the image${lacking.length === 1 ? ` for unit ${hex(lacking[0])}` : ''}; ${runnerUp}`, source }],
   };
 }

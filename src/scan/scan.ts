@@ -12,7 +12,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
-import type { PhysicalMemory } from '../image/types.js';
+import { missingAt, type PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
 
 /**
@@ -53,8 +53,15 @@ export interface ScanResult {
   /** Pages that passed the root-entry test (most lead nowhere). */
   rootLikePages: number;
   seconds: number;
-  /** Ranked, best first. */
+  /** Ranked, best first: candidates whose context tables could all be read. */
   candidates: ScanCandidate[];
+  /**
+   * Root-table-shaped pages with context tables in bytes the image lost (cut short): what they
+   * held is unknown, so they are not ranked as found — and the best found one may be stale.
+   */
+  unverified: ScanCandidate[];
+  /** The image reader's warnings (segments cut short, overlaps): the scan saw only what is there. */
+  warnings: string[];
 }
 
 /** A run of file bytes holding physical [phys, phys + length). */
@@ -410,30 +417,43 @@ function rankRootLike(mem: PhysicalMemory, haw: number, pass: PassResult, t0: bi
     new Uint8Array(w.buffer).set(b);
     return w;
   };
+  const isLost = (addr: number): boolean => missingAt(mem, addr) !== undefined;
   const quick = pass.rootLike
-    .map((r) => ({ r, c: evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 8 }) }))
+    .map((r) => ({ r, c: evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, isLost, maxReads: 8 }) }))
     .filter((x) => x.c !== undefined)
     .sort((a, b) => b.c!.confidence - a.c!.confidence || b.c!.contextEntries - a.c!.contextEntries)
     .slice(0, MAX_EVALUATED);
-  const full: ScanCandidate[] = [];
+  const found: ScanCandidate[] = [];
+  const unverified: ScanCandidate[] = [];
   for (const { r } of quick) {
-    const c = evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, maxReads: 2048 });
-    if (!c || c.confidence < minConfidence) continue;
+    const c = evaluateRoot(r.words, 0, r.addr, r.test, { hiLimit, readPage, isLost, maxReads: 2048 });
+    if (!c) continue;
     const fileOffset = mem.fileOffsetOf(r.addr);
-    full.push(fileOffset === undefined ? c : { ...c, fileOffset });
+    const withOffset = fileOffset === undefined ? c : { ...c, fileOffset };
+    // A table whose readable part already fails is no candidate, lost bytes or not; one with
+    // nothing readable below it is unknown, not bad.
+    const readable = c.contextTables.pointers - c.lost.contextTables;
+    if (readable > 0 && c.confidence < minConfidence) continue;
+    (c.lost.contextTables > 0 ? unverified : found).push(withOffset);
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return {
     image: mem.path, format: mem.format, haw, bytesScanned: pass.bytes, pagesScanned: pass.pages, rootLikePages: pass.rootLikeCount, seconds,
-    candidates: rankCandidates(full),
+    candidates: rankCandidates(found), unverified: rankCandidates(unverified), warnings: [...mem.warnings],
   };
 }
 
-/** Score one page the user names (`scan --rtaddr`), without the sequential pass. */
-export function scoreAt(mem: PhysicalMemory, rtaddr: number, haw = 52): { candidate?: ScanCandidate; reason?: string } {
+/**
+ * Score one page the user names (`scan --rtaddr`), without the sequential pass. `unknown` says the
+ * reason is bytes the image lost (cut short): the page may be a root table, nobody can tell.
+ */
+export function scoreAt(mem: PhysicalMemory, rtaddr: number, haw = 52): { candidate?: ScanCandidate; reason?: string; unknown?: true } {
   const root = rtaddr - (rtaddr % 4096);
   const b = mem.read(root, 4096);
-  if (b === undefined) return { reason: `0x${root.toString(16)} is not in the image` };
+  if (b === undefined) {
+    if (missingAt(mem, root)) return { reason: `0x${root.toString(16)} is in bytes the image declares but lost (cut short)`, unknown: true };
+    return { reason: `0x${root.toString(16)} is not in the image` };
+  }
   const w = new Uint32Array(PAGE_WORDS);
   new Uint8Array(w.buffer).set(b);
   const hiLimit = hiLimitOf(haw);
@@ -450,10 +470,13 @@ export function scoreAt(mem: PhysicalMemory, rtaddr: number, haw = 52): { candid
   // RTADDR's TTM (bits 11:10) = 01 asks for the scalable layout; 00 lets the evidence decide.
   const ttm = Math.floor(rtaddr / 1024) % 4;
   if (ttm >= 2) return { reason: `TTM ${ttm.toString(2)}b in bits 11:10 is not a table layout (10b reserved, 11b abort-DMA)` };
-  const evalOpts = { hiLimit, readPage, maxReads: 2048 };
+  const evalOpts = { hiLimit, readPage, maxReads: 2048, isLost: (a: number) => missingAt(mem, a) !== undefined };
   const forced = ttm === 1 ? evaluateLayout(w, 0, root, 'scalable', evalOpts) : undefined;
-  const c = ttm === 1 ? (forced!.contextEntries > 0 ? forced : undefined) : evaluateRoot(w, 0, root, test, evalOpts);
+  const c = ttm === 1 ? (forced!.contextEntries > 0 || forced!.lost.contextTables > 0 ? forced : undefined) : evaluateRoot(w, 0, root, test, evalOpts);
   if (!c) return { reason: `none of its pointers leads to a well-formed ${ttm === 1 ? 'scalable-mode ' : ''}context entry` };
+  if (c.contextEntries === 0) {
+    return { reason: `its ${c.lost.contextTables === 1 ? 'context table is' : `${c.lost.contextTables} context tables are`} in bytes the image declares but lost (cut short)`, unknown: true };
+  }
   const fileOffset = mem.fileOffsetOf(root);
   return { candidate: fileOffset === undefined ? c : { ...c, fileOffset } };
 }

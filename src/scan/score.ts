@@ -245,6 +245,12 @@ export interface RootCandidate {
   deep: { checked: number; valid: number; presentEntries: number };
   /** Scalable: present PASID entries by type. */
   pasidEntries?: { firstLevel: number; secondLevel: number; nested: number; passThrough: number };
+  /**
+   * Structures pointed at that lie in bytes the image declares but lost (a dump cut short): neither
+   * valid nor invalid — unknown — so they are left out of `confidence`, and a candidate with a
+   * lost context table is not ranked as found (scan lists it as unverified).
+   */
+  lost: { contextTables: number; deep: number };
   /** Why the confidence is below 1. */
   problems: string[];
 }
@@ -255,19 +261,23 @@ export interface EvaluateOptions {
   readPage: (addr: number) => Uint32Array | undefined;
   /** Bound on the pages read below the root (context tables + deeper structures). */
   maxReads?: number;
+  /** Is a page `readPage` cannot give one the image declares but lost (cut short)? Default: never. */
+  isLost?: (addr: number) => boolean;
 }
 
 const bdfText = (bus: number, devfn: number): string =>
   `${bus.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
 
 /**
- * confidence = (valid context tables / distinct context-table pointers)
+ * confidence = (valid context tables / distinct context-table pointers not lost)
  *            × (1 − 2^−entries)           — one entry is weak evidence, eight are near certain
  *            × (½ + ½ · deep valid / deep checked)   (¾ when nothing deeper could be checked)
+ * Structures in lost bytes (`lost`) count neither way: what they held is unknown.
  */
-export function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'>): number {
-  const { pointers, valid } = c.contextTables;
-  if (pointers === 0) return 0;
+export function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'> & { lost?: RootCandidate['lost'] }): number {
+  const { valid } = c.contextTables;
+  const pointers = c.contextTables.pointers - (c.lost?.contextTables ?? 0);
+  if (pointers <= 0) return 0;
   const base = valid / pointers;
   const support = 1 - 0.5 ** c.contextEntries;
   const deep = c.deep.checked === 0 ? 0.75 : 0.5 + (0.5 * c.deep.valid) / c.deep.checked;
@@ -277,11 +287,22 @@ export function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEn
 /** Score a root-table-like page under one layout. */
 export function evaluateLayout(rootWords: Uint32Array, at: number, root: number, layout: Layout, opts: EvaluateOptions): RootCandidate {
   const { hiLimit, readPage } = opts;
+  const isLost = opts.isLost ?? (() => false);
   let budget = opts.maxReads ?? 1024;
   const c: RootCandidate = {
     root, layout, rtaddr: root + (layout === 'scalable' ? 0x400 : 0), confidence: 0, rootEntries: 0, buses: [],
     contextTables: { pointers: 0, inImage: 0, valid: 0, empty: 0 }, contextEntries: 0, dids: 0, devices: [],
-    deep: { checked: 0, valid: 0, presentEntries: 0 }, problems: [],
+    deep: { checked: 0, valid: 0, presentEntries: 0 }, lost: { contextTables: 0, deep: 0 }, problems: [],
+  };
+  /** A deeper structure's page, or undefined; a lost one is counted as such and not as checked. */
+  const readDeep = (addr: number): Uint32Array | undefined | 'lost' => {
+    const w = readPage(addr);
+    if (w === undefined && isLost(addr)) {
+      c.lost.deep++;
+      return 'lost';
+    }
+    c.deep.checked++;
+    return w;
   };
   // Distinct context tables and who points at them.
   const tables = new Map<number, { bus: number; half: number }>();
@@ -305,6 +326,7 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
   for (const [addr, { bus, half }] of tables) {
     if (budget-- <= 0) break;
     const w = readPage(addr);
+    if (w === undefined && isLost(addr)) { c.lost.contextTables++; continue; }
     if (w === undefined) { missing++; continue; }
     c.contextTables.inImage++;
     const t = layout === 'legacy' ? legacyContextTest(w, 0, hiLimit) : scalableContextTest(w, 0, hiLimit, half);
@@ -321,6 +343,7 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
   uses.sort((a, b) => a.bus - b.bus || a.e.devfn - b.e.devfn);
   c.devices = uses.slice(0, 8).map((u) => bdfText(u.bus, u.e.devfn));
   if (missing) c.problems.push(`${missing} of ${tables.size} context-table pointers lead outside the image`);
+  if (c.lost.contextTables) c.problems.push(`${c.lost.contextTables} of ${tables.size} context tables are in bytes the image lost (cut short): not checked`);
   if (invalidTables) c.problems.push(`${invalidTables} pointed-at pages are not well-formed ${layout} context tables`);
 
   // One level further down, for at most 32 distinct structures.
@@ -329,9 +352,8 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
     for (const { e } of uses) {
       if (e.tt === 2 || seen.has(e.table) || seen.size >= 32 || budget-- <= 0) continue;
       seen.add(e.table);
-      const w = readPage(e.table);
-      c.deep.checked++;
-      if (w === undefined) continue;
+      const w = readDeep(e.table);
+      if (w === undefined || w === 'lost') continue;
       const t = secondLevelPageTest(w, 0, hiLimit);
       if (t.invalid === 0) c.deep.valid++;
       c.deep.presentEntries += t.present;
@@ -342,17 +364,15 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
     for (const { e } of uses) {
       if (seen.has(e.table) || seen.size >= 32 || budget-- <= 0) continue;
       seen.add(e.table);
-      const w = readPage(e.table);
-      c.deep.checked++;
-      if (w === undefined) continue;
+      const w = readDeep(e.table);
+      if (w === undefined || w === 'lost') continue;
       const d = pasidDirTest(w, 0, hiLimit, 2 ** (e.pdts + 7));
       if (d.invalid > 0) continue;
       c.deep.valid++;
       for (const tAddr of d.next.slice(0, 4)) {
         if (budget-- <= 0) break;
-        const tw = readPage(tAddr);
-        c.deep.checked++;
-        if (tw === undefined) continue;
+        const tw = readDeep(tAddr);
+        if (tw === undefined || tw === 'lost') continue;
         const t = pasidTableTest(tw, 0, hiLimit);
         if (t.invalid > 0 || t.present === 0) continue;
         c.deep.valid++;
@@ -366,15 +386,16 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
     c.pasidEntries = pasids;
     if (c.deep.checked > c.deep.valid) c.problems.push(`${c.deep.checked - c.deep.valid} of ${c.deep.checked} PASID directories/tables checked are missing, empty or malformed`);
   }
+  if (c.lost.deep) c.problems.push(`${c.lost.deep} ${layout === 'legacy' ? 'second-level table roots' : 'PASID directories/tables'} are in bytes the image lost (cut short): not checked`);
   c.confidence = confidenceOf(c);
   return c;
 }
 
 /**
  * Both layouts a root-like page allows (legacy only when no upper half is used); the better one,
- * or undefined when neither leads to a single well-formed context entry. On a tie the layout whose
- * deeper structures hold more present entries wins, then legacy (a scalable table needs PASID
- * entries to be believed).
+ * or undefined when neither leads to a single well-formed context entry nor to a context table in
+ * lost bytes (which may have held some). On a tie the layout whose deeper structures hold more
+ * present entries wins, then legacy (a scalable table needs PASID entries to be believed).
  */
 export function evaluateRoot(rootWords: Uint32Array, at: number, root: number, test: number, opts: EvaluateOptions): RootCandidate | undefined {
   const options: RootCandidate[] = [];
@@ -382,7 +403,7 @@ export function evaluateRoot(rootWords: Uint32Array, at: number, root: number, t
   options.push(evaluateLayout(rootWords, at, root, 'scalable', opts));
   options.sort((a, b) => b.confidence - a.confidence || b.deep.presentEntries - a.deep.presentEntries || (a.layout === 'legacy' ? -1 : 1));
   const best = options[0];
-  return best.contextEntries > 0 ? best : undefined;
+  return best.contextEntries > 0 || best.lost.contextTables > 0 ? best : undefined;
 }
 
 /** Candidates in rank order: confidence, then more context entries, then lower address. */

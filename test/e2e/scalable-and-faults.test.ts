@@ -189,7 +189,7 @@ describe.skipIf(!HAVE_CAPTURES)('qemu-linux61-dmar-fault: each fault explained w
     fs.writeFileSync(path.join(tmp, 'lspci-no-nic.txt'), lines(['0000:01:00.0']));
     const quiet = cliJson(['analyze', CAP, '--pci', path.join(tmp, 'lspci-all.txt'), '--format', 'json', '--check', 'fault-from-absent-device']);
     expect(quiet.json.findings).toEqual([]);
-    const fired = cliJson(['analyze', CAP, '--pci', path.join(tmp, 'lspci-no-nic.txt'), '--format', 'json', '--check', 'fault-from-absent-device', 'stale-context']);
+    const fired = cliJson(['analyze', CAP, '--pci', path.join(tmp, 'lspci-no-nic.txt'), '--format', 'json', '--check', 'fault-from-absent-device,stale-context']);
     const f = fired.json.findings.find((x: Json) => x.check === 'fault-from-absent-device');
     expect(f).toMatchObject({ severity: 'info', bdf: '0000:01:00.0', evidence: { presentContextEntry: true } });
     expect(f.evidence.faults.map((x: Json) => [x.iova, x.reason, x.walkStoppedAt, x.walkAgrees])).toEqual([['0xbadd000', '0x6', 'level-3 entry', true], ['0xffe00000', '0x6', 'level-1 entry', true]]);

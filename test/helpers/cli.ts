@@ -14,7 +14,8 @@ export interface CliResult {
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    // COLUMNS sets the width of tables: a value exported by the caller's shell must not change what tests see.
+    env: { ...process.env, NO_COLOR: '1', COLUMNS: '', ...opts.env },
     encoding: 'utf8',
     input: opts.input ?? '',
     maxBuffer: 256 << 20,

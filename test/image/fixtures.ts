@@ -104,3 +104,21 @@ export function inputError(fn: () => unknown): InputError {
 export function u64le(b: Uint8Array, at = 0): bigint {
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(at, true);
 }
+
+/**
+ * The pages of a minimal legacy root table at `root`: bus 0 → context table `ctx`, devfn 8
+ * (00:01.0) → SLPT `slpt` (DID 4, AW 1: 3-level), one present leaf at SLPT[0]. Keyed by page number.
+ */
+export function legacyRootTables(root: number, ctx: number, slpt: number): Map<number, Uint8Array> {
+  const pages = new Map<number, Uint8Array>();
+  const q = (addr: number, v: bigint): void => {
+    const pfn = Math.floor(addr / 4096);
+    if (!pages.has(pfn)) pages.set(pfn, new Uint8Array(4096));
+    new DataView(pages.get(pfn)!.buffer).setBigUint64(addr % 4096, v, true);
+  };
+  q(root, BigInt(ctx) | 1n);
+  q(ctx + 8 * 16, BigInt(slpt) | 1n);
+  q(ctx + 8 * 16 + 8, 0x401n);
+  q(slpt, 0x9000003n);
+  return pages;
+}

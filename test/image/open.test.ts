@@ -91,10 +91,10 @@ describe('format sniffing and openMemoryImage', () => {
     const forced = openMemoryImage(writeTmp(elfCore([], [], { size: 0x100 })), { format: 'raw' });
     expect(forced.format).toBe('raw');
     expect(forced.ranges).toEqual([{ start: 0, end: 0x100, fileOffset: 0 }]);
-    // A base on a non-raw image is reported, not silently used.
-    const lime2 = openMemoryImage(writeTmp(concat(limeHeader(0x9000n, 0x9fffn), page)), { base: 0x1000 });
-    expect(lime2.warnings[0]).toMatch(/base 0x1000 ignored/);
-    for (const m of [sparse, lime, elf, raw, forced, lime2]) m.close();
+    // A base on a non-raw image is refused, not silently ignored; a base off a page boundary too.
+    expect(() => openMemoryImage(writeTmp(concat(limeHeader(0x9000n, 0x9fffn), page)), { base: 0x1000 })).toThrow(/--base 0x1000 applies to raw images only: .* is a LiME image/);
+    expect(() => openMemoryImage(writeTmp(page), { base: 0x5800 })).toThrow(/--base 0x5800: not page-aligned/);
+    for (const m of [sparse, lime, elf, raw, forced]) m.close();
   });
 
   it('reads an ELF core behind a FreeBSD kerneldumpheader (dump device read as is)', () => {

@@ -92,6 +92,20 @@ describe('findingsToSarif', () => {
     expect(sarifValidator()(JSON.parse(JSON.stringify(l)))).toEqual([]);
   });
 
+  it('with the CLI showPath: every location is the path as given, relative to the working directory (CWD)', () => {
+    const snap = { ...snapshot(), capture: { ...snapshot().capture, path: '../host 1' } };
+    const extra = { check: 'dmar-opt-in', severity: 'info' as const, message: 'm', evidence: {}, source: { part: '--rtaddr' } };
+    const l = findingsToSarif({ snapshot: snap, findings: [...findings(), extra], checks: checks(), tool: TOOL, showPath: (p) => `../host 1/${p}` }) as J;
+    const r = l.runs[0];
+    expect(sarifValidator()(JSON.parse(JSON.stringify(l)))).toEqual([]);
+    expect(Object.keys(r.originalUriBaseIds)).toEqual(['CWD']);
+    expect(r.artifacts[1].location).toEqual({ uri: '../host%201/memory.elf', uriBaseId: 'CWD' });
+    const byMessage = (m: string) => r.results.find((x: J) => x.message.text.startsWith(m)).locations[0].physicalLocation;
+    expect(byMessage('A VM domain maps')).toEqual({ artifactLocation: { uri: '../host%201/memory.elf', uriBaseId: 'CWD' }, region: { byteOffset: 0x1002000 } });
+    // An option is no file: the finding is located at the capture.
+    expect(r.results.find((x: J) => x.message.text === 'm').locations[0].physicalLocation).toEqual({ artifactLocation: { uri: '../host%201', uriBaseId: 'CWD' } });
+  });
+
   it('encodes part paths as URI references', () => {
     expect(partUri('dir/a b#1.txt')).toBe('dir/a%20b%231.txt');
     expect(partUri('/abs/x y')).toBe('file:///abs/x%20y');

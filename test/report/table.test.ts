@@ -13,7 +13,7 @@ function columnsOf(line: string): number {
 
 describe('renderFindingsTable', () => {
   for (const color of [false, true]) {
-    it(`fits 80 columns with a long message (color ${color})`, () => {
+    it(`fits 80 columns with a long message and a long check id (color ${color})`, () => {
       const out = renderFindingsTable(input(findings()), { color });
       const lines = out.split('\n');
       for (const l of lines) expect(columnsOf(l), JSON.stringify(l)).toBeLessThanOrEqual(80);
@@ -23,21 +23,79 @@ describe('renderFindingsTable', () => {
         expect(lines.some((l) => stripAnsi(l).includes(id)), id).toBe(true);
       }
       expect(out).not.toContain('…');
-      // The message column holds the whole long message (wrapped, long path broken, nothing cut).
-      const plain = lines.map((l) => stripAnsi(l));
-      const msgCol = plain[0].indexOf('message');
-      const column = plain.map((l) => l.slice(msgCol)).join('').replace(/\s/g, '');
-      expect(column).toContain(LONG_MESSAGE.replace(/\s/g, ''));
+      // The whole long message is there (wrapped, the long path broken at its slashes, nothing cut).
+      const text = lines.map((l) => stripAnsi(l)).join('').replace(/\s/g, '');
+      expect(text).toContain(LONG_MESSAGE.replace(/\s/g, ''));
       expect(out.includes('\x1b[')).toBe(color);
     });
   }
+
+  it('a long check id leaves the message room: no word shorter than the width is broken', () => {
+    const f = findings();
+    f[0].message = 'The DMAR table’s DMA_CTRL_PLATFORM_OPT_IN flag is clear: the OS cannot rely on firmware DMA protection before it enables the I/O MMU.';
+    const out = stripAnsi(renderFindingsTable(input(f), { color: false, width: 80 }));
+    const words = out.split(/\s+/);
+    for (const w of ['DMA_CTRL_PLATFORM_OPT_IN', 'protection', 'host-physical', 'translation']) expect(words, w).toContain(w);
+    // The long path is broken only after a slash.
+    const pieces = out.split('\n').map((l) => l.trim()).filter((l) => l.includes('/var/') || l.includes('unbreakable') || l.includes('keeps/going'));
+    for (const p of pieces) expect(p.split(/\s+/).at(-1)!, p).toMatch(/(\/|going)$|^[^/]*$|makes$|for$|it\.$|wrapping$|work$/);
+  });
+
+  it('a 40-column terminal gets 40-column lines, identifiers whole', () => {
+    const out = renderFindingsTable(input(findings()), { color: true, width: 40 });
+    const lines = out.split('\n');
+    for (const l of lines) expect(columnsOf(l), JSON.stringify(l)).toBeLessThanOrEqual(40);
+    for (const id of ['hpa-leak-iommu-structures', 'ppt-passthrough', '0000:03:00.0', '0xfed90000', 'DID 65535']) {
+      expect(lines.some((l) => stripAnsi(l).includes(id)), id).toBe(true);
+    }
+    const text = lines.map((l) => stripAnsi(l)).join('').replace(/\s/g, '');
+    expect(text).toContain(LONG_MESSAGE.replace(/\s/g, ''));
+  });
+
+  it('a wide terminal is used: 160 columns put a finding’s message on fewer lines', () => {
+    const narrow = renderFindingsTable(input(findings()), { color: false, width: 80 }).split('\n').length;
+    const wide = renderFindingsTable(input(findings()), { color: false, width: 160 });
+    expect(wide.split('\n').some((l) => columnsOf(l) > 100)).toBe(true);
+    for (const l of wide.split('\n')) expect(columnsOf(l)).toBeLessThanOrEqual(160);
+    expect(wide.split('\n').length).toBeLessThan(narrow);
+  });
+
+  it('cli-table3 is never handed a long multi-line cell (its per-line measuring of those made 15 findings cost ~350 ms)', async () => {
+    const Table = (await import('cli-table3')).default;
+    const pushed: unknown[][] = [];
+    type Row = Parameters<typeof Table.prototype.push>[number];
+    const push = Table.prototype.push;
+    Table.prototype.push = function (this: InstanceType<typeof Table>, ...rows: Row[]) {
+      pushed.push(...(rows as unknown[][]));
+      return push.apply(this, rows);
+    };
+    let out: string;
+    try {
+      out = renderFindingsTable(input(findings().filter((f) => f.check !== 'hpa-leak-iommu-structures')), { color: true, width: 120 });
+    } finally {
+      Table.prototype.push = push;
+    }
+    expect(stripAnsi(out).split('\n')[0]).toMatch(/^severity\s+check\s+BDF\s+unit\/DID\s+message$/); // the table layout
+    expect(pushed.length).toBe(2 + 3); // header, rule, one row per finding
+    for (const row of pushed) {
+      for (const cell of row) {
+        const lines = String(cell).split('\n');
+        expect(lines.length).toBeLessThanOrEqual(2);
+        for (const l of lines) expect(displayWidth(l)).toBeLessThanOrEqual(15);
+      }
+    }
+  });
 
   it('orders rows by severity and puts unit and DID in one cell', () => {
     const out = stripAnsi(renderFindingsTable(input(findings()), { color: false }));
     const order = ['hpa-leak-iommu-structures', 'ppt-passthrough', 'stale-context', 'dmar-opt-in'].map((id) => out.indexOf(id));
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(out).toContain('DID 65535');
-    expect(out.split('\n')[0]).toMatch(/^severity\s+check\s+BDF\s+unit\/DID\s+message$/);
+    // With the check ids short enough to leave the message 24 columns, a table with a header.
+    const table = stripAnsi(renderFindingsTable(input(findings().filter((f) => f.check !== 'hpa-leak-iommu-structures')), { color: false }));
+    expect(table.split('\n')[0]).toMatch(/^severity\s+check\s+BDF\s+unit\/DID\s+message$/);
+    expect(table).toMatch(/^critical\s+ppt-passthrough\s+0000:00:02\.0\s+0xfed90000\s+Assigned device/m);
+    expect(table).toMatch(/^\s+DID 2\b/m);
   });
 
   it('ends with the summary line', () => {

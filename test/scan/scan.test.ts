@@ -11,7 +11,7 @@ import { scanImage } from '../../src/scan/scan.js';
 import { mulberry32 } from '../../src/synth/rng.js';
 import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
 import { cli, cliJson } from '../helpers/cli.js';
-import { concat, elfCore, limeHeader, writeTmp } from '../image/fixtures.js';
+import { concat, elfCore, legacyRootTables, limeHeader, writeTmp } from '../image/fixtures.js';
 import { validator } from '../report/fixture.js';
 import { SAMPLES, scenarios } from '../samples/scenarios.js';
 
@@ -86,20 +86,7 @@ describe('images with no root table', () => {
   });
 });
 
-/** A minimal legacy root table at `root`: bus 0 → ctx, devfn 8 (01.0) → SLPT `slpt`, DID 4, AW 1. */
-function tablesAt(root: number, ctx: number, slpt: number): Map<number, Uint8Array> {
-  const pages = new Map<number, Uint8Array>();
-  const q = (addr: number, v: bigint): void => {
-    const pfn = Math.floor(addr / 4096);
-    if (!pages.has(pfn)) pages.set(pfn, new Uint8Array(4096));
-    new DataView(pages.get(pfn)!.buffer).setBigUint64(addr % 4096, v, true);
-  };
-  q(root, BigInt(ctx) | 1n);
-  q(ctx + 8 * 16, BigInt(slpt) | 1n);
-  q(ctx + 8 * 16 + 8, 0x401n);
-  q(slpt, 0x9000003n);
-  return pages;
-}
+const tablesAt = legacyRootTables;
 
 describe('image layouts the sequential pass must handle', () => {
   it('raw image with --base: physical addresses, not file offsets', () => {

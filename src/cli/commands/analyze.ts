@@ -1,9 +1,11 @@
 import { checks } from '../../checks/index.js';
+import { pairChecks } from '../../checks/pair/index.js';
 import { runChecks, selectChecks } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
-import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
+import { outputWidth } from '../width.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { mark } from '../timing.js';
@@ -36,16 +38,28 @@ function docsBase(v: unknown): string | undefined {
   }
 }
 
+/**
+ * `dmarsift checks` lists the pair checks too; asked for here, they are not unknown — they need
+ * two captures. (Skipping one is fine: analyze never runs it.)
+ */
+function refusePairChecks(only: string[] | undefined): void {
+  const pair = (only ?? []).filter((id) => pairChecks.some((c) => c.meta.id === id));
+  if (pair.length === 0) return;
+  const them = pair.length === 1 ? `${pair[0]} compares two captures: it runs` : `${pair.join(', ')} compare two captures: they run`;
+  throw new UsageError(`--check: ${them} under \`dmarsift diff BEFORE AFTER\`, not analyze`);
+}
+
 export async function run(argv: Record<string, unknown>): Promise<number> {
   const failOn = (argv['fail-on'] ?? 'error') as FailOn;
   const only = idList(argv.check);
-  const skip = idList(argv.skip);
+  const skip = idList(argv.skip)?.filter((id) => !pairChecks.some((c) => c.meta.id === id));
+  refusePairChecks(only);
   const snapshot = loadFromArgv(argv);
   const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
   const findings = runChecks(snapshot, choice);
   mark('checks run');
   const ran = selectChecks(choice).map((c) => c.meta.id);
-  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran };
+  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, showPath: showPathFor(argv, snapshot) };
   const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
   const out = openOutput(argv.output as string | undefined);
   // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
@@ -65,7 +79,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
       break;
     default:
-      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80 });
+      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: outputWidth(out) });
   }
   mark('report rendered');
   withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));

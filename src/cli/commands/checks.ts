@@ -1,6 +1,7 @@
 import { catalog } from '../../checks/catalog.js';
 import { checkDocPath, colorSeverity, wrapText } from '../../report/format.js';
 import { useColor, withOutput } from '../common.js';
+import { outputWidth } from '../width.js';
 import { EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 
@@ -24,17 +25,21 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     const color = useColor(argv, out);
     const idWidth = Math.max(...catalog.map((c) => c.meta.id.length));
     const sevWidth = 8;
-    const width = out.isTTY ? Math.max(80, process.stdout.columns ?? 80) : 80;
-    const summaryWidth = Math.max(30, width - idWidth - sevWidth - 4);
+    const width = outputWidth(out);
+    // Beside the id and severity when that leaves the summary 30 columns; else below them, indented.
+    const beside = width - idWidth - sevWidth - 4 >= 30;
+    const indent = beside ? ' '.repeat(idWidth + sevWidth + 4) : '    ';
+    const summaryWidth = width - indent.length;
     const lines: string[] = [];
     for (const { meta, scope } of catalog) {
-      if (scope === 'pair' && !lines.includes('')) lines.push('', 'dmarsift diff BEFORE AFTER also runs:');
+      if (scope === 'pair' && !lines.includes('')) lines.push('', ...wrapText('dmarsift diff BEFORE AFTER also runs:', width));
       const wrapped = wrapText(meta.summary, summaryWidth);
-      const sev = colorSeverity(meta.defaultSeverity, meta.defaultSeverity.padEnd(sevWidth), color);
-      lines.push(`${meta.id.padEnd(idWidth)}  ${sev}  ${wrapped[0] ?? ''}`);
-      for (const more of wrapped.slice(1)) lines.push(`${' '.repeat(idWidth + sevWidth + 4)}${more}`);
+      const sev = colorSeverity(meta.defaultSeverity, beside ? meta.defaultSeverity.padEnd(sevWidth) : meta.defaultSeverity, color);
+      if (beside) lines.push(`${meta.id.padEnd(idWidth)}  ${sev}  ${wrapped.shift() ?? ''}`);
+      else lines.push(`${meta.id}  ${sev}`);
+      for (const more of wrapped) lines.push(`${indent}${more}`);
     }
-    lines.push('', `${catalog.length} checks. Each has a page in docs/checks/<id>.md; \`dmarsift checks --format json\` gives the full descriptions.`);
+    lines.push('', ...wrapText(`${catalog.length} checks. Each has a page in docs/checks/<id>.md; \`dmarsift checks --format json\` gives the full descriptions.`, width));
     out.write(lines.join('\n') + '\n');
   });
   return EXIT_OK;

@@ -1,6 +1,6 @@
 import { renderDecodeTable } from '../../report/decode-table.js';
 import { streamSnapshotJson } from '../../report/model-json.js';
-import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
 import { EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { mark } from '../timing.js';
@@ -10,7 +10,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {
     if (argv.format === 'json') streamSnapshotJson(snapshot, (chunk) => out.write(chunk));
-    else out.write(renderDecodeTable(snapshot, { color: useColor(argv, out), mappings: argv.mappings === true }));
+    else out.write(renderDecodeTable(snapshot, { color: useColor(argv, out), mappings: argv.mappings === true, showPath: showPathFor(argv, snapshot) }));
   });
   mark('written');
   return EXIT_OK;

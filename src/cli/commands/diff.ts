@@ -3,7 +3,7 @@ import { INPUT_HINTS, presentInputs, runChecks } from '../../checks/run.js';
 import type { Finding } from '../../checks/types.js';
 import { diffSnapshots } from '../../model/diff.js';
 import type { DiffReportInput } from '../../report/diff.js';
-import { loadFromArgv, useColor, withOutput } from '../common.js';
+import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { reachesThreshold, type FailOn } from './analyze.js';
@@ -34,7 +34,8 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const kb = new Set(fb.map(findingKey));
   const introduced = fb.filter((f) => !ka.has(findingKey(f)));
   const resolved = fa.filter((f) => !kb.has(findingKey(f)));
-  const input: DiffReportInput = { before, after, diff, findings, introduced, resolved };
+  const showPath = { before: showPathFor(argv, before, 'before'), after: showPathFor(argv, after, 'after') };
+  const input: DiffReportInput = { before, after, diff, findings, introduced, resolved, showPath };
   const report = await import('../../report/diff.js');
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {

@@ -4,7 +4,7 @@ import { translate, type Access } from '../../model/translate.js';
 import { renderTranslation, translationToJson } from '../../report/translate.js';
 import { parseIntLiteral } from '../../util/hex.js';
 import { captureOptionsFrom } from '../capture-options.js';
-import { useColor, withOutput } from '../common.js';
+import { useColor, withOutput, withPathsAsGiven } from '../common.js';
 import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { resolveDevice } from '../resolve-bdf.js';
@@ -18,7 +18,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   }
   if (iova >= 1n << 64n) throw new UsageError('--iova: wider than 64 bits');
   const access = (argv.access ?? 'read') as Access;
-  const cap = openCapture(String(argv.capture ?? ''), captureOptionsFrom(argv));
+  const cap = withPathsAsGiven(argv, () => openCapture(String(argv.capture ?? ''), captureOptionsFrom(argv)));
   try {
     const { unit, bdf } = resolveDevice(cap.snapshot, String(argv.bdf));
     const pasid = argv.pasid === undefined ? undefined : Number(argv.pasid);

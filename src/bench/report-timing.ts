@@ -1,0 +1,42 @@
+/**
+ * How long `analyze` takes to draw its report, by format: the CLI's own DMARSIFT_TIMING marks,
+ * "checks run" to "report rendered" (loading the reporter and rendering; no capture loading, no
+ * node start-up). The findings table is held to TARGET_TABLE_MS for a sample's ~15 findings; the
+ * JSON report is the yardstick (issue 11 item 13: the table took ~350 ms where JSON took 10 ms).
+ */
+import { spawnSync } from 'node:child_process';
+
+export const TARGET_TABLE_MS = 20;
+
+/** Samples with many findings: one drawn as a table at 80 columns, one as blocks (long check ids). */
+export const REPORT_SAMPLES = ['samples/scan-no-registers', 'samples/iommu-not-enabled'];
+
+export interface ReportTiming {
+  sample: string;
+  format: string;
+  /** Median over the runs, and every run. */
+  ms: number;
+  msAll: number[];
+}
+
+/** One run's drawing time, from its `dmarsift: timing (ms since start): …` line. */
+function drawingMs(stderr: string): number {
+  const marks = new Map([...stderr.matchAll(/(\w[\w ]*?) (\d+)(?:,|$)/gm)].map((m) => [m[1].trim(), Number(m[2])]));
+  const from = marks.get('checks run');
+  const to = marks.get('report rendered');
+  if (from === undefined || to === undefined) throw new Error(`no timing marks in: ${stderr.trim().split('\n').at(-1)}`);
+  return to - from;
+}
+
+export function measureReportDrawing(bin: string, cwd: string, sample: string, format: string, runs: number): ReportTiming {
+  const msAll: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [bin, 'analyze', sample, '--format', format, '--fail-on', 'none'], {
+      cwd, encoding: 'utf8', env: { ...process.env, DMARSIFT_TIMING: '1', NO_COLOR: '1', COLUMNS: '80' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    if (r.status !== 0) throw new Error(`analyze ${sample} --format ${format} exited ${r.status}: ${r.stderr}`);
+    msAll.push(drawingMs(r.stderr));
+  }
+  const sorted = [...msAll].sort((a, b) => a - b);
+  return { sample, format, ms: sorted[Math.floor((sorted.length - 1) / 2)], msAll };
+}
