@@ -20,7 +20,8 @@ Look at the hypervisor's domain set-up (bhyve: \`vm_iommu_map\` runs when the fi
 device is attached). A capture taken while a VM starts can show this transiently.
 
 Only domains whose tables the capture holds (a memory walk or debugfs domain_translation_struct)
-count: a domain whose tables were not captured is not "empty". Inputs: tables, mappings.`,
+count: a domain whose tables were not captured is not "empty", nor is one whose page-table root
+the memory image lacks (the check runs in part and names it). Inputs: tables, mappings.`,
   needs: ['tables', 'mappings'],
 };
 
@@ -35,6 +36,8 @@ export const pptEmptyDomain: Check = {
       if (!a) continue;
       const d = u.domain;
       if (!d.mappingsKnown || d.pageCount > 0 || d.mappings.length > 0) continue;
+      // A walk that read nothing because its pages are missing (or cut short) knows nothing: unknown, not empty.
+      if (!d.complete) continue;
       out.push(finding(meta, {
         message: `${u.ctx.bdf}${a.vm ? ` (in VM ${a.vm})` : ''} translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: all its DMA faults; check that the hypervisor mapped the guest's memory.`,
         unit: u.unit, bdf: u.ctx.bdf, did: d.did, source: u.source,
@@ -42,5 +45,12 @@ export const pptEmptyDomain: Check = {
       }));
     }
     return out;
+  },
+  unexamined(snapshot) {
+    const r = roles(snapshot);
+    const reasons = r.uses
+      .filter((u) => u.type === 'translated' && u.domain !== undefined && r.assigned.has(u.ctx.bdf) && u.domain.mappingsKnown && !u.domain.complete && u.domain.pageCount === 0)
+      .map((u) => `whether domain ${u.domain!.did} of ${u.ctx.bdf} (table ${hex(u.domain!.root)}) maps anything is unknown: its page table could not be read`);
+    return reasons.length > 0 ? { status: 'partial', reasons: [...new Set(reasons)] } : undefined;
   },
 };

@@ -29,6 +29,10 @@ whose bus range the inventory lacks) → \`info\` saying so; an idle pass-throug
 that no unit covers → \`warning\`; without VM command lines, a pass-through device with no entry →
 \`info\` (idle is normal), or \`error\` when a DMA fault from it is recorded.
 
+A device whose context table the capture names but could not read (a page the memory image
+lacks) is not reported: whether it has an entry is unknown, not absent; the check then runs in part
+and says which devices it could not judge.
+
 Inputs: tables (required), inventory (optional: without it pass-through devices come only from
 dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines and faults.`,
   needs: ['tables', 'inventory'],
@@ -51,6 +55,8 @@ export const pptUnmapped: Check = {
       if (r.presentContexts.has(bdf)) continue;
       const a = r.assigned.get(bdf);
       const cov = r.coverage(bdf);
+      // An entry in a table the capture could not read is unknown, not absent (see unexamined).
+      if (cov.status !== 'none' && r.unknownEntry(bdf).length > 0) continue;
       const faults = snapshot.faults.filter((f) => f.bdf === bdf);
       const evidence = {
         coverage: cov.status,
@@ -105,5 +111,13 @@ export const pptUnmapped: Check = {
       // VM data present and no VM names it: an idle ppt device without an entry is correct.
     }
     return out;
+  },
+  unexamined(snapshot) {
+    const r = roles(snapshot);
+    const reasons = [...new Set<string>([...r.passThrough, ...r.assigned.keys()])]
+      .filter((bdf) => !r.presentContexts.has(bdf) && r.coverage(bdf).status !== 'none')
+      .sort()
+      .flatMap((bdf) => r.unknownEntry(bdf).slice(0, 1).map(({ unit, table }) => `whether ${bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
+    return reasons.length > 0 ? { status: 'partial', reasons } : undefined;
   },
 };

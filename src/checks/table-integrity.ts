@@ -34,8 +34,13 @@ corrupted — by a driver bug, or by a device DMAing into them (see \`hpa-leak-i
 Entries outside the image mean the capture is incomplete: findings that depend on them are partial.
 
 ## How to fix / where to look
-The evidence gives the entry's physical address and raw value: compare with vtd-formats.md. For
-"not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
+The evidence names the entry at fault: its physical address (\`entryAddr\`), every qword
+(\`entry\`, lowest first; \`raw\` is qword 0), the bits at fault in each qword (\`faultBits\`:
+reserved bits that are set, address bits at or above the host address width, or the field whose
+value is refused) and, when the problem is where the entry points, its \`target\`. A page-table
+root that cannot be walked (missing from the image, a reserved AW, levels that disagree with
+another entry using the same table — kind \`levels-mismatch\`) is reported at the context or PASID
+entry that points at it. For "not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
 one extra finding. Inputs: tables (register-based rules need registers; without them those are
 skipped).`,
   needs: ['tables'],

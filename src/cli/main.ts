@@ -69,6 +69,7 @@ export async function main(args: string[]): Promise<void> {
           .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
           .option('check', { type: 'string', array: true, describe: 'run only these check ids' })
           .option('skip', { type: 'string', array: true, describe: 'skip these check ids' })
+          .option('require', { type: 'string', array: true, describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })
           .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
           .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
           .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
