@@ -1,3 +1,4 @@
+import { fateWithoutEntry } from '../model/dma.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import { faultEvidence, faultsForLackOfContext } from './fault-evidence.js';
@@ -42,12 +43,9 @@ dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines
 export const pptUnmapped: Check = {
   meta,
   run(snapshot) {
-    // With translation off the unit passes DMA through untranslated (iommu-disabled says so); only
-    // with translation on does a missing entry block it.
-    const dmaFate = (base: number | undefined): string => {
-      const u = base === undefined ? undefined : snapshot.units.find((x) => x.registerBase === base);
-      return u?.translationEnabled === false ? 'with translation off on its unit its DMA reaches host memory untranslated' : 'its DMA is blocked';
-    };
+    // What the unit does with DMA from a device without an entry: the same decision translate makes
+    // (model/dma.ts) — untranslated with translation off (iommu-disabled says so), else blocked.
+    const dmaFate = (base: number | undefined): string => fateWithoutEntry(base === undefined ? undefined : snapshot.units.find((x) => x.registerBase === base));
     const r = roles(snapshot);
     const out: Finding[] = [];
     const candidates = new Set<string>([...r.passThrough, ...r.assigned.keys()]);

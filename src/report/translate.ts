@@ -31,12 +31,14 @@ export function translationToJson(i: TranslationInput, r: TranslateResult): Reco
     })),
   };
   if (r.fault) out.fault = { reason: r.fault.reason, code: r.fault.code, level: r.fault.level ?? null };
+  else if (r.blocked !== undefined) out.blocked = { reason: r.blocked };
   else {
     out.hpa = hex(r.hpa!);
     out.pageSize = r.pageSize ?? null;
     out.read = r.read ?? null;
     out.write = r.write ?? null;
     if (r.passThrough) out.passThrough = true;
+    if (r.untranslated) out.untranslated = true;
   }
   if (r.note) out.note = r.note;
   return out;
@@ -54,9 +56,11 @@ export function renderTranslation(i: TranslationInput, r: TranslateResult, opts:
   if (r.note) lines.push(`  note: ${r.note}`);
   if (r.fault) {
     lines.push(red(`  → fault 0x${r.fault.code.toString(16)}: ${r.fault.reason}${r.fault.level !== undefined ? ` (level ${r.fault.level})` : ''}`));
+  } else if (r.blocked !== undefined) {
+    lines.push(red(`  → blocked: ${r.blocked}`));
   } else {
     const perms = `${r.read ? 'R' : '-'}${r.write ? 'W' : '-'}`;
-    lines.push(green(`  → HPA ${hex(r.hpa!)}${r.pageSize ? `, ${PAGE_NAMES[r.pageSize] ?? r.pageSize} page` : ''}, ${perms}${r.passThrough ? ' (untranslated)' : ''}`));
+    lines.push(green(`  → HPA ${hex(r.hpa!)}${r.pageSize ? `, ${PAGE_NAMES[r.pageSize] ?? r.pageSize} page` : ''}, ${perms}${r.untranslated ? ' (untranslated: translation off)' : r.passThrough ? ' (pass-through: untranslated)' : ''}`));
   }
   return lines.join('\n') + '\n';
 }
