@@ -17,7 +17,7 @@ import type {
   UnitTableProblem, Vm,
 } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
-import { hex, pfnToAddr } from '../util/hex.js';
+import { hex, hexIdOrNull, pfnToAddr } from '../util/hex.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 
 export const MODEL_SCHEMA_VERSION = 1;
@@ -311,11 +311,11 @@ function deviceToJson(d: PciFunction): Json {
     bdf: d.bdf,
     driver: orNull(d.driver),
     deviceUnit: orNull(d.deviceUnit),
-    vendor: hexOrNull(d.vendorId),
-    device: hexOrNull(d.deviceId),
+    vendor: hexIdOrNull(d.vendorId),
+    device: hexIdOrNull(d.deviceId),
     vendorName: orNull(d.vendorName),
     deviceName: orNull(d.deviceName),
-    class: hexOrNull(d.classCode),
+    class: hexIdOrNull(d.classCode),
     passThrough: d.passThrough,
     vm: orNull(d.vm),
     numVfs: orNull(d.numVfs),
@@ -337,7 +337,7 @@ function regionToJson(r: MemoryRegion): Json {
 function faultToJson(f: Fault): Json {
   const d = f.dumped;
   return {
-    unit: hexOrNull(f.unit),
+    unit: hexIdOrNull(f.unit),
     bdf: f.bdf,
     iova: hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)),
     reason: f.reason,
@@ -382,7 +382,7 @@ function buildModel(s: Snapshot, lazy: boolean, opts: ModelJsonOptions): Json {
     capture: {
       path: s.capture.path,
       parts: s.capture.parts.map((p) => ({
-        kind: p.kind, path: p.path, format: orNull(p.format), unit: hexOrNull(p.unit), note: orNull(p.note),
+        kind: p.kind, path: p.path, format: orNull(p.format), unit: hexIdOrNull(p.unit), note: orNull(p.note),
       })),
     },
     haw: s.haw,

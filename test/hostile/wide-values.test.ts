@@ -86,3 +86,35 @@ describe('values wider than 53 bits are carried exactly to every writer', () => 
     for (const fmt of ['markdown', 'sarif', 'junit', 'table']) noInternalError(cli(['analyze', dir, '--format', fmt, '--fail-on', 'none']));
   });
 });
+
+describe('wide values in text inputs (pciconf class, capture.json unit)', () => {
+  it('class=0xffffffffffffffffffff on a pciconf line: decode (table, JSON) and analyze finish; the class is refused with a warning naming the line', () => {
+    const dir = tmpDir();
+    fs.cpSync(SAMPLE, dir, { recursive: true });
+    const file = path.join(dir, 'pciconf-lv.txt');
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const i = lines.findIndex((l) => /class=0x[0-9a-f]+/.test(l));
+    lines[i] = lines[i].replace(/class=0x[0-9a-f]+/, 'class=0xffffffffffffffffffff');
+    fs.writeFileSync(file, lines.join('\n'));
+    noInternalError(cli(['decode', dir]));
+    const d = cliJson(['decode', dir, '--format', 'json']);
+    noInternalError(d);
+    expect(d.json.warnings.some((w: { message: string; source: { line?: number } }) => /not a 24-bit PCI class code/.test(w.message) && w.source?.line === i + 1)).toBe(true);
+    noInternalError(cli(['analyze', dir, '--format', 'json', '--fail-on', 'none']));
+  });
+
+  it('"unit": -1 in capture.json: one exit-2 error naming the manifest entry, not an internal error', () => {
+    const dir = tmpDir();
+    fs.cpSync(SAMPLE, dir, { recursive: true });
+    const file = path.join(dir, 'capture.json');
+    const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+    j.parts.find((p: { kind: string }) => p.kind === 'registers').unit = -1;
+    fs.writeFileSync(file, JSON.stringify(j, null, 2));
+    for (const args of [['decode', dir, '--format', 'json'], ['analyze', dir]]) {
+      const r = cli(args);
+      expect(r.status).toBe(2);
+      expect(r.stderr).not.toMatch(/internal error/);
+      expect(r.stderr).toMatch(/capture\.json.*"unit" must be a register base/);
+    }
+  });
+});
