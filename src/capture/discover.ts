@@ -123,7 +123,7 @@ function readManifest(root: string, file: string): DiscoveredPart[] {
     if (typeof format === 'string') part.format = format;
     if (unit !== undefined) {
       const n = typeof unit === 'string' ? Number(unit) : unit;
-      if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw new InputError(`${where}: "unit" must be a register base such as "0xfed90000"`, { file });
+      if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new InputError(`${where}: "unit" must be a register base such as "0xfed90000"`, { file });
       part.unit = n;
     }
     listed.add(abs);

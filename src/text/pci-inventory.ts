@@ -112,9 +112,18 @@ function setDriver(d: PciFunction, driver: string | undefined): void {
   d.passThrough = isPassThroughDriver(driver);
 }
 
-function hexField(v: string | undefined): number | undefined {
+/** A hex id field of at most `bits` bits (PCI ids 16, class 24, pciconf's chip 32); wider is no value. */
+function hexField(v: string | undefined, bits = 32): number | undefined {
   if (v === undefined || !/^(?:0x)?[0-9a-f]+$/i.test(v)) return undefined;
-  return parseInt(v.replace(/^0x/i, ''), 16);
+  const n = parseInt(v.replace(/^0x/i, ''), 16);
+  return Number.isSafeInteger(n) && n < 2 ** bits ? n : undefined;
+}
+
+/** The 24-bit class code of a line, with a warning (naming the line) when the field is there but wider. */
+function classField(v: string | undefined, warn: (message: string) => void): number | undefined {
+  const n = hexField(v, 24);
+  if (v !== undefined && n === undefined) warn(`class=${v.length > 24 ? v.slice(0, 24) + '…' : v} is not a 24-bit PCI class code; ignored`);
+  return n;
 }
 
 function decField(v: string | undefined): number | undefined {
@@ -180,7 +189,7 @@ export function parsePciInventory(text: string, part: string): Contribution {
       const chip = hexField(kv.chip);
       d.vendorId = hexField(kv.vendor) ?? (chip !== undefined ? chip & 0xffff : d.vendorId);
       d.deviceId = hexField(kv.device) ?? (chip !== undefined ? Math.floor(chip / 65536) : d.deviceId);
-      d.classCode = hexField(kv.class) ?? d.classCode;
+      d.classCode = classField(kv.class, (msg) => b.warnings.warn(msg, l.no)) ?? d.classCode;
       if (d.vendorId === undefined && d.classCode === undefined) b.warnings.warn('pciconf line without class/vendor fields', l.no);
       current = { d, kind: 'pciconf' };
       sriovEnabled = undefined;
@@ -307,7 +316,7 @@ function sysfsLine(b: Builder, bdf: Bdf, kv: Record<string, string>, l: Line): v
   const d = deviceFor(b, bdf, l);
   d.vendorId = hexField(kv.vendor) ?? d.vendorId;
   d.deviceId = hexField(kv.device) ?? d.deviceId;
-  d.classCode = hexField(kv.class) ?? d.classCode;
+  d.classCode = classField(kv.class, (msg) => b.warnings.warn(msg, l.no)) ?? d.classCode;
   setDriver(d, kv.driver);
   const numVfs = decField(kv.sriov_numvfs);
   if (numVfs !== undefined) d.numVfs = numVfs;
