@@ -18,6 +18,7 @@ import type {
 } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
 import { hex, hexIdOrNull, pfnToAddr } from '../util/hex.js';
+import { contextsState } from '../model/known.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 
 export const MODEL_SCHEMA_VERSION = 1;
@@ -243,6 +244,11 @@ function unitToJson(u: Unit, lazy: boolean): Json {
     contexts: u.contexts.map(contextToJson),
     domains: u.domains.map((d) => domainToJson(d, lazy)),
     tableProblems: u.tableProblems.map(tableProblemToJson),
+    // Unknown is not absent: what the capture tells of the context entries, and what it names but lacks.
+    contextsKnown: contextsState(u),
+    unreadableTables: (u.unreadableTables ?? []).map((t) => ({
+      structure: t.structure, addr: hex(t.addr), bus: orNull(t.bus), devfns: t.devfns ? [...t.devfns] : null, bdf: orNull(t.bdf), message: t.message,
+    })),
   };
 }
 

@@ -84,6 +84,19 @@ describe('analyze exits 2 when no check could examine anything', () => {
   });
 });
 
+describe('decode says unknown, not absent', () => {
+  it('a root table the image lacks: "context entries unknown" (table), contextsKnown and unreadableTables (JSON)', () => {
+    const dir = unreadableCapture();
+    const t = cli(['decode', dir]);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/context entries unknown: root table at 0x3f000000 is not in the image memory\.sparse/);
+    expect(t.stdout).not.toMatch(/no context entries/);
+    const j = cliJson(['decode', dir, '--format', 'json']);
+    expect(schemaValidator('decode-model.schema.json')(j.json)).toEqual([]);
+    expect(j.json.units[0]).toMatchObject({ contextsKnown: 'unknown', unreadableTables: [{ structure: 'root', addr: '0x3f000000' }] });
+  });
+});
+
 describe('--require KIND,…', () => {
   it('met: the run goes on as usual', () => {
     const r = cli(['analyze', 'samples/bhyve-host', '--require', 'registers,memory,pci,vm-cmdlines', '--require', 'dmar']);
