@@ -91,19 +91,25 @@ describe('page tables with cycles', () => {
   });
 });
 
+/**
+ * A 4-level table of four pages in a fan: every PML4 entry names one PDP page, every PDP entry one
+ * PD page, every PD entry one PT page, whose PTE i is `leaf(i)` as (lo, hi) words.
+ */
+function fourLevelFan(leaf: (i: number) => [number, number]): { phys: PhysBuilder; l4: number } {
+  const phys = new PhysBuilder(0x1000000);
+  const [l4, l3, l2, l1] = [phys.alloc(), phys.alloc(), phys.alloc(), phys.alloc()];
+  for (let i = 0; i < 512; i++) {
+    phys.write64(l4 + i * 8, l3 | 3, 0);
+    phys.write64(l3 + i * 8, l2 | 3, 0);
+    phys.write64(l2 + i * 8, l1 | 3, 0);
+    phys.write64(l1 + i * 8, ...leaf(i));
+  }
+  return { phys, l4 };
+}
+
 describe('fan-out', () => {
   it('every entry of every level pointing at one sub-table: the revisit budget bounds the reads', () => {
-    const phys = new PhysBuilder(0x1000000);
-    const l4 = phys.alloc();
-    const l3 = phys.alloc();
-    const l2 = phys.alloc();
-    const l1 = phys.alloc();
-    for (let i = 0; i < 512; i++) {
-      phys.write64(l4 + i * 8, l3 | 3, 0);
-      phys.write64(l3 + i * 8, l2 | 3, 0);
-      phys.write64(l2 + i * 8, l1 | 3, 0);
-      phys.write64(l1 + i * 8, (0x10000000 + i * 4096) | 3, 0);
-    }
+    const { phys, l4 } = fourLevelFan((i) => [(0x10000000 + i * 4096) | 3, 0]);
     const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
     const { t: out, reads } = decode(phys, root);
     // 512^3 paths to the leaf table; the walk stops after 65 536 revisits.
@@ -174,23 +180,11 @@ describe('fan-out', () => {
  * bound proportional to the table pages present (WalkBudget), not after millions of leaves.
  */
 describe('a fan of shared table pages (no cycle): work bounded by the pages present', () => {
-  function fan(): { phys: PhysBuilder; l4: number } {
-    const phys = new PhysBuilder(0x1000000);
-    const l4 = phys.alloc();
-    const l3 = phys.alloc();
-    const l2 = phys.alloc();
-    const l1 = phys.alloc();
-    for (let i = 0; i < 512; i++) {
-      phys.write64(l4 + i * 8, l3 | 3, 0);
-      phys.write64(l3 + i * 8, l2 | 3, 0);
-      phys.write64(l2 + i * 8, l1 | 3, 0);
-      // Alternating permissions on one host page: no two neighbours coalesce.
-      phys.write64(l1 + i * 8, 0x10000000 | (i % 2 === 0 ? 3 : 1), 0);
-    }
-    return { phys, l4 };
-  }
   // What a unit's walks may read (WalkBudget): each distinct page present once, once more, plus 512.
   const readBound = (distinct: number): number => WALK_EXTRA_READS + (1 + WALK_REREAD_FACTOR) * distinct;
+
+  // Alternating permissions on one host page: no two neighbours coalesce.
+  const fan = () => fourLevelFan((i) => [0x10000000 | (i % 2 === 0 ? 3 : 1), 0]);
 
   it('one domain: reads, leaves and mappings stay within the budget of the 4 table pages present', () => {
     const { phys, l4 } = fan();
