@@ -62,6 +62,9 @@ export class StructureIndex {
   }
 }
 
+/** Address bits of a register holding a table base (51:12). */
+const ADDR_BITS = 0x000f_ffff_ffff_f000n;
+
 export function structureIndex(snapshot: Snapshot): StructureIndex {
   const items: { startPfn: number; endPfn: number; label: Structure }[] = [];
   const tables: { label: Structure; pfns: readonly number[] }[] = [];
@@ -85,12 +88,13 @@ export function structureIndex(snapshot: Snapshot): StructureIndex {
       if (d.tablePfns.length > 0) tables.push({ label: { kind: 'page-table', text: `page table of DID ${d.did} (root ${hex(d.root)}, unit ${un})`, unit: u.registerBase }, pfns: d.tablePfns });
     }
     const raw = u.registers?.raw ?? {};
-    if (raw.IQA !== undefined && raw.IQA >> 12n !== 0n) {
-      const base = Number(raw.IQA & ~0xfffn);
+    if (raw.IQA !== undefined && (raw.IQA & ADDR_BITS) !== 0n) {
+      // Bits 51:12 (bits 63:52 are beyond any host address width): an exact number.
+      const base = Number(raw.IQA & ADDR_BITS);
       add(base, 2 ** Number(raw.IQA & 7n), 'invalidation-queue', `invalidation queue of unit ${un}`, u.registerBase);
     }
-    if (raw.IRTA !== undefined && raw.IRTA >> 12n !== 0n) {
-      const base = Number(raw.IRTA & ~0xfffn);
+    if (raw.IRTA !== undefined && (raw.IRTA & ADDR_BITS) !== 0n) {
+      const base = Number(raw.IRTA & ADDR_BITS);
       add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
     }
   }

@@ -1,4 +1,5 @@
 import type { Unit } from '../model/types.js';
+import { protectedRegions, regionText, unitDmaMode } from '../model/dma.js';
 import { finding } from './finding.js';
 import { roles } from './roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
@@ -27,10 +28,20 @@ know which devices are assigned; without VM data a pass-through device is only r
   needs: ['registers'],
 };
 
+/** Why the unit does not isolate DMA, from the decision translate makes too (model/dma.ts). */
 function off(u: Unit): string | undefined {
-  if (u.translationEnabled === false) return 'translation off (GSTS.TES = 0)';
-  if (u.translationEnabled === true && u.rootTablePointerSet === false) return 'no root table latched (GSTS.RTPS = 0)';
+  const mode = unitDmaMode(u);
+  if (mode.kind === 'untranslated') return 'translation off (GSTS.TES = 0)';
+  if (mode.kind === 'faults') return 'no root table latched (GSTS.RTPS = 0)';
   return undefined;
+}
+
+/** What becomes of the device's DMA, in the words translate uses. */
+function fate(u: Unit): string {
+  const mode = unitDmaMode(u);
+  if (mode.kind === 'faults') return 'no translation structure isolates its DMA (the unit faults it, or passes it on implementations that ignore RTPS)';
+  const regions = protectedRegions(u);
+  return `its DMA reaches host memory untranslated${regions.length > 0 ? ` (except ${regions.map(regionText).join(' and ')}, which the unit blocks)` : ''}`;
 }
 
 export const iommuDisabled: Check = {
@@ -51,7 +62,7 @@ export const iommuDisabled: Check = {
       const a = r.assigned.get(bdf);
       const why = off(u)!;
       out.push(finding(meta, {
-        message: `${bdf}${a?.vm ? ` (in VM ${a.vm})` : ''} is a pass-through device but remapping unit ${'0x' + u.registerBase.toString(16)} that covers it has ${why}: its DMA reaches host memory untranslated; enable the I/O MMU before starting the VM.`,
+        message: `${bdf}${a?.vm ? ` (in VM ${a.vm})` : ''} is a pass-through device but remapping unit ${'0x' + u.registerBase.toString(16)} that covers it has ${why}: ${fate(u)}; enable the I/O MMU before starting the VM.`,
         severity: a ? 'critical' : 'error',
         severityReason: 'no VM command lines in the capture: the device is pass-through but not known to be in a VM',
         unit: u, bdf,
@@ -62,6 +73,7 @@ export const iommuDisabled: Check = {
           gsts: u.registers?.GSTS !== undefined ? '0x' + u.registers.GSTS.raw.toString(16) : undefined,
           coverage: cov.status,
           vm: a?.vm,
+          protectedRegions: protectedRegions(u).length > 0 ? protectedRegions(u).map((r) => ({ region: r.name, start: '0x' + r.start.toString(16), end: '0x' + r.end.toString(16) })) : undefined,
         },
       }));
     }

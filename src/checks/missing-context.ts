@@ -23,7 +23,9 @@ sees PCI add events. \`dmarsift diff\` against an earlier capture shows when it 
 
 Counted as host-driver functions: inventory entries with a driver that is not a pass-through driver
 (\`none\` counts as no driver), excluding PCI bridges (class 06xx), which many hosts never give
-entries. Only functions whose covering unit is known are judged. Inputs: tables, inventory (and
+entries. Only functions whose covering unit is known are judged, and only where that unit's
+context table could be read (an unreadable table is unknown, not absent: the check then runs in
+part). Inputs: tables, inventory (and
 the DMAR table for coverage, else the unit holding the other entries is assumed).`,
   needs: ['tables', 'inventory'],
 };
@@ -48,6 +50,8 @@ export const missingContext: Check = {
       if (unit === undefined && holder !== undefined) unit = holder.unit.registerBase;
       if (unit === undefined && snapshot.dmar === undefined && snapshot.units.length === 1) unit = snapshot.units[0].registerBase;
       if (unit === undefined) continue;
+      // An entry in a table the capture could not read is unknown, not absent (see unexamined).
+      if (holder === undefined && r.unknownEntry(d.bdf).length > 0) continue;
       const g = byUnit.get(unit) ?? { withEntry: [], without: [] };
       (holder !== undefined ? g.withEntry : g.without).push(d);
       byUnit.set(unit, g);
@@ -63,5 +67,12 @@ export const missingContext: Check = {
       }
     }
     return out;
+  },
+  unexamined(snapshot) {
+    const r = roles(snapshot);
+    const reasons = snapshot.devices
+      .filter((d) => isHostDriver(d) && !r.isPassThrough(d.bdf) && !r.isAssigned(d.bdf) && !r.presentContexts.has(d.bdf))
+      .flatMap((d) => r.unknownEntry(d.bdf).slice(0, 1).map(({ unit, table }) => `whether ${d.bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
+    return reasons.length > 0 ? { status: 'partial', reasons } : undefined;
   },
 };

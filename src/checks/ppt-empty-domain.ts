@@ -29,7 +29,8 @@ normal idle state after a VM exits (the device is back in its own DMA domain, wh
 nothing into: its DMA is blocked, which is safe). With the VM command lines in the capture such a
 device is not assigned; without them a vfio-pci device cannot be told from a VM's, and the finding
 is \`info\`. Only domains whose tables the capture holds (a memory walk or debugfs
-domain_translation_struct) count: a domain whose tables were not captured is not "empty".
+domain_translation_struct) count: a domain whose tables were not captured is not "empty", nor is
+one whose page-table root the memory image lacks (the check runs in part and names it).
 Inputs: tables, mappings (VM command lines tell assigned devices from idle ones).`,
   needs: ['tables', 'mappings'],
 };
@@ -45,6 +46,8 @@ export const pptEmptyDomain: Check = {
       if (!a) continue;
       const d = u.domain;
       if (!d.mappingsKnown || d.pageCount > 0 || d.mappings.length > 0) continue;
+      // A walk that read nothing because its pages are missing (or cut short) knows nothing: unknown, not empty.
+      if (!d.complete) continue;
       const driver = r.devices.get(u.ctx.bdf)?.driver ?? r.hints.get(u.ctx.bdf);
       // Without VM command lines an idle vfio-pci device (Linux's state after its VM exited) looks
       // exactly like an assigned one in an empty domain.
@@ -59,5 +62,12 @@ export const pptEmptyDomain: Check = {
       }));
     }
     return out;
+  },
+  unexamined(snapshot) {
+    const r = roles(snapshot);
+    const reasons = r.uses
+      .filter((u) => u.type === 'translated' && u.domain !== undefined && r.assigned.has(u.ctx.bdf) && u.domain.mappingsKnown && !u.domain.complete && u.domain.pageCount === 0)
+      .map((u) => `whether domain ${u.domain!.did} of ${u.ctx.bdf} (table ${hex(u.domain!.root)}) maps anything is unknown: its page table could not be read`);
+    return reasons.length > 0 ? { status: 'partial', reasons: [...new Set(reasons)] } : undefined;
   },
 };

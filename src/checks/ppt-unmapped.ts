@@ -1,3 +1,4 @@
+import { fateWithoutEntry } from '../model/dma.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import { faultEvidence, faultsForLackOfContext } from './fault-evidence.js';
@@ -29,6 +30,10 @@ whose bus range the inventory lacks) → \`info\` saying so; an idle pass-throug
 that no unit covers → \`warning\`; without VM command lines, a pass-through device with no entry →
 \`info\` (idle is normal), or \`error\` when a DMA fault from it is recorded.
 
+A device whose context table the capture names but could not read (a page the memory image
+lacks) is not reported: whether it has an entry is unknown, not absent; the check then runs in part
+and says which devices it could not judge.
+
 Inputs: tables (required), inventory (optional: without it pass-through devices come only from
 dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines and faults.`,
   needs: ['tables', 'inventory'],
@@ -38,12 +43,9 @@ dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines
 export const pptUnmapped: Check = {
   meta,
   run(snapshot) {
-    // With translation off the unit passes DMA through untranslated (iommu-disabled says so); only
-    // with translation on does a missing entry block it.
-    const dmaFate = (base: number | undefined): string => {
-      const u = base === undefined ? undefined : snapshot.units.find((x) => x.registerBase === base);
-      return u?.translationEnabled === false ? 'with translation off on its unit its DMA reaches host memory untranslated' : 'its DMA is blocked';
-    };
+    // What the unit does with DMA from a device without an entry: the same decision translate makes
+    // (model/dma.ts) — untranslated with translation off (iommu-disabled says so), else blocked.
+    const dmaFate = (base: number | undefined): string => fateWithoutEntry(base === undefined ? undefined : snapshot.units.find((x) => x.registerBase === base));
     const r = roles(snapshot);
     const out: Finding[] = [];
     const candidates = new Set<string>([...r.passThrough, ...r.assigned.keys()]);
@@ -51,6 +53,8 @@ export const pptUnmapped: Check = {
       if (r.presentContexts.has(bdf)) continue;
       const a = r.assigned.get(bdf);
       const cov = r.coverage(bdf);
+      // An entry in a table the capture could not read is unknown, not absent (see unexamined).
+      if (cov.status !== 'none' && r.unknownEntry(bdf).length > 0) continue;
       const faults = snapshot.faults.filter((f) => f.bdf === bdf);
       const evidence = {
         coverage: cov.status,
@@ -105,5 +109,13 @@ export const pptUnmapped: Check = {
       // VM data present and no VM names it: an idle ppt device without an entry is correct.
     }
     return out;
+  },
+  unexamined(snapshot) {
+    const r = roles(snapshot);
+    const reasons = [...new Set<string>([...r.passThrough, ...r.assigned.keys()])]
+      .filter((bdf) => !r.presentContexts.has(bdf) && r.coverage(bdf).status !== 'none')
+      .sort()
+      .flatMap((bdf) => r.unknownEntry(bdf).slice(0, 1).map(({ unit, table }) => `whether ${bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
+    return reasons.length > 0 ? { status: 'partial', reasons } : undefined;
   },
 };

@@ -11,7 +11,8 @@
  * empty DMA domain).
  */
 import type { Drhd, DeviceScope } from '../decode/dmar-types.js';
-import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, Vm } from '../model/types.js';
+import { unreadableContextTable } from '../model/known.js';
+import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from '../model/types.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 
@@ -105,6 +106,11 @@ export interface Roles {
   hostDomains(): DomainInfo[];
   coverage(bdf: string): Coverage;
   unitByBase(base: number): Unit | undefined;
+  /**
+   * The units that may hold `bdf`'s context entry but whose table for it could not be read: there
+   * the device's entry is unknown, not absent (empty when every unit that may hold it was read).
+   */
+  unknownEntry(bdf: string): { unit: Unit; table: UnreadableTable }[];
 }
 
 const cache = new WeakMap<Snapshot, Roles>();
@@ -227,6 +233,27 @@ function buildRoles(snapshot: Snapshot): Roles {
 
   const unitByBase = (base: number): Unit | undefined => snapshot.units.find((u) => u.registerBase === base);
   const coverageCache = new Map<string, Coverage>();
+  const coverageOf = (bdf: string): Coverage => {
+    let c = coverageCache.get(bdf);
+    if (!c) {
+      c = computeCoverage(snapshot, devices, presentContexts, bdf);
+      coverageCache.set(bdf, c);
+    }
+    return c;
+  };
+  const unknownEntry = (bdf: string): { unit: Unit; table: UnreadableTable }[] => {
+    const b = parseBdf(bdf);
+    if (b === undefined) return [];
+    const cov = coverageOf(bdf);
+    const units = cov.status === 'covered' ? [unitByBase(cov.unit)] : cov.status === 'unknown' && cov.candidates.length > 0 ? cov.candidates.map(unitByBase) : snapshot.units.filter((u) => u.segment === b.segment);
+    const out: { unit: Unit; table: UnreadableTable }[] = [];
+    for (const unit of units) {
+      if (unit === undefined) continue;
+      const table = unreadableContextTable(unit, b.bus, b.devfn);
+      if (table !== undefined) out.push({ unit, table });
+    }
+    return out;
+  };
 
   return {
     snapshot, devices, presentContexts, hints, passThrough, assigned, vmByName, uses, usesByBdf, domains,
@@ -235,14 +262,8 @@ function buildRoles(snapshot: Snapshot): Roles {
     vmDomains: () => [...domains.values()].filter((d) => d.isVm),
     hostDomains: () => [...domains.values()].filter((d) => d.isHost),
     unitByBase,
-    coverage: (bdf) => {
-      let c = coverageCache.get(bdf);
-      if (!c) {
-        c = computeCoverage(snapshot, devices, presentContexts, bdf);
-        coverageCache.set(bdf, c);
-      }
-      return c;
-    },
+    coverage: coverageOf,
+    unknownEntry,
   };
 }
 

@@ -1,12 +1,24 @@
 /**
- * Runs the registry over a snapshot. A check whose inputs the capture lacks is not guessed at:
- * the runner emits one `info` saying what to add (and, for inputs the check lists as optional,
- * runs it anyway on what there is).
+ * Runs the registry over a snapshot and says, per check, whether it could examine the capture:
+ *
+ * - `ran` — every input it needs is there and was read;
+ * - `partial` — it ran on what there is: an optional input is missing, or part of a needed one
+ *   could not be read (a context table the image lacks, a page table cut short);
+ * - `not-applicable` — a needed input is missing or unreadable: the check is not guessed at, and
+ *   reports nothing.
+ *
+ * Statuses are reported beside the findings (RunResult.statuses) so reports can show "not checked"
+ * apart from "checked, nothing found": JUnit `<skipped>`, the JSON report's `checks`. For
+ * compatibility with reports and scripts that only read findings, the runner also keeps emitting one
+ * `info` finding per check that did not fully run (evidence.missing), as before statuses existed;
+ * `--fail-on` reaches info findings only when asked (`--fail-on info`), as before.
  */
 import { UsageError } from '../errors.js';
+import { contextsState, dmaHandlingKnown } from '../model/known.js';
 import type { Snapshot } from '../model/types.js';
+import { hex } from '../util/hex.js';
 import { checks as registry } from './index.js';
-import type { Check, CheckInput, Finding } from './types.js';
+import type { Check, CheckInput, CheckStatus, Finding } from './types.js';
 import { severityRank } from './types.js';
 
 export interface RunOptions {
@@ -25,17 +37,51 @@ export const INPUT_HINTS: Record<CheckInput, string> = {
   'memory-map': 'the host memory map (/proc/iomem, or `sysctl machdep.smap` on FreeBSD)',
 };
 
-/** Which inputs the snapshot holds, decided from the snapshot alone. */
+/** How much of an input the snapshot holds, with what is missing or unreadable when not all. */
+export interface InputCoverage {
+  state: 'present' | 'partial' | 'missing';
+  /** Sentences naming what could not be read (empty when the input simply is not in the capture). */
+  unreadable: string[];
+}
+
+/** At most this many unreadable tables are named in a reason; the rest are counted. */
+const MAX_NAMED = 3;
+
+function listed(items: string[]): string {
+  if (items.length <= MAX_NAMED) return items.join('; ');
+  return `${items.slice(0, MAX_NAMED).join('; ')}; and ${items.length - MAX_NAMED} more`;
+}
+
+/** Which inputs the snapshot holds, and how completely, decided from the snapshot alone. */
+export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
+  const out = new Map<CheckInput, InputCoverage>();
+  const set = (input: CheckInput, state: InputCoverage['state'], unreadable: string[] = []): void => void out.set(input, { state, unreadable });
+  set('dmar', s.dmar !== undefined ? 'present' : 'missing');
+  set('registers', s.units.some((u) => u.translationEnabled !== undefined) ? 'present' : 'missing');
+
+  // Tables: a unit's context entries are known when its tables were read (or a text dump lists
+  // them). A root or context table the capture names but does not hold is unknown, not absent.
+  const known = s.units.filter((u) => contextsState(u) !== 'unknown');
+  const unreadable = s.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root' || t.structure === 'context').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+  const anyPartial = s.units.some((u) => contextsState(u) === 'partial');
+  set('tables', known.length === 0 ? 'missing' : anyPartial || unreadable.length > 0 ? 'partial' : 'present', unreadable);
+
+  // Mappings: domains whose page tables were read; a walk that stopped at a missing page or at the
+  // work bound leaves its domain partly unknown.
+  const domains = s.units.flatMap((u) => u.domains.map((d) => ({ u, d })));
+  const withMappings = domains.filter(({ d }) => d.mappingsKnown);
+  const cut = withMappings.filter(({ d }) => !d.complete).map(({ u, d }) => `the page table of DID ${d.did} (root ${hex(d.root)}, unit ${hex(u.registerBase)}) could not be read completely`);
+  set('mappings', withMappings.length === 0 ? 'missing' : cut.length > 0 ? 'partial' : 'present', cut);
+
+  set('inventory', s.inventoryKnown ? 'present' : 'missing');
+  set('vms', s.vmsKnown ? 'present' : 'missing');
+  set('memory-map', s.memoryMapKnown ? 'present' : 'missing');
+  return out;
+}
+
+/** Which inputs the snapshot holds (wholly or in part). */
 export function presentInputs(s: Snapshot): Set<CheckInput> {
-  const have = new Set<CheckInput>();
-  if (s.dmar !== undefined) have.add('dmar');
-  if (s.units.some((u) => u.translationEnabled !== undefined)) have.add('registers');
-  if (s.units.some((u) => u.contexts.length > 0 || u.rootTable !== undefined)) have.add('tables');
-  if (s.units.some((u) => u.domains.some((d) => d.mappingsKnown))) have.add('mappings');
-  if (s.inventoryKnown) have.add('inventory');
-  if (s.vmsKnown) have.add('vms');
-  if (s.memoryMapKnown) have.add('memory-map');
-  return have;
+  return new Set([...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k));
 }
 
 /** The checks `only`/`skip` choose (unknown ids are a usage error). */
@@ -54,27 +100,176 @@ export function compareFindings(a: Finding, b: Finding): number {
   return severityRank(b.severity) - severityRank(a.severity) || (a.check < b.check ? -1 : a.check > b.check ? 1 : 0) || (a.bdf ?? '').localeCompare(b.bdf ?? '');
 }
 
-export function runChecks(snapshot: Snapshot, opts: RunOptions = {}, all: readonly Check[] = registry): Finding[] {
+/** One check's status in a run. */
+export interface CheckStatusReport {
+  id: string;
+  status: CheckStatus;
+  /** Inputs that were missing (required ones for not-applicable, optional ones for partial). */
+  missing: CheckInput[];
+  /** What was missing or could not be read, in sentences (empty when it ran fully). */
+  reasons: string[];
+}
+
+export interface RunResult {
+  findings: Finding[];
+  /** One per selected check, in registry order. */
+  statuses: CheckStatusReport[];
+}
+
+const STATUS_RANK: Record<CheckStatus, number> = { ran: 0, partial: 1, 'not-applicable': 2 };
+
+/** Run the selected checks; every check gets a status beside its findings. */
+export function runChecksWithStatus(snapshot: Snapshot, opts: RunOptions = {}, all: readonly Check[] = registry): RunResult {
   const selected = selectChecks(opts, all);
-  const have = presentInputs(snapshot);
-  const out: Finding[] = [];
+  const coverage = inputCoverage(snapshot);
+  const findings: Finding[] = [];
+  const statuses: CheckStatusReport[] = [];
   for (const check of selected) {
-    const missing = check.meta.needs.filter((n) => !have.has(n));
+    const id = check.meta.id;
     const optional = check.meta.optional ?? [];
-    const partial = missing.length > 0 && missing.every((m) => optional.includes(m));
+    const missing = check.meta.needs.filter((n) => coverage.get(n)?.state === 'missing');
+    const requiredMissing = missing.filter((m) => !optional.includes(m));
+    const unreadable = check.meta.needs.flatMap((n) => (coverage.get(n)?.state === 'partial' ? coverage.get(n)!.unreadable : []));
     if (missing.length > 0) {
+      // The info finding as it always was (compatibility), then the status.
       const what = missing.map((m) => INPUT_HINTS[m]).join('; and ');
-      out.push({
-        check: check.meta.id,
+      const partial = requiredMissing.length === 0;
+      findings.push({
+        check: id,
         severity: 'info',
-        message: partial
-          ? `${check.meta.id} ran with a partial capture; for full coverage add ${what}.`
-          : `${check.meta.id} could not run: add ${what}.`,
+        message: partial ? `${id} ran with a partial capture; for full coverage add ${what}.` : `${id} could not run: add ${what}.`,
         evidence: { missing: [...missing], ran: partial },
       });
-      if (!partial) continue;
+      if (!partial) {
+        statuses.push({ id, status: 'not-applicable', missing: requiredMissing, reasons: [`add ${what}`, ...unreadableReasons(check, coverage)] });
+        continue;
+      }
     }
-    out.push(...check.run(snapshot));
+    const limit = check.unexamined?.(snapshot);
+    const own = limit?.reasons ?? [];
+    let status: CheckStatus = missing.length > 0 || unreadable.length > 0 ? 'partial' : 'ran';
+    if (limit !== undefined && STATUS_RANK[limit.status] > STATUS_RANK[status]) status = limit.status;
+    const reasons = [...(missing.length > 0 ? [`add ${missing.map((m) => INPUT_HINTS[m]).join('; and ')}`] : []), ...unreadable, ...own];
+    if (missing.length === 0 && (unreadable.length > 0 || own.length > 0)) {
+      findings.push({
+        check: id,
+        severity: 'info',
+        message: `${id} ${status === 'not-applicable' ? 'could not run' : 'ran on part of the capture'}: ${listed([...unreadable, ...own])}.`,
+        evidence: { missing: [], ran: status !== 'not-applicable', unreadable: [...unreadable, ...own].slice(0, 16) },
+      });
+    }
+    if (status !== 'not-applicable') findings.push(...check.run(snapshot));
+    statuses.push({ id, status, missing, reasons });
   }
-  return out.sort(compareFindings);
+  return { findings: findings.sort(compareFindings), statuses };
+}
+
+/** Reasons a needed input is missing because it could not be read (not because it was never captured). */
+function unreadableReasons(check: Check, coverage: Map<CheckInput, InputCoverage>): string[] {
+  return check.meta.needs.flatMap((n) => coverage.get(n)?.unreadable ?? []);
+}
+
+export function runChecks(snapshot: Snapshot, opts: RunOptions = {}, all: readonly Check[] = registry): Finding[] {
+  return runChecksWithStatus(snapshot, opts, all).findings;
+}
+
+// ───────────────────────────────────────────────────────────────────────── nothing checkable
+
+/** Inputs of the checks that judge how units translate DMA (as opposed to the DMAR table alone). */
+const TRANSLATION_INPUTS: readonly CheckInput[] = ['registers', 'tables', 'mappings'];
+
+/**
+ * Why a run examined nothing, as one line naming what the capture holds and what it lacks; undefined
+ * when some check could examine something. A run examined nothing when
+ *
+ * 1. every selected check was not-applicable, or
+ * 2. some selected check judges how remapping units handle DMA (it needs registers, tables or
+ *    mappings) and the capture tells that for no unit: no unit has translation off (or no root
+ *    table latched) per its registers, and no unit's context entries could be read. A capture whose
+ *    registers name a root table its memory image lacks is such a capture; so is one with the DMAR
+ *    table alone (run `--check dmar-integrity,dmar-opt-in` to judge only the DMAR table).
+ */
+export function nothingCheckable(snapshot: Snapshot, result: RunResult, selected: readonly Check[]): string | undefined {
+  const ranAny = result.statuses.some((s) => s.status !== 'not-applicable');
+  const judgesDma = selected.some((c) => c.meta.needs.some((n) => TRANSLATION_INPUTS.includes(n)));
+  const dmaKnown = snapshot.units.some(dmaHandlingKnown);
+  if (ranAny && (!judgesDma || dmaKnown)) return undefined;
+  const found = foundText(snapshot);
+  let lacking: string;
+  if (!dmaKnown && judgesDma) {
+    const unreadable = snapshot.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+    if (snapshot.units.length === 0) lacking = 'missing a remapping unit (add the DMAR table, the unit registers or a text dump of the tables)';
+    else if (unreadable.length > 0) lacking = `could not read the translation tables (${listed(unreadable)})`;
+    else lacking = `missing how any remapping unit handles DMA (add ${INPUT_HINTS.registers}, and ${INPUT_HINTS.tables})`;
+  } else {
+    const inputs = [...new Set(result.statuses.flatMap((s) => s.missing))];
+    lacking = `missing ${inputs.length > 0 ? inputs.map((m) => INPUT_HINTS[m]).join('; ') : 'an input every selected check needs'}`;
+  }
+  const hints: string[] = [];
+  if (!dmaKnown && judgesDma && snapshot.capture.parts.some((p) => p.kind === 'memory') && snapshot.units.some((u) => u.rootTable === undefined)) {
+    hints.push('the memory image may hold tables no register names: find them with `dmarsift scan` or --rtaddr auto');
+  }
+  if (!dmaKnown && judgesDma && snapshot.dmar !== undefined && ranAny) hints.push('to judge the DMAR table alone, run with --check dmar-integrity,dmar-opt-in');
+  const hint = hints.length > 0 ? ` (${hints.join('; ')})` : '';
+  return `nothing to check in ${snapshot.capture.path}: found ${found}; ${lacking}${hint}`;
+}
+
+/** "the DMAR table, registers of 1 unit, memory image memory.sparse, …" — what the capture holds. */
+function foundText(s: Snapshot): string {
+  const parts = s.capture.parts.filter((p) => p.kind !== 'ignored');
+  if (parts.length === 0) return 'no capture part';
+  const kinds = new Map<string, string[]>();
+  for (const p of parts) kinds.set(p.kind, [...(kinds.get(p.kind) ?? []), p.path]);
+  const list = [...kinds].map(([k, paths]) => `${k} (${paths.slice(0, 2).join(', ')}${paths.length > 2 ? ', …' : ''})`);
+  const units = s.units.length;
+  return `${list.join(', ')}; ${units} remapping unit${units === 1 ? '' : 's'}`;
+}
+
+// ───────────────────────────────────────────────────────────────────────── --require
+
+/** Part kinds `--require` accepts: the capture.json kinds of the CLI contract. */
+export const REQUIRABLE_KINDS = [
+  'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges', 'vm-cmdlines', 'memory-map',
+] as const;
+export type RequirableKind = (typeof REQUIRABLE_KINDS)[number];
+
+/**
+ * Check that the capture holds each required part kind and that it was usable; returns one line
+ * per failed requirement (empty when all are met). A part is unusable when it gave the model
+ * nothing: a memory image that holds none of the root tables the units name (or none is named),
+ * registers that set no unit's state, an inventory with no function, and so on.
+ */
+export function unmetRequirements(s: Snapshot, kinds: readonly RequirableKind[]): string[] {
+  const out: string[] = [];
+  const partsOf = (k: string): string[] => s.capture.parts.filter((p) => p.kind === k).map((p) => p.path);
+  for (const kind of kinds) {
+    const paths = partsOf(kind);
+    if (paths.length === 0) {
+      out.push(`--require ${kind}: the capture has no ${kind} part`);
+      continue;
+    }
+    const named = paths.join(', ');
+    const unusable = ((): string | undefined => {
+      switch (kind) {
+        case 'dmar':
+          return s.dmar === undefined ? 'it could not be decoded' : undefined;
+        case 'registers':
+          return s.units.some((u) => u.registers !== undefined) ? undefined : 'it gave no unit its register values';
+        case 'memory': {
+          const withRoot = s.units.filter((u) => u.rootTable !== undefined);
+          if (withRoot.length === 0) return 'no unit names a root table to read from it (add the registers, or --rtaddr)';
+          const lost = withRoot.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+          return lost.length > 0 ? listed(lost) : undefined;
+        }
+        case 'pci':
+          return s.devices.length === 0 ? 'it lists no PCI function' : undefined;
+        case 'memory-map':
+          return s.memoryMap.length === 0 ? 'it gave no memory region' : undefined;
+        default:
+          return undefined; // present and parsed (a parse error already stopped the run)
+      }
+    })();
+    if (unusable !== undefined) out.push(`--require ${kind}: ${named} is unusable: ${unusable}`);
+  }
+  return out;
 }

@@ -1,9 +1,17 @@
-import type { Unit } from '../model/types.js';
+import type { Unit, UnitTableProblem } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import type { FindingInit } from './finding.js';
 import { rawHex } from './roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+
+const STRUCTURE_NAMES: Record<UnitTableProblem['structure'], string> = {
+  root: 'root entry',
+  context: 'context entry',
+  'pasid-dir': 'PASID directory entry',
+  pasid: 'PASID table entry',
+  'page-table': 'page-table entry',
+};
 
 /** Table problems reported one by one per unit before the rest is summarised in one finding. */
 export const MAX_PROBLEMS_PER_UNIT = 100;
@@ -26,54 +34,82 @@ corrupted — by a driver bug, or by a device DMAing into them (see \`hpa-leak-i
 Entries outside the image mean the capture is incomplete: findings that depend on them are partial.
 
 ## How to fix / where to look
-The evidence gives the entry's physical address and raw value: compare with vtd-formats.md. For
-"not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
+The evidence names the entry at fault: its physical address (\`entryAddr\`), every qword
+(\`entry\`, lowest first; \`raw\` is qword 0), the bits at fault in each qword (\`faultBits\`:
+reserved bits that are set, address bits at or above the host address width, or the field whose
+value is refused) and, when the problem is where the entry points, its \`target\`. A page-table
+root that cannot be walked (missing from the image, a reserved AW, levels that disagree with
+another entry using the same table — kind \`levels-mismatch\`) is reported at the context or PASID
+entry that points at it. For "not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
 one extra finding. Inputs: tables (register-based rules need registers; without them those are
 skipped).`,
   needs: ['tables'],
 };
+
+/**
+ * Evidence naming an entry and the field at fault: its address (when read from memory), every
+ * qword, and per qword the bits of that field (`mask` at qword `qword`).
+ */
+function entryEvidence(addr: number | undefined, raw: bigint[], qword: number, mask: bigint): { [key: string]: EvidenceValue | undefined } {
+  return {
+    entryAddr: addr !== undefined ? hex(addr) : undefined,
+    raw: rawHex(raw),
+    entry: raw.map((q) => hex(q)),
+    faultBits: raw.map((q, i) => hex(i === qword ? q & mask : 0n)),
+  };
+}
+
+// Fields of a legacy context entry and of a PASID table entry (qword, mask).
+const CTX_TT: [number, bigint] = [0, 0xcn];
+const CTX_AW: [number, bigint] = [1, 0x7n];
+const CTX_DID: [number, bigint] = [1, 0xffff00n];
+const PASID_AW: [number, bigint] = [0, 0x1cn];
+const PASID_PGTT: [number, bigint] = [0, 0x1c0n];
+const PASID_DID: [number, bigint] = [1, 0xffffn];
 
 function capChecks(unit: Unit, push: (f: FindingInit) => void): void {
   const cap = unit.registers?.CAP;
   const ecap = unit.registers?.ECAP;
   const u = hex(unit.registerBase);
   const awProblem = (bdf: string): boolean => unit.tableProblems.some((p) => p.bdf === bdf && /\bAW\b/.test(p.message));
-  const checkAw = (bdf: string, aw: number, did: number, raw: bigint[], src: FindingInit['source'], what: string): void => {
+  type Entry = { addr?: number; raw: bigint[]; source: FindingInit['source'] };
+  const checkAw = (bdf: string, aw: number, did: number, e: Entry, field: [number, bigint], what: string): void => {
     if (aw < 0) return; // unknown (dmardump text)
     if (aw >= 5) {
-      if (!awProblem(bdf)) push({ message: `${what} of ${bdf} has reserved AW ${aw} (unit ${u}): the unit faults its DMA; rewrite the entry.`, unit, bdf, did, source: src, evidence: { aw, raw: rawHex(raw) } });
+      if (!awProblem(bdf)) push({ message: `${what} of ${bdf} has reserved AW ${aw} (unit ${u}): the unit faults its DMA; rewrite the entry.`, unit, bdf, did, source: e.source, evidence: { aw, ...entryEvidence(e.addr, e.raw, ...field) } });
       return;
     }
     if (cap !== undefined && (cap.SAGAW & (1 << aw)) === 0) {
-      push({ message: `${what} of ${bdf} uses AW ${aw} (${aw + 2}-level tables) but unit ${u} supports only SAGAW ${hex(cap.SAGAW)}: the unit faults its DMA.`, unit, bdf, did, source: src, evidence: { aw, sagaw: hex(cap.SAGAW), raw: rawHex(raw) } });
+      push({ message: `${what} of ${bdf} uses AW ${aw} (${aw + 2}-level tables) but unit ${u} supports only SAGAW ${hex(cap.SAGAW)}: the unit faults its DMA.`, unit, bdf, did, source: e.source, evidence: { aw, sagaw: hex(cap.SAGAW), ...entryEvidence(e.addr, e.raw, ...field) } });
     }
   };
-  const checkDid = (bdf: string, did: number, raw: bigint[], src: FindingInit['source']): void => {
+  const checkDid = (bdf: string, did: number, e: Entry, field: [number, bigint]): void => {
     if (cap !== undefined && did >= cap.domains) {
-      push({ message: `${bdf} uses DID ${did}, at or above the ${cap.domains} domains unit ${u} supports (CAP.ND = ${cap.ND}): the entry is invalid.`, unit, bdf, did, source: src, evidence: { nd: cap.ND, domains: cap.domains, raw: rawHex(raw) } });
+      push({ message: `${bdf} uses DID ${did}, at or above the ${cap.domains} domains unit ${u} supports (CAP.ND = ${cap.ND}): the entry is invalid.`, unit, bdf, did, source: e.source, evidence: { nd: cap.ND, domains: cap.domains, ...entryEvidence(e.addr, e.raw, ...field) } });
     }
   };
   for (const c of unit.contexts) {
     if (!c.present) continue;
     if (c.pasids === undefined) {
       const tt = c.tt;
-      if (tt === 3) push({ message: `Context entry of ${c.bdf} (unit ${u}) has reserved TT = 11b: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, raw: rawHex(c.raw) } });
-      if (tt === 1 && ecap !== undefined && !ecap.DT) push({ message: `Context entry of ${c.bdf} has TT = 01b (device-TLB) but unit ${u} lacks ECAP.DT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), raw: rawHex(c.raw) } });
-      if (tt === 2 && ecap !== undefined && !ecap.PT) push({ message: `Context entry of ${c.bdf} has TT = 10b (pass-through) but unit ${u} lacks ECAP.PT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), raw: rawHex(c.raw) } });
-      if (tt === 0 || tt === 1) checkAw(c.bdf, c.aw, c.did, c.raw, c.source, 'Context entry');
-      checkDid(c.bdf, c.did, c.raw, c.source);
+      const ttEv = entryEvidence(c.addr, c.raw, ...CTX_TT);
+      if (tt === 3) push({ message: `Context entry of ${c.bdf} (unit ${u}) has reserved TT = 11b: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ...ttEv } });
+      if (tt === 1 && ecap !== undefined && !ecap.DT) push({ message: `Context entry of ${c.bdf} has TT = 01b (device-TLB) but unit ${u} lacks ECAP.DT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), ...ttEv } });
+      if (tt === 2 && ecap !== undefined && !ecap.PT) push({ message: `Context entry of ${c.bdf} has TT = 10b (pass-through) but unit ${u} lacks ECAP.PT: the unit faults its DMA.`, unit, bdf: c.bdf, did: c.did, source: c.source, evidence: { tt, ecap: hex(ecap.raw), ...ttEv } });
+      if (tt === 0 || tt === 1) checkAw(c.bdf, c.aw, c.did, c, CTX_AW, 'Context entry');
+      checkDid(c.bdf, c.did, c, CTX_DID);
       continue;
     }
     for (const p of c.pasids) {
       if (!p.present) continue;
       const base = { unit, bdf: c.bdf, did: p.did, source: p.source };
-      const ev = { pasid: p.pasid, pgtt: p.pgtt, raw: rawHex(p.raw) };
+      const ev = { pasid: p.pasid, pgtt: p.pgtt, ...entryEvidence(p.addr, p.raw, ...PASID_PGTT) };
       if (p.pgtt === 0 || p.pgtt > 4) push({ ...base, message: `PASID ${p.pasid} entry of ${c.bdf} (unit ${u}) has reserved PGTT ${p.pgtt}: the unit faults requests with that PASID.`, evidence: ev });
       const need: Record<number, ['FLTS' | 'SLTS' | 'NEST' | 'PT', string]> = { 1: ['FLTS', 'first-level'], 2: ['SLTS', 'second-level'], 3: ['NEST', 'nested'], 4: ['PT', 'pass-through'] };
       const n = need[p.pgtt];
       if (n !== undefined && ecap !== undefined && !ecap[n[0]]) push({ ...base, message: `PASID ${p.pasid} entry of ${c.bdf} is ${n[1]} (PGTT ${p.pgtt}) but unit ${u} lacks ECAP.${n[0]}: the unit faults requests with that PASID.`, evidence: { ...ev, ecap: hex(ecap.raw) } });
-      if (p.pgtt === 2 || p.pgtt === 3) checkAw(c.bdf, p.aw, p.did, p.raw, p.source, `PASID ${p.pasid} entry`);
-      checkDid(c.bdf, p.did, p.raw, p.source);
+      if (p.pgtt === 2 || p.pgtt === 3) checkAw(c.bdf, p.aw, p.did, p, PASID_AW, `PASID ${p.pasid} entry`);
+      checkDid(c.bdf, p.did, p, PASID_DID);
     }
   }
   const gsts = unit.registers?.GSTS;
@@ -98,9 +134,14 @@ export const tableIntegrity: Check = {
       const mine: FindingInit[] = [];
       for (const p of unit.tableProblems) {
         mine.push({
-          message: `${p.message} (unit ${hex(unit.registerBase)}, ${p.structure} entry at ${hex(p.entryAddr)}).`,
+          message: `${p.message} (unit ${hex(unit.registerBase)}, ${STRUCTURE_NAMES[p.structure]} at ${hex(p.entryAddr)}).`,
           unit, bdf: p.bdf, did: p.did, source: p.source,
-          evidence: { structure: p.structure, kind: p.kind, level: p.level, entryAddr: hex(p.entryAddr), raw: hex(p.raw) },
+          // The entry at fault: its address, every qword, and the bits at fault in each.
+          evidence: {
+            structure: p.structure, kind: p.kind, level: p.level, entryAddr: hex(p.entryAddr), raw: hex(p.raw),
+            entry: p.entry.map((q) => hex(q)), faultBits: p.faultBits.map((q) => hex(q)),
+            target: p.target !== undefined ? hex(p.target) : undefined,
+          },
         });
       }
       capChecks(unit, (f) => mine.push(f));

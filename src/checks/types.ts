@@ -52,7 +52,27 @@ export interface CheckMeta {
   optional?: CheckInput[];
 }
 
+/**
+ * Whether a check could examine the capture (see src/checks/run.ts): `ran` fully, `partial` (on
+ * what there is), or `not-applicable` (a needed input missing or unreadable: no verdict).
+ */
+export type CheckStatus = 'ran' | 'partial' | 'not-applicable';
+
+/**
+ * What a check could not examine in a snapshot beyond what its `needs` say — e.g. devices whose
+ * context tables could not be read, or domains whose page tables are unknown. `partial`: it judged
+ * the rest; `not-applicable`: nothing was left to judge. The runner combines it with what it knows
+ * from the check's inputs (the worse status wins).
+ */
+export interface CheckLimit {
+  status: Exclude<CheckStatus, 'ran'>;
+  /** What could not be examined, in sentences. */
+  reasons: string[];
+}
+
 export interface Check {
   meta: CheckMeta;
   run(snapshot: Snapshot): Finding[];
+  /** Optional: what this check cannot examine in `snapshot` (undefined: everything it needs is known). */
+  unexamined?(snapshot: Snapshot): CheckLimit | undefined;
 }

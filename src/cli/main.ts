@@ -25,7 +25,7 @@ const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit'] as const
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
 
 /** Options that may be given more than once, one value per use (yargs collects the uses in an array). */
-const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip']);
+const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip', 'require']);
 
 /**
  * yargs turns a second use of any option into an array; for an option that takes one value that
@@ -112,6 +112,7 @@ export async function main(args: string[]): Promise<void> {
           .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
           .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
           .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
+          .option('require', { type: 'string', describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })
           .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
           .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
           .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),

@@ -5,22 +5,33 @@
  * that are set, per qword (all zero in a well-formed entry) — evidence for `table-integrity`.
  */
 
-const PTR_MASK = 0xffff_ffff_ffff_f000n;
+/** A pointer field: bits 63:12 of its qword. */
+export const PTR_MASK = 0xffff_ffff_ffff_f000n;
+/** The address bits a pointer can really hold: 51:12 (no host address width exceeds 52 bits). */
+const ADDR_MASK = 0x000f_ffff_ffff_f000n;
 
 function bits(q: bigint, lo: number, hi: number): number {
   return Number((q >> BigInt(lo)) & ((1n << BigInt(hi - lo + 1)) - 1n));
 }
 
-/** Bits 63:12 of a qword as an address. Values beyond 2^53 cannot be real (HAW ≤ 52): those are
- * caught by `beyondHaw` first, so the rounding here never reaches a walk. */
+/**
+ * Bits 51:12 of a pointer field as an address — an exact number. Bits 63:52 (and any at or above
+ * the host address width) are reserved: `beyondHaw` reports them from the raw qword, which the
+ * model keeps, so dropping them here loses nothing and keeps every writer's hex() exact.
+ */
 export function pointerOf(q: bigint): number {
-  return Number(q & PTR_MASK);
+  return Number(q & ADDR_MASK);
 }
 
 /** A pointer field (bits 63:12) with any bit at or above the host address width set. */
 export function beyondHaw(q: bigint, haw: number): boolean {
-  if (haw >= 64) return false;
-  return ((q & PTR_MASK) >> BigInt(haw)) !== 0n;
+  return bitsBeyondHaw(q, haw) !== 0n;
+}
+
+/** The bits of a pointer field (bits 63:12) at or above the host address width: the bits at fault. */
+export function bitsBeyondHaw(q: bigint, haw: number): bigint {
+  if (haw >= 64) return 0n;
+  return q & PTR_MASK & ~((1n << BigInt(Math.max(12, haw))) - 1n);
 }
 
 /** Levels and IOVA width for a second-level AW value (§4): levels = AW + 2, width = 30 + 9·AW. */

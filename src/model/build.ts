@@ -246,6 +246,8 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       u.contexts = t.contexts;
       u.domains = t.domains;
       u.tableProblems = t.problems;
+      u.contextsKnown = t.contextsKnown;
+      u.unreadableTables = t.unreadable;
       warnings.push(...t.warnings);
       walked.add(st);
     }
@@ -253,6 +255,22 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   // 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry.
   for (const { st, uc } of textContexts) mergeTextContexts(st, uc, walked.has(st), warnings);
+  // What is known of the contexts of units with no memory walk: a text dump lists them; a root
+  // table the capture names but holds no image of is unknown, not empty.
+  for (const st of units) {
+    const u = st.unit;
+    if (walked.has(st)) continue;
+    if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+    else {
+      u.contextsKnown = 'unknown';
+      if (u.rootTable !== undefined) {
+        u.unreadableTables = [{
+          structure: 'root', addr: u.rootTable,
+          message: `root table ${h(u.rootTable)} (from ${describe(u.rootTableSource)}) cannot be read: the capture has no memory image holding it and no text dump of its entries`,
+        }];
+      }
+    }
+  }
 
   // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
   const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);

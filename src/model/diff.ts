@@ -8,7 +8,9 @@
  * or how the ranges were coalesced. Gained and lost translations come out as coalesced ranges,
  * computed by a merge over the two sorted range lists (never page by page).
  */
+import { contextKnown, contextsState } from './known.js';
 import type { ContextEntry, Domain, Mapping, PasidEntry, PciFunction, Snapshot, Unit } from './types.js';
+import { parseBdf } from '../util/bdf.js';
 
 export type ContextKey = string;
 
@@ -79,8 +81,12 @@ export interface SnapshotDiff {
   entries: { added: EntryView[]; removed: EntryView[]; changed: EntryChange[] };
   domains: DomainChange[];
   devices: { left: DeviceChange[]; arrived: DeviceChange[]; changed: DeviceChange[] };
-  /** Whether each side had an inventory / VM data / page tables (what the diff can speak for). */
-  known: { inventory: [boolean, boolean]; vms: [boolean, boolean]; mappings: [boolean, boolean] };
+  /**
+   * Whether each side had an inventory / VM data / page tables (what the diff can speak for), and
+   * whether every context table of each side could be read: an entry whose table one side could not
+   * read is unknown there, so it is neither added nor removed (`unknownEntries` counts them).
+   */
+  known: { inventory: [boolean, boolean]; vms: [boolean, boolean]; mappings: [boolean, boolean]; tables: [boolean, boolean]; unknownEntries: number };
 }
 
 const TT_NAMES = ['untranslated', 'all', 'pass-through', 'reserved'];
@@ -216,15 +222,28 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   const ea = entryViews(before);
   const eb = entryViews(after);
   const entries: SnapshotDiff['entries'] = { added: [], removed: [], changed: [] };
+  // An entry one side holds and the other could not read is unknown there: not added, not removed.
+  const readableIn = (units: Map<string, Unit>, e: EntryView): boolean => {
+    const u = [...units.values()].find((x) => x.registerBase === e.unit);
+    const b = parseBdf(e.bdf);
+    return u !== undefined && b !== undefined ? contextKnown(u, b.bus, b.devfn) : true;
+  };
+  let unknownEntries = 0;
   for (const [k, a] of ea) {
     const b = eb.get(k);
-    if (!b) entries.removed.push(a);
-    else {
+    if (!b) {
+      if (readableIn(unitsB, a)) entries.removed.push(a);
+      else unknownEntries++;
+    } else {
       const fields = entryFields(a, b);
       if (fields.length) entries.changed.push({ before: a, after: b, fields });
     }
   }
-  for (const [k, b] of eb) if (!ea.has(k)) entries.added.push(b);
+  for (const [k, b] of eb) {
+    if (ea.has(k)) continue;
+    if (readableIn(unitsA, b)) entries.added.push(b);
+    else unknownEntries++;
+  }
 
   const domainsOf = (s: Snapshot): Map<string, { unit: Unit; d: Domain }> => {
     const m = new Map<string, { unit: Unit; d: Domain }>();
@@ -276,6 +295,8 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
       inventory: [before.inventoryKnown, after.inventoryKnown],
       vms: [before.vmsKnown, after.vmsKnown],
       mappings: [hasMappings(before), hasMappings(after)],
+      tables: [before.units.every((u) => contextsState(u) === 'complete'), after.units.every((u) => contextsState(u) === 'complete')],
+      unknownEntries,
     },
   };
 }

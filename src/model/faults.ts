@@ -13,6 +13,7 @@ import { faultReasonName } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
+import { unitDmaMode } from './dma.js';
 import { sameFaultReason, translate, type TranslateResult } from './translate.js';
 import type { Fault, FaultExplanation, Snapshot, Unit, WalkStep as TranslateStep } from './types.js';
 
@@ -59,7 +60,7 @@ function explainOne(s: Snapshot, f: Fault, mem: PhysicalMemory | undefined): Fau
   if (!unit) return { method: 'none', text: `not explained: the capture does not say which remapping unit reported it` };
   const bdf = parseBdf(f.bdf);
   if (!bdf) return { method: 'none', text: `not explained: ${f.bdf} is no PCI address` };
-  if (mem === undefined && unit.contexts.length === 0) return { method: 'none', text: 'not explained: the capture has neither a memory image nor decoded tables for this unit' };
+  if (unitDmaMode(unit).kind === 'translated' && mem === undefined && unit.contexts.length === 0) return { method: 'none', text: 'not explained: the capture has neither a memory image nor decoded tables for this unit' };
   const iova = (BigInt(f.iovaPfn) << 12n) + BigInt(f.iovaOffset);
   const access = f.type === 'write' || f.type === 'atomic' ? 'write' : 'read';
   let r: TranslateResult;
@@ -78,6 +79,15 @@ function explainOne(s: Snapshot, f: Fault, mem: PhysicalMemory | undefined): Fau
       ? `; the ${dump.compared} entries the kernel dumped are the ones the walk read`
       : `; the kernel's dump differs from the capture's tables (${dump.mismatches.join('; ')})`
     : '';
+  if (r.blocked !== undefined) {
+    return { ...base, text: `the unit as captured blocks ${h(iova)} for ${formatBdf(bdf)} without a translation fault (${r.blocked}), so it does not reproduce the recorded reason ${h(f.reason)}${dumpText}` };
+  }
+  if (r.untranslated) {
+    return {
+      ...base, hpa: r.hpa,
+      text: `translation is off on this unit in the capture (GSTS.TES = 0): ${h(iova)} from ${formatBdf(bdf)} would go untranslated to ${h(r.hpa ?? 0n)}, so no table explains the recorded fault (translation was turned off after it, or the registers come from another moment)`,
+    };
+  }
   if (!r.fault) {
     return {
       ...base, hpa: r.hpa,

@@ -4,16 +4,16 @@
  * table once. Produces model records with provenance (the image part and file offset).
  */
 import {
-  beyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry, decodePasidTableEntry,
-  decodeScalableContextEntry, decodeScalableRootEntry, awToLevels,
+  beyondHaw, bitsBeyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry, decodePasidTableEntry,
+  decodeScalableContextEntry, decodeScalableRootEntry, awToLevels, PTR_MASK,
 } from '../decode/entries.js';
 import type { Cap, Ecap } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { formatBdf } from '../util/bdf.js';
 import type {
-  ContextEntry, ContextMode, Domain, ModelWarning, PasidEntry, RootEntry, Source, UnitTableProblem,
+  ContextEntry, ContextMode, Domain, ModelWarning, PasidEntry, RootEntry, Source, UnitTableProblem, UnreadableTable,
 } from './types.js';
-import { walkPageTable, type WalkOptions } from './walk.js';
+import { WalkBudget, walkPageTable, type WalkOptions } from './walk.js';
 
 export interface UnitTablesInput {
   segment: number;
@@ -34,6 +34,10 @@ export interface UnitTables {
   warnings: ModelWarning[];
   /** Table pages read, for the work bound in tests. */
   pagesVisited: number;
+  /** 'unknown' when the root table could not be read; 'partial' when some context tables could not. */
+  contextsKnown: 'complete' | 'partial' | 'unknown';
+  /** Root, context and PASID tables named by an entry (or RTADDR) that the image does not hold. */
+  unreadable: UnreadableTable[];
 }
 
 /** PASID entries decoded per unit at most (256 functions × 512 PASIDs); past it: a budget problem. */
@@ -50,27 +54,74 @@ function readQwords(mem: PhysicalMemory, addr: number, bytes = 4096): BigUint64A
   return new BigUint64Array(copy.buffer);
 }
 
+/** The bits of `entry` in the field `mask` of qword `index`, zero elsewhere: the fault bits of one field. */
+function bitsAt(entry: readonly bigint[], index: number, mask: bigint): bigint[] {
+  return entry.map((q, i) => (i === index ? q & mask : 0n));
+}
+
+/** The problem helper's argument: the entry at fault and what is wrong with it. */
+interface EntryProblem {
+  structure: UnitTableProblem['structure'];
+  kind: UnitTableProblem['kind'];
+  entryAddr: number;
+  entry: bigint[];
+  faultBits: bigint[];
+  message: string;
+  bdf?: string;
+  did?: number;
+  target?: number;
+}
+
+/**
+ * The context or PASID entry that points at a page-table root: the entry a problem at the root
+ * (missing root page, levels that disagree, a reserved AW) is about.
+ */
+interface Referrer {
+  structure: 'context' | 'pasid';
+  entryAddr: number;
+  entry: bigint[];
+  /** Qword and mask of the pointer field (SLPTPTR or FLPTPTR). */
+  pointer: [number, bigint];
+  /** Qword and mask of the field that sets the levels (AW, or FLPM for first level). */
+  levelsField: [number, bigint];
+  bdf: string;
+  source: Source;
+}
+
 export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): UnitTables {
-  const out: UnitTables = { rootEntries: [], contexts: [], domains: [], problems: [], warnings: [], pagesVisited: 0 };
+  const out: UnitTables = { rootEntries: [], contexts: [], domains: [], problems: [], warnings: [], pagesVisited: 0, contextsKnown: 'complete', unreadable: [] };
   const src = (addr: number): Source => {
     const offset = mem.fileOffsetOf(addr);
     return offset === undefined ? { part: input.part } : { part: input.part, offset };
   };
-  const problem = (p: Omit<UnitTableProblem, 'source'>): void => {
-    out.problems.push({ ...p, source: src(p.entryAddr) });
+  const problem = (p: EntryProblem): void => {
+    const q: UnitTableProblem = { ...p, level: 0, raw: p.entry[0], source: src(p.entryAddr) };
+    if (p.bdf === undefined) delete q.bdf;
+    if (p.did === undefined) delete q.did;
+    if (p.target === undefined) delete q.target;
+    out.problems.push(q);
   };
-  const missing = (what: string, addr: number): void => {
-    out.warnings.push({ message: `${what} at 0x${addr.toString(16)} is not in the image ${input.part}`, source: { part: input.part } });
+  const beyond = (structure: EntryProblem['structure'], entryAddr: number, entry: bigint[], qword: number, message: string, extra: { bdf?: string; did?: number } = {}): void => {
+    problem({ structure, kind: 'beyond-haw', entryAddr, entry, faultBits: bitsAt(entry, qword, bitsBeyondHaw(entry[qword], input.haw)), message, ...extra });
+  };
+  const missing = (what: string, addr: number, table: Omit<UnreadableTable, 'addr' | 'message'>, warn = true): void => {
+    const message = `${what} at 0x${addr.toString(16)} is not in the image ${input.part}`;
+    if (warn) out.warnings.push({ message, source: { part: input.part } });
+    out.unreadable.push({ ...table, addr, message });
   };
 
   if (input.mode === 'extended') {
-    out.warnings.push({ message: `unit uses a VT-d 2.x extended root table (RTADDR bit 11), deprecated since VT-d 3.0: its context tables are not decoded`, source: { part: input.part } });
+    const message = `unit uses a VT-d 2.x extended root table (RTADDR bit 11), deprecated since VT-d 3.0: its context tables are not decoded`;
+    out.warnings.push({ message, source: { part: input.part } });
+    out.contextsKnown = 'unknown';
+    out.unreadable.push({ structure: 'root', addr: input.rootTable, message });
     return out;
   }
   const root = readQwords(mem, input.rootTable);
   out.pagesVisited++;
   if (root === undefined) {
-    missing('root table', input.rootTable);
+    missing('root table', input.rootTable, { structure: 'root' });
+    out.contextsKnown = 'unknown';
     return out;
   }
   const scalable = input.mode === 'scalable';
@@ -79,13 +130,18 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
   let pasidBudgetHit = false;
   let pasidReads = 0;
   const contextTables = new Map<number, BigUint64Array | null>();
-  const contextTable = (addr: number, what: string): BigUint64Array | undefined => {
+  const contextTable = (addr: number, what: string, bus: number, devfns: [number, number]): BigUint64Array | undefined => {
     let t = contextTables.get(addr);
+    const first = t === undefined;
     if (t === undefined) {
       t = readQwords(mem, addr) ?? null;
       out.pagesVisited++;
       contextTables.set(addr, t);
-      if (t === null) missing(what, addr);
+    }
+    if (t === null) {
+      // Every bus whose entries the missing page holds is unknown, not absent (one warning per page).
+      missing(what, addr, { structure: 'context', bus, devfns }, first);
+      out.contextsKnown = 'partial';
     }
     return t ?? undefined;
   };
@@ -94,37 +150,37 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
     const lo = root[2 * bus];
     const hi = root[2 * bus + 1];
     const entryAddr = input.rootTable + bus * 16;
+    const entry = [lo, hi];
     if (!scalable) {
       const r = decodeLegacyRootEntry(lo, hi);
       if (!r.P) continue;
-      const entry: RootEntry = { bus, lo, hi, lowerContextTable: r.CTP, source: src(entryAddr) };
-      out.rootEntries.push(entry);
+      out.rootEntries.push({ bus, lo, hi, lowerContextTable: r.CTP, source: src(entryAddr) });
       if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
-        problem({ structure: 'root', kind: 'reserved-bits', level: 0, entryAddr, raw: lo, message: `root entry for bus ${bus} has reserved bits set (lo 11:1 or hi)` });
+        problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry, faultBits: [...r.reserved], message: `root entry for bus ${bus} has reserved bits set (lo 11:1 or hi)` });
       }
       if (beyondHaw(lo, input.haw)) {
-        problem({ structure: 'root', kind: 'beyond-haw', level: 0, entryAddr, raw: lo, message: `root entry for bus ${bus} points past the host address width (${input.haw} bits)` });
+        beyond('root', entryAddr, entry, 0, `root entry for bus ${bus} points past the host address width (${input.haw} bits)`);
         continue;
       }
-      const table = contextTable(r.CTP, `context table of bus ${bus}`);
+      const table = contextTable(r.CTP, `context table of bus ${bus}`, bus, [0, 255]);
       if (table) readLegacyContexts(bus, r.CTP, table);
     } else {
       const r = decodeScalableRootEntry(lo, hi);
       if (!r.LP && !r.UP) continue;
-      const entry: RootEntry = { bus, lo, hi, source: src(entryAddr) };
-      if (r.LP) entry.lowerContextTable = r.LCTP;
-      if (r.UP) entry.upperContextTable = r.UCTP;
-      out.rootEntries.push(entry);
+      const rootEntry: RootEntry = { bus, lo, hi, source: src(entryAddr) };
+      if (r.LP) rootEntry.lowerContextTable = r.LCTP;
+      if (r.UP) rootEntry.upperContextTable = r.UCTP;
+      out.rootEntries.push(rootEntry);
       if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
-        problem({ structure: 'root', kind: 'reserved-bits', level: 0, entryAddr, raw: lo, message: `scalable root entry for bus ${bus} has reserved bits 11:1 set` });
+        problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry, faultBits: [...r.reserved], message: `scalable root entry for bus ${bus} has reserved bits 11:1 set` });
       }
-      for (const [present, addr, q, half] of [[r.LP, r.LCTP, lo, 0], [r.UP, r.UCTP, hi, 128]] as const) {
+      for (const [present, addr, qword, half] of [[r.LP, r.LCTP, 0, 0], [r.UP, r.UCTP, 1, 128]] as const) {
         if (!present) continue;
-        if (beyondHaw(q, input.haw)) {
-          problem({ structure: 'root', kind: 'beyond-haw', level: 0, entryAddr, raw: q, message: `root entry for bus ${bus} points past the host address width` });
+        if (beyondHaw(entry[qword], input.haw)) {
+          beyond('root', entryAddr, entry, qword, `root entry for bus ${bus} points past the host address width (${input.haw} bits) with its ${half ? 'upper' : 'lower'} context-table pointer`);
           continue;
         }
-        const table = contextTable(addr, `${half ? 'upper' : 'lower'} context table of bus ${bus}`);
+        const table = contextTable(addr, `${half ? 'upper' : 'lower'} context table of bus ${bus}`, bus, [half, half + 127]);
         if (table) readScalableContexts(bus, addr, table, half);
       }
     }
@@ -140,13 +196,13 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
       const bdf = formatBdf({ segment: input.segment, bus, devfn });
       out.contexts.push({
         bdf, segment: input.segment, bus, devfn, present: true, fpd: c.FPD, tt: c.TT, aw: c.AW, levels: awToLevels(c.AW),
-        did: c.DID, slptptr: c.SLPTPTR, raw: [lo, hi], source: src(entryAddr),
+        did: c.DID, slptptr: c.SLPTPTR, raw: [lo, hi], addr: entryAddr, source: src(entryAddr),
       });
       if (c.reserved[0] !== 0n || c.reserved[1] !== 0n) {
-        problem({ structure: 'context', kind: 'reserved-bits', level: 0, entryAddr, raw: lo, bdf, did: c.DID, message: `context entry of ${bdf} has reserved bits set (lo 11:4, hi 7 or 63:24)` });
+        problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: [lo, hi], faultBits: [...c.reserved], bdf, did: c.DID, message: `context entry of ${bdf} has reserved bits set (lo 11:4, hi 7 or 63:24)` });
       }
       if (c.TT !== 2 && beyondHaw(lo, input.haw)) {
-        problem({ structure: 'context', kind: 'beyond-haw', level: 0, entryAddr, raw: lo, bdf, did: c.DID, message: `SLPTPTR of ${bdf} points past the host address width (${input.haw} bits)` });
+        beyond('context', entryAddr, [lo, hi], 0, `SLPTPTR of ${bdf} points past the host address width (${input.haw} bits)`, { bdf, did: c.DID });
       }
     }
   }
@@ -161,15 +217,15 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
       const bdf = formatBdf({ segment: input.segment, bus, devfn });
       const ctx: ContextEntry = {
         bdf, segment: input.segment, bus, devfn, present: true, fpd: c.FPD, aw: 0, levels: 0, did: 0, slptptr: 0,
-        raw: q, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: src(entryAddr),
+        raw: q, addr: entryAddr, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: src(entryAddr),
       };
       if (c.reserved.some((r) => r !== 0n)) {
-        problem({ structure: 'context', kind: 'reserved-bits', level: 0, entryAddr, raw: q[0], bdf, message: `scalable-mode context entry of ${bdf} has reserved bits set` });
+        problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: q, faultBits: [...c.reserved], bdf, message: `scalable-mode context entry of ${bdf} has reserved bits set` });
       }
       if (beyondHaw(q[0], input.haw)) {
-        problem({ structure: 'context', kind: 'beyond-haw', level: 0, entryAddr, raw: q[0], bdf, message: `PASID directory pointer of ${bdf} points past the host address width` });
+        beyond('context', entryAddr, q, 0, `PASID directory pointer of ${bdf} points past the host address width (${input.haw} bits)`, { bdf });
       } else {
-        ctx.pasids = pasidsOf(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7), entryAddr);
+        ctx.pasids = pasidsOf(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7), entryAddr, q);
       }
       const rid = ctx.pasids!.find((p) => p.pasid === c.RID_PASID);
       if (rid) {
@@ -188,34 +244,34 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
    * and all PASID entries attached to contexts count against one budget per unit, so a few pages
    * of hostile tables cannot make millions of entries.
    */
-  function pasidsOf(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number): PasidEntry[] {
+  function pasidsOf(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
     const key = `${dirAddr}:${dirEntries}`;
     let list = pasidDirs.get(key);
     if (list === undefined) {
-      list = readPasids(bdf, dirAddr, dirEntries, ctxAddr);
+      list = readPasids(bdf, dirAddr, dirEntries, ctxAddr, ctx);
       pasidDirs.set(key, list);
     } else if (list.length > pasidBudget) {
-      overBudget(bdf, ctxAddr);
+      overBudget(bdf, ctxAddr, ctx);
       return [];
     } else pasidBudget -= list.length;
     return list;
   }
 
-  function overBudget(bdf: string, entryAddr: number): void {
+  function overBudget(bdf: string, entryAddr: number, ctx: bigint[]): void {
     if (pasidBudgetHit) return;
     pasidBudgetHit = true;
-    problem({ structure: 'pasid', kind: 'budget', level: 0, entryAddr, raw: 0n, bdf, message: `more than ${MAX_PASID_ENTRIES} PASID entries or ${MAX_PASID_TABLE_READS} PASID table pages in the unit's tables (first cut at ${bdf}): the rest are not decoded` });
+    problem({ structure: 'context', kind: 'budget', entryAddr, entry: ctx, faultBits: ctx.map(() => 0n), bdf, message: `more than ${MAX_PASID_ENTRIES} PASID entries or ${MAX_PASID_TABLE_READS} PASID table pages in the unit's tables (first cut at ${bdf}): the rest are not decoded` });
     out.warnings.push({ message: `PASID entries beyond ${MAX_PASID_ENTRIES} are not decoded (from ${bdf} on): the PASID tables are hostile or corrupt`, source: src(entryAddr) });
   }
 
-  function readPasids(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number): PasidEntry[] {
+  function readPasids(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
     const pasids: PasidEntry[] = [];
     const dirPages = Math.ceil((dirEntries * 8) / 4096);
     for (let page = 0; page < dirPages; page++) {
       const dir = readQwords(mem, dirAddr + page * 4096, Math.min(4096, dirEntries * 8));
       out.pagesVisited++;
       if (dir === undefined) {
-        missing(`PASID directory of ${bdf}`, dirAddr + page * 4096);
+        missing(`PASID directory of ${bdf}`, dirAddr + page * 4096, { structure: 'pasid-dir', bdf });
         break;
       }
       for (let j = 0; j < dir.length; j++) {
@@ -223,26 +279,26 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
         if (!d.P) continue;
         const dirIndex = page * 512 + j;
         const dEntryAddr = dirAddr + dirIndex * 8;
-        if (d.reserved !== 0n) problem({ structure: 'pasid-dir', kind: 'reserved-bits', level: 0, entryAddr: dEntryAddr, raw: dir[j], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} has reserved bits 11:2 set` });
+        if (d.reserved !== 0n) problem({ structure: 'pasid-dir', kind: 'reserved-bits', entryAddr: dEntryAddr, entry: [dir[j]], faultBits: [d.reserved], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} has reserved bits 11:2 set` });
         if (beyondHaw(dir[j], input.haw)) {
-          problem({ structure: 'pasid-dir', kind: 'beyond-haw', level: 0, entryAddr: dEntryAddr, raw: dir[j], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} points past the host address width` });
+          beyond('pasid-dir', dEntryAddr, [dir[j]], 0, `PASID directory entry ${dirIndex} of ${bdf} points past the host address width (${input.haw} bits)`, { bdf });
           continue;
         }
         if (pasidBudget === 0 || pasidReads >= MAX_PASID_TABLE_READS) {
-          overBudget(bdf, ctxAddr);
+          overBudget(bdf, ctxAddr, ctx);
           return pasids;
         }
         pasidReads++;
         const table = readQwords(mem, d.PTP);
         out.pagesVisited++;
         if (table === undefined) {
-          missing(`PASID table ${dirIndex} of ${bdf}`, d.PTP);
+          missing(`PASID table ${dirIndex} of ${bdf}`, d.PTP, { structure: 'pasid', bdf });
           continue;
         }
         for (let k = 0; k < 64; k++) {
           if ((table[8 * k] & 1n) === 0n) continue;
           if (pasidBudget === 0) {
-            overBudget(bdf, ctxAddr);
+            overBudget(bdf, ctxAddr, ctx);
             return pasids;
           }
           pasidBudget--;
@@ -253,16 +309,18 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
           const levels = e.PGTT === 1 ? (e.FLPM === 1 ? 5 : 4) : awToLevels(e.AW);
           pasids.push({
             pasid, present: true, fpd: e.FPD, pgtt: e.PGTT, aw: e.AW, levels, did: e.DID, slptptr: e.SLPTPTR, flptptr: e.FLPTPTR,
-            flpm: e.FLPM, sre: e.SRE, raw: q, source: src(entryAddr),
+            flpm: e.FLPM, sre: e.SRE, raw: q, addr: entryAddr, source: src(entryAddr),
           });
-          if (e.reserved.some((r) => r !== 0n)) problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[0], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} has reserved bits set` });
+          const at = { structure: 'pasid' as const, entryAddr, entry: q, bdf, did: e.DID };
+          if (e.reserved.some((r) => r !== 0n)) problem({ ...at, kind: 'reserved-bits', faultBits: [...e.reserved], message: `PASID ${pasid} entry of ${bdf} has reserved bits set` });
           if (e.PGTT === 1 && e.FLPM > 1) {
-            problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[2], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} has reserved FLPM ${e.FLPM} (00 = 4-level, 01 = 5-level): its first-level table cannot be walked` });
+            problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} has reserved FLPM ${e.FLPM} (00 = 4-level, 01 = 5-level): its first-level table cannot be walked` });
           } else if (e.PGTT === 1 && e.FLPM === 1 && input.cap !== undefined && !input.cap.FL5LP) {
-            problem({ structure: 'pasid', kind: 'reserved-bits', level: 0, entryAddr, raw: q[2], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf} selects 5-level first-level paging but CAP.FL5LP is clear` });
+            problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} selects 5-level first-level paging but CAP.FL5LP is clear` });
           }
-          if ((e.PGTT === 1 ? beyondHaw(q[2], input.haw) : e.PGTT === 2 || e.PGTT === 3 ? beyondHaw(q[0], input.haw) : false)) {
-            problem({ structure: 'pasid', kind: 'beyond-haw', level: 0, entryAddr, raw: e.PGTT === 1 ? q[2] : q[0], bdf, did: e.DID, message: `PASID ${pasid} entry of ${bdf}: ${e.PGTT === 1 ? 'FLPTPTR' : 'SLPTPTR'} points past the host address width (${input.haw} bits)` });
+          const ptrQword = e.PGTT === 1 ? 2 : e.PGTT === 2 || e.PGTT === 3 ? 0 : undefined;
+          if (ptrQword !== undefined && beyondHaw(q[ptrQword], input.haw)) {
+            beyond('pasid', entryAddr, q, ptrQword, `PASID ${pasid} entry of ${bdf}: ${e.PGTT === 1 ? 'FLPTPTR' : 'SLPTPTR'} points past the host address width (${input.haw} bits)`, { bdf, did: e.DID });
           }
         }
       }
@@ -276,25 +334,37 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
 
 /** One walk per distinct (DID, table root, format): contexts and PASIDs that share it share the domain. */
 function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTables, src: (a: number) => Source): void {
-  const byKey = new Map<string, Domain>();
-  const want = (did: number, root: number, aw: number, levels: number, kind: Domain['kind'], bdf: string): void => {
+  const byKey = new Map<string, { domain: Domain; ref: Referrer }>();
+  // One work bound for all the walks of the unit (see WalkBudget).
+  const budget = new WalkBudget();
+  const refProblem = (ref: Referrer, kind: UnitTableProblem['kind'], faultBits: bigint[], message: string, did: number, target?: number): void => {
+    const p: UnitTableProblem = {
+      structure: ref.structure, kind, level: 0, entryAddr: ref.entryAddr, raw: ref.entry[0], entry: ref.entry, faultBits, message,
+      bdf: ref.bdf, did, source: ref.source,
+    };
+    if (target !== undefined) p.target = target;
+    out.problems.push(p);
+  };
+  const want = (did: number, root: number, aw: number, levels: number, kind: Domain['kind'], ref: Referrer): void => {
     const key = `${kind}:${did}:${root}`;
     const existing = byKey.get(key);
+    const levelsBits = bitsAt(ref.entry, ref.levelsField[0], ref.levelsField[1]);
     if (existing) {
-      if (existing.levels !== levels) {
-        out.problems.push({ structure: 'context', kind: 'reserved-bits', level: 0, entryAddr: root, raw: BigInt(aw), bdf, did, message: `${bdf} uses table 0x${root.toString(16)} (DID ${did}) with ${levels} levels, another entry with ${existing.levels}` });
+      if (existing.domain.levels !== levels) {
+        const other = existing.ref;
+        refProblem(ref, 'levels-mismatch', levelsBits, `${ref.bdf} uses table 0x${root.toString(16)} (DID ${did}) with ${levels} levels, but ${other.bdf === ref.bdf ? 'another of its entries' : other.bdf} (entry at 0x${other.entryAddr.toString(16)}) uses it with ${existing.domain.levels}`, did, root);
       }
       return;
     }
-    const opts: WalkOptions = { haw: input.haw };
+    const opts: WalkOptions = { haw: input.haw, budget };
     if (input.cap) { opts.sllps = input.cap.SLLPS; opts.fl1gp = input.cap.FL1GP; }
     if (input.ecap) { opts.snoopControl = input.ecap.SC; opts.deviceTlb = input.ecap.DT; }
     if (kind === 'first-level') opts.firstLevel = true;
     const domain: Domain = { did, root, kind, aw, levels, pageCount: 0, mappings: [], tablePfns: [], complete: true, mappingsKnown: true, source: src(root) };
-    byKey.set(key, domain);
+    byKey.set(key, { domain, ref });
     if (kind === 'second-level' && (levels < 2 || levels > 6 || aw > 4)) {
       domain.complete = false;
-      out.problems.push({ structure: 'context', kind: 'reserved-bits', level: 0, entryAddr: root, raw: BigInt(aw), bdf, did, message: `AW ${aw} of ${bdf} is reserved: its table cannot be walked` });
+      refProblem(ref, 'reserved-bits', levelsBits, `AW ${aw} of ${ref.bdf} is reserved: its table cannot be walked`, did, root);
       return;
     }
     const r = walkPageTable(mem, root, levels, opts);
@@ -304,22 +374,37 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     domain.tablePfns = r.tablePfns;
     domain.complete = r.complete;
     for (const p of r.problems) {
-      out.problems.push({ ...p, structure: 'page-table', bdf, did, source: src(p.entryAddr) });
-      if (p.kind === 'missing-page') out.warnings.push({ message: `${bdf} (DID ${did}): ${p.message}`, source: src(p.entryAddr) });
+      const { atRoot, ...rest } = p;
+      if (atRoot) {
+        // The entry at fault is the context or PASID entry that points at the root.
+        const bits = p.kind === 'budget' ? ref.entry.map(() => 0n) : bitsAt(ref.entry, ref.pointer[0], ref.pointer[1]);
+        refProblem(ref, p.kind, bits, p.message, did, p.target);
+      } else {
+        out.problems.push({ ...rest, structure: 'page-table', bdf: ref.bdf, did, source: src(p.entryAddr) });
+      }
+      if (p.kind === 'missing-page' || p.kind === 'budget') out.warnings.push({ message: `${ref.bdf} (DID ${did}): ${p.message}`, source: atRoot ? ref.source : src(p.entryAddr) });
     }
   };
   for (const c of out.contexts) {
+    const entryAddr = c.addr ?? 0;
     if (c.pasids === undefined) {
-      if (c.tt === 0 || c.tt === 1) want(c.did, c.slptptr, c.aw, c.levels, 'second-level', c.bdf);
+      if ((c.tt === 0 || c.tt === 1) && !beyondHaw(c.raw[0], input.haw)) {
+        want(c.did, c.slptptr, c.aw, c.levels, 'second-level', {
+          structure: 'context', entryAddr, entry: c.raw, pointer: [0, PTR_MASK], levelsField: [1, 0x7n], bdf: c.bdf, source: c.source,
+        });
+      }
       continue;
     }
     for (const p of c.pasids) {
+      const ref = (pointer: [number, bigint], levelsField: [number, bigint]): Referrer => ({
+        structure: 'pasid', entryAddr: p.addr ?? entryAddr, entry: p.raw, pointer, levelsField, bdf: c.bdf, source: p.source,
+      });
       if (p.pgtt === 2 || p.pgtt === 3) {
-        if (!beyondHaw(BigInt(p.slptptr), input.haw)) want(p.did, p.slptptr, p.aw, p.levels, 'second-level', c.bdf);
-      } else if (p.pgtt === 1 && p.flpm <= 1 && !beyondHaw(BigInt(p.flptptr), input.haw)) {
-        want(p.did, p.flptptr, p.aw, p.levels, 'first-level', c.bdf);
+        if (!beyondHaw(p.raw[0], input.haw)) want(p.did, p.slptptr, p.aw, p.levels, 'second-level', ref([0, PTR_MASK], [0, 0x1cn]));
+      } else if (p.pgtt === 1 && p.flpm <= 1 && !beyondHaw(p.raw[2], input.haw)) {
+        want(p.did, p.flptptr, p.aw, p.levels, 'first-level', ref([2, PTR_MASK], [2, 0xcn]));
       }
     }
   }
-  out.domains = [...byKey.values()];
+  out.domains = [...byKey.values()].map((d) => d.domain);
 }

@@ -1,8 +1,13 @@
 /**
- * One translation, decided as the hardware would (VT-d spec §3.4–§3.7 and the fault conditions of
- * chapter 7): root entry, context entry, PASID structures in scalable mode, then each paging level,
- * every step with its table address, index and raw entry. Without a memory image the answer comes
- * from the decoded mappings (debugfs text), with no steps.
+ * What the hardware does with one request — the one function `translate`, the fault explanations
+ * (faults.ts) and, through unitDmaMode, `analyze`'s checks share. First the unit as a whole
+ * (dma.ts: translation off → HPA = IOVA, abort mode, no root table), then the walk as the hardware
+ * would do it (VT-d spec §3.4–§3.7 and the fault conditions of chapter 7): root entry, context
+ * entry, PASID structures in scalable mode, then each paging level, every step with its table
+ * address, index and raw entry; last the protected memory regions, which block untranslated and
+ * pass-through requests into them. Without a memory image the answer comes from the decoded
+ * mappings (debugfs text), with no steps; a context entry the capture could not read is unknown,
+ * and translating through it is an error, not a "not present" fault.
  */
 import {
   awToLevels, awToWidth, beyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry,
@@ -12,6 +17,8 @@ import { FAULT_REASONS } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
+import { protectedRegionOf, regionText, unitDmaMode } from './dma.js';
+import { contextKnown } from './known.js';
 import type { Unit, WalkStep } from './types.js';
 
 /** One step of the walk (the model's WalkStep: fault explanations record the same). */
@@ -27,6 +34,13 @@ export interface TranslateFault {
 
 export interface TranslateResult {
   steps: TranslateStep[];
+  /**
+   * Set when the request is blocked without a translation fault: abort-DMA mode, or an untranslated
+   * or pass-through request into a protected memory region. The sentence says why.
+   */
+  blocked?: string;
+  /** True when translation is off on the unit (GSTS.TES = 0): `hpa` is the IOVA, no table was used. */
+  untranslated?: boolean;
   /** Set when the translation resolves. */
   hpa?: bigint;
   pageSize?: number;
@@ -66,12 +80,35 @@ export interface TranslateInput {
 }
 
 export function translate(mem: PhysicalMemory | undefined, t: TranslateInput): TranslateResult {
-  if (mem === undefined || t.unit.rootTable === undefined) return fromMappings(t);
+  const mode = unitDmaMode(t.unit);
+  if (mode.kind === 'untranslated') {
+    return guarded(t, { steps: [], hpa: t.iova, passThrough: true, untranslated: true, read: true, write: true, note: mode.why });
+  }
+  if (mode.kind === 'blocked') return { steps: [], blocked: mode.why };
+  if (mode.kind === 'faults') return { steps: [], fault: fault(0x8, undefined, mode.why) };
+  return guarded(t, mem === undefined || t.unit.rootTable === undefined ? fromMappings(t) : walkTables(mem, t));
+}
+
+/**
+ * The protected memory regions (dma.ts): an untranslated or pass-through request into one is
+ * blocked; a translated one may or may not be (the spec leaves it to the implementation), which the
+ * note says.
+ */
+function guarded(t: TranslateInput, r: TranslateResult): TranslateResult {
+  if (r.hpa === undefined) return r;
+  const region = protectedRegionOf(t.unit, r.hpa);
+  if (region === undefined) return r;
+  if (r.passThrough) {
+    const { hpa: _hpa, pageSize: _ps, read: _r, write: _w, ...rest } = r;
+    return { ...rest, blocked: `${r.untranslated ? 'untranslated' : 'pass-through'} request into ${regionText(region)}: the unit blocks it` };
+  }
+  const note = `the host address lies in ${regionText(region)}, which may or may not block translated requests (the spec leaves it to the implementation)`;
+  return { ...r, note: r.note ? `${r.note}; ${note}` : note };
+}
+
+function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
   const u = t.unit;
   const steps: TranslateStep[] = [];
-  if (u.translationEnabled === false) {
-    return { steps, hpa: t.iova, passThrough: true, note: 'translation is disabled on this unit (GSTS.TES = 0): the DMA goes to the host-physical address unchanged' };
-  }
   const root = u.rootTable!;
   const [lo, hi] = qwords(mem, root + t.bdf.bus * 16, 2, 'root entry');
   steps.push({ structure: 'root', table: root, index: t.bdf.bus, entry: [lo, hi] });
@@ -236,7 +273,13 @@ function walk(mem: PhysicalMemory, t: TranslateInput, steps: TranslateStep[], ro
 function fromMappings(t: TranslateInput): TranslateResult {
   const u = t.unit;
   const ctx = u.contexts.find((c) => c.bus === t.bdf.bus && c.devfn === t.bdf.devfn && c.present);
-  if (!ctx) return { steps: [], fault: fault(0x2), note: 'no present context entry for this device in the capture' };
+  if (!ctx) {
+    // Absent only if the table that would hold it was read: otherwise nobody knows.
+    if (!contextKnown(u, t.bdf.bus, t.bdf.devfn)) {
+      throw new InputError(`cannot translate: the capture does not hold the context entry of this device (no root or context table of unit 0x${u.registerBase.toString(16)} could be read; add a memory image holding them, or dmar_translation_struct)`, u.rootTableSource !== undefined ? { file: u.rootTableSource.part } : {});
+    }
+    return { steps: [], fault: fault(0x2), note: 'no present context entry for this device in the capture' };
+  }
   if (ctx.tt === 2) return { steps: [], hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through)' };
   const dom = u.domains.find((d) => d.did === ctx.did && d.root === ctx.slptptr);
   if (!dom || !dom.mappingsKnown) {

@@ -84,6 +84,8 @@ export interface PasidEntry {
   flpm: number;
   sre: boolean;
   raw: bigint[];
+  /** Physical address of the entry, when it was read from a memory image. */
+  addr?: number;
   source: Source;
 }
 
@@ -103,6 +105,8 @@ export interface ContextEntry {
   slptptr: number;
   /** Raw qwords, lowest first (2 for legacy, 4 for scalable). */
   raw: bigint[];
+  /** Physical address of the entry, when it was read from a memory image. */
+  addr?: number;
   /** Scalable mode: PASID directory and the present PASID entries. */
   pasidDirPtr?: number;
   pdts?: number;
@@ -181,6 +185,29 @@ export interface Unit {
   tableProblems: UnitTableProblem[];
   /** The invalidation queue's descriptors, when the capture holds them (debugfs invalidation_queue). */
   invalidationQueue?: import('./invalidation-queue.js').InvalidationQueue;
+  /**
+   * What the capture tells of the unit's context entries (see contextsState in src/model/tables-state.ts):
+   * 'complete' — every table read (or a text dump lists them); 'partial' — some context tables
+   * could not be read (see `unreadableTables`); 'unknown' — no root table in the capture, or it could
+   * not be read. Unset on hand-made snapshots: then contexts or a root table mean 'complete'.
+   */
+  contextsKnown?: 'complete' | 'partial' | 'unknown';
+  /** Tables the capture names but does not hold: unknown, which is not absent. */
+  unreadableTables?: UnreadableTable[];
+}
+
+/** A translation structure named by the capture (a register, a pointer in another table) that could not be read. */
+export interface UnreadableTable {
+  structure: 'root' | 'context' | 'pasid-dir' | 'pasid' | 'page-table';
+  /** Physical address of the table page. */
+  addr: number;
+  /** For context tables: the bus, and the devfns whose entries it holds (a scalable half holds 128). */
+  bus?: number;
+  devfns?: [number, number];
+  bdf?: string;
+  did?: number;
+  /** Why it could not be read, naming the image (or the lack of one). */
+  message: string;
 }
 
 /** A TableProblem located in the unit's structures. */

@@ -20,15 +20,36 @@ export type TableProblemKind =
   | 'cycle'
   | 'shared-table'
   | 'superpage-unsupported'
+  | 'levels-mismatch'
   | 'budget';
 
 export interface TableProblem {
   kind: TableProblemKind;
-  /** VT-d level of the entry (1 = PTE … 5 = PML5E). */
+  /** VT-d level of the entry (1 = PTE … 5 = PML5E); 0 for root, context and PASID entries. */
   level: number;
-  /** Physical address of the offending entry (or of the missing page). */
+  /**
+   * Physical address of the entry at fault: the entry holding the bad bits, or the entry that
+   * points at a page that is missing, on its own path (cycle) or shared.
+   */
   entryAddr: number;
+  /** Qword 0 of that entry (kept for schemaVersion 1 readers; `entry` has every qword). */
   raw: bigint;
+  /** Every qword of the entry, lowest first: one for a paging entry, two (root, legacy context) to eight (PASID). */
+  entry: bigint[];
+  /**
+   * The bits at fault, per qword of `entry` (the entry's own bits, masked): reserved bits that are
+   * set, address bits at or above the host address width, a field whose value the unit refuses
+   * (AW, PS, FLPM), or — for an entry whose target cannot be followed (missing, cycle, shared,
+   * levels that disagree) — its pointer or levels field.
+   */
+  faultBits: bigint[];
+  /** The address the entry points at, when the problem is about that target (missing-page, cycle, shared-table, levels-mismatch). */
+  target?: number;
+  /**
+   * Set by the walker when the entry at fault is the one that points at the table root (a
+   * context or PASID entry, which the walker never sees): the caller names that entry.
+   */
+  atRoot?: boolean;
   message: string;
 }
 
@@ -44,8 +65,13 @@ export interface WalkOptions {
   firstLevel?: boolean;
   /** CAP.FL1GP for first-level 1 GiB pages; undefined = unknown. */
   fl1gp?: boolean;
-  /** Bound on table pages read more than once (shared sub-tables); keeps hostile tables fast. */
+  /** Bound on table pages read more than once within this walk (shared sub-tables); default: none beyond `budget`. */
   maxRevisits?: number;
+  /**
+   * The work bound shared by every walk of one unit (see WalkBudget). A walk without one gets its
+   * own, so a single call is bounded the same way.
+   */
+  budget?: WalkBudget;
   /** Extend leaf runs in JavaScript even where the WebAssembly loop is available (tests compare the two). */
   portableLeafLoop?: boolean;
 }
@@ -127,13 +153,74 @@ function hashPfn(pfn: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** Table-page reads a unit's walks may make beyond one per distinct page present (see WalkBudget). */
+export const WALK_EXTRA_READS = 512;
+/** How many more times, on average, each distinct table page present may be read. */
+export const WALK_REREAD_FACTOR = 1;
+/** Problems one walk records one by one; past it they are counted in one `budget` problem. */
+export const MAX_PROBLEMS_PER_WALK = 1024;
+
+/**
+ * The work bound of table walks: what a real host can have. A real host's page tables are trees
+ * (Linux and FreeBSD never share a table page between entries or domains), so a walk reads each
+ * page once. Shared pages make a DAG whose paths multiply — three pages in a fan give 512^3 paths —
+ * so reads are bounded by the pages that are really there: every distinct page present in the
+ * image may be read once, plus `WALK_REREAD_FACTOR` re-reads per distinct page and
+ * `WALK_EXTRA_READS` more for the whole unit. A read of a page the image lacks is a re-read too,
+ * so a table of pointers to nowhere cannot make unbounded problems. Leaves visited are at most
+ * 512 per read, so mappings are bounded by the same figure; mappings per domain are bounded by the
+ * address width anyway (each IOVA is reached by one path). One budget is shared by all the walks
+ * of a unit, so many domains pointing into one shared table are bounded together.
+ */
+export class WalkBudget {
+  /** Distinct table pages read successfully, across the walks sharing this budget. */
+  private readonly distinct = new PfnSet();
+  /** Table pages asked for that the image did not hold. */
+  private readonly absent = new PfnSet();
+  /** Table-page reads (successful or not) made so far. */
+  reads = 0;
+  /** Set once a read was refused. */
+  exhausted = false;
+
+  constructor(
+    readonly extraReads: number = WALK_EXTRA_READS,
+    readonly rereadFactor: number = WALK_REREAD_FACTOR,
+  ) {}
+
+  /** Reads allowed at this point. */
+  get limit(): number {
+    return this.extraReads + (1 + this.rereadFactor) * this.distinct.size;
+  }
+
+  /** Before reading `pfn`: a page never asked for always may be (the image bounds those that exist). */
+  allow(pfn: number): boolean {
+    if (this.reads < this.limit || (!this.distinct.has(pfn) && !this.absent.has(pfn))) return true;
+    this.exhausted = true;
+    return false;
+  }
+
+  /** After reading `pfn` (`present`: the image held it). False when a page that was not there went over the budget. */
+  count(pfn: number, present: boolean): boolean {
+    this.reads++;
+    if (present) {
+      this.distinct.add(pfn);
+      return true;
+    }
+    this.absent.add(pfn);
+    if (this.reads <= this.limit) return true;
+    this.exhausted = true;
+    return false;
+  }
+}
+
 export function walkPageTable(mem: PhysicalMemory, root: number, levels: number, opts: WalkOptions): WalkResult {
   const coalescer = new MappingCoalescer();
   const problems: TableProblem[] = [];
   const seen = new PfnSet();
   const tablePfns: number[] = [];
   const onPath: number[] = [];
-  const maxRevisits = opts.maxRevisits ?? 65536;
+  const maxRevisits = opts.maxRevisits ?? Number.MAX_SAFE_INTEGER;
+  const budget = opts.budget ?? new WalkBudget();
   const first = opts.firstLevel === true;
   // Address bits 51:12 are the pointer; bits at or above HAW (when < 52) are reserved.
   const hawHiMask = opts.haw >= 52 ? 0 : (0xfffff & ~((1 << Math.max(0, opts.haw - 32)) - 1)) >>> 0;
@@ -143,10 +230,27 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   let complete = true;
   let pagesVisited = 0;
   let budgetReported = false;
+  let unrecorded = 0;
 
-  const problem = (kind: TableProblemKind, level: number, entryAddr: number, lo: number, hi: number, message: string): void => {
-    problems.push({ kind, level, entryAddr, raw: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0), message });
+  /**
+   * Record a problem of the paging entry at `entryAddr` (words lo, hi) whose bits `faultLo`,
+   * `faultHi` are at fault. `entryAddr === root` with `atRoot` means the entry pointing at the
+   * root (a context or PASID entry), which the caller names.
+   */
+  const problem = (kind: TableProblemKind, level: number, entryAddr: number, lo: number, hi: number, message: string, faultLo: number, faultHi: number, target?: number, atRoot = false): void => {
+    if (problems.length >= MAX_PROBLEMS_PER_WALK && kind !== 'budget') {
+      unrecorded++;
+      return;
+    }
+    const raw = (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+    const p: TableProblem = { kind, level, entryAddr, raw, entry: [raw], faultBits: [(BigInt(faultHi >>> 0) << 32n) | BigInt(faultLo >>> 0)], message };
+    if (target !== undefined) p.target = target;
+    if (atRoot) p.atRoot = true;
+    problems.push(p);
   };
+  // The pointer field of a paging entry (bits 51:12), as the fault bits of one whose target is unusable.
+  const PTR_LO = 0xfffff000 | 0;
+  const PTR_HI = 0xfffff;
 
   // One page buffer per level: a walk at level L only descends to L-1, so a level's buffer is
   // never overwritten while its entries are still being read. No allocation per table page.
@@ -160,7 +264,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
     pageWords[1] = scanner.words;
     pageBytes[1] = scanner.bytes;
   }
-  const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number): Int32Array | undefined => {
+  const readTable = (addr: number, level: number, fromEntry: number, lo: number, hi: number, atRoot: boolean): Int32Array | undefined => {
     let words = pageWords[level];
     if (words === undefined) {
       words = pageWords[level] = new Int32Array(PAGE_WORDS);
@@ -175,37 +279,52 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       // Copy: the reader's cache may reuse the buffer while we descend.
       if (b !== undefined) bytes.set(b);
     }
+    if (!budget.count(addr / 4096, ok)) {
+      cutShort(level, fromEntry, lo, hi, atRoot);
+      return undefined;
+    }
     if (!ok) {
       complete = false;
-      problem('missing-page', level, fromEntry, lo, hi, `level-${level} table page 0x${addr.toString(16)} is not in the image`);
+      problem('missing-page', level, fromEntry, lo, hi, `level-${level} table page 0x${addr.toString(16)} is not in the image`, lo & PTR_LO, hi & PTR_HI, addr, atRoot);
       return undefined;
     }
     pagesVisited++;
     return words;
   };
 
+  const cutShort = (level: number, fromEntry: number, lo: number, hi: number, atRoot: boolean): void => {
+    complete = false;
+    if (budgetReported) return;
+    budgetReported = true;
+    const why = revisits > maxRevisits
+      ? `more than ${maxRevisits} shared table pages`
+      : `${budget.reads} table-page reads for ${budget.limit - budget.extraReads} allowed by the distinct pages present (each read at most ${1 + budget.rereadFactor} times, plus ${budget.extraReads}): the tables share pages as no real host's do`;
+    problem('budget', level, fromEntry, lo, hi, `${why}; walk cut short`, 0, 0, undefined, atRoot);
+  };
+
   const walk = (tableAddr: number, level: number, basePfn: number, parentR: boolean, parentW: boolean, fromEntry: number, fromLo: number, fromHi: number): void => {
     const pfn = tableAddr / 4096;
+    const atRoot = level === levels;
     if (onPath.includes(pfn)) {
-      problem('cycle', level + 1, fromEntry, fromLo, fromHi, `entry points back at table page 0x${tableAddr.toString(16)}, which is on its own walk path (a cycle)`);
+      problem('cycle', level + 1, fromEntry, fromLo, fromHi, `entry points back at table page 0x${tableAddr.toString(16)}, which is on its own walk path (a cycle)`, fromLo & PTR_LO, fromHi & PTR_HI, tableAddr);
+      return;
+    }
+    if (!budget.allow(pfn)) {
+      cutShort(level, fromEntry, fromLo, fromHi, atRoot);
       return;
     }
     if (!seen.add(pfn)) {
       if (revisits === 0 || revisits % 4096 === 0) {
-        problem('shared-table', level + 1, fromEntry, fromLo, fromHi, `table page 0x${tableAddr.toString(16)} is referenced by more than one entry`);
+        problem('shared-table', level + 1, fromEntry, fromLo, fromHi, `table page 0x${tableAddr.toString(16)} is referenced by more than one entry`, fromLo & PTR_LO, fromHi & PTR_HI, tableAddr);
       }
       if (++revisits > maxRevisits) {
-        complete = false;
-        if (!budgetReported) {
-          budgetReported = true;
-          problem('budget', level, fromEntry, fromLo, fromHi, `more than ${maxRevisits} shared table pages: walk cut short`);
-        }
+        cutShort(level, fromEntry, fromLo, fromHi, atRoot);
         return;
       }
     } else {
       tablePfns.push(pfn);
     }
-    const words = readTable(tableAddr, level, fromEntry, fromLo, fromHi);
+    const words = readTable(tableAddr, level, fromEntry, fromLo, fromHi, atRoot);
     if (words === undefined) return;
     const span = level < 5 ? SPAN[level] : SPAN_L5; // 4 KiB pages covered by one entry at this level
     onPath.push(pfn);
@@ -222,7 +341,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
         const ps = (lo & 0x80) !== 0;
         const iovaPfn = basePfn + i * span;
         if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0) {
-          problem('beyond-haw', level, entryAddr, lo, hi, `address bits at or above the host address width (${opts.haw}) are set`);
+          problem('beyond-haw', level, entryAddr, lo, hi, `address bits at or above the host address width (${opts.haw}) are set`, lo & hawLoMask, hi & hawHiMask);
           continue;
         }
         if (ps) {
@@ -234,7 +353,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
           continue;
         }
         if (!first && ((lo & 0x800) !== 0 || (hi & 0x40000000) !== 0)) {
-          problem('reserved-bits', level, entryAddr, lo, hi, 'reserved bit 11 or 62 set in a non-leaf entry');
+          problem('reserved-bits', level, entryAddr, lo, hi, 'reserved bit 11 or 62 set in a non-leaf entry', lo & 0x800, hi & 0x40000000);
           continue;
         }
         const next = (lo & 0xfffff000) >>> 0;
@@ -247,27 +366,27 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   /** PS=1 at `level`: legal only at PDE (2 MiB) / PDPE (1 GiB) the unit supports, aligned. */
   const superpageOk = (level: number, entryAddr: number, lo: number, hi: number): boolean => {
     if (level > 3) {
-      problem('reserved-bits', level, entryAddr, lo, hi, `PS (bit 7) set at level ${level}, where it is reserved`);
+      problem('reserved-bits', level, entryAddr, lo, hi, `PS (bit 7) set at level ${level}, where it is reserved`, 0x80, 0);
       return false;
     }
     const size = level === 2 ? '2 MiB' : '1 GiB';
     if (first) {
       if (level === 3 && opts.fl1gp === false) {
-        problem('superpage-unsupported', level, entryAddr, lo, hi, '1 GiB first-level page but CAP.FL1GP is clear');
+        problem('superpage-unsupported', level, entryAddr, lo, hi, '1 GiB first-level page but CAP.FL1GP is clear', 0x80, 0);
         return false;
       }
     } else if (opts.sllps !== undefined && (opts.sllps & (level === 2 ? 1 : 2)) === 0) {
-      problem('superpage-unsupported', level, entryAddr, lo, hi, `${size} page but CAP.SLLPS does not offer it`);
+      problem('superpage-unsupported', level, entryAddr, lo, hi, `${size} page but CAP.SLLPS does not offer it`, 0x80, 0);
       return false;
     }
     const lowMask = level === 2 ? 0x1ff000 : 0x3ffff000;
     const lowMaskFl = level === 2 ? 0x1fe000 : 0x3fffe000; // first level: bit 12 is PAT in large leaves
     if ((lo & (first ? lowMaskFl : lowMask)) !== 0) {
-      problem('reserved-bits', level, entryAddr, lo, hi, `${size} page address is not ${size}-aligned (reserved low address bits set)`);
+      problem('reserved-bits', level, entryAddr, lo, hi, `${size} page address is not ${size}-aligned (reserved low address bits set)`, lo & (first ? lowMaskFl : lowMask), 0);
       return false;
     }
     if (!first && leafFeatureReserved(lo, hi)) {
-      problem('reserved-bits', level, entryAddr, lo, hi, leafFeatureMessage(lo, hi));
+      problem('reserved-bits', level, entryAddr, lo, hi, leafFeatureMessage(lo, hi), lo & leafBadLo, hi & leafBadHi);
       return false;
     }
     return true;
@@ -316,8 +435,8 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
       }
       const hi = words[2 * i + 1];
       if ((lo & badLo) !== 0 || (hi & badHi) !== 0) {
-        if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0) problem('beyond-haw', 1, tableAddr + i * 8, lo, hi, `page address bits at or above the host address width (${opts.haw}) are set`);
-        else problem('reserved-bits', 1, tableAddr + i * 8, lo, hi, leafFeatureMessage(lo, hi));
+        if ((hi & hawHiMask) !== 0 || (lo & hawLoMask) !== 0) problem('beyond-haw', 1, tableAddr + i * 8, lo, hi, `page address bits at or above the host address width (${opts.haw}) are set`, lo & hawLoMask, hi & hawHiMask);
+        else problem('reserved-bits', 1, tableAddr + i * 8, lo, hi, leafFeatureMessage(lo, hi), lo & badLo, hi & badHi);
         i++;
         continue;
       }
@@ -365,9 +484,12 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
   };
 
   if (root % 4096 !== 0) {
-    problems.push({ kind: 'reserved-bits', level: levels, entryAddr: root, raw: BigInt(root), message: `table root 0x${root.toString(16)} is not 4 KiB aligned` });
+    problems.push({ kind: 'reserved-bits', level: 0, entryAddr: root, raw: BigInt(root), entry: [BigInt(root)], faultBits: [BigInt(root % 4096)], target: root, atRoot: true, message: `table root 0x${root.toString(16)} is not 4 KiB aligned` });
     return { mappings: [], pageCount: 0, tablePfns, problems, complete: false, pagesVisited };
   }
   walk(root, levels, 0, true, true, root, 0, 0);
+  if (unrecorded > 0) {
+    problems.push({ kind: 'budget', level: 0, entryAddr: root, raw: 0n, entry: [0n], faultBits: [0n], atRoot: true, message: `${unrecorded} more problems in this table are not listed one by one` });
+  }
   return { mappings: coalescer.mappings, pageCount: coalescer.pageCount, tablePfns, problems, complete, pagesVisited };
 }

@@ -5,6 +5,7 @@
  * domains; then the inventory, VMs, faults, and the warnings with where they came from.
  * Unlike dmardump, it also shows units with translation off (their tables are still decoded).
  */
+import { contextsState } from '../model/known.js';
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
 import { hex, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
@@ -160,8 +161,15 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
       if ('bus' in it) out.push(`    PCI bus ${it.bus} (0x${it.bus.toString(16).padStart(2, '0')}):`);
       else out.push(laid[k++]);
     }
+  } else if (contextsState(u) === 'unknown' && u.rootTable !== undefined) {
+    // Unknown is not absent: the capture names a root table it does not hold.
+    const why = (u.unreadableTables ?? []).find((t) => t.structure === 'root')?.message;
+    out.push(`    context entries unknown${why ? `: ${why}` : ''}`);
   } else {
     out.push('    no context entries');
+  }
+  for (const t of (u.unreadableTables ?? []).filter((x) => x.structure === 'context')) {
+    out.push(`    PCI bus ${t.bus} (0x${(t.bus ?? 0).toString(16).padStart(2, '0')})${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn 0x${t.devfns[0].toString(16)}-0x${t.devfns[1].toString(16)}` : ''}: context entries unknown (${t.message})`);
   }
 
   if (u.domains.length) {

@@ -170,6 +170,7 @@ export function renderDiffTable(i: DiffReportInput, opts: { color: boolean }): s
     ...d.devices.changed.map((x) => `  ~ ${x.bdf}: ${x.fields.map((f) => (f === 'driver' ? `driver ${x.before?.driver ?? '-'} → ${x.after?.driver ?? '-'}` : f === 'vm' ? `VM ${x.before?.vm ?? '-'} → ${x.after?.vm ?? '-'}` : f)).join(', ')}`),
   ]);
   if (!d.known.inventory[0] || !d.known.inventory[1]) out.push('(inventory missing in one capture: device changes and stale-after-unplug not evaluated)', '');
+  if (d.known.unknownEntries > 0) out.push(`(${plural(d.known.unknownEntries, 'entry', 'entries')} of one capture sit in context tables the other could not read: unknown there, neither added nor removed)`, '');
   const nothing = d.units.length + d.entries.added.length + d.entries.removed.length + d.entries.changed.length + d.domains.length
     + d.devices.left.length + d.devices.arrived.length + d.devices.changed.length === 0;
   if (nothing) out.push('No changes in units, context entries, mappings or the PCI inventory.', '');

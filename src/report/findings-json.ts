@@ -33,6 +33,21 @@ export interface AnalyzeReportJson {
   };
   findings: FindingJson[];
   warnings: { message: string; source: { part: string; offset?: string; line?: number } | null }[];
+  /**
+   * Per selected check, whether it could examine the capture (additive to schemaVersion 1; present
+   * when the runner's statuses are known): `not-applicable` checks reported nothing, and their
+   * silence is no pass.
+   */
+  checks?: CheckStatusJson[];
+}
+
+export interface CheckStatusJson {
+  id: string;
+  status: 'ran' | 'partial' | 'not-applicable';
+  /** Inputs the capture lacks (the runner's CheckInput names). */
+  missing: string[];
+  /** What was missing or could not be read, in sentences. */
+  reasons: string[];
 }
 
 export function findingToJson(f: Finding): FindingJson {
@@ -49,10 +64,10 @@ export function findingToJson(f: Finding): FindingJson {
   };
 }
 
-export function findingsToJson(input: Pick<AnalyzeReportInput, 'snapshot' | 'findings' | 'tool'>): AnalyzeReportJson {
+export function findingsToJson(input: Pick<AnalyzeReportInput, 'snapshot' | 'findings' | 'tool' | 'statuses'>): AnalyzeReportJson {
   const s = input.snapshot;
   const tool = input.tool ?? TOOL;
-  return {
+  const out: AnalyzeReportJson = {
     schemaVersion: ANALYZE_SCHEMA_VERSION,
     tool: { name: tool.name, version: tool.version },
     capture: { path: s.capture.path, parts: s.capture.parts.map((p) => ({ kind: p.kind, path: p.path })) },
@@ -60,9 +75,11 @@ export function findingsToJson(input: Pick<AnalyzeReportInput, 'snapshot' | 'fin
     findings: sortFindings(input.findings).map(findingToJson),
     warnings: s.warnings.map((w) => ({ message: w.message, source: sourceToJson(w.source) })),
   };
+  if (input.statuses !== undefined) out.checks = input.statuses.map((st) => ({ id: st.id, status: st.status, missing: [...st.missing], reasons: [...st.reasons] }));
+  return out;
 }
 
 /** The report as the text the CLI prints (two-space indent, trailing newline). */
-export function renderFindingsJson(input: Pick<AnalyzeReportInput, 'snapshot' | 'findings' | 'tool'>): string {
+export function renderFindingsJson(input: Pick<AnalyzeReportInput, 'snapshot' | 'findings' | 'tool' | 'statuses'>): string {
   return JSON.stringify(findingsToJson(input), null, 2) + '\n';
 }

@@ -3,6 +3,7 @@
  * CLI contract, byte sizes for people, severity colours and ordering, and text width/wrapping.
  * Reporters format; they never decode and never judge.
  */
+import type { CheckStatusReport } from '../checks/run.js';
 import { SEVERITIES, severityRank, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
 import type { Snapshot, Source, Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
@@ -35,6 +36,11 @@ export interface AnalyzeReportInput {
   checks: CheckMeta[];
   /** Ids of the checks that ran; undefined means all of `checks` ran. */
   ran?: string[];
+  /**
+   * Per selected check: ran, partial or not-applicable, with what was missing (the runner's
+   * RunResult.statuses). Undefined when the caller has none (then `ran` decides).
+   */
+  statuses?: CheckStatusReport[];
   /** Overrides the tool identity (tests pin it). */
   tool?: ToolInfo;
   /** How to print a part path (the CLI's: as the user gave it); default: the model's own name. */

@@ -6,7 +6,10 @@
  * list. A check fails when it has a finding at or above `failOn` (the same threshold as the exit
  * code); its `<failure>` message gives the count and the first messages, the body lists every
  * finding of that check. Findings below the threshold go to the testcase's `<system-out>`, so
- * they are visible without failing the build. Checks that did not run are `<skipped>`.
+ * they are visible without failing the build. Checks that did not run are `<skipped>`: those not
+ * selected, and — when the runner's statuses are given — those that could not examine the capture
+ * (not-applicable), with the reason as the skip message, never a pass. A check that ran on part of
+ * the capture says so in its `<system-out>`.
  */
 import { severityRank, type Finding, type Severity } from '../checks/types.js';
 import { plural, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ShowPath } from './format.js';
@@ -64,6 +67,7 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
   const ids = input.checks.map((c) => c.id);
   for (const id of byCheck.keys()) if (!ids.includes(id)) ids.push(id);
   const ran = input.ran ? new Set(input.ran) : undefined;
+  const status = new Map((input.statuses ?? []).map((st) => [st.id, st]));
 
   let failures = 0;
   let skipped = 0;
@@ -71,6 +75,13 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
   for (const id of ids) {
     const found = byCheck.get(id) ?? [];
     const head = `  <testcase${attrs({ name: id, classname: `dmarsift.${id}`, time: '0' })}`;
+    const st = status.get(id);
+    if (st?.status === 'not-applicable') {
+      // Could not examine the capture: skipped with the reason (its info finding says the same).
+      skipped++;
+      cases.push(`${head}>\n    <skipped${attrs({ message: `could not run: ${st.reasons.join('; ')}` })}/>\n  </testcase>`);
+      continue;
+    }
     // A check with findings evidently ran, whatever `ran` says.
     if (ran && !ran.has(id) && found.length === 0) {
       skipped++;
@@ -80,13 +91,14 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
     const failing = failOn === 'none' ? [] : found.filter((f) => severityRank(f.severity) >= severityRank(failOn));
     const passing = found.filter((f) => !failing.includes(f));
     const body: string[] = [];
+    const partialLine = st?.status === 'partial' ? [`[partial] checked part of the capture only: ${st.reasons.join('; ')}`] : [];
     if (failing.length) {
       failures++;
       const first = failing.slice(0, 3).map((f) => f.message).join('; ');
       const message = `${plural(failing.length, 'finding')} at or above ${failOn}: ${first}${failing.length > 3 ? '; …' : ''}`;
       body.push(`    <failure${attrs({ message, type: failing[0].severity })}>${textContent(failing.map((f) => findingLine(f, input.showPath)))}</failure>`);
     }
-    if (passing.length) body.push(`    <system-out>${textContent(passing.map((f) => findingLine(f, input.showPath)))}</system-out>`);
+    if (passing.length || partialLine.length) body.push(`    <system-out>${textContent([...partialLine, ...passing.map((f) => findingLine(f, input.showPath))])}</system-out>`);
     cases.push(body.length ? `${head}>\n${body.join('\n')}\n  </testcase>` : `${head}/>`);
   }
 

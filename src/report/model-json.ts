@@ -17,7 +17,8 @@ import type {
   UnitTableProblem, Vm,
 } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
-import { hex, pfnToAddr } from '../util/hex.js';
+import { hex, hexIdOrNull, pfnToAddr } from '../util/hex.js';
+import { contextsState } from '../model/known.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 
 export const MODEL_SCHEMA_VERSION = 1;
@@ -158,6 +159,9 @@ function tableProblemToJson(p: UnitTableProblem): Json {
     level: p.level,
     entryAddr: hex(p.entryAddr),
     raw: hex(p.raw),
+    entry: p.entry.map((q) => hex(q)),
+    faultBits: p.faultBits.map((q) => hex(q)),
+    target: hexOrNull(p.target),
     message: p.message,
     bdf: orNull(p.bdf),
     did: orNull(p.did),
@@ -240,6 +244,11 @@ function unitToJson(u: Unit, lazy: boolean): Json {
     contexts: u.contexts.map(contextToJson),
     domains: u.domains.map((d) => domainToJson(d, lazy)),
     tableProblems: u.tableProblems.map(tableProblemToJson),
+    // Unknown is not absent: what the capture tells of the context entries, and what it names but lacks.
+    contextsKnown: contextsState(u),
+    unreadableTables: (u.unreadableTables ?? []).map((t) => ({
+      structure: t.structure, addr: hex(t.addr), bus: orNull(t.bus), devfns: t.devfns ? [...t.devfns] : null, bdf: orNull(t.bdf), message: t.message,
+    })),
   };
 }
 
@@ -308,11 +317,11 @@ function deviceToJson(d: PciFunction): Json {
     bdf: d.bdf,
     driver: orNull(d.driver),
     deviceUnit: orNull(d.deviceUnit),
-    vendor: hexOrNull(d.vendorId),
-    device: hexOrNull(d.deviceId),
+    vendor: hexIdOrNull(d.vendorId),
+    device: hexIdOrNull(d.deviceId),
     vendorName: orNull(d.vendorName),
     deviceName: orNull(d.deviceName),
-    class: hexOrNull(d.classCode),
+    class: hexIdOrNull(d.classCode),
     passThrough: d.passThrough,
     vm: orNull(d.vm),
     numVfs: orNull(d.numVfs),
@@ -334,7 +343,7 @@ function regionToJson(r: MemoryRegion): Json {
 function faultToJson(f: Fault): Json {
   const d = f.dumped;
   return {
-    unit: hexOrNull(f.unit),
+    unit: hexIdOrNull(f.unit),
     bdf: f.bdf,
     iova: hex(pfnToAddr(f.iovaPfn) + BigInt(f.iovaOffset)),
     reason: f.reason,
@@ -379,7 +388,7 @@ function buildModel(s: Snapshot, lazy: boolean, opts: ModelJsonOptions): Json {
     capture: {
       path: s.capture.path,
       parts: s.capture.parts.map((p) => ({
-        kind: p.kind, path: p.path, format: orNull(p.format), unit: hexOrNull(p.unit), note: orNull(p.note),
+        kind: p.kind, path: p.path, format: orNull(p.format), unit: hexIdOrNull(p.unit), note: orNull(p.note),
       })),
     },
     haw: s.haw,

@@ -32,12 +32,14 @@ export function translationToJson(i: TranslationInput, r: TranslateResult): Reco
     })),
   };
   if (r.fault) out.fault = { reason: r.fault.reason, code: r.fault.code, level: r.fault.level ?? null };
+  else if (r.blocked !== undefined) out.blocked = { reason: r.blocked };
   else {
     out.hpa = hex(r.hpa!);
     out.pageSize = r.pageSize ?? null;
     out.read = r.read ?? null;
     out.write = r.write ?? null;
     if (r.passThrough) out.passThrough = true;
+    if (r.untranslated) out.untranslated = true;
   }
   if (r.note) out.note = r.note;
   return out;
@@ -57,9 +59,11 @@ export function renderTranslation(i: TranslationInput, r: TranslateResult, opts:
     // The reason often names the level already ("entry not present at level 3").
     const level = r.fault.level !== undefined && !r.fault.reason.includes(`level ${r.fault.level}`) ? ` (level ${r.fault.level})` : '';
     lines.push(red(`  → fault 0x${r.fault.code.toString(16)}: ${r.fault.reason}${level}`));
+  } else if (r.blocked !== undefined) {
+    lines.push(red(`  → blocked: ${r.blocked}`));
   } else {
     const perms = `${r.read ? 'R' : '-'}${r.write ? 'W' : '-'}`;
-    lines.push(green(`  → HPA ${hex(r.hpa!)}${r.pageSize ? `, ${PAGE_NAMES[r.pageSize] ?? r.pageSize} page` : ''}, ${perms}${r.passThrough ? ' (untranslated)' : ''}`));
+    lines.push(green(`  → HPA ${hex(r.hpa!)}${r.pageSize ? `, ${PAGE_NAMES[r.pageSize] ?? r.pageSize} page` : ''}, ${perms}${r.untranslated ? ' (untranslated: translation off)' : r.passThrough ? ' (pass-through: untranslated)' : ''}`));
   }
   return lines.join('\n') + '\n';
 }

@@ -6,6 +6,18 @@ export function hex(value: number | bigint): string {
   return '0x' + value.toString(16);
 }
 
+/**
+ * hex() of an identifying value a text part gave (PCI ids and class, a manifest's unit base), or
+ * null when it is not an exact non-negative integer: the parsers refuse or warn about those, and a
+ * writer must never lose a whole report to one that slipped through.
+ */
+export function hexIdOrNull(value: number | bigint | undefined): string | null {
+  if (value === undefined) return null;
+  if (typeof value === 'number' && (!Number.isSafeInteger(value) || value < 0)) return null;
+  if (typeof value === 'bigint' && value < 0n) return null;
+  return hex(value);
+}
+
 /** Fixed-width hex with 0x, e.g. hexPad(0x1n, 16) = 0x0000000000000001 (Linux's %016llx). */
 export function hexPad(value: number | bigint, digits: number): string {
   return '0x' + value.toString(16).padStart(digits, '0');

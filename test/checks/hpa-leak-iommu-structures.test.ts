@@ -41,6 +41,18 @@ describe('hpa-leak-iommu-structures', () => {
     expect(f[0].evidence.pages).toBe(3);
     expect((f[0].evidence.hits as { kind: string }[]).map((h) => h.kind).sort()).toEqual(['context-table', 'invalidation-queue', 'root-table']);
   });
+  it('IQA and IRTA with bits 63:52 set (beyond any host address): the structures sit at bits 51:12, exactly (issue 11 item 16)', () => {
+    // Bits 63:52 of IQA/IRTA are beyond any HAW; the base is bits 51:12: 0x20000 and 0x30000.
+    const s = withVmMaps(
+      [[0x90020, 0x20, 1, false], [0x90030, 0x30, 1, false]],
+      (u) => u.regs({ raw: { IQA: 0xfff0000000020000n, IRTA: 0xfff0000000030000n } }),
+    ).build();
+    const f = hpaLeakIommuStructures.run(s);
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures error ${PPT}`]);
+    expect((f[0].evidence.hits as { kind: string; hpa: string }[]).map((h) => [h.kind, h.hpa]).sort()).toEqual([
+      ['interrupt-remapping-table', '0x30000'], ['invalidation-queue', '0x20000'],
+    ]);
+  });
   it('stays quiet when only the host domain maps the tables (bhyve 1:1 host map)', () => {
     expect(summary(hpaLeakIommuStructures.run(bhyveHost((u) => u.rootTable(0x10000).rootEntry(0, 0x11000)).build()))).toEqual([]);
   });

@@ -172,7 +172,8 @@ export class UnitBuilder {
   }
 
   problem(p: Partial<UnitTableProblem> & { message: string }): this {
-    this.unit.tableProblems.push({ kind: 'reserved-bits', level: 1, entryAddr: 0x5000, raw: 0x123n, structure: 'page-table', ...p });
+    const raw = p.raw ?? 0x123n;
+    this.unit.tableProblems.push({ kind: 'reserved-bits', level: 1, entryAddr: 0x5000, structure: 'page-table', entry: [raw], faultBits: [0n], ...p, raw });
     return this;
   }
 }

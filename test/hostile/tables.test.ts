@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSparseImage } from '../../src/image/sparse.js';
 import { MAX_PASID_ENTRIES, MAX_PASID_TABLE_READS, readUnitTables } from '../../src/model/tables.js';
+import { WALK_EXTRA_READS, WALK_REREAD_FACTOR } from '../../src/model/walk.js';
 import { PhysBuilder } from '../../src/synth/phys.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { cli, cliJson } from '../helpers/cli.js';
@@ -90,19 +91,25 @@ describe('page tables with cycles', () => {
   });
 });
 
+/**
+ * A 4-level table of four pages in a fan: every PML4 entry names one PDP page, every PDP entry one
+ * PD page, every PD entry one PT page, whose PTE i is `leaf(i)` as (lo, hi) words.
+ */
+function fourLevelFan(leaf: (i: number) => [number, number]): { phys: PhysBuilder; l4: number } {
+  const phys = new PhysBuilder(0x1000000);
+  const [l4, l3, l2, l1] = [phys.alloc(), phys.alloc(), phys.alloc(), phys.alloc()];
+  for (let i = 0; i < 512; i++) {
+    phys.write64(l4 + i * 8, l3 | 3, 0);
+    phys.write64(l3 + i * 8, l2 | 3, 0);
+    phys.write64(l2 + i * 8, l1 | 3, 0);
+    phys.write64(l1 + i * 8, ...leaf(i));
+  }
+  return { phys, l4 };
+}
+
 describe('fan-out', () => {
   it('every entry of every level pointing at one sub-table: the revisit budget bounds the reads', () => {
-    const phys = new PhysBuilder(0x1000000);
-    const l4 = phys.alloc();
-    const l3 = phys.alloc();
-    const l2 = phys.alloc();
-    const l1 = phys.alloc();
-    for (let i = 0; i < 512; i++) {
-      phys.write64(l4 + i * 8, l3 | 3, 0);
-      phys.write64(l3 + i * 8, l2 | 3, 0);
-      phys.write64(l2 + i * 8, l1 | 3, 0);
-      phys.write64(l1 + i * 8, (0x10000000 + i * 4096) | 3, 0);
-    }
+    const { phys, l4 } = fourLevelFan((i) => [(0x10000000 + i * 4096) | 3, 0]);
     const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
     const { t: out, reads } = decode(phys, root);
     // 512^3 paths to the leaf table; the walk stops after 65 536 revisits.
@@ -163,5 +170,63 @@ describe('fan-out', () => {
     expect(a.stderr).not.toMatch(/\n\s+at /);
     expect(a.status).toBe(0);
     expect(JSON.parse(a.stdout).warnings.some((w: { message: string }) => /PASID entries beyond/.test(w.message))).toBe(true);
+  });
+});
+
+/**
+ * Issue 11 item 17: three table pages in a fan — every entry of the PML4 names one PDP page, every
+ * entry of that one PD page, every entry of that one PT page, whose 512 PTEs map one host page
+ * each (nothing coalesces) — pass cycle detection and make 512^3 paths. The walk must stop by a
+ * bound proportional to the table pages present (WalkBudget), not after millions of leaves.
+ */
+describe('a fan of shared table pages (no cycle): work bounded by the pages present', () => {
+  // What a unit's walks may read (WalkBudget): each distinct page present once, once more, plus 512.
+  const readBound = (distinct: number): number => WALK_EXTRA_READS + (1 + WALK_REREAD_FACTOR) * distinct;
+
+  // Alternating permissions on one host page: no two neighbours coalesce.
+  const fan = () => fourLevelFan((i) => [0x10000000 | (i % 2 === 0 ? 3 : 1), 0]);
+
+  it('one domain: reads, leaves and mappings stay within the budget of the 4 table pages present', () => {
+    const { phys, l4 } = fan();
+    const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
+    const { t: out, reads } = decode(phys, root);
+    // Root table + context table + the walk's reads.
+    expect(reads).toBeLessThanOrEqual(2 + readBound(4) + 1);
+    const d = out.domains[0];
+    expect(d.complete).toBe(false);
+    expect(d.mappings.length).toBeLessThanOrEqual(512 * readBound(4));
+    expect(out.problems.filter((p) => p.kind === 'budget')).toHaveLength(1);
+    expect(out.warnings.some((w) => /walk cut short/.test(w.message))).toBe(true);
+  });
+
+  it('256 contexts with 256 different DIDs pointing into the same fan: one budget for the unit, not one per domain', () => {
+    const { phys, l4 } = fan();
+    const entries = Array.from({ length: 256 }, (_, devfn) => ({ bus: 3, devfn, tt: 0, aw: 2, did: devfn + 1, slptptr: l4 }));
+    const root = buildLegacyRootTable(phys, entries);
+    const { t: out, reads } = decode(phys, root);
+    expect(out.domains).toHaveLength(256);
+    expect(reads).toBeLessThanOrEqual(2 + readBound(4) + 256);
+    const mappings = out.domains.reduce((n, d) => n + d.mappings.length, 0);
+    expect(mappings).toBeLessThanOrEqual(512 * readBound(4));
+  });
+
+  it('through the CLI: decode --format json, analyze and translate finish within a 200 MiB heap, with the budget warning', () => {
+    const { phys, l4 } = fan();
+    const root = buildLegacyRootTable(phys, [{ bus: 3, devfn: 0, tt: 0, aw: 2, did: 1, slptptr: l4 }]);
+    const dir = writeCapture(phys, root);
+    const env = { NODE_OPTIONS: '--max-old-space-size=200' };
+    const d = cli(['decode', dir, '--format', 'json'], { env });
+    expect(d.stderr).not.toMatch(/\n\s+at |internal error|heap/);
+    expect(d.status).toBe(0);
+    // Bounded output: a few hundred leaf pages' worth of mappings, not 512^3 of them.
+    expect(d.stdout.length).toBeLessThan(64 << 20);
+    const json = JSON.parse(d.stdout);
+    expect(json.warnings.some((w: { message: string }) => /walk cut short/.test(w.message))).toBe(true);
+    const a = cli(['analyze', dir, '--format', 'json', '--fail-on', 'none'], { env });
+    expect(a.stderr).not.toMatch(/\n\s+at |internal error|heap/);
+    expect(a.status).toBe(0);
+    const t = cli(['translate', dir, '--bdf', '0000:03:00.0', '--iova', '0x1000', '--format', 'json'], { env });
+    expect(t.stderr).not.toMatch(/\n\s+at |internal error|heap/);
+    expect(JSON.parse(t.stdout).hpa).toBe('0x10000000');
   });
 });

@@ -118,7 +118,7 @@ function unitB(): Unit {
     ],
     tableProblems: [
       {
-        structure: 'page-table', kind: 'missing-page', level: 5, entryAddr: 0x4000000, raw: 0n, did: 5,
+        structure: 'page-table', kind: 'missing-page', level: 5, entryAddr: 0x4000000, raw: 0n, entry: [0n], faultBits: [0n], did: 5,
         message: 'page-table page 0x4000000 is not in the image',
       },
     ],

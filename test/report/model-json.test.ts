@@ -79,7 +79,7 @@ describe('snapshotToJson', () => {
       { iova: '0x100000000345000', hpa: '0x12400000', size: '0x200000', read: true, write: true, pageSize: 2097152, snp: true },
     ]);
     expect(j.units[1].tableProblems).toEqual([
-      { structure: 'page-table', kind: 'missing-page', level: 5, entryAddr: '0x4000000', raw: '0x0', message: 'page-table page 0x4000000 is not in the image', bdf: null, did: 5, source: null },
+      { structure: 'page-table', kind: 'missing-page', level: 5, entryAddr: '0x4000000', raw: '0x0', entry: ['0x0'], faultBits: ['0x0'], target: null, message: 'page-table page 0x4000000 is not in the image', bdf: null, did: 5, source: null },
     ]);
   });
 

@@ -1,12 +1,12 @@
 import { checks } from '../../checks/index.js';
 import { pairChecks } from '../../checks/pair/index.js';
-import { runChecks, selectChecks } from '../../checks/run.js';
+import { nothingCheckable, REQUIRABLE_KINDS, runChecksWithStatus, selectChecks, unmetRequirements, type RequirableKind } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
 import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
 import { outputWidth } from '../width.js';
-import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { mark } from '../timing.js';
 
@@ -49,17 +49,28 @@ function refusePairChecks(only: string[] | undefined): void {
   throw new UsageError(`--check: ${them} under \`dmarsift diff BEFORE AFTER\`, not analyze`);
 }
 
+/** `--require registers,memory --require pci` → the part kinds, each one the contract names. */
+export function requiredKinds(v: unknown): RequirableKind[] {
+  const list = idList(v) ?? [];
+  const bad = list.filter((k) => !(REQUIRABLE_KINDS as readonly string[]).includes(k));
+  if (bad.length > 0) throw new UsageError(`--require: unknown part kind${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (kinds: ${REQUIRABLE_KINDS.join(', ')})`);
+  return [...new Set(list)] as RequirableKind[];
+}
+
 export async function run(argv: Record<string, unknown>): Promise<number> {
   const failOn = (argv['fail-on'] ?? 'error') as FailOn;
   const only = idList(argv.check);
   const skip = idList(argv.skip)?.filter((id) => !pairChecks.some((c) => c.meta.id === id));
   refusePairChecks(only);
+  const required = requiredKinds(argv.require);
   const snapshot = loadFromArgv(argv);
   const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
-  const findings = runChecks(snapshot, choice);
+  const selected = selectChecks(choice);
+  const result = runChecksWithStatus(snapshot, choice);
+  const findings = result.findings;
   mark('checks run');
-  const ran = selectChecks(choice).map((c) => c.meta.id);
-  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, showPath: showPathFor(argv, snapshot) };
+  const ran = selected.map((c) => c.meta.id);
+  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, statuses: result.statuses, showPath: showPathFor(argv, snapshot) };
   const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
   const out = openOutput(argv.output as string | undefined);
   // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
@@ -84,5 +95,13 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   mark('report rendered');
   withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
   mark('written');
+  // A CI gate must not pass on a capture nothing could examine, nor on one that lacks a part it
+  // demands: the report is written (it says what was not checked), then exit 2 with one line.
+  const unmet = unmetRequirements(snapshot, required);
+  const nothing = nothingCheckable(snapshot, result, selected);
+  if (unmet.length > 0 || nothing !== undefined) {
+    process.stderr.write(`dmarsift: ${[...unmet, ...(nothing !== undefined ? [nothing] : [])].join('\ndmarsift: ')}\n`);
+    return EXIT_ERROR;
+  }
   return reachesThreshold(findings, failOn) ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -1,10 +1,10 @@
 import { pairChecks } from '../../checks/pair/index.js';
-import { INPUT_HINTS, presentInputs, runChecks } from '../../checks/run.js';
+import { INPUT_HINTS, nothingCheckable, presentInputs, runChecksWithStatus, selectChecks } from '../../checks/run.js';
 import type { Finding } from '../../checks/types.js';
 import { diffSnapshots } from '../../model/diff.js';
 import type { DiffReportInput } from '../../report/diff.js';
 import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
-import { EXIT_FINDINGS, EXIT_OK } from '../errors.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { reachesThreshold, type FailOn } from './analyze.js';
 
@@ -28,8 +28,10 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     return [{ check: c.meta.id, severity: 'info', message: `${c.meta.id} could not run: add ${where.join('; and ')}.`, evidence: { missing } }];
   });
   // Single-capture findings that appear or disappear: "what did the event break / fix".
-  const fa = runChecks(before).filter((f) => !(f.evidence.missing !== undefined));
-  const fb = runChecks(after).filter((f) => !(f.evidence.missing !== undefined));
+  const ra = runChecksWithStatus(before);
+  const rb = runChecksWithStatus(after);
+  const fa = ra.findings.filter((f) => !(f.evidence.missing !== undefined));
+  const fb = rb.findings.filter((f) => !(f.evidence.missing !== undefined));
   const ka = new Set(fa.map(findingKey));
   const kb = new Set(fb.map(findingKey));
   const introduced = fb.filter((f) => !ka.has(findingKey(f)));
@@ -43,5 +45,12 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     else if (argv.format === 'markdown') out.write(report.renderDiffMarkdown(input));
     else out.write(report.renderDiffTable(input, { color: useColor(argv, out) }));
   });
+  // As analyze: a capture nothing could examine makes the comparison meaningless (exit 2, one line each).
+  const all = selectChecks({});
+  const nothing = [['BEFORE', nothingCheckable(before, ra, all)], ['AFTER', nothingCheckable(after, rb, all)]].filter(([, w]) => w !== undefined);
+  if (nothing.length > 0) {
+    process.stderr.write(nothing.map(([side, why]) => `dmarsift: ${side}: ${why}\n`).join(''));
+    return EXIT_ERROR;
+  }
   return reachesThreshold([...findings, ...introduced], failOn) ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -30,7 +30,8 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
       if (argv.format === 'json') out.write(JSON.stringify(translationToJson(input, result), null, 2) + '\n');
       else out.write(renderTranslation(input, result, { color: useColor(argv, out) }));
     });
-    return result.fault ? EXIT_FINDINGS : EXIT_OK;
+    // 1: the request does not land (a fault, or blocked without one).
+    return result.fault || result.blocked !== undefined ? EXIT_FINDINGS : EXIT_OK;
   } finally {
     cap.close();
   }
