@@ -61,7 +61,7 @@ describe('reports name parts as the user gave the capture', () => {
     const r = run(['decode', '../cap']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Capture: \.\.\/cap /m);
-    expect(r.stdout).toMatch(/\.\.\/cap\/memory\.sparse: 0000:00:1f\.0 \(DID 3\)/);
+    expect(r.stdout).toMatch(/\.\.\/cap\/memory\.sparse(?:@0x[0-9a-f]+)?: 0000:00:1f\.0 \(DID 3\)/);
     expect(r.stdout).toMatch(/\[\.\.\/cap\/memory\.sparse@0x[0-9a-f]+\]/);
     expect(r.stdout).not.toMatch(/(^|[\s[])memory\.sparse[@:]/m);
   });
@@ -84,7 +84,7 @@ describe('reports name parts as the user gave the capture', () => {
 
   it('absolute capture: absolute part paths', () => {
     const r = run(['decode', cap]);
-    expect(r.stdout).toContain(`${path.join(cap, 'memory.sparse')}: 0000:00:1f.0 (DID 3)`);
+    expect(r.stdout).toMatch(new RegExp(`${path.join(cap, 'memory.sparse').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?:@0x[0-9a-f]+)?: 0000:00:1f\\.0 \\(DID 3\\)`));
   });
 });
 
