@@ -68,14 +68,18 @@ function num(x: number): string {
   return String(Math.round(x * 100) / 100);
 }
 
-/** A tick label in the largest unit that divides the step, so every label is exact ("1280 MiB"). */
-function tickLabel(pfn: number, stepPfn: number): string {
+/**
+ * A tick label, exact: the largest unit in which the value is a whole number of quarters
+ * ("1.25 GiB", "768 MiB"), never a rounded one.
+ */
+export function tickLabel(pfn: number): string {
   if (pfn === 0) return '0';
-  const units: [number, string][] = [[2 ** 28, 'TiB'], [2 ** 18, 'GiB'], [2 ** 8, 'MiB'], [1, 'KiB']];
+  const units: [number, string][] = [[2 ** 28, 'TiB'], [2 ** 18, 'GiB'], [2 ** 8, 'MiB']];
   for (const [pages, name] of units) {
-    if (stepPfn % pages === 0) return `${(pfn / pages) * (name === 'KiB' ? 4 : 1)} ${name}`;
+    const v = pfn / pages;
+    if (v >= 1 && Number.isInteger(v * 4)) return `${v} ${name}`;
   }
-  return bytesOf(pfn);
+  return `${pfn * 4} KiB`;
 }
 
 function ticks(axis: Axis, step: number, y: number): string {
@@ -83,7 +87,7 @@ function ticks(axis: Axis, step: number, y: number): string {
   for (let p = axis.lo; p <= axis.hi; p += step) {
     const x = LEFT + columnOf(axis, p);
     const anchor = p === axis.lo ? 'start' : p === axis.hi ? 'end' : 'middle';
-    out += `<line x1="${num(x)}" x2="${num(x)}" y1="${y}" y2="${y + 4}"/><text x="${num(x)}" y="${y + 15}" text-anchor="${anchor}">${esc(tickLabel(p, step))}</text>`;
+    out += `<line x1="${num(x)}" x2="${num(x)}" y1="${y}" y2="${y + 4}"/><text x="${num(x)}" y="${y + 15}" text-anchor="${anchor}">${esc(tickLabel(p))}</text>`;
   }
   return out + '</g>';
 }
