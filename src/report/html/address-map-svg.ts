@@ -14,7 +14,7 @@
  */
 import { HOST_CLASSES, HOST_CLASS_TEXT, type VmDomainMap } from '../../checks/address-map.js';
 import { MSI_END, MSI_START } from '../../checks/hpa-leak-mmio.js';
-import type { Severity } from '../../checks/types.js';
+import { severityRank, type Severity } from '../../checks/types.js';
 import type { MemoryRegion } from '../../model/types.js';
 import { hex } from '../../util/hex.js';
 import { humanBytes } from '../format.js';
@@ -111,16 +111,27 @@ interface LabelState {
   n: number;
 }
 
-function flagSvg(f: FlagMark, axis: Axis, pfn: number, y: number, h: number, band: 'hpa' | 'iova', last: LabelState): string {
-  let x0 = columnOf(axis, pfn);
-  let x1 = columnOf(axis, pfn + f.pages);
+/** A marker to draw: a flagged range, or several of one finding that share columns. */
+interface Mark {
+  f: FlagMark;
+  /** Where it starts on the band's axis and how many pages it spans there. */
+  at: number;
+  span: number;
+  /** Further ranges of the same finding merged into it. */
+  more: number;
+}
+
+function flagSvg(m: Mark, axis: Axis, y: number, h: number, band: 'hpa' | 'iova', last: LabelState): string {
+  const f = m.f;
+  let x0 = columnOf(axis, m.at);
+  let x1 = columnOf(axis, m.at + m.span);
   // At least 3 units wide so a single page stays visible; centred on the range.
   if (x1 - x0 < 3) {
     const mid = (x0 + x1) / 2;
-    x0 = Math.max(0, mid - 1.5);
-    x1 = Math.min(BAND_COLUMNS, x0 + 3);
+    x0 = Math.max(0, Math.min(BAND_COLUMNS - 3, mid - 1.5));
+    x1 = x0 + 3;
   }
-  const tip = `#${f.n} ${f.check} (${f.severity}) — HPA ${addrOf(f.hpaPfn)}–${lastOf(f.hpaPfn + f.pages)} (${bytesOf(f.pages)})${f.iovaPfn !== undefined ? `, IOVA ${addrOf(f.iovaPfn)}` : ''}`;
+  const tip = `#${f.n} ${f.check} (${f.severity}) — HPA ${addrOf(f.hpaPfn)}–${lastOf(f.hpaPfn + f.pages)} (${bytesOf(f.pages)})${f.iovaPfn !== undefined ? `, IOVA ${addrOf(f.iovaPfn)}` : ''}${m.more > 0 ? `; and ${m.more} more range${m.more === 1 ? '' : 's'} of #${f.n} here` : ''}`;
   const cx = LEFT + (x0 + x1) / 2;
   const labelled = !(last.n === f.n && Math.abs(cx - last.x) < 16);
   if (labelled) {
@@ -133,6 +144,32 @@ function flagSvg(f: FlagMark, axis: Axis, pfn: number, y: number, h: number, ban
     (labelled ? `<path d="M${num(cx - 5)} ${y - 13}h10l-5 7z"/><text x="${num(cx)}" y="${y - 15}" text-anchor="middle">${f.n}</text>` : '') +
     '</a>'
   );
+}
+
+/**
+ * The markers a band draws: one finding's ranges that touch the same or neighbouring columns
+ * become one marker, then the most severe findings first, at most MAX_FLAG_MARKS, drawn in
+ * finding order.
+ */
+function markSet(flags: readonly FlagMark[], axis: Axis, pos: (f: FlagMark) => number): Mark[] {
+  const merged: Mark[] = [];
+  let endCol = -Infinity;
+  for (const f of [...flags].sort((a, b) => a.n - b.n || pos(a) - pos(b))) {
+    const last = merged[merged.length - 1];
+    const at = pos(f);
+    if (last !== undefined && last.f.n === f.n && columnOf(axis, at) <= endCol + 1) {
+      last.span = Math.max(last.span, at + f.pages - last.at);
+      last.more++;
+    } else merged.push({ f, at, span: f.pages, more: 0 });
+    const cur = merged[merged.length - 1];
+    endCol = columnOf(axis, cur.at + cur.span);
+  }
+  return merged
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => severityRank(b.m.f.severity) - severityRank(a.m.f.severity) || a.i - b.i)
+    .slice(0, MAX_FLAG_MARKS)
+    .sort((a, b) => a.i - b.i)
+    .map((x) => x.m);
 }
 
 /** The domain's address map; `memoryMap` is drawn under the band when the capture has one. */
@@ -212,10 +249,7 @@ export function addressMapSvg(map: VmDomainMap, flags: readonly FlagMark[], memo
   // Flags last, on top of everything.
   const lastH: LabelState = { x: -1e9, n: -1 };
   const lastI: LabelState = { x: -1e9, n: -1 };
-  const marks = [...flags.slice(0, MAX_FLAG_MARKS)];
-  for (const f of [...marks].sort((a, b) => a.n - b.n || a.hpaPfn - b.hpaPfn)) svg += flagSvg(f, hAxis, f.hpaPfn, HPA_Y, HPA_H, 'hpa', lastH);
-  for (const f of [...marks].sort((a, b) => a.n - b.n || (a.iovaPfn ?? 0) - (b.iovaPfn ?? 0))) {
-    if (f.iovaPfn !== undefined) svg += flagSvg(f, iAxis, f.iovaPfn, IOVA_Y, IOVA_H, 'iova', lastI);
-  }
+  for (const m of markSet(flags, hAxis, (x) => x.hpaPfn)) svg += flagSvg(m, hAxis, HPA_Y, HPA_H, 'hpa', lastH);
+  for (const m of markSet(flags.filter((x) => x.iovaPfn !== undefined), iAxis, (x) => x.iovaPfn!)) svg += flagSvg(m, iAxis, IOVA_Y, IOVA_H, 'iova', lastI);
   return svg + '</svg>';
 }

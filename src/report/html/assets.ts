@@ -149,7 +149,7 @@ applyFilters();
 $$('details.about').forEach(function(d){
   d.addEventListener('toggle',function(){
     var body=d.querySelector('.desc');if(!d.open||!body||body.getAttribute('data-filled'))return;
-    var src=document.getElementById(d.getAttribute('data-src')||'');var from=src&&src.querySelector('.desc');
+    var origin=document.getElementById(d.getAttribute('data-src')||'');var from=origin&&origin.querySelector('.desc');
     if(from){body.textContent='';Array.prototype.forEach.call(from.childNodes,function(n){body.appendChild(n.cloneNode(true));});body.setAttribute('data-filled','1');}
   });
 });

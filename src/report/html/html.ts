@@ -309,7 +309,8 @@ function document(title: string, body: string, tool: ToolInfo): string {
   const csp = `default-src 'none'; style-src 'sha256-${sha256(CSS)}'; script-src 'sha256-${sha256(JS)}'; img-src 'none'; font-src 'none'; connect-src 'none'; base-uri 'none'; form-action 'none'`;
   return (
     '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">' +
-    `<meta http-equiv="Content-Security-Policy" content="${esc(csp)}">` +
+    // The policy is this file's own text (no capture data, no double quote): written as is.
+    `<meta http-equiv="Content-Security-Policy" content="${csp}">` +
     '<meta name="viewport" content="width=device-width, initial-scale=1">' +
     `<meta name="generator"${attr('content', `${tool.name} ${tool.version}`)}>` +
     `<title>${esc(title)}</title><style>${CSS}</style></head><body>` +
