@@ -6,10 +6,12 @@
  *
  * Bound (tested in test/report/html.test.ts): whatever the number of mappings, one map has at most
  * MAX_MAP_ELEMENTS SVG elements —
- *   mapped runs   2 bands × 7 classes × 500 = 7,000   (band.ts: BAND_COLUMNS = 1000)
- *   memory map    2 kinds × 500            = 1,000
- *   flags         MAX_FLAG_MARKS × 2 bands × 3 = 192
- *   ticks, labels, frames, legend-free chrome ≤ 60
+ *   mapped runs   2 bands × 7 classes × 500   = 7,000   (band.ts: BAND_COLUMNS = 1000)
+ *   memory map    2 kinds × 500              = 1,000
+ *   flags         MAX_FLAG_MARKS × 2 bands × 4 =   256   (<a>, rect, triangle, number)
+ *   the rest      svg, 3 labels, 2 bands and frames, ≤ 14 class groups, memory-map group,
+ *                 MSI mark (3), 2 tick groups of ≤ 9 ticks × 2            ≤    70
+ *                                                              total ≤ 8,326
  * Runs are grouped per class in one <g> each, so the colour lives in the stylesheet, not per rect.
  */
 import { HOST_CLASSES, HOST_CLASS_TEXT, type VmDomainMap } from '../../checks/address-map.js';
@@ -24,7 +26,7 @@ import { attr, esc } from './escape.js';
 /** Flag markers drawn per map; further flagged ranges are listed in the table under the map only. */
 export const MAX_FLAG_MARKS = 32;
 /** The element bound stated in the file comment. */
-export const MAX_MAP_ELEMENTS = 2 * maxRuns(HOST_CLASSES.length) + maxRuns(2) + MAX_FLAG_MARKS * 2 * 3 + 60;
+export const MAX_MAP_ELEMENTS = 2 * maxRuns(HOST_CLASSES.length) + maxRuns(2) + MAX_FLAG_MARKS * 2 * 4 + 70;
 
 export interface FlagMark {
   /** Finding number in the report (the marker's label) and the element id it links to. */

@@ -120,6 +120,8 @@ svg text{fill:var(--fg);font-size:11px}
 #tip{position:fixed;z-index:9;pointer-events:none;max-width:520px;padding:6px 9px;border-radius:6px;background:#1d232a;color:#f1f4f7;font:12px/1.45 var(--mono);box-shadow:0 4px 14px rgba(0,0,0,.25);white-space:pre-line}
 #tip[hidden]{display:none}
 details.capture>summary{font-size:15px;font-weight:600;color:var(--fg)}
+nav.toc{display:flex;gap:18px;margin:10px 0 0;font-size:13px}
+nav.toc a{text-decoration:none}
 footer{margin-top:40px;color:var(--muted);font-size:12px}
 `;
 

@@ -113,7 +113,7 @@ function severityCards(findings: readonly HtmlFinding[]): string {
   return SEVERITIES.map((s) => `<div class="card sev-${s}${c[s] === 0 ? ' zero' : ''}"><b>${c[s]}</b><span>${s}</span></div>`).join('');
 }
 
-function findingItem(page: Page, f: HtmlFinding, n: number, anchor: string, s: Snapshot): string {
+function findingItem(page: Page, f: HtmlFinding, n: number, anchor: string, s: Snapshot, maps: readonly { id: string; title: string }[]): string {
   const meta = page.metas.get(f.check);
   const vm = vmOf(f, s);
   const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : undefined, f.did !== undefined ? `DID ${f.did}` : undefined, vm !== undefined ? `VM ${vm}` : undefined]
@@ -126,6 +126,7 @@ function findingItem(page: Page, f: HtmlFinding, n: number, anchor: string, s: S
   else if (f.severityReason) facts.push(`Severity: ${esc(f.severityReason)}.`);
   if (f.source) facts.push(`Source <code>${esc(sourceLabel(f.source))}</code>.`);
   if (typeof f.fingerprint === 'string') facts.push(`Fingerprint <code>${esc(f.fingerprint)}</code>.`);
+  if (maps.length > 0) facts.push(`Marked in the address map${maps.length > 1 ? 's' : ''} of ${maps.map((m) => `<a href="#${m.id}">${esc(m.title)}</a>`).join(', ')}.`);
   const evidence = Object.keys(f.evidence).length > 0 ? `<details class="evidence"><summary>Evidence</summary><pre>${esc(JSON.stringify(f.evidence, null, 2))}</pre></details>` : '';
   const about = meta
     ? `<details class="about"${attr('data-src', page.descId(f.check))}><summary>About <code>${esc(f.check)}</code></summary>` +
@@ -158,10 +159,10 @@ interface CaptureIds {
   prefix: string;
 }
 
-function findingsList(page: Page, findings: readonly HtmlFinding[], s: Snapshot, ids: CaptureIds, numbers: Map<HtmlFinding, number>): string {
+function findingsList(page: Page, findings: readonly HtmlFinding[], s: Snapshot, ids: CaptureIds, numbers: Map<HtmlFinding, number>, plan: MapPlan): string {
   if (findings.length === 0) return '<p class="note">No findings.</p>';
   let out = '<ol class="findings">';
-  for (const f of findings) out += findingItem(page, f, numbers.get(f)!, `${ids.prefix}f${numbers.get(f)}`, s);
+  for (const f of findings) out += findingItem(page, f, numbers.get(f)!, `${ids.prefix}f${numbers.get(f)}`, s, plan.byFinding.get(numbers.get(f)!) ?? []);
   return out + '</ol><p class="note" data-findings-empty hidden>No finding matches the filters.</p>';
 }
 
@@ -192,20 +193,41 @@ function domainTitle(m: VmDomainMap): string {
   return `${owner} — domain DID ${m.did} on unit ${m.unitName !== undefined ? `${m.unitName} ` : ''}${hex(m.unit)}`;
 }
 
-function addressMaps(input: HtmlReportInput, findings: readonly HtmlFinding[], ids: CaptureIds, numbers: Map<HtmlFinding, number>): string {
+/** The VM domains' maps and the flagged ranges each finding puts on them (with the maps' element ids). */
+interface MapPlan {
+  maps: VmDomainMap[];
+  flags: Map<string, FlagMark[]>;
+  mapId: Map<string, string>;
+  /** Finding number → ids and titles of the maps that mark its ranges. */
+  byFinding: Map<number, { id: string; title: string }[]>;
+}
+
+function planMaps(input: HtmlReportInput, findings: readonly HtmlFinding[], ids: CaptureIds, numbers: Map<HtmlFinding, number>): MapPlan {
   const maps = vmDomainMaps(input.snapshot);
-  if (maps.length === 0) return '<p class="note">No VM domain with known mappings: the capture has no page tables of a domain an assigned device uses.</p>';
-  const flagsByDomain = new Map<string, FlagMark[]>();
+  const flags = new Map<string, FlagMark[]>();
+  const mapId = new Map(maps.map((m, i) => [m.key, `${ids.prefix}map${i + 1}`]));
+  const byFinding = new Map<number, { id: string; title: string }[]>();
   for (const f of findings) {
+    const n = numbers.get(f)!;
     for (const r of flaggedRanges(f)) {
       for (const m of maps) {
         if (m.did !== r.did || (r.unit !== undefined && m.unit !== r.unit)) continue;
-        const list = flagsByDomain.get(m.key) ?? [];
-        list.push({ n: numbers.get(f)!, anchor: `${ids.prefix}f${numbers.get(f)}`, check: f.check, severity: f.severity, hpaPfn: r.hpaPfn, pages: r.pages, ...(r.iovaPfn !== undefined ? { iovaPfn: r.iovaPfn } : {}) });
-        flagsByDomain.set(m.key, list);
+        const list = flags.get(m.key) ?? [];
+        list.push({ n, anchor: `${ids.prefix}f${n}`, check: f.check, severity: f.severity, hpaPfn: r.hpaPfn, pages: r.pages, ...(r.iovaPfn !== undefined ? { iovaPfn: r.iovaPfn } : {}) });
+        flags.set(m.key, list);
+        const links = byFinding.get(n) ?? [];
+        if (!links.some((l) => l.id === mapId.get(m.key))) links.push({ id: mapId.get(m.key)!, title: domainTitle(m) });
+        byFinding.set(n, links);
       }
     }
   }
+  return { maps, flags, mapId, byFinding };
+}
+
+function addressMaps(input: HtmlReportInput, plan: MapPlan): string {
+  const { maps } = plan;
+  if (maps.length === 0) return '<p class="note">No VM domain with known mappings: the capture has no page tables of a domain an assigned device uses.</p>';
+  const flagsByDomain = plan.flags;
   let out = legend();
   for (const m of maps) {
     const flags = flagsByDomain.get(m.key) ?? [];
@@ -213,7 +235,7 @@ function addressMaps(input: HtmlReportInput, findings: readonly HtmlFinding[], i
     const total = m.pagesByClass.reduce((a, b) => a + b, 0);
     const parts = HOST_CLASSES.map((c, i) => [c, m.pagesByClass[i]] as const).filter(([, p]) => p > 0)
       .map(([c, p]) => `<span><i class="sw k-${c}"></i>${esc(humanBytes(BigInt(p) << 12n))} ${esc(HOST_CLASS_TEXT[c])}</span>`).join('');
-    out += `<div class="panel amap-panel"${attr('data-domain', `${hex(m.unit)}/${m.did}`)}><h3>${esc(title)}</h3>`;
+    out += `<div class="panel amap-panel" id="${plan.mapId.get(m.key)!}"${attr('data-domain', `${hex(m.unit)}/${m.did}`)}><h3>${esc(title)}</h3>`;
     out += `<p class="meta">${esc(`root ${hex(m.root)} · ${m.kind} · ${plural(m.mappings.length, 'mapping')} · ${humanBytes(BigInt(total) << 12n)} mapped · devices ${m.devices.join(', ')}${m.complete ? '' : ' · walk incomplete'}`)}</p>`;
     out += `<div class="legend">${parts}</div>`;
     out += addressMapSvg(m, flags, input.snapshot.memoryMapKnown ? input.snapshot.memoryMap : [], `address map of ${title}`);
@@ -269,12 +291,13 @@ function captureBody(page: Page, input: HtmlReportInput, prefix: string, withFil
 
   out += `<h2 id="${prefix}findings">Findings</h2>`;
   if (withFilters) out += filterBar(findings);
-  out += findingsList(page, findings, s, ids, numbers);
+  const plan = planMaps(input, findings, ids, numbers);
+  out += findingsList(page, findings, s, ids, numbers, plan);
   if (input.absent !== undefined && input.absent.length > 0) {
     out += `<h3>Absent since the baseline</h3><ul>${input.absent.map((f) => `<li><code>${esc(f.check)}</code> ${esc([f.bdf, f.unit].filter(Boolean).join(' · '))} — ${esc(f.message)}</li>`).join('')}</ul>`;
   }
   out += `<h2 id="${prefix}units">Remapping units</h2>` + unitsSection(input, findings);
-  out += `<h2 id="${prefix}maps">Address maps of the VM domains</h2>` + addressMaps(input, findings, ids, numbers);
+  out += `<h2 id="${prefix}maps">Address maps of the VM domains</h2>` + addressMaps(input, plan);
   out += `<h2 id="${prefix}checks">Checks</h2>` + checksTable(page, input, findings);
   if (s.warnings.length > 0) {
     out += `<h2 id="${prefix}warnings">Capture warnings</h2><ul>`;
@@ -326,6 +349,8 @@ export function renderHtml(input: HtmlReportInput, opts: HtmlOptions = {}): stri
   const tool = input.tool ?? TOOL;
   const s = input.snapshot;
   let body = `<header><h1>dmarsift report</h1><p class="meta">Capture <code>${esc(s.capture.path)}</code> · ${esc(tool.name)} ${esc(tool.version)}</p></header>`;
+  body += '<nav class="toc"><a href="#findings">Findings</a><a href="#units">Remapping units</a><a href="#maps">Address maps</a><a href="#checks">Checks</a>' +
+    (s.warnings.length > 0 ? '<a href="#warnings">Capture warnings</a>' : '') + '</nav>';
   body += captureBody(page, input, '', true);
   body += descriptions(page);
   return document(`dmarsift report — ${s.capture.path}`, body, tool);

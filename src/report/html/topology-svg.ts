@@ -137,7 +137,13 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
   }
 
   // Domains beside their users; unused ones after.
-  const drawnDomains = domainOrder.filter((d) => domWant.has(d.key) || (hidden === 0 && d.role !== 'host'));
+  // Domains of the drawn rows, then unused ones; never more than MAX_ROWS (stray tables can be many).
+  const candidates = domainOrder.filter((d) => domWant.has(d.key) || (hidden === 0 && d.role !== 'host'));
+  const drawnDomains = candidates.slice(0, MAX_ROWS);
+  if (candidates.length > MAX_ROWS) {
+    body.push(`<text class="more" x="${COL.dom.x + 9}" y="${TOP + Math.max(row, MAX_ROWS) * ROW + 18}">… and ${candidates.length - MAX_ROWS} more domains (not drawn)</text>`);
+    row = Math.max(row, MAX_ROWS) + 1;
+  }
   const wanted = drawnDomains.map((d) => {
     const ys = domWant.get(d.key);
     return ys ? ys.reduce((a, b) => a + b, 0) / ys.length : TOP + row * ROW;
