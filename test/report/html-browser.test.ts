@@ -14,8 +14,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MAP_ELEMENTS } from '../../src/report/html/address-map-svg.js';
-import { renderHtml } from '../../src/report/html/html.js';
+import { renderHtml, renderHtmlFleet } from '../../src/report/html/html.js';
 import { BIN, REPO } from '../helpers/cli.js';
+import { checks, findings, RAN, snapshot, TOOL } from './fixture.js';
 import { bigInput, hostileInput, XSS } from './html-fixtures.js';
 
 const CHROMIUM = [process.env.DMARSIFT_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => typeof p === 'string' && p !== '' && existsSync(p));
@@ -189,6 +190,24 @@ describe.skipIf(CHROMIUM === undefined)('the HTML report in Chromium', () => {
     expect(await page.locator('h3', { hasText: `VM ${XSS}` }).count()).toBe(1);
     expect(await page.locator('body').textContent()).toContain(XSS);
     expect(await page.locator('[onerror], [onload]').count()).toBe(0);
+    clean(trace);
+  });
+
+  it('shows a fleet: a row per capture, one filter bar over every capture', async () => {
+    const file = path.join(work, 'fleet.html');
+    const a = { snapshot: snapshot(), findings: findings(), checks: checks(), ran: RAN, tool: TOOL };
+    writeFileSync(file, renderHtmlFleet([{ label: 'host-a', input: a }, { label: 'host-b', input: hostileInput() }, { label: 'host-c', error: 'DMAR: checksum' }]));
+    const { page, trace } = await open(file);
+    expect(await page.locator('table.fleet tbody tr').count()).toBe(3);
+    expect(await page.locator('table.fleet tr.failed').textContent()).toContain('not analysed: DMAR: checksum');
+    const total = await page.locator('li.finding').count();
+    const infos = await page.locator('li.finding[data-severity="info"]').count();
+    expect(total).toBe(a.findings.length + hostileInput().findings.length);
+    await page.locator('input[data-filter="severity"][value="info"]').uncheck();
+    expect(await visibleRows(page)).toBe(total - infos);
+    await page.locator('table.fleet a', { hasText: 'host-b' }).click();
+    expect(await page.locator('#c2-top').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
     clean(trace);
   });
 
