@@ -66,7 +66,7 @@ pre{background:var(--panel);border:1px solid var(--line);border-radius:6px;paddi
 table{border-collapse:collapse;width:100%;margin:8px 0}
 th,td{text-align:left;padding:5px 10px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-size:12px;color:var(--muted);font-weight:600}
-td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 td .sev-critical,td.sev-critical{color:var(--critical);font-weight:600}td.sev-error{color:var(--error);font-weight:600}td.sev-warning{color:var(--warning)}td.sev-info{color:var(--info)}
 tr.failed td{color:var(--error)}
 .panel{border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin:10px 0 18px}

@@ -373,7 +373,7 @@ export function renderHtmlFleet(entries: readonly FleetEntry[], opts: HtmlOption
   const failed = entries.filter((e) => e.input === undefined).length;
   let body = `<header><h1>dmarsift fleet report</h1><p class="meta">${plural(entries.length, 'capture')}${failed > 0 ? `, ${failed} not analysed` : ''} · ${esc(tool.name)} ${esc(tool.version)}</p></header>`;
   body += `<div class="cards">${severityCards(all)}</div>`;
-  body += '<h2>Captures</h2><table class="fleet"><thead><tr><th>capture</th><th>units</th><th>assigned devices</th>' +
+  body += '<h2>Captures</h2><table class="fleet"><thead><tr><th>capture</th><th class="n">units</th><th class="n">assigned devices</th>' +
     SEVERITIES.map((s) => `<th class="n">${s}</th>`).join('') + '<th>worst check</th></tr></thead><tbody>';
   entries.forEach((e, i) => {
     const link = `<a href="#c${i + 1}-top">${esc(e.label)}</a>`;
