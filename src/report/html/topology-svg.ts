@@ -39,8 +39,10 @@ function curve(x1: number, y1: number, x2: number, y2: number, cls: string): str
 
 function useText(u: TopologyUse): { main: string; sub: string; cls: string } {
   const what = u.type === 'translated' ? 'translated' : u.type === 'pass-through' ? 'pass-through (no translation)' : u.type === 'blocked' ? 'blocked' : 'reserved type';
-  const field = u.pasid !== undefined ? `PASID ${u.pasid} · PGTT ${(u.pgtt ?? 0).toString(2).padStart(3, '0')}b` : `TT ${(u.tt ?? 0).toString(2).padStart(2, '0')}b`;
-  return { main: `${field} · DID ${u.did}`, sub: what, cls: u.type === 'translated' ? 'n-ctx' : 'n-ctx bad' };
+  const cls = u.type === 'translated' ? 'n-ctx' : 'n-ctx bad';
+  // Scalable mode: the PASID on the first line, its PGTT beside what it means (a box holds ~22 characters).
+  if (u.pasid !== undefined) return { main: `PASID ${u.pasid} · DID ${u.did}`, sub: `PGTT ${(u.pgtt ?? 0).toString(2).padStart(3, '0')}b · ${what}`, cls };
+  return { main: `TT ${(u.tt ?? 0).toString(2).padStart(2, '0')}b · DID ${u.did}`, sub: what, cls };
 }
 
 function domainText(d: TopologyDomain): { main: string; sub: string } {
