@@ -47,9 +47,9 @@ gives register-set sizes (else one page per unit).`,
   optional: ['memory-map'],
 };
 
-interface Region { kind: string; text: string }
+export interface Region { kind: string; text: string }
 
-function mmioIndex(snapshot: Snapshot): RangeIndex<Region> {
+export function mmioIndex(snapshot: Snapshot): RangeIndex<Region> {
   const items: { startPfn: number; endPfn: number; label: Region }[] = [];
   const bases = new Set<number>();
   for (const d of drhds(snapshot)) {

@@ -21,7 +21,7 @@ type Handler = (argv: Record<string, unknown>) => Promise<number>;
  */
 const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
-const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit'] as const;
+const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit', 'html'] as const;
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
 
 /** Options that may be given more than once, one value per use (yargs collects the uses in an array). */

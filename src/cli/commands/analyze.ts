@@ -86,6 +86,9 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
     case 'sarif':
       text = (await import('../../report/sarif.js')).renderSarif(input, docsUri ? { docsBaseUri: docsUri } : {});
       break;
+    case 'html':
+      text = (await import('../../report/html/html.js')).renderHtml(input, docsUri ? { docsBaseUri: docsUri } : {});
+      break;
     case 'junit':
       text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
       break;
