@@ -190,7 +190,10 @@ describe('fields later work adds, read when present', () => {
     fs[3].vm = 'vmX';
     const input: HtmlReportInput = {
       snapshot: snapshot(), findings: fs, checks: checks(), tool: TOOL,
-      checkStatus: { 'iommu-disabled': { status: 'not-applicable', reason: 'no <unit>' }, 'ppt-passthrough': 'partial' },
+      statuses: [
+        { id: 'iommu-disabled', status: 'not-applicable', missing: ['registers'], reasons: ['no <unit>'] },
+        { id: 'ppt-passthrough', status: 'partial', missing: [], reasons: [] },
+      ],
       absent: [{ check: 'did-conflict', severity: 'error', message: 'gone', evidence: {} }],
     };
     const html = renderHtml(input);

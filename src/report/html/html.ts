@@ -36,13 +36,8 @@ export type HtmlFinding = Finding & {
   vm?: string;
 };
 
-/** A check's run status as the runner may report it ('ran', 'partial', 'not-applicable', …), with why. */
-export type CheckRunStatus = string | { status: string; reason?: string };
-
 export interface HtmlReportInput extends AnalyzeReportInput {
   findings: HtmlFinding[];
-  /** Per check id: how it ran. Without it, `ran` (or all checks) decides ran / not run. */
-  checkStatus?: Readonly<Record<string, CheckRunStatus>>;
   /** Baseline: findings of the baseline this run no longer has. */
   absent?: readonly Finding[];
 }
@@ -94,9 +89,9 @@ function suppressionReason(f: HtmlFinding): string | undefined {
 }
 
 function statusOf(input: HtmlReportInput, id: string): { status: string; reason?: string } {
-  const s = input.checkStatus?.[id];
-  if (typeof s === 'string') return { status: s };
-  if (s !== undefined && typeof s === 'object' && typeof s.status === 'string') return { status: s.status, ...(typeof s.reason === 'string' ? { reason: s.reason } : {}) };
+  // The runner's status (AnalyzeReportInput.statuses) when the caller has one.
+  const s = input.statuses?.find((x) => x.id === id);
+  if (s !== undefined) return { status: s.status, ...(s.reasons.length > 0 ? { reason: s.reasons.join('; ') } : {}) };
   if (input.ran !== undefined && !input.ran.includes(id)) return { status: 'not run' };
   return { status: 'ran' };
 }
