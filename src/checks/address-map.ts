@@ -15,7 +15,7 @@ import type { Domain, Mapping, Snapshot } from '../model/types.js';
 import { hostView, mappingsReaching, mergeSorted, RangeIndex, sortOrder, unionRanges, type PageRanges } from './host-ranges.js';
 import { structureIndex } from './hpa-leak-iommu-structures.js';
 import { mmioIndex } from './hpa-leak-mmio.js';
-import { byDomain, knownMappings, roles, type DomainInfo, type Roles } from './roles.js';
+import { byDomain, knownMappings, roles, type DomainInfo, type Roles } from '../model/roles.js';
 import { barIndex } from './vm-layout.js';
 
 /** What a host range of a VM domain hits. */

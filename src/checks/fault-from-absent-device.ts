@@ -1,7 +1,7 @@
 import { hex } from '../util/hex.js';
 import { faultEvidence } from './fault-evidence.js';
 import { finding } from './finding.js';
-import { roles } from './roles.js';
+import { roles } from '../model/roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

@@ -1,6 +1,7 @@
-import { hex } from '../util/hex.js';
+import { hex, pfnHex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pagesText, pfnHex, roles } from './roles.js';
+import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { ownerText, pagesText } from './evidence.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 /** 1 GiB of identity-mapped pages in total, or 256 MiB in one contiguous run, is "large". */

@@ -1,7 +1,8 @@
 import type { Mapping, Snapshot } from '../model/types.js';
-import { hex } from '../util/hex.js';
+import { hex, pfnHex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { ownerText } from './evidence.js';
 import { mappingsReaching, PageIndex, RangeIndex } from './host-ranges.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 

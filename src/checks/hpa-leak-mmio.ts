@@ -1,5 +1,7 @@
-import { hex } from '../util/hex.js';
-import { byDomain, drhds, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { hex, pfnHex } from '../util/hex.js';
+import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { drhds } from '../model/coverage.js';
+import { ownerText } from './evidence.js';
 import { mappingsReaching, RangeIndex } from './host-ranges.js';
 import { barIndex, overlaps, subtract } from './vm-layout.js';
 import { finding } from './finding.js';

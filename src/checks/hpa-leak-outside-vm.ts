@@ -1,7 +1,8 @@
 import type { Mapping, Snapshot, Vm } from '../model/types.js';
-import { hex } from '../util/hex.js';
+import { hex, pfnHex } from '../util/hex.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pagesText, pfnHex, roles, type DomainInfo } from './roles.js';
+import { byDomain, knownMappings, roles, type DomainInfo } from '../model/roles.js';
+import { ownerText, pagesText } from './evidence.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 import { barIndex, guestLayout, hostRamIndex, overlaps, subtract, type GuestLayout } from './vm-layout.js';
 

@@ -1,8 +1,8 @@
-import { hex } from '../util/hex.js';
+import { hex, pfnHex } from '../util/hex.js';
 import { finding } from './finding.js';
-import type { DomainInfo } from './roles.js';
+import { type DomainInfo, byDomain, roles } from '../model/roles.js';
+import { ownerText, pagesText } from './evidence.js';
 import type { PageRanges } from './host-ranges.js';
-import { byDomain, ownerText, pagesText, pfnHex, roles } from './roles.js';
 import { mergeSorted, writableUnion } from './host-ranges.js';
 import type { Snapshot } from '../model/types.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';

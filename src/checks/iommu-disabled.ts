@@ -1,7 +1,7 @@
 import type { Unit } from '../model/types.js';
 import { protectedRegions, regionText, unitDmaMode } from '../model/dma.js';
 import { finding } from './finding.js';
-import { roles } from './roles.js';
+import { roles } from '../model/roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

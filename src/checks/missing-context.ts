@@ -1,7 +1,7 @@
 import { hex } from '../util/hex.js';
 import type { PciFunction } from '../model/types.js';
 import { finding } from './finding.js';
-import { roles } from './roles.js';
+import { roles } from '../model/roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

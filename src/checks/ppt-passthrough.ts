@@ -1,5 +1,6 @@
 import { finding } from './finding.js';
-import { rawHex, roles } from './roles.js';
+import { roles } from '../model/roles.js';
+import { rawHex } from './evidence.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

@@ -2,7 +2,7 @@ import { fateWithoutEntry } from '../model/dma.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import { faultEvidence, faultsForLackOfContext } from './fault-evidence.js';
-import { roles } from './roles.js';
+import { roles } from '../model/roles.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

@@ -1,8 +1,9 @@
 import type { Rmrr } from '../decode/dmar-types.js';
-import { hex } from '../util/hex.js';
+import { hex, pfnHex } from '../util/hex.js';
 import { formatBdf } from '../util/bdf.js';
 import { finding } from './finding.js';
-import { byDomain, knownMappings, ownerText, pfnHex, roles } from './roles.js';
+import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { ownerText } from './evidence.js';
 import { RangeIndex } from './host-ranges.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 

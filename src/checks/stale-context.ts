@@ -2,7 +2,8 @@ import { hex } from '../util/hex.js';
 import { parseBdf } from '../util/bdf.js';
 import { faultEvidence } from './fault-evidence.js';
 import { finding } from './finding.js';
-import { ownerText, rawHex, roles } from './roles.js';
+import { roles } from '../model/roles.js';
+import { ownerText, rawHex } from './evidence.js';
 import type { Check, CheckMeta, Finding } from './types.js';
 
 const meta: CheckMeta = {

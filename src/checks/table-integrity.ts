@@ -2,7 +2,7 @@ import type { Unit, UnitTableProblem } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { finding } from './finding.js';
 import type { FindingInit } from './finding.js';
-import { rawHex } from './roles.js';
+import { rawHex } from './evidence.js';
 import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
 
 const STRUCTURE_NAMES: Record<UnitTableProblem['structure'], string> = {

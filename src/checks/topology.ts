@@ -5,7 +5,7 @@
  */
 import type { ContextMode, Domain } from '../model/types.js';
 import type { Snapshot } from '../model/types.js';
-import { domainKey, roles, type ContextUse } from './roles.js';
+import { domainKey, roles, type ContextUse } from '../model/roles.js';
 
 export interface TopologyDevice {
   bdf: string;

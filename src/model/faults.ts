@@ -13,25 +13,25 @@ import { faultReasonName } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
+import { hex } from '../util/hex.js';
+import { unitFor } from './coverage.js';
 import { unitDmaMode } from './dma.js';
 import { sameFaultReason, translate, type TranslateResult } from './translate.js';
 import type { Fault, FaultExplanation, Snapshot, Unit, WalkStep as TranslateStep } from './types.js';
 
 const LEVEL_NAMES: Record<number, string> = { 5: 'PML5E', 4: 'PML4E', 3: 'PDPE', 2: 'PDE', 1: 'PTE' };
-const h = (v: number | bigint): string => '0x' + v.toString(16);
 
-function unitOf(s: Snapshot, f: Fault): Unit | undefined {
-  if (f.unit !== undefined) return s.units.find((u) => u.registerBase === f.unit);
-  const b = parseBdf(f.bdf);
-  const same = s.units.filter((u) => b === undefined || u.segment === b.segment);
-  if (same.length === 1) return same[0];
-  // Several units: the one whose context tables hold the device, if exactly one does.
-  const holders = same.filter((u) => u.contexts.some((c) => c.present && c.bdf === f.bdf));
-  return holders.length === 1 ? holders[0] : undefined;
+/** The unit that recorded the fault: named by its record, else the one covering the device (coverage.ts). */
+function unitOf(s: Snapshot, f: Fault): { unit: Unit } | { unit?: undefined; reason: string } {
+  if (f.unit !== undefined) {
+    const unit = s.units.find((u) => u.registerBase === f.unit);
+    return unit !== undefined ? { unit } : { reason: `the capture has nothing of remapping unit ${hex(f.unit)} that recorded it` };
+  }
+  return unitFor(s, f.bdf);
 }
 
 function stepText(s: TranslateStep): string {
-  const where = `entry [${s.index}] of ${s.structure === 'page-table' ? `the level-${s.level} table` : `the ${s.structure === 'pasid' ? 'PASID table' : s.structure === 'pasid-dir' ? 'PASID directory' : s.structure + ' table'}`} at ${h(s.table)}`;
+  const where = `entry [${s.index}] of ${s.structure === 'page-table' ? `the level-${s.level} table` : `the ${s.structure === 'pasid' ? 'PASID table' : s.structure === 'pasid-dir' ? 'PASID directory' : s.structure + ' table'}`} at ${hex(s.table)}`;
   return s.structure === 'page-table' ? `${LEVEL_NAMES[s.level ?? 0] ?? 'entry'} ${where}` : where;
 }
 
@@ -44,7 +44,7 @@ function compareDump(f: Fault, steps: TranslateStep[]): FaultExplanation['dump']
     if (dumped === undefined) return;
     out.compared++;
     if (walked === dumped) out.matching++;
-    else out.mismatches.push(`${what}: the kernel dumped ${h(dumped)}, the capture's tables hold ${walked === undefined ? 'nothing (the walk stopped earlier)' : h(walked)}`);
+    else out.mismatches.push(`${what}: the kernel dumped ${hex(dumped)}, the capture's tables hold ${walked === undefined ? 'nothing (the walk stopped earlier)' : hex(walked)}`);
   };
   const root = steps.find((s) => s.structure === 'root');
   const ctx = steps.find((s) => s.structure === 'context');
@@ -56,8 +56,8 @@ function compareDump(f: Fault, steps: TranslateStep[]): FaultExplanation['dump']
 }
 
 function explainOne(s: Snapshot, f: Fault, mem: PhysicalMemory | undefined): FaultExplanation {
-  const unit = unitOf(s, f);
-  if (!unit) return { method: 'none', text: `not explained: the capture does not say which remapping unit reported it` };
+  const { unit, ...why } = unitOf(s, f);
+  if (!unit) return { method: 'none', text: `not explained: the capture does not say which remapping unit reported it${'reason' in why ? ` (${why.reason})` : ''}` };
   const bdf = parseBdf(f.bdf);
   if (!bdf) return { method: 'none', text: `not explained: ${f.bdf} is no PCI address` };
   if (unitDmaMode(unit).kind === 'translated' && mem === undefined && unit.contexts.length === 0) return { method: 'none', text: 'not explained: the capture has neither a memory image nor decoded tables for this unit' };
@@ -80,32 +80,32 @@ function explainOne(s: Snapshot, f: Fault, mem: PhysicalMemory | undefined): Fau
       : `; the kernel's dump differs from the capture's tables (${dump.mismatches.join('; ')})`
     : '';
   if (r.blocked !== undefined) {
-    return { ...base, text: `the unit as captured blocks ${h(iova)} for ${formatBdf(bdf)} without a translation fault (${r.blocked}), so it does not reproduce the recorded reason ${h(f.reason)}${dumpText}` };
+    return { ...base, text: `the unit as captured blocks ${hex(iova)} for ${formatBdf(bdf)} without a translation fault (${r.blocked}), so it does not reproduce the recorded reason ${hex(f.reason)}${dumpText}` };
   }
   if (r.untranslated) {
     return {
       ...base, hpa: r.hpa,
-      text: `translation is off on this unit in the capture (GSTS.TES = 0): ${h(iova)} from ${formatBdf(bdf)} would go untranslated to ${h(r.hpa ?? 0n)}, so no table explains the recorded fault (translation was turned off after it, or the registers come from another moment)`,
+      text: `translation is off on this unit in the capture (GSTS.TES = 0): ${hex(iova)} from ${formatBdf(bdf)} would go untranslated to ${hex(r.hpa ?? 0n)}, so no table explains the recorded fault (translation was turned off after it, or the registers come from another moment)`,
     };
   }
   if (!r.fault) {
     return {
       ...base, hpa: r.hpa,
-      text: `the capture's tables translate ${h(iova)} for ${formatBdf(bdf)} to ${h(r.hpa ?? 0n)}${r.passThrough ? ' (pass-through)' : ''}: the mapping changed after the fault was recorded (or the fault came through another unit or PASID)${dumpText}`,
+      text: `the capture's tables translate ${hex(iova)} for ${formatBdf(bdf)} to ${hex(r.hpa ?? 0n)}${r.passThrough ? ' (pass-through)' : ''}: the mapping changed after the fault was recorded (or the fault came through another unit or PASID)${dumpText}`,
     };
   }
   const last = r.steps[r.steps.length - 1];
   const agrees = sameFaultReason(r.fault.code, f.reason);
   const lastDumped = f.dumped?.levels[f.dumped.levels.length - 1];
   const where = last
-    ? `at ${stepText(last)} (${h(last.entry[0])})`
-    : `in the decoded mappings (no memory image, so no walk${lastDumped ? `; the kernel's dump ends at the level-${lastDumped.level} entry ${h(lastDumped.entry)}` : ''})`;
+    ? `at ${stepText(last)} (${hex(last.entry[0])})`
+    : `in the decoded mappings (no memory image, so no walk${lastDumped ? `; the kernel's dump ends at the level-${lastDumped.level} entry ${hex(lastDumped.entry)}` : ''})`;
   const stoppedAt = last
     ? { structure: last.structure, ...(last.level !== undefined ? { level: last.level } : {}), table: last.table, index: last.index, entry: last.entry }
     : undefined;
   return {
     ...base, code: r.fault.code, reason: r.fault.reason, agrees, ...(stoppedAt ? { stoppedAt } : {}),
-    text: `the walk of the capture's tables stops ${where}: ${r.fault.reason} (reason ${h(r.fault.code)}, ${agrees ? 'the same condition as' : 'not what'} the recorded reason ${h(f.reason)}${agrees ? '' : ' names'})${dumpText}`,
+    text: `the walk of the capture's tables stops ${where}: ${r.fault.reason} (reason ${hex(r.fault.code)}, ${agrees ? 'the same condition as' : 'not what'} the recorded reason ${hex(f.reason)}${agrees ? '' : ' names'})${dumpText}`,
   };
 }
 

@@ -32,7 +32,8 @@ import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { ContextEntry, PciFunction } from '../model/types.js';
 import { fromSlotFunc, formatBdf } from '../util/bdf.js';
 import { parseIntLiteral, toSafeNumber } from '../util/hex.js';
-import { driverOfUnit, eachLine, headLines, isPassThroughDriver, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
+import { isPassThroughDriver } from '../model/roles.js';
+import { driverOfUnit, eachLine, headLines, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const DRHD_RE = /^\s*drhd @ (0x[0-9a-f]+|0) \(version (\d+)\.(\d+)\) PCI segment (\d+)( \(disabled\))?:\s*$/i;
 /** `0x%#jx`: `0x0x1000` normally, `0x0` for a zero address; a single `0x` is accepted too. */

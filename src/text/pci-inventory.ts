@@ -33,7 +33,8 @@ import { InputError } from '../errors.js';
 import type { BridgeRange, Contribution } from '../model/contribution.js';
 import type { PciFunction } from '../model/types.js';
 import { type Bdf, formatBdf, fromSlotFunc, parseBdf } from '../util/bdf.js';
-import { driverOfUnit, eachLine, headLines, isPassThroughDriver, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
+import { isPassThroughDriver } from '../model/roles.js';
+import { driverOfUnit, eachLine, headLines, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 // Every line pattern is matched against the line without trailing blanks, and none has a lazy
 // group before `\s*$` or an unanchored leading `\s`: those take time quadratic in a line's length.

@@ -50,6 +50,7 @@ export const PAGE_SIZE = 4096;
 export function pfnToAddr(pfn: number): bigint {
   return BigInt(pfn) << 12n;
 }
-export function hexPfn(pfn: number): string {
+/** Page number → "0x…" byte address (exact for page numbers above 2^41 too). */
+export function pfnHex(pfn: number): string {
   return hex(pfnToAddr(pfn));
 }

@@ -14,6 +14,7 @@ import type { Cap, Ecap, UnitRegisters } from '../../src/decode/registers-types.
 import type {
   ContextEntry, Domain, Fault, Mapping, MemoryType, PasidEntry, PciFunction, PciResource, QemuMachine, Snapshot, Source, Unit, UnitTableProblem, Vm,
 } from '../../src/model/types.js';
+import { isPassThroughDriver } from '../../src/model/roles.js';
 import { parseBdf } from '../../src/util/bdf.js';
 
 const src = (part: string, line = 1): Source => ({ part, line });
@@ -259,7 +260,7 @@ export class SnapshotBuilder {
 
   device(bdf: string, o: DeviceOptions = {}): this {
     const b = parseBdf(bdf)!;
-    const pt = o.passThrough ?? ['ppt', 'vfio-pci', 'pciback', 'pci-stub'].includes(o.driver ?? '');
+    const pt = o.passThrough ?? isPassThroughDriver(o.driver);
     const d: PciFunction = { bdf, segment: b.segment, bus: b.bus, devfn: b.devfn, passThrough: pt, source: src('pciconf.txt', this.devices.length + 1) };
     if (o.driver !== undefined) d.driver = o.driver;
     if (o.classCode !== undefined) d.classCode = o.classCode;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCapture } from '../../src/capture/load.js';
 import { sniffPart } from '../../src/capture/sniff.js';
-import { roles } from '../../src/checks/roles.js';
+import { roles } from '../../src/model/roles.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/captures/freebsd-bhyve-text');
 const tmp = mkdtempSync(path.join(tmpdir(), 'dmarsift-vms-'));

@@ -1,6 +1,7 @@
-import { hex } from '../../util/hex.js';
+import { hex, pfnHex } from '../../util/hex.js';
 import { finding } from '../finding.js';
-import { knownMappings, pagesText, pfnHex, roles, type DomainInfo } from '../roles.js';
+import { knownMappings, roles, type DomainInfo } from '../../model/roles.js';
+import { pagesText } from '../evidence.js';
 import type { CheckMeta, Finding } from '../types.js';
 import type { PairCheck } from './types.js';
 

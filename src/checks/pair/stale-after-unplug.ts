@@ -1,6 +1,7 @@
 import { hex } from '../../util/hex.js';
 import { finding } from '../finding.js';
-import { ownerText, rawHex, roles } from '../roles.js';
+import { roles } from '../../model/roles.js';
+import { ownerText, rawHex } from '../evidence.js';
 import type { CheckMeta, Finding } from '../types.js';
 import type { PairCheck } from './types.js';
 

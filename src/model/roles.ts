@@ -1,7 +1,9 @@
 /**
- * Derived facts every check shares, computed once per snapshot (pure functions of the Snapshot):
- * which functions are pass-through, which are assigned to a VM, which domains belong to VMs and
- * which to the host, which unit covers a BDF, and mapping ranges as sorted typed arrays.
+ * The roles of devices, domains and units in one snapshot, decided once and shared by the checks,
+ * the reports' pictures and the CLI (pure functions of the Snapshot): which functions are
+ * pass-through, which are assigned to a VM, which domains belong to VMs and which to the host,
+ * and which unit covers a BDF (coverage.ts). Judgement — what is wrong with them — stays in the
+ * checks.
  *
  * Terms follow cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
  * pciback or pci-stub; it is assigned when a running VM's command line names it (bhyve
@@ -10,19 +12,25 @@
  * devices. A vfio-pci device no running VM names is idle, not assigned (Linux leaves it in its own,
  * empty DMA domain).
  */
-import type { Drhd, DeviceScope } from '../decode/dmar-types.js';
-import { unreadableContextTable } from '../model/known.js';
-import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from '../model/types.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
-import { hex } from '../util/hex.js';
+import { coverage as coverageOfBdf, type Coverage, type CoverageIndex } from './coverage.js';
+import { unreadableContextTable } from './known.js';
+import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from './types.js';
 
-export const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub'];
+export type { Coverage } from './coverage.js';
+
+/**
+ * Drivers that hand a function to VMs: FreeBSD ppt(4) (also as its unit name, `ppt0`), Linux
+ * vfio-pci and pci-stub (`pci_stub` is the module's name, which lspci -k prints beside the
+ * driver's), Xen's pciback (xen-pciback). Names compare without case and surrounding blanks.
+ */
+export const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub'];
 
 /** True for a driver (or a FreeBSD unit name such as `ppt0`) that hands the function to VMs. */
 export function isPassThroughDriver(name: string | undefined): boolean {
   if (name === undefined) return false;
   const n = name.trim().toLowerCase();
-  return PASS_THROUGH_DRIVERS.some((d) => n === d || (d === 'ppt' && /^ppt\d+$/.test(n)));
+  return PASS_THROUGH_DRIVERS.includes(n) || /^ppt\d+$/.test(n);
 }
 
 /** Normalize any BDF notation to `SSSS:BB:DD.F`; undefined when it is no BDF. */
@@ -73,11 +81,6 @@ export interface DomainInfo {
   isVm: boolean;
   isHost: boolean;
 }
-
-export type Coverage =
-  | { status: 'covered'; unit: number; drhd?: Drhd; how: 'endpoint' | 'bridge' | 'include-all' | 'context-table' }
-  | { status: 'unknown'; candidates: number[]; reason: string }
-  | { status: 'none'; reason: string };
 
 export interface Assignment {
   bdf: string;
@@ -232,11 +235,12 @@ function buildRoles(snapshot: Snapshot): Roles {
   }
 
   const unitByBase = (base: number): Unit | undefined => snapshot.units.find((u) => u.registerBase === base);
+  const index: CoverageIndex = { devices, presentHolders: new Map([...presentContexts].map(([bdf, list]) => [bdf, [...new Set(list.map((x) => x.unit))]])) };
   const coverageCache = new Map<string, Coverage>();
   const coverageOf = (bdf: string): Coverage => {
     let c = coverageCache.get(bdf);
     if (!c) {
-      c = computeCoverage(snapshot, devices, presentContexts, bdf);
+      c = coverageOfBdf(snapshot, bdf, index);
       coverageCache.set(bdf, c);
     }
     return c;
@@ -265,97 +269,6 @@ function buildRoles(snapshot: Snapshot): Roles {
     coverage: coverageOf,
     unknownEntry,
   };
-}
-
-/** The DRHD structures of the DMAR table (empty without one). */
-export function drhds(snapshot: Snapshot): Drhd[] {
-  return (snapshot.dmar?.structures ?? []).filter((s): s is Drhd => s.kind === 'DRHD');
-}
-
-/** Does a scope match (bus, devfn)? 'yes', 'no', or 'unknown' (bridge range or path unresolved). */
-function scopeMatches(scope: DeviceScope, bus: number, devfn: number, devices: Map<string, PciFunction>, segment: number): 'yes' | 'no' | 'unknown' {
-  if (scope.type !== 1 && scope.type !== 2) return 'no';
-  if (scope.resolved === undefined) return 'unknown';
-  const r = scope.resolved;
-  if (r.bus === bus && r.devfn === devfn) return 'yes';
-  if (scope.type === 1) return 'no';
-  // A bridge scope covers the bridge and every bus behind it (secondary..subordinate).
-  const bridge = devices.get(formatBdf({ segment, bus: r.bus, devfn: r.devfn }));
-  if (bridge?.secondaryBus !== undefined && bridge.subordinateBus !== undefined) {
-    return bus >= bridge.secondaryBus && bus <= bridge.subordinateBus ? 'yes' : 'no';
-  }
-  // Buses behind a bridge are always numbered above the bridge's own bus.
-  if (bus <= r.bus) return 'no';
-  return 'unknown';
-}
-
-function computeCoverage(snapshot: Snapshot, devices: Map<string, PciFunction>, present: Map<string, { unit: Unit; ctx: ContextEntry }[]>, bdf: string): Coverage {
-  const b = parseBdf(bdf);
-  if (b === undefined) return { status: 'unknown', candidates: [], reason: `${bdf} is no PCI address` };
-  const all = drhds(snapshot).filter((d) => d.segment === b.segment);
-  if (snapshot.dmar === undefined) {
-    const holder = present.get(bdf)?.[0];
-    if (holder) return { status: 'covered', unit: holder.unit.registerBase, how: 'context-table' };
-    const units = snapshot.units.filter((u) => u.segment === b.segment).map((u) => u.registerBase);
-    return { status: 'unknown', candidates: units, reason: 'no DMAR table in the capture to tell which unit covers it' };
-  }
-  const unknown: number[] = [];
-  for (const d of all) {
-    if (d.includePciAll) continue;
-    for (const s of d.scopes) {
-      const m = scopeMatches(s, b.bus, b.devfn, devices, b.segment);
-      if (m === 'yes') return { status: 'covered', unit: d.registerBase, drhd: d, how: s.type === 1 ? 'endpoint' : 'bridge' };
-      if (m === 'unknown' && !unknown.includes(d.registerBase)) unknown.push(d.registerBase);
-    }
-  }
-  const catchAll = all.find((d) => d.includePciAll);
-  if (unknown.length > 0) {
-    const candidates = catchAll ? [...unknown, catchAll.registerBase] : unknown;
-    return {
-      status: 'unknown', candidates,
-      reason: `a DRHD scope names a bridge (or a path) whose bus range the inventory does not give; add bridge bus ranges (pciconf -lv with -b, or lspci -Dnnk -vv) to tell whether ${bdf} lies behind it`,
-    };
-  }
-  if (catchAll) return { status: 'covered', unit: catchAll.registerBase, drhd: catchAll, how: 'include-all' };
-  return { status: 'none', reason: `no DRHD of segment ${b.segment} lists ${bdf} in its scope and none has INCLUDE_PCI_ALL` };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Small formatting helpers for evidence.
-
-export function unitHex(unit: Unit): string {
-  return hex(unit.registerBase);
-}
-
-/** Page number → "0x…" byte address (exact for IOVAs above 2^53). */
-export function pfnHex(pfn: number): string {
-  return hex(BigInt(pfn) << 12n);
-}
-
-export function rawHex(raw: bigint[] | bigint | undefined): string | string[] | null {
-  if (raw === undefined) return null;
-  if (typeof raw === 'bigint') return hex(raw);
-  return raw.length === 0 ? null : raw.map((q) => hex(q));
-}
-
-/** Human page count: "1 GiB (262144 pages)". */
-export function pagesText(pages: number): string {
-  const bytes = pages * 4096;
-  const units: [number, string][] = [[2 ** 40, 'TiB'], [2 ** 30, 'GiB'], [2 ** 20, 'MiB'], [2 ** 10, 'KiB']];
-  for (const [size, name] of units) {
-    if (bytes >= size) {
-      const v = bytes / size;
-      return `${Number.isInteger(v) ? v : v.toFixed(1)} ${name}`;
-    }
-  }
-  return `${bytes} bytes`;
-}
-
-/** The owner label of a VM domain for messages: "VM vm1", "VMs a, b", or "an assigned device". */
-export function ownerText(info: DomainInfo): string {
-  if (info.vms.size === 1) return `VM ${[...info.vms][0]}`;
-  if (info.vms.size > 1) return `VMs ${[...info.vms].sort().join(', ')}`;
-  return `assigned device ${[...info.assignedUsers].sort().join(', ')}`;
 }
 
 /** Stable order of domain infos (unit base, DID, root). */
