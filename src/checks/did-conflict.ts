@@ -1,9 +1,9 @@
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'did-conflict',
   defaultSeverity: 'error',
   summary: 'within one unit, one DID used with two different second-level table roots',
@@ -23,9 +23,14 @@ VMs; report it to the driver's maintainers with this capture.
 Pass-through entries (TT = 10b, PGTT = 100b) and first-level-only PASID entries (PGTT = 001b) do
 not count: their DID tags no second-level table. Inputs: tables.`,
   needs: ['tables'],
-};
+  messages: {
+    didWithTwoTables: (d: { unit: number; did: number; roots: [number, string[]][] }) =>
+      `Unit ${hex(d.unit)} uses DID ${d.did} with ${d.roots.length} different page tables (${d.roots.map(([root, bdfs]) => `${hex(root)} for ${bdfs.join(', ')}`).join('; ')}): cached translations of one can serve the other; restart the affected VMs and report the DID reuse.`,
+  },
+  example: { sample: 'did-conflict' },
+});
 
-export const didConflict: Check = {
+export const didConflict = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -47,12 +52,12 @@ export const didConflict: Check = {
         const first = list[0][1][0];
         const firstCtx = unit.contexts.find((c) => c.bdf === first);
         out.push(finding(meta, {
-          message: `Unit ${hex(unit.registerBase)} uses DID ${did} with ${roots.size} different page tables (${list.map(([root, bdfs]) => `${hex(root)} for ${bdfs.join(', ')}`).join('; ')}): cached translations of one can serve the other; restart the affected VMs and report the DID reuse.`,
+          messageId: 'didWithTwoTables', data: { unit: unit.registerBase, did, roots: list },
           unit, bdf: first, did, source: firstCtx?.source,
           evidence: { roots: list.map(([root, bdfs]) => ({ root: hex(root), devices: bdfs })) },
         }));
       }
     }
-    return out;
+    return ran(out);
   },
-};
+});

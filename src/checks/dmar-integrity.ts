@@ -1,8 +1,8 @@
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { finding, ran } from './finding.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'dmar-integrity',
   defaultSeverity: 'error',
   summary: 'DMAR table checksum or length wrong, structures overlapping or truncated',
@@ -19,21 +19,25 @@ Update the firmware; compare with \`acpidump -t -n DMAR\` / \`iasl -d\`. The off
 the byte offset in the table. Problems the decoder marks as errors are \`error\`, irregularities
 \`warning\`. Inputs: dmar.`,
   needs: ['dmar'],
-};
+  messages: {
+    problem: (d: { offset: number; message: string }) => `DMAR table at byte ${hex(d.offset)}: ${d.message}.`.replace(/\.\.$/, '.'),
+  },
+  example: { sample: 'dmar-integrity' },
+});
 
-export const dmarIntegrity: Check = {
+export const dmarIntegrity = defineCheck({
   meta,
   run(snapshot) {
     const out: Finding[] = [];
     for (const p of snapshot.dmar?.problems ?? []) {
       out.push(finding(meta, {
-        message: `DMAR table at byte ${hex(p.offset)}: ${p.message}.`.replace(/\.\.$/, '.'),
+        messageId: 'problem', data: p,
         severity: p.severity === 'error' ? 'error' : 'warning',
         severityReason: 'irregular but usable',
         source: { part: snapshot.capture.parts.find((x) => x.kind === 'dmar')?.path ?? 'dmar', offset: p.offset },
         evidence: { offset: hex(p.offset), problem: p.message },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

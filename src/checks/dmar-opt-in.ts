@@ -1,8 +1,8 @@
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
-import type { Check, CheckMeta } from './types.js';
+import { finding, ran } from './finding.js';
+import { checkMeta, defineCheck } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'dmar-opt-in',
   defaultSeverity: 'info',
   summary: 'the DMAR DMA-control platform opt-in flag is clear (most servers; matters for OS DMA protection)',
@@ -19,17 +19,21 @@ it does not affect pass-through once the OS enabled the I/O MMU.
 Firmware setting ("Kernel DMA protection", "pre-boot DMA protection"); otherwise enable the I/O MMU
 explicitly (\`intel_iommu=on\`). Inputs: dmar.`,
   needs: ['dmar'],
-};
+  messages: {
+    optInClear: 'The DMAR table\'s DMA_CTRL_PLATFORM_OPT_IN flag is clear: the OS cannot rely on firmware DMA protection before it enables the I/O MMU; enable the I/O MMU explicitly if that matters.',
+  },
+  example: { sample: 'bhyve-host' },
+});
 
-export const dmarOptIn: Check = {
+export const dmarOptIn = defineCheck({
   meta,
   run(snapshot) {
     const d = snapshot.dmar;
-    if (d === undefined || d.dmaCtrlPlatformOptIn) return [];
-    return [finding(meta, {
-      message: 'The DMAR table\'s DMA_CTRL_PLATFORM_OPT_IN flag is clear: the OS cannot rely on firmware DMA protection before it enables the I/O MMU; enable the I/O MMU explicitly if that matters.',
+    if (d === undefined || d.dmaCtrlPlatformOptIn) return ran([]);
+    return ran([finding(meta, {
+      messageId: 'optInClear',
       source: { part: snapshot.capture.parts.find((x) => x.kind === 'dmar')?.path ?? 'dmar', offset: 37 },
       evidence: { flags: hex(d.flags) },
-    })];
+    })]);
   },
-};
+});

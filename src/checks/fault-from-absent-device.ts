@@ -1,10 +1,10 @@
 import { hex } from '../util/hex.js';
 import { faultEvidence } from './fault-evidence.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'fault-from-absent-device',
   defaultSeverity: 'info',
   summary: 'recorded DMA faults from a PCI function the inventory does not have (a stale device?)',
@@ -27,12 +27,17 @@ Inputs: recorded faults (fault recording registers, or the kernel log) and the P
 an inventory nothing can be absent from it, and the check stays silent rather than adding a note to
 every capture: \`stale-context\` and \`ppt-unmapped\` list faults in their evidence either way.`,
   needs: [],
-};
+  messages: {
+    faultsFromAbsent: (d: { bdf: string; faults: number; entryUnit?: number }) =>
+      `${d.faults} DMA fault${d.faults > 1 ? 's' : ''} recorded from ${d.bdf}, which the PCI inventory does not list${d.entryUnit !== undefined ? `, and a present context entry for it survives in unit ${hex(d.entryUnit)} (see stale-context)` : ''}: a device was there when the fault happened (hot-unplugged or VF destroyed since?); check for a stale device.`,
+  },
+  example: { sample: 'fault-from-absent-device' },
+});
 
-export const faultFromAbsentDevice: Check = {
+export const faultFromAbsentDevice = defineCheck({
   meta,
   run(snapshot) {
-    if (!snapshot.inventoryKnown || snapshot.faults.length === 0) return [];
+    if (!snapshot.inventoryKnown || snapshot.faults.length === 0) return ran([]);
     const r = roles(snapshot);
     const byBdf = new Map<string, typeof snapshot.faults>();
     for (const f of snapshot.faults) {
@@ -44,11 +49,11 @@ export const faultFromAbsentDevice: Check = {
       const entry = r.presentContexts.get(bdf)?.[0];
       const unit = faults.find((f) => f.unit !== undefined)?.unit ?? entry?.unit.registerBase;
       out.push(finding(meta, {
-        message: `${faults.length} DMA fault${faults.length > 1 ? 's' : ''} recorded from ${bdf}, which the PCI inventory does not list${entry ? `, and a present context entry for it survives in unit ${hex(entry.unit.registerBase)} (see stale-context)` : ''}: a device was there when the fault happened (hot-unplugged or VF destroyed since?); check for a stale device.`,
+        messageId: 'faultsFromAbsent', data: { bdf, faults: faults.length, entryUnit: entry?.unit.registerBase },
         unit, bdf, source: faults[0].source,
         evidence: { faults: faults.slice(0, 8).map(faultEvidence), more: faults.length > 8 ? faults.length - 8 : undefined, presentContextEntry: entry !== undefined },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

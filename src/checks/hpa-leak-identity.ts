@@ -1,14 +1,11 @@
 import { hex, pfnHex } from '../util/hex.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { byDomain, knownMappings, roles } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
 /** 1 GiB of identity-mapped pages in total, or 256 MiB in one contiguous run, is "large". */
-export const IDENTITY_TOTAL_PAGES = 262144;
-export const IDENTITY_RUN_PAGES = 65536;
-
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'hpa-leak-identity',
   defaultSeverity: 'critical',
   summary: 'a VM domain maps IOVA = HPA over a large range (as if the I/O MMU were bypassed)',
@@ -29,11 +26,26 @@ the host map. Restart the VM with the I/O MMU enabled; compare the domain with t
 The host domain's own 1:1 map (bhyve maps all memory 1:1 for host devices) is normal and never
 reported. Inputs: tables, mappings.`,
   needs: ['tables', 'mappings'],
-};
+  messages: {
+    identityMap: (d: { owner: string; did: number; total: number; bestPages: number; bestStart: number }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.total)} with IOVA = HPA (largest run ${pagesText(d.bestPages)} at ${pfnHex(d.bestStart)}): the guest's device reaches host memory by host address; restart the VM with its own translated domain.`,
+  },
+  options: {
+    minTotalPages: {
+      type: 'integer', default: 262144, minimum: 1,
+      description: 'Report a VM domain that maps at least this many 4 KiB pages with IOVA = HPA in total (262144 pages = 1 GiB).',
+    },
+    minRunPages: {
+      type: 'integer', default: 65536, minimum: 1,
+      description: 'Report a VM domain with a run of at least this many contiguous IOVA = HPA pages, whatever its total (65536 pages = 256 MiB). Smaller identity pieces, such as RMRR regions, are left to `rmrr-in-vm-domain`.',
+    },
+  },
+  example: { sample: 'hpa-leak-identity' },
+});
 
-export const hpaLeakIdentity: Check = {
+export const hpaLeakIdentity = defineCheck({
   meta,
-  run(snapshot) {
+  run(snapshot, options) {
     const r = roles(snapshot);
     const out: Finding[] = [];
     for (const info of r.vmDomains().sort(byDomain)) {
@@ -60,10 +72,10 @@ export const hpaLeakIdentity: Check = {
           bestStart = s;
         }
       }
-      if (total < IDENTITY_TOTAL_PAGES && bestPages < IDENTITY_RUN_PAGES) continue;
+      if (total < options.minTotalPages && bestPages < options.minRunPages) continue;
       const user = [...info.assignedUsers].sort()[0];
       out.push(finding(meta, {
-        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(total)} with IOVA = HPA (largest run ${pagesText(bestPages)} at ${pfnHex(bestStart)}): the guest's device reaches host memory by host address; restart the VM with its own translated domain.`,
+        messageId: 'identityMap', data: { owner: ownerText(info), did: info.domain.did, total, bestPages, bestStart },
         unit: info.unit, bdf: user, did: info.domain.did, source: info.domain.source,
         evidence: {
           root: hex(info.domain.root), identityPages: total, largestRun: { start: pfnHex(bestStart), size: hex(bestPages * 4096) },
@@ -71,6 +83,6 @@ export const hpaLeakIdentity: Check = {
         },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

@@ -1,12 +1,12 @@
 import type { Mapping, Snapshot } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { byDomain, knownMappings, roles } from '../model/roles.js';
 import { ownerText } from './evidence.js';
 import { mappingsReaching, PageIndex, RangeIndex } from './host-ranges.js';
-import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'hpa-leak-iommu-structures',
   defaultSeverity: 'critical',
   summary: 'a VM domain maps a page holding I/O MMU structures (root, context, PASID, page tables, queues)',
@@ -30,7 +30,12 @@ PASID directories (context entries), page-table pages of every walked domain, an
 registers. Host domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
 Inputs: tables, mappings (registers add the queues).`,
   needs: ['tables', 'mappings'],
-};
+  messages: {
+    mapsStructures: (d: { owner: string; did: number; writable: boolean; kinds: string[]; first: { [key: string]: EvidenceValue } }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${d.writable ? 'writable ' : 'read-only '}host pages holding I/O MMU structures (${d.kinds.join(', ')}; first: ${String(d.first.structure)} at ${String(d.first.hpa)}): the guest can ${d.writable ? 'rewrite translations and escape the I/O MMU' : 'read the host\'s translation structures'}; stop the VM and report it.`,
+  },
+  example: { sample: 'hpa-leak-iommu-structures' },
+});
 
 interface Structure { kind: string; text: string; unit: number }
 
@@ -102,14 +107,14 @@ export function structureIndex(snapshot: Snapshot): StructureIndex {
   return new StructureIndex(new RangeIndex(items), new PageIndex(tables));
 }
 
-export const hpaLeakIommuStructures: Check = {
+export const hpaLeakIommuStructures = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
     const vmDomains = r.vmDomains().filter((d) => d.domain.mappingsKnown).sort(byDomain);
-    if (vmDomains.length === 0) return [];
+    if (vmDomains.length === 0) return ran([]);
     const index = structureIndex(snapshot);
-    if (index.size === 0) return [];
+    if (index.size === 0) return ran([]);
     const out: Finding[] = [];
     for (const info of vmDomains) {
       const hits: { [key: string]: EvidenceValue }[] = [];
@@ -133,13 +138,13 @@ export const hpaLeakIommuStructures: Check = {
       }
       if (hits.length === 0) continue;
       out.push(finding(meta, {
-        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${writable ? 'writable ' : 'read-only '}host pages holding I/O MMU structures (${[...kinds].sort().join(', ')}; first: ${String(hits[0].structure)} at ${String(hits[0].hpa)}): the guest can ${writable ? 'rewrite translations and escape the I/O MMU' : 'read the host\'s translation structures'}; stop the VM and report it.`,
+        messageId: 'mapsStructures', data: { owner: ownerText(info), did: info.domain.did, writable, kinds: [...kinds].sort(), first: hits[0] },
         severity: writable ? 'critical' : 'error',
         severityReason: 'the structures are mapped read-only',
         unit: info.unit, bdf: [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
         evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort() },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

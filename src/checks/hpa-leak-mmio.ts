@@ -4,15 +4,15 @@ import { drhds } from '../model/coverage.js';
 import { ownerText } from './evidence.js';
 import { mappingsReaching, RangeIndex } from './host-ranges.js';
 import { barIndex, overlaps, subtract } from './vm-layout.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import type { Rmrr } from '../decode/dmar-types.js';
 import type { Snapshot } from '../model/types.js';
-import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
 export const MSI_START = 0xfee00000;
 export const MSI_END = 0xfef00000; // exclusive
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'hpa-leak-mmio',
   defaultSeverity: 'error',
   summary: 'a VM domain maps remapping-unit registers, the MSI window or non-RAM the host memory map declares',
@@ -47,7 +47,12 @@ memory-map (optional: without it only unit registers and the MSI window are chec
 gives register-set sizes (else one page per unit).`,
   needs: ['tables', 'mappings', 'memory-map'],
   optional: ['memory-map'],
-};
+  messages: {
+    mapsMmio: (d: { owner: string; did: number; kinds: string[]; first: { [key: string]: EvidenceValue } }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps non-RAM host addresses that are not its own devices' BARs (${d.kinds.join(', ')}; first: ${String(d.first.region)} at ${String(d.first.hpa)}, IOVA ${String(d.first.iova)}): the guest's device can reach host MMIO; check how the hypervisor built the VM's mappings.`,
+  },
+  example: { sample: 'hpa-leak-mmio' },
+});
 
 export interface Region { kind: string; text: string }
 
@@ -89,12 +94,12 @@ export function mmioIndex(snapshot: Snapshot): RangeIndex<Region> {
   return new RangeIndex(items);
 }
 
-export const hpaLeakMmio: Check = {
+export const hpaLeakMmio = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
     const vmDomains = r.vmDomains().filter((d) => d.domain.mappingsKnown).sort(byDomain);
-    if (vmDomains.length === 0) return [];
+    if (vmDomains.length === 0) return ran([]);
     const index = mmioIndex(snapshot);
     const out: Finding[] = [];
     for (const info of vmDomains) {
@@ -126,11 +131,11 @@ export const hpaLeakMmio: Check = {
       }
       if (hits.length === 0) continue;
       out.push(finding(meta, {
-        message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps non-RAM host addresses that are not its own devices' BARs (${[...kinds].sort().join(', ')}; first: ${String(hits[0].region)} at ${String(hits[0].hpa)}, IOVA ${String(hits[0].iova)}): the guest's device can reach host MMIO; check how the hypervisor built the VM's mappings.`,
+        messageId: 'mapsMmio', data: { owner: ownerText(info), did: info.domain.did, kinds: [...kinds].sort(), first: hits[0] },
         unit: info.unit, bdf: [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
         evidence: { root: hex(info.domain.root), pages, hits, devices: [...info.assignedUsers].sort(), vms: [...info.vms].sort(), ownBarPages },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

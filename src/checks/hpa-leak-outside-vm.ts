@@ -1,12 +1,12 @@
 import type { Mapping, Snapshot, Vm } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { byDomain, knownMappings, roles, type DomainInfo } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
-import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 import { barIndex, guestLayout, hostRamIndex, overlaps, subtract, type GuestLayout } from './vm-layout.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'hpa-leak-outside-vm',
   defaultSeverity: 'error',
   summary: "a VM domain maps IOVAs outside the VM's guest-physical layout, or more memory than the VM was given",
@@ -54,7 +54,16 @@ not give gets one \`info\`. Without /proc/iomem's device entries an assigned dev
 told from other host MMIO and counts as outside. Inputs: tables, mappings, vms (memory-map and the
 PCI resources in it refine the ROM and BAR rules).`,
   needs: ['tables', 'mappings', 'vms'],
-};
+  messages: {
+    memorySizeUnknown: (d: { vm: string }) =>
+      `VM ${d.vm}'s memory size is not on its command line in the capture, so its domain's mappings cannot be checked against its layout.`,
+    outsideLayout: (d: { owner: string; did: number; outside: number; hypervisor: string; givenPages: number; firstOutsidePfn: number }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.outside)} at guest addresses outside the ${d.hypervisor} VM's layout (RAM ${pagesText(d.givenPages)}; first at ${pfnHex(d.firstOutsidePfn)}), neither its ROM nor its own devices' BARs: those pages are host memory the VM was not given; restart the VM and check the hypervisor's unmap path.`,
+    moreThanGiven: (d: { owner: string; did: number; mapped: number; allowed: number; hotPlug: boolean }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.mapped - d.allowed)} more than the ${pagesText(d.allowed)} of RAM the VM ${d.hotPlug ? 'can have with memory hot-plug' : 'was given'} (${pagesText(d.mapped)} besides ROM and its own devices' BARs): the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
+  },
+  example: { sample: 'hpa-leak-outside-vm' },
+});
 
 interface Judged {
   /** Pages outside RAM that are neither ROM nor own BAR, with the first runs (IOVA order). */
@@ -118,7 +127,7 @@ function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout |
   return j;
 }
 
-export const hpaLeakOutsideVm: Check = {
+export const hpaLeakOutsideVm = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -133,7 +142,7 @@ export const hpaLeakOutsideVm: Check = {
         if (!noSize.has(name)) {
           noSize.add(name);
           out.push(finding(meta, {
-            message: `VM ${name}'s memory size is not on its command line in the capture, so its domain's mappings cannot be checked against its layout.`,
+            messageId: 'memorySizeUnknown', data: { vm: name },
             severity: 'info', severityReason: 'VM memory size unknown', unit: info.unit, bdf, did: info.domain.did, source: vm?.source,
             evidence: { vm: name },
           }));
@@ -142,9 +151,9 @@ export const hpaLeakOutsideVm: Check = {
       }
       out.push(...judgeDomain(snapshot, info, vm, vmDevices(r.assigned, name), bdf));
     }
-    return out;
+    return ran(out);
   },
-};
+});
 
 function vmDevices(assigned: ReturnType<typeof roles>['assigned'], vm: string): Set<string> {
   const out = new Set<string>();
@@ -160,7 +169,8 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const common = { vm: vm.name, hypervisor: vm.hypervisor, memory: hex(memory), ...(vm.qemu?.type !== undefined ? { machine: vm.qemu.type } : {}) };
   if (layout !== undefined && j.outside > 0) {
     out.push(finding(meta, {
-      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.outside)} at guest addresses outside the ${vm.hypervisor} VM's layout (RAM ${pagesText(layout.givenPages)}; first at ${pfnHex(j.firstOutsideIovaPfn!)}), neither its ROM nor its own devices' BARs: those pages are host memory the VM was not given; restart the VM and check the hypervisor's unmap path.`,
+      messageId: 'outsideLayout',
+      data: { owner: ownerText(info), did: info.domain.did, outside: j.outside, hypervisor: vm.hypervisor, givenPages: layout.givenPages, firstOutsidePfn: j.firstOutsideIovaPfn! },
       unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
       evidence: {
         ...common, outsidePages: j.outside, firstOutside: pfnHex(j.firstOutsideIovaPfn!), rule: layout.rule,
@@ -174,7 +184,7 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const allowed = layout?.maxPages ?? given;
   if (j.ramLikePages > allowed) {
     out.push(finding(meta, {
-      message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps ${pagesText(j.ramLikePages - allowed)} more than the ${pagesText(allowed)} of RAM the VM ${allowed > given ? 'can have with memory hot-plug' : 'was given'} (${pagesText(j.ramLikePages)} besides ROM and its own devices' BARs): the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
+      messageId: 'moreThanGiven', data: { owner: ownerText(info), did: info.domain.did, mapped: j.ramLikePages, allowed, hotPlug: allowed > given },
       unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
       evidence: { ...common, mappedPages: j.ramLikePages, givenPages: given, ...(allowed > given ? { maxPages: allowed } : {}), romPages: j.romPages, ownBarPages: j.barPages },
     }));

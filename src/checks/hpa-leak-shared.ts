@@ -1,13 +1,13 @@
 import { hex, pfnHex } from '../util/hex.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { type DomainInfo, byDomain, roles } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
 import type { PageRanges } from './host-ranges.js';
 import { mergeSorted, writableUnion } from './host-ranges.js';
 import type { Snapshot } from '../model/types.js';
-import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'hpa-leak-shared',
   defaultSeverity: 'critical',
   summary: 'one host page writable in domains of different owners: two VMs, or a VM domain and the host domain',
@@ -41,7 +41,16 @@ by two VM domains is reported as \`error\` (they may belong to the same VM). Rea
 not reported. The sweep works on sorted typed arrays of coalesced ranges, never per page.
 Inputs: tables, mappings.`,
   needs: ['tables', 'mappings'],
-};
+  messages: {
+    domainOfTwoVms: (d: { info: DomainInfo }) =>
+      `Domain ${d.info.domain.did} (table ${hex(d.info.domain.root)}) is used by devices of ${ownerText(d.info)}: each VM's device can DMA into the other's memory; give each VM its own domain.`,
+    domainOfVmAndHost: (d: { info: DomainInfo }) =>
+      `Domain ${d.info.domain.did} (table ${hex(d.info.domain.root)}) is used by ${ownerText(d.info)} and by host device${d.info.hostUsers.size > 1 ? 's' : ''} ${[...d.info.hostUsers].sort().join(', ')}: the host device can DMA into the VM's memory and the VM's device into whatever the host device may reach; move one of them out of the domain.`,
+    pagesShared: (d: { pages: number; firstPfn: number; owner: string; did: number; where: string; withHost: boolean }) =>
+      `${pagesText(d.pages)} of host memory (first at ${pfnHex(d.firstPfn)}) is writable both in the domain of ${d.owner} (DID ${d.did}) and in ${d.where}: ${d.withHost ? "those host devices can write the VM's memory and the VM's device host memory (the host domain still maps the VM's pages, or the VM maps host pages)" : 'each VM can write memory the other uses'}; stop the VM and check the hypervisor's unmap path.`,
+  },
+  example: { sample: 'hpa-leak-shared' },
+});
 
 interface Owner { key: string; label: string; domains: DomainInfo[]; vmNamed: boolean; host: boolean }
 
@@ -104,7 +113,7 @@ function reachText(r: Reach, ranges: readonly [number, number][], snapshot: Snap
   return t;
 }
 
-export const hpaLeakShared: Check = {
+export const hpaLeakShared = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -116,14 +125,14 @@ export const hpaLeakShared: Check = {
       const bdf = [...info.assignedUsers].sort()[0];
       if (info.vms.size > 1) {
         out.push(finding(meta, {
-          message: `Domain ${info.domain.did} (table ${hex(info.domain.root)}) is used by devices of ${ownerText(info)}: each VM's device can DMA into the other's memory; give each VM its own domain.`,
+          messageId: 'domainOfTwoVms', data: { info },
           unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
           evidence: { root: hex(info.domain.root), vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort() },
         }));
       }
       if (info.hostUsers.size > 0) {
         out.push(finding(meta, {
-          message: `Domain ${info.domain.did} (table ${hex(info.domain.root)}) is used by ${ownerText(info)} and by host device${info.hostUsers.size > 1 ? 's' : ''} ${[...info.hostUsers].sort().join(', ')}: the host device can DMA into the VM's memory and the VM's device into whatever the host device may reach; move one of them out of the domain.`,
+          messageId: 'domainOfVmAndHost', data: { info },
           unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
           evidence: { root: hex(info.domain.root), vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort(), hostDevices: [...info.hostUsers].sort() },
         }));
@@ -151,7 +160,7 @@ export const hpaLeakShared: Check = {
       } else if (info.isVm && info.vms.size === 0) ownerFor(`domain:${info.key}`, ownerText(info), false, false).domains.push(info);
       // Domains of several VMs are reported above; their pages would only repeat it.
     }
-    if (owners.length < 2) return out;
+    if (owners.length < 2) return ran(out);
     const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => d.domain.mappings)));
     const all = mergeSorted(unions);
     // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
@@ -193,7 +202,7 @@ export const hpaLeakShared: Check = {
         ? `${reach.slice(0, 3).map((x) => reachText(x, p.examples, snapshot)).join('; ')}${reach.length > 3 ? `; and ${reach.length - 3} more host domains` : ''}`
         : `the domain of ${ob.label}`;
       out.push(finding(meta, {
-        message: `${pagesText(p.pages)} of host memory (first at ${pfnHex(p.examples[0][0])}) is writable both in the domain of ${oa.label} (DID ${vmDomain.domain.did}) and in ${where}: ${ob.host ? "those host devices can write the VM's memory and the VM's device host memory (the host domain still maps the VM's pages, or the VM maps host pages)" : 'each VM can write memory the other uses'}; stop the VM and check the hypervisor's unmap path.`,
+        messageId: 'pagesShared', data: { pages: p.pages, firstPfn: p.examples[0][0], owner: oa.label, did: vmDomain.domain.did, where, withHost: ob.host },
         severity: unnamedPair ? 'error' : 'critical',
         severityReason: 'no VM command lines: the two domains may belong to the same VM',
         unit: vmDomain.unit, bdf: [...vmDomain.assignedUsers].sort()[0], did: vmDomain.domain.did, source: vmDomain.domain.source,
@@ -205,6 +214,6 @@ export const hpaLeakShared: Check = {
         },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

@@ -1,10 +1,11 @@
 import type { Unit } from '../model/types.js';
 import { protectedRegions, regionText, unitDmaMode } from '../model/dma.js';
-import { finding } from './finding.js';
+import { hex } from '../util/hex.js';
+import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'iommu-disabled',
   defaultSeverity: 'critical',
   summary: 'a unit covering an assigned device has translation off (GSTS.TES = 0) or no root table',
@@ -26,7 +27,12 @@ Inputs: registers (required). Uses the DMAR table to find the covering unit, and
 know which devices are assigned; without VM data a pass-through device is only reported (as
 \`error\`) when every unit that may cover it is off. Without registers the check cannot tell.`,
   needs: ['registers'],
-};
+  messages: {
+    unitOff: (d: { bdf: string; vm?: string; unit: Unit }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} is a pass-through device but remapping unit ${hex(d.unit.registerBase)} that covers it has ${off(d.unit)}: ${fate(d.unit)}; enable the I/O MMU before starting the VM.`,
+  },
+  example: { sample: 'iommu-not-enabled' },
+});
 
 /** Why the unit does not isolate DMA, from the decision translate makes too (model/dma.ts). */
 function off(u: Unit): string | undefined {
@@ -44,7 +50,7 @@ function fate(u: Unit): string {
   return `its DMA reaches host memory untranslated${regions.length > 0 ? ` (except ${regions.map(regionText).join(' and ')}, which the unit blocks)` : ''}`;
 }
 
-export const iommuDisabled: Check = {
+export const iommuDisabled = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -60,23 +66,22 @@ export const iommuDisabled: Check = {
       if (units.length === 0 || !units.every((u) => off(u) !== undefined)) continue;
       const u = units[0];
       const a = r.assigned.get(bdf);
-      const why = off(u)!;
       out.push(finding(meta, {
-        message: `${bdf}${a?.vm ? ` (in VM ${a.vm})` : ''} is a pass-through device but remapping unit ${'0x' + u.registerBase.toString(16)} that covers it has ${why}: ${fate(u)}; enable the I/O MMU before starting the VM.`,
+        messageId: 'unitOff', data: { bdf, vm: a?.vm, unit: u },
         severity: a ? 'critical' : 'error',
         severityReason: 'no VM command lines in the capture: the device is pass-through but not known to be in a VM',
         unit: u, bdf,
         evidence: {
-          units: units.map((x) => '0x' + x.registerBase.toString(16)),
+          units: units.map((x) => hex(x.registerBase)),
           translationEnabled: u.translationEnabled ?? null,
           rootTablePointerSet: u.rootTablePointerSet ?? null,
-          gsts: u.registers?.GSTS !== undefined ? '0x' + u.registers.GSTS.raw.toString(16) : undefined,
+          gsts: u.registers?.GSTS !== undefined ? hex(u.registers.GSTS.raw) : undefined,
           coverage: cov.status,
           vm: a?.vm,
-          protectedRegions: protectedRegions(u).length > 0 ? protectedRegions(u).map((r) => ({ region: r.name, start: '0x' + r.start.toString(16), end: '0x' + r.end.toString(16) })) : undefined,
+          protectedRegions: protectedRegions(u).length > 0 ? protectedRegions(u).map((r) => ({ region: r.name, start: hex(r.start), end: hex(r.end) })) : undefined,
         },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

@@ -1,10 +1,10 @@
 import { hex } from '../util/hex.js';
-import type { PciFunction } from '../model/types.js';
-import { finding } from './finding.js';
+import type { PciFunction, Snapshot } from '../model/types.js';
+import { finding, ranInPart } from './finding.js';
 import { roles } from '../model/roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'missing-context',
   defaultSeverity: 'warning',
   summary: "a host-driver function with no present entry where the unit's other host-driver functions have entries",
@@ -28,7 +28,12 @@ context table could be read (an unreadable table is unknown, not absent: the che
 part). Inputs: tables, inventory (and
 the DMAR table for coverage, else the unit holding the other entries is assumed).`,
   needs: ['tables', 'inventory'],
-};
+  messages: {
+    noEntryAmongPeers: (d: { bdf: string; driver?: string; unit: number; peers: number }) =>
+      `${d.bdf} (${d.driver}) has no present context entry in unit ${hex(d.unit)} although ${d.peers} other host-driver function${d.peers > 1 ? 's' : ''} under it ha${d.peers > 1 ? 've' : 's'} one: its DMA is blocked; re-attach its driver.`,
+  },
+  example: { sample: 'missing-context' },
+});
 
 function isHostDriver(d: PciFunction): boolean {
   if (d.passThrough || d.driver === undefined || d.driver === '' || d.driver === 'none') return false;
@@ -36,7 +41,7 @@ function isHostDriver(d: PciFunction): boolean {
   return true;
 }
 
-export const missingContext: Check = {
+export const missingContext = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -44,12 +49,9 @@ export const missingContext: Check = {
     const byUnit = new Map<number, { withEntry: PciFunction[]; without: PciFunction[] }>();
     for (const d of snapshot.devices) {
       if (!isHostDriver(d) || r.isPassThrough(d.bdf) || r.isAssigned(d.bdf)) continue;
-      const cov = r.coverage(d.bdf);
-      let unit: number | undefined = cov.status === 'covered' ? cov.unit : undefined;
-      const holder = r.presentContexts.get(d.bdf)?.[0];
-      if (unit === undefined && holder !== undefined) unit = holder.unit.registerBase;
-      if (unit === undefined && snapshot.dmar === undefined && snapshot.units.length === 1) unit = snapshot.units[0].registerBase;
+      const unit = r.unitFor(d.bdf).unit?.registerBase;
       if (unit === undefined) continue;
+      const holder = r.presentContexts.get(d.bdf)?.[0];
       // An entry in a table the capture could not read is unknown, not absent (see unexamined).
       if (holder === undefined && r.unknownEntry(d.bdf).length > 0) continue;
       const g = byUnit.get(unit) ?? { withEntry: [], without: [] };
@@ -60,19 +62,20 @@ export const missingContext: Check = {
       if (g.withEntry.length === 0) continue;
       for (const d of g.without) {
         out.push(finding(meta, {
-          message: `${d.bdf} (${d.driver}) has no present context entry in unit ${hex(unit)} although ${g.withEntry.length} other host-driver function${g.withEntry.length > 1 ? 's' : ''} under it ha${g.withEntry.length > 1 ? 've' : 's'} one: its DMA is blocked; re-attach its driver.`,
+          messageId: 'noEntryAmongPeers', data: { bdf: d.bdf, driver: d.driver, unit, peers: g.withEntry.length },
           unit, bdf: d.bdf, source: d.source,
           evidence: { driver: d.driver, peersWithEntries: g.withEntry.slice(0, 8).map((x) => x.bdf), physfn: d.physfn },
         }));
       }
     }
-    return out;
+    return ranInPart(unexamined(snapshot), out);
   },
-  unexamined(snapshot) {
-    const r = roles(snapshot);
-    const reasons = snapshot.devices
-      .filter((d) => isHostDriver(d) && !r.isPassThrough(d.bdf) && !r.isAssigned(d.bdf) && !r.presentContexts.has(d.bdf))
-      .flatMap((d) => r.unknownEntry(d.bdf).slice(0, 1).map(({ unit, table }) => `whether ${d.bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
-    return reasons.length > 0 ? { status: 'partial', reasons } : undefined;
-  },
-};
+});
+
+/** Host functions whose entry is in a table the capture could not read: unknown, not absent. */
+function unexamined(snapshot: Snapshot): string[] {
+  const r = roles(snapshot);
+  return snapshot.devices
+    .filter((d) => isHostDriver(d) && !r.isPassThrough(d.bdf) && !r.isAssigned(d.bdf) && !r.presentContexts.has(d.bdf))
+    .flatMap((d) => r.unknownEntry(d.bdf).slice(0, 1).map(({ unit, table }) => `whether ${d.bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
+}

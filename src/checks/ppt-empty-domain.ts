@@ -1,10 +1,11 @@
-import { finding } from './finding.js';
+import type { Snapshot } from '../model/types.js';
+import { finding, ranInPart } from './finding.js';
 import { hex } from '../util/hex.js';
 import { roles } from '../model/roles.js';
 import { rawHex } from './evidence.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'ppt-empty-domain',
   defaultSeverity: 'warning',
   summary: 'an assigned device translated through a domain with no mappings',
@@ -34,9 +35,16 @@ domain_translation_struct) count: a domain whose tables were not captured is not
 one whose page-table root the memory image lacks (the check runs in part and names it).
 Inputs: tables, mappings (VM command lines tell assigned devices from idle ones).`,
   needs: ['tables', 'mappings'],
-};
+  messages: {
+    emptyDomain: (d: { bdf: string; vm?: string; did: number; root: number }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: all its DMA faults; check that the hypervisor mapped the guest's memory.`,
+    maybeIdleVfio: (d: { bdf: string; did: number; root: number }) =>
+      `${d.bdf} (vfio-pci) translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: that is Linux's state for a vfio-pci device no VM uses (its DMA is blocked); if a VM uses it, all its DMA faults. Add the VM command lines to the capture to tell.`,
+  },
+  example: { sample: 'ppt-empty-domain' },
+});
 
-export const pptEmptyDomain: Check = {
+export const pptEmptyDomain = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -53,22 +61,23 @@ export const pptEmptyDomain: Check = {
       // Without VM command lines an idle vfio-pci device (Linux's state after its VM exited) looks
       // exactly like an assigned one in an empty domain.
       const maybeIdle = a.why === 'present-context' && driver === 'vfio-pci';
-      out.push(finding(meta, {
-        message: maybeIdle
-          ? `${u.ctx.bdf} (vfio-pci) translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: that is Linux's state for a vfio-pci device no VM uses (its DMA is blocked); if a VM uses it, all its DMA faults. Add the VM command lines to the capture to tell.`
-          : `${u.ctx.bdf}${a.vm ? ` (in VM ${a.vm})` : ''} translates through domain ${d.did} (table ${hex(d.root)}), which maps nothing: all its DMA faults; check that the hypervisor mapped the guest's memory.`,
-        ...(maybeIdle ? { severity: 'info' as const, severityReason: 'no VM command lines: an idle vfio-pci device sits in an empty domain' } : {}),
-        unit: u.unit, bdf: u.ctx.bdf, did: d.did, source: u.source,
-        evidence: { root: hex(d.root), pasid: u.pasid, complete: d.complete, raw: rawHex(u.raw), vm: a.vm, driver },
-      }));
+      const where = { unit: u.unit, bdf: u.ctx.bdf, did: d.did, source: u.source, evidence: { root: hex(d.root), pasid: u.pasid, complete: d.complete, raw: rawHex(u.raw), vm: a.vm, driver } };
+      out.push(maybeIdle
+        ? finding(meta, {
+          messageId: 'maybeIdleVfio', data: { bdf: u.ctx.bdf, did: d.did, root: d.root },
+          severity: 'info', severityReason: 'no VM command lines: an idle vfio-pci device sits in an empty domain', ...where,
+        })
+        : finding(meta, { messageId: 'emptyDomain', data: { bdf: u.ctx.bdf, vm: a.vm, did: d.did, root: d.root }, ...where }));
     }
-    return out;
+    return ranInPart(unexamined(snapshot), out);
   },
-  unexamined(snapshot) {
-    const r = roles(snapshot);
-    const reasons = r.uses
-      .filter((u) => u.type === 'translated' && u.domain !== undefined && r.assigned.has(u.ctx.bdf) && u.domain.mappingsKnown && !u.domain.complete && u.domain.pageCount === 0)
-      .map((u) => `whether domain ${u.domain!.did} of ${u.ctx.bdf} (table ${hex(u.domain!.root)}) maps anything is unknown: its page table could not be read`);
-    return reasons.length > 0 ? { status: 'partial', reasons: [...new Set(reasons)] } : undefined;
-  },
-};
+});
+
+/** The domains whose emptiness is unknown: their page table could not be read (unknown, not empty). */
+function unexamined(snapshot: Snapshot): string[] {
+  const r = roles(snapshot);
+  const reasons = r.uses
+    .filter((u) => u.type === 'translated' && u.domain !== undefined && r.assigned.has(u.ctx.bdf) && u.domain.mappingsKnown && !u.domain.complete && u.domain.pageCount === 0)
+    .map((u) => `whether domain ${u.domain!.did} of ${u.ctx.bdf} (table ${hex(u.domain!.root)}) maps anything is unknown: its page table could not be read`);
+  return [...new Set(reasons)];
+}

@@ -1,9 +1,9 @@
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
 import { rawHex } from './evidence.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'ppt-passthrough',
   defaultSeverity: 'critical',
   summary: 'an assigned device whose context/PASID entry is pass-through (TT = 10b / PGTT = 100b)',
@@ -24,9 +24,14 @@ vfio-pci/ppt, and check the hypervisor's log for I/O MMU attach errors.
 Severity: \`critical\` for an assigned device; \`error\` for a pass-through device not in any VM
 (with VM data: an idle ppt device should have no entry at all). Inputs: tables.`,
   needs: ['tables'],
-};
+  messages: {
+    passThroughEntry: (d: { bdf: string; vm?: string; pasid?: number }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} has a pass-through ${d.pasid !== undefined ? `PASID ${d.pasid} entry (PGTT = 100b)` : 'context entry (TT = 10b)'}: its DMA uses guest addresses as host-physical addresses; attach it to the VM's translated domain.`,
+  },
+  example: { sample: 'dmardump-passthrough' },
+});
 
-export const pptPassthrough: Check = {
+export const pptPassthrough = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -36,15 +41,14 @@ export const pptPassthrough: Check = {
       const bdf = u.ctx.bdf;
       const a = r.assigned.get(bdf);
       if (!a && !r.isPassThrough(bdf)) continue;
-      const what = u.pasid !== undefined ? `PASID ${u.pasid} entry (PGTT = 100b)` : 'context entry (TT = 10b)';
       out.push(finding(meta, {
-        message: `${bdf}${a?.vm ? ` (in VM ${a.vm})` : ''} has a pass-through ${what}: its DMA uses guest addresses as host-physical addresses; attach it to the VM's translated domain.`,
+        messageId: 'passThroughEntry', data: { bdf, vm: a?.vm, pasid: u.pasid },
         severity: a ? 'critical' : 'error',
         severityReason: 'the device is pass-through but not in a VM',
         unit: u.unit, bdf, did: u.did, source: u.source,
         evidence: { pasid: u.pasid, raw: rawHex(u.pasid !== undefined ? u.ctx.pasids?.find((p) => p.pasid === u.pasid)?.raw : u.ctx.raw), vm: a?.vm, tt: u.ctx.tt },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

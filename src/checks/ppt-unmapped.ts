@@ -1,11 +1,12 @@
 import { fateWithoutEntry } from '../model/dma.js';
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
+import type { Snapshot } from '../model/types.js';
+import { finding, ranInPart } from './finding.js';
 import { faultEvidence, faultsForLackOfContext } from './fault-evidence.js';
 import { roles } from '../model/roles.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'ppt-unmapped',
   defaultSeverity: 'error',
   summary: 'an assigned device with no present context entry, or that no unit covers',
@@ -38,9 +39,24 @@ Inputs: tables (required), inventory (optional: without it pass-through devices 
 dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines and faults.`,
   needs: ['tables', 'inventory'],
   optional: ['inventory'],
-};
+  messages: {
+    assignedUncovered: (d: { bdf: string; vm?: string; reason: string }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} is assigned but no remapping unit covers it (${d.reason}): its DMA is not translated; fix the DMAR table (firmware) or do not pass the device through.`,
+    idleUncovered: (d: { bdf: string; reason: string }) =>
+      `Pass-through device ${d.bdf} is covered by no remapping unit (${d.reason}): once given to a VM its DMA would not be translated.`,
+    assignedCoverageUnknown: (d: { bdf: string; vm?: string; reason: string }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} is assigned and has no present context entry, and which unit covers it is unknown (${d.reason}).`,
+    assignedNoEntry: (d: { bdf: string; vm?: string; unit?: number; faultNote: string; fate: string }) =>
+      `${d.bdf} is passed through to VM ${d.vm ?? '?'} but has no present context entry${d.unit !== undefined ? ` in unit ${hex(d.unit)}` : ''}${d.faultNote}: ${d.fate}; restart the VM or re-attach the device to ppt.`,
+    noEntryWithFaults: (d: { bdf: string }) =>
+      `Pass-through device ${d.bdf} has no present context entry yet DMA faults from it are recorded: a VM is probably using it without a mapping; check the VM and re-attach the device to ppt.`,
+    noEntryMaybeIdle: (d: { bdf: string }) =>
+      `Pass-through device ${d.bdf} has no present context entry: normal if it is idle; add the VM command lines to the capture to tell whether a VM uses it.`,
+  },
+  example: { sample: 'ppt-unmapped' },
+});
 
-export const pptUnmapped: Check = {
+export const pptUnmapped = defineCheck({
   meta,
   run(snapshot) {
     // What the unit does with DMA from a device without an entry: the same decision translate makes
@@ -71,9 +87,9 @@ export const pptUnmapped: Check = {
       const source = r.devices.get(bdf)?.source;
       if (cov.status === 'none') {
         out.push(finding(meta, {
-          message: a
-            ? `${bdf}${a.vm ? ` (in VM ${a.vm})` : ''} is assigned but no remapping unit covers it (${cov.reason}): its DMA is not translated; fix the DMAR table (firmware) or do not pass the device through.`
-            : `Pass-through device ${bdf} is covered by no remapping unit (${cov.reason}): once given to a VM its DMA would not be translated.`,
+          ...(a
+            ? { messageId: 'assignedUncovered', data: { bdf, vm: a.vm, reason: cov.reason } } as const
+            : { messageId: 'idleUncovered', data: { bdf, reason: cov.reason } } as const),
           severity: a ? 'error' : 'warning',
           severityReason: 'the device is not in a VM now',
           bdf, source, evidence,
@@ -82,7 +98,7 @@ export const pptUnmapped: Check = {
       }
       if (cov.status === 'unknown' && a) {
         out.push(finding(meta, {
-          message: `${bdf}${a.vm ? ` (in VM ${a.vm})` : ''} is assigned and has no present context entry, and which unit covers it is unknown (${cov.reason}).`,
+          messageId: 'assignedCoverageUnknown', data: { bdf, vm: a.vm, reason: cov.reason },
           severity: 'info',
           severityReason: 'coverage unknown: bridge bus ranges are not in the capture',
           bdf, source, evidence,
@@ -91,16 +107,14 @@ export const pptUnmapped: Check = {
       }
       if (a && snapshot.vmsKnown) {
         out.push(finding(meta, {
-          message: `${bdf} is passed through to VM ${a.vm ?? '?'} but has no present context entry${unit !== undefined ? ` in unit ${hex(unit)}` : ''}${faultNote}: ${dmaFate(unit)}; restart the VM or re-attach the device to ppt.`,
+          messageId: 'assignedNoEntry', data: { bdf, vm: a.vm, unit, faultNote, fate: dmaFate(unit) },
           unit, bdf, source, evidence,
         }));
         continue;
       }
       if (!snapshot.vmsKnown) {
         out.push(finding(meta, {
-          message: faults.length > 0
-            ? `Pass-through device ${bdf} has no present context entry yet DMA faults from it are recorded: a VM is probably using it without a mapping; check the VM and re-attach the device to ppt.`
-            : `Pass-through device ${bdf} has no present context entry: normal if it is idle; add the VM command lines to the capture to tell whether a VM uses it.`,
+          messageId: faults.length > 0 ? 'noEntryWithFaults' : 'noEntryMaybeIdle', data: { bdf },
           severity: faults.length > 0 ? 'error' : 'info',
           severityReason: faults.length > 0 ? undefined : 'no VM command lines: an idle pass-through device without an entry is normal',
           unit, bdf, source, evidence,
@@ -108,14 +122,15 @@ export const pptUnmapped: Check = {
       }
       // VM data present and no VM names it: an idle ppt device without an entry is correct.
     }
-    return out;
+    return ranInPart(unexamined(snapshot), out);
   },
-  unexamined(snapshot) {
-    const r = roles(snapshot);
-    const reasons = [...new Set<string>([...r.passThrough, ...r.assigned.keys()])]
-      .filter((bdf) => !r.presentContexts.has(bdf) && r.coverage(bdf).status !== 'none')
-      .sort()
-      .flatMap((bdf) => r.unknownEntry(bdf).slice(0, 1).map(({ unit, table }) => `whether ${bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
-    return reasons.length > 0 ? { status: 'partial', reasons } : undefined;
-  },
-};
+});
+
+/** Pass-through devices whose entry is in a table the capture could not read: unknown, not absent. */
+function unexamined(snapshot: Snapshot): string[] {
+  const r = roles(snapshot);
+  return [...new Set<string>([...r.passThrough, ...r.assigned.keys()])]
+    .filter((bdf) => !r.presentContexts.has(bdf) && r.coverage(bdf).status !== 'none')
+    .sort()
+    .flatMap((bdf) => r.unknownEntry(bdf).slice(0, 1).map(({ unit, table }) => `whether ${bdf} has a context entry in unit ${hex(unit.registerBase)} is unknown: ${table.message}`));
+}

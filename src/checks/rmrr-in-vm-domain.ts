@@ -1,13 +1,13 @@
 import type { Rmrr } from '../decode/dmar-types.js';
 import { hex, pfnHex } from '../util/hex.js';
 import { formatBdf } from '../util/bdf.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { byDomain, knownMappings, roles } from '../model/roles.js';
 import { ownerText } from './evidence.js';
 import { RangeIndex } from './host-ranges.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'rmrr-in-vm-domain',
   defaultSeverity: 'warning',
   summary: 'an RMRR region mapped into a VM domain',
@@ -28,14 +28,19 @@ check the firmware for an option to drop the RMRR (e.g. disable USB legacy suppo
 Compares host addresses of the VM domain's mappings with [Base, Limit] of every RMRR.
 Inputs: dmar, tables, mappings.`,
   needs: ['dmar', 'tables', 'mappings'],
-};
+  messages: {
+    rmrrMapped: (d: { owner: string; did: number; rmrr: Rmrr; scoped: string[] }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps the RMRR region ${hex(d.rmrr.base)}-${hex(d.rmrr.limit)} (firmware-reserved DMA memory${d.scoped.length > 0 ? ` of ${d.scoped.join(', ')}` : ''}): the guest's device can touch memory the firmware uses; avoid passing through RMRR devices.`,
+  },
+  example: { sample: 'rmrr-in-vm-domain' },
+});
 
-export const rmrrInVmDomain: Check = {
+export const rmrrInVmDomain = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
     const rmrrs = (snapshot.dmar?.structures ?? []).filter((s): s is Rmrr => s.kind === 'RMRR');
-    if (rmrrs.length === 0) return [];
+    if (rmrrs.length === 0) return ran([]);
     const index = new RangeIndex(rmrrs.map((x) => ({ startPfn: Math.floor(x.base / 4096), endPfn: Math.floor(x.limit / 4096) + 1, label: x })));
     const out: Finding[] = [];
     for (const info of r.vmDomains().sort(byDomain)) {
@@ -51,7 +56,7 @@ export const rmrrInVmDomain: Check = {
         const scoped = x.scopes.filter((s) => s.resolved !== undefined).map((s) => formatBdf({ segment: x.segment, bus: s.resolved!.bus, devfn: s.resolved!.devfn }));
         const inScope = [...info.assignedUsers].filter((b) => scoped.includes(b));
         out.push(finding(meta, {
-          message: `The domain of ${ownerText(info)} (DID ${info.domain.did}) maps the RMRR region ${hex(x.base)}-${hex(x.limit)} (firmware-reserved DMA memory${scoped.length > 0 ? ` of ${scoped.join(', ')}` : ''}): the guest's device can touch memory the firmware uses; avoid passing through RMRR devices.`,
+          messageId: 'rmrrMapped', data: { owner: ownerText(info), did: info.domain.did, rmrr: x, scoped },
           unit: info.unit, bdf: inScope[0] ?? [...info.assignedUsers].sort()[0], did: info.domain.did, source: info.domain.source,
           evidence: {
             rmrr: { base: hex(x.base), limit: hex(x.limit), offset: hex(x.offset) }, hpa: pfnHex(h.hpa), iova: pfnHex(h.iova), size: hex(h.pages * 4096),
@@ -60,6 +65,6 @@ export const rmrrInVmDomain: Check = {
         }));
       }
     }
-    return out;
+    return ran(out);
   },
-};
+});

@@ -7,26 +7,28 @@
  * - `not-applicable` — a needed input is missing or unreadable: the check is not guessed at, and
  *   reports nothing.
  *
- * Statuses are reported beside the findings (RunResult.statuses) so reports can show "not checked"
- * apart from "checked, nothing found": JUnit `<skipped>`, the JSON report's `checks`. For
- * compatibility with reports and scripts that only read findings, the runner also keeps emitting one
- * `info` finding per check that did not fully run (evidence.missing), as before statuses existed;
- * `--fail-on` reaches info findings only when asked (`--fail-on info`), as before.
+ * A status is no finding: it is reported beside the findings (RunResult.statuses) so every report
+ * shows "not checked" apart from "checked, nothing found" (JUnit `<skipped>`, SARIF tool
+ * notifications, a "not checked" line in the table and Markdown, the JSON report's `checks`), and
+ * `--fail-on` never counts it.
  */
 import { UsageError } from '../errors.js';
 import { contextsState, dmaHandlingKnown } from '../model/known.js';
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { checks as registry } from './index.js';
-import type { Check, CheckInput, CheckStatus, Finding } from './types.js';
+import { resolveOptions } from './options.js';
+import type { Check, CheckInput, CheckMeta, CheckResult, CheckStatus, Finding } from './types.js';
 import { severityRank } from './types.js';
 
 export interface RunOptions {
   only?: string[];
   skip?: string[];
+  /** Option values by check id and option name, over each option's default (see options.ts). */
+  options?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
-/** What each input is and how to add it to a capture (used in the runner's info findings). */
+/** What each input is and how to add it to a capture (the reasons of a check that could not run). */
 export const INPUT_HINTS: Record<CheckInput, string> = {
   dmar: 'the ACPI DMAR table (`acpidump -t -n DMAR -b` on FreeBSD, /sys/firmware/acpi/tables/DMAR on Linux)',
   registers: 'the remapping-unit registers (Linux debugfs iommu/intel/iommu_regset, `--registers FILE`, or dmardump/debugfs root-table lines)',
@@ -118,55 +120,53 @@ export interface RunResult {
 
 const STATUS_RANK: Record<CheckStatus, number> = { ran: 0, partial: 1, 'not-applicable': 2 };
 
+/**
+ * One check's verdict in a run, from what its inputs lack and what it returns itself:
+ * - a needed input missing (`requiredMissing`): not-applicable, the check is not run;
+ * - an optional input missing, or part of an input unreadable: at least partial;
+ * - the check's own status (what it could not examine beyond its needs): the worse wins.
+ * `addText` says how to add the missing inputs, `unreadable` what of the partly read inputs could not
+ * be read, `whyMissing` why needed inputs are missing when they were captured but could not be read.
+ * Findings of a not-applicable result are dropped.
+ */
+export function judgeCheck(
+  meta: Pick<CheckMeta, 'id'>,
+  inputs: { missing: CheckInput[]; requiredMissing: CheckInput[]; unreadable: string[]; whyMissing: string[]; addText: string },
+  run: () => CheckResult,
+): { status: CheckStatusReport; findings: Finding[] } {
+  const { missing, requiredMissing, unreadable, whyMissing, addText } = inputs;
+  const id = meta.id;
+  if (requiredMissing.length > 0) return { status: { id, status: 'not-applicable', missing: requiredMissing, reasons: [`add ${addText}`, ...whyMissing] }, findings: [] };
+  const result = run();
+  let status: CheckStatus = missing.length > 0 || unreadable.length > 0 ? 'partial' : 'ran';
+  if (STATUS_RANK[result.status] > STATUS_RANK[status]) status = result.status;
+  const reasons = [...(missing.length > 0 ? [`add ${addText}`] : []), ...unreadable, ...result.reasons];
+  return { status: { id, status, missing, reasons }, findings: status === 'not-applicable' ? [] : result.findings };
+}
+
 /** Run the selected checks; every check gets a status beside its findings. */
 export function runChecksWithStatus(snapshot: Snapshot, opts: RunOptions = {}, all: readonly Check[] = registry): RunResult {
   const selected = selectChecks(opts, all);
+  // Options first: a bad option is a usage error before anything runs.
+  const options = new Map(selected.map((c) => [c, resolveOptions(c.meta, opts.options?.[c.meta.id])]));
   const coverage = inputCoverage(snapshot);
   const findings: Finding[] = [];
   const statuses: CheckStatusReport[] = [];
   for (const check of selected) {
-    const id = check.meta.id;
     const optional = check.meta.optional ?? [];
     const missing = check.meta.needs.filter((n) => coverage.get(n)?.state === 'missing');
-    const requiredMissing = missing.filter((m) => !optional.includes(m));
-    const unreadable = check.meta.needs.flatMap((n) => (coverage.get(n)?.state === 'partial' ? coverage.get(n)!.unreadable : []));
-    if (missing.length > 0) {
-      // The info finding as it always was (compatibility), then the status.
-      const what = missing.map((m) => INPUT_HINTS[m]).join('; and ');
-      const partial = requiredMissing.length === 0;
-      findings.push({
-        check: id,
-        severity: 'info',
-        message: partial ? `${id} ran with a partial capture; for full coverage add ${what}.` : `${id} could not run: add ${what}.`,
-        evidence: { missing: [...missing], ran: partial },
-      });
-      if (!partial) {
-        statuses.push({ id, status: 'not-applicable', missing: requiredMissing, reasons: [`add ${what}`, ...unreadableReasons(check, coverage)] });
-        continue;
-      }
-    }
-    const limit = check.unexamined?.(snapshot);
-    const own = limit?.reasons ?? [];
-    let status: CheckStatus = missing.length > 0 || unreadable.length > 0 ? 'partial' : 'ran';
-    if (limit !== undefined && STATUS_RANK[limit.status] > STATUS_RANK[status]) status = limit.status;
-    const reasons = [...(missing.length > 0 ? [`add ${missing.map((m) => INPUT_HINTS[m]).join('; and ')}`] : []), ...unreadable, ...own];
-    if (missing.length === 0 && (unreadable.length > 0 || own.length > 0)) {
-      findings.push({
-        check: id,
-        severity: 'info',
-        message: `${id} ${status === 'not-applicable' ? 'could not run' : 'ran on part of the capture'}: ${listed([...unreadable, ...own])}.`,
-        evidence: { missing: [], ran: status !== 'not-applicable', unreadable: [...unreadable, ...own].slice(0, 16) },
-      });
-    }
-    if (status !== 'not-applicable') findings.push(...check.run(snapshot));
-    statuses.push({ id, status, missing, reasons });
+    const inputs = {
+      missing,
+      requiredMissing: missing.filter((m) => !optional.includes(m)),
+      unreadable: check.meta.needs.flatMap((n) => (coverage.get(n)?.state === 'partial' ? coverage.get(n)!.unreadable : [])),
+      whyMissing: check.meta.needs.flatMap((n) => coverage.get(n)?.unreadable ?? []),
+      addText: missing.map((m) => INPUT_HINTS[m]).join('; and '),
+    };
+    const verdict = judgeCheck(check.meta, inputs, () => check.run(snapshot, options.get(check)!));
+    findings.push(...verdict.findings);
+    statuses.push(verdict.status);
   }
   return { findings: findings.sort(compareFindings), statuses };
-}
-
-/** Reasons a needed input is missing because it could not be read (not because it was never captured). */
-function unreadableReasons(check: Check, coverage: Map<CheckInput, InputCoverage>): string[] {
-  return check.meta.needs.flatMap((n) => coverage.get(n)?.unreadable ?? []);
 }
 
 export function runChecks(snapshot: Snapshot, opts: RunOptions = {}, all: readonly Check[] = registry): Finding[] {

@@ -1,12 +1,12 @@
 import { hex } from '../util/hex.js';
 import { parseBdf } from '../util/bdf.js';
 import { faultEvidence } from './fault-evidence.js';
-import { finding } from './finding.js';
+import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
 import { ownerText, rawHex } from './evidence.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'stale-context',
   defaultSeverity: 'error',
   summary: 'a present context entry for a function the inventory does not have (hot-unplugged, VF destroyed)',
@@ -31,9 +31,16 @@ Inputs: tables (required), inventory (optional: without it only entries that dma
 \`(absent)\` are found).`,
   needs: ['tables', 'inventory'],
   optional: ['inventory'],
-};
+  messages: {
+    staleIntoVmDomain: (d: { bdf: string; did: number; owner: string; why: string }) =>
+      `${d.bdf} has a present context entry (DID ${d.did}) pointing at the domain of ${d.owner}, but ${d.why}: a device appearing at this address would DMA into the VM's memory; clear the entry.`,
+    staleEntry: (d: { bdf: string; did: number; why: string }) =>
+      `${d.bdf} has a present context entry (DID ${d.did}) but ${d.why} (hot-unplugged or VF destroyed): clear the stale entry before a new device appears at this address.`,
+  },
+  example: { sample: 'dmardump-absent' },
+});
 
-export const staleContext: Check = {
+export const staleContext = defineCheck({
   meta,
   run(snapshot) {
     const r = roles(snapshot);
@@ -56,9 +63,9 @@ export const staleContext: Check = {
         const vm = vmDomains[0];
         const why = absentHint ? 'dmardump marks the function absent' : 'the PCI inventory has no such function';
         out.push(finding(meta, {
-          message: vm !== undefined
-            ? `${ctx.bdf} has a present context entry (DID ${ctx.did}) pointing at the domain of ${ownerText(vm)}, but ${why}: a device appearing at this address would DMA into the VM's memory; clear the entry.`
-            : `${ctx.bdf} has a present context entry (DID ${ctx.did}) but ${why} (hot-unplugged or VF destroyed): clear the stale entry before a new device appears at this address.`,
+          ...(vm !== undefined
+            ? { messageId: 'staleIntoVmDomain', data: { bdf: ctx.bdf, did: ctx.did, owner: ownerText(vm), why } } as const
+            : { messageId: 'staleEntry', data: { bdf: ctx.bdf, did: ctx.did, why } } as const),
           severity: alias ? 'info' : vm !== undefined ? 'critical' : 'error',
           severityReason: alias
             ? 'devfn 0 on a bridge secondary bus: possibly a PCIe-to-PCI bridge DMA alias'
@@ -73,6 +80,6 @@ export const staleContext: Check = {
         }));
       }
     }
-    return out;
+    return ran(out);
   },
-};
+});

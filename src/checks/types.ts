@@ -1,6 +1,7 @@
 /**
- * A check is a module like a typescript-eslint rule: `meta` and one function of the snapshot.
- * Checks never read files and never print.
+ * A check is a module like a typescript-eslint rule: `meta` (id, severity, docs, needs, messages,
+ * options, example sample) and one function of the snapshot that returns a status and findings.
+ * Checks never read files and never print. Adding one is one file and one line in index.ts.
  */
 import type { Snapshot, Source } from '../model/types.js';
 
@@ -10,7 +11,7 @@ export function severityRank(s: Severity): number {
   return SEVERITIES.length - SEVERITIES.indexOf(s); // critical 4 … info 1
 }
 
-/** What a check needs from the capture; when absent the runner emits one `info` saying so. */
+/** What a check needs from the capture; when absent the check's status says so (run.ts). */
 export type CheckInput =
   | 'dmar' // the ACPI DMAR table
   | 'registers' // GSTS/RTADDR or an equivalent (debugfs/dmardump) per unit
@@ -26,6 +27,8 @@ export interface Finding {
   check: string;
   severity: Severity;
   message: string;
+  /** Which of its check's `meta.messages` the message is (absent only on findings made by hand). */
+  messageId?: string;
   /** Register base of the unit, "0x…". */
   unit?: string;
   bdf?: string;
@@ -36,7 +39,42 @@ export interface Finding {
   evidence: { [key: string]: EvidenceValue };
 }
 
-export interface CheckMeta {
+/**
+ * A check's messages, like typescript-eslint's `meta.messages`: each finding names the variant it
+ * is (`messageId`), so tests and consumers match the variant, not its words. A message is fixed
+ * text, or a function of the finding's data.
+ */
+export type MessageTemplate = string | ((data: never) => string);
+export type MessageSet = Record<string, MessageTemplate>;
+/** The data a message takes (undefined for fixed text). */
+export type MessageData<T extends MessageTemplate> = T extends (data: infer D) => string ? D : undefined;
+
+/**
+ * A per-check option: a threshold the check judges by, described JSON-schema-like so a
+ * configuration (issue 16) can set it and the docs generator can list it.
+ */
+export interface OptionSpec {
+  type: 'integer' | 'number' | 'boolean' | 'string';
+  default: number | boolean | string;
+  /** What it changes, in a sentence or two (Markdown). */
+  description: string;
+  /** Bounds of a number (inclusive). */
+  minimum?: number;
+  maximum?: number;
+}
+export type OptionSet = Record<string, OptionSpec>;
+/** Options with no entry: the type of a check without options. */
+export type NoOptions = Record<never, OptionSpec>;
+export type OptionValue<S extends OptionSpec> = S['type'] extends 'boolean' ? boolean : S['type'] extends 'string' ? string : number;
+export type OptionValues<O extends OptionSet> = { readonly [K in keyof O]: OptionValue<O[K]> };
+
+/**
+ * The bundled sample a check's docs page takes its example from (and that tests hold to finding
+ * something): `sample` for a capture check, `before`/`after` for a pair check (samples/ names).
+ */
+export type CheckExample = { sample: string } | { before: string; after: string };
+
+export interface CheckMeta<M extends MessageSet = MessageSet, O extends OptionSet = OptionSet> {
   id: string;
   defaultSeverity: Severity;
   /** One line for `dmarsift checks`. */
@@ -46,10 +84,16 @@ export interface CheckMeta {
   needs: CheckInput[];
   /**
    * Inputs from `needs` the check can do without (it still says something useful, documented in
-   * its description). When only these are missing the runner runs the check and adds one `info`
-   * saying what to add for full coverage; when any other need is missing it only adds that info.
+   * its description). When only these are missing the check runs and its status is `partial`,
+   * naming what to add; when any other need is missing it does not run (`not-applicable`).
    */
   optional?: CheckInput[];
+  /** Every message a finding of this check can carry, by id. */
+  messages: M;
+  /** Thresholds the check judges by, with their defaults (`run` gets the values). */
+  options?: O;
+  /** The sample that shows a finding of this check (docs example; tests hold it to one). */
+  example?: CheckExample;
 }
 
 /**
@@ -59,20 +103,27 @@ export interface CheckMeta {
 export type CheckStatus = 'ran' | 'partial' | 'not-applicable';
 
 /**
- * What a check could not examine in a snapshot beyond what its `needs` say — e.g. devices whose
- * context tables could not be read, or domains whose page tables are unknown. `partial`: it judged
- * the rest; `not-applicable`: nothing was left to judge. The runner combines it with what it knows
- * from the check's inputs (the worse status wins).
+ * What a check returns, like chipsec's module results: its status, what it could not examine
+ * (sentences; empty when it ran fully), and its findings. `partial`: it judged the rest of the
+ * capture; `not-applicable`: nothing was left to judge (and it has no findings). The runner
+ * combines the status with what it knows from the check's `needs` (the worse status wins).
  */
-export interface CheckLimit {
-  status: Exclude<CheckStatus, 'ran'>;
-  /** What could not be examined, in sentences. */
+export interface CheckResult {
+  status: CheckStatus;
   reasons: string[];
+  findings: Finding[];
 }
 
-export interface Check {
-  meta: CheckMeta;
-  run(snapshot: Snapshot): Finding[];
-  /** Optional: what this check cannot examine in `snapshot` (undefined: everything it needs is known). */
-  unexamined?(snapshot: Snapshot): CheckLimit | undefined;
+export interface Check<M extends MessageSet = MessageSet, O extends OptionSet = OptionSet> {
+  meta: CheckMeta<M, O>;
+  /** Judge the snapshot; `options` holds every option of `meta.options` (defaults filled in). */
+  run(snapshot: Snapshot, options: OptionValues<O>): CheckResult;
+}
+
+/** Identity helpers that let TypeScript infer a check's messages and options from its meta. */
+export function checkMeta<M extends MessageSet, O extends OptionSet = NoOptions>(meta: CheckMeta<M, O>): CheckMeta<M, O> {
+  return meta;
+}
+export function defineCheck<M extends MessageSet, O extends OptionSet>(check: Check<M, O>): Check<M, O> {
+  return check;
 }

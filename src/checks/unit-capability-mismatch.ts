@@ -1,9 +1,9 @@
 import type { Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
-import type { Check, CheckMeta, EvidenceValue, Finding } from './types.js';
+import { finding, ran } from './finding.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'unit-capability-mismatch',
   defaultSeverity: 'warning',
   summary: 'remapping units that differ in capabilities pass-through relies on (device-TLB, pass-through, SAGAW, superpages)',
@@ -21,7 +21,12 @@ Check which unit covers the device you pass through (\`dmarsift decode\`) and wh
 hypervisor version handles mixed units; BIOS updates sometimes align the units. Evidence lists each
 unit's value. Inputs: registers (CAP/ECAP; units without them are skipped).`,
   needs: ['registers'],
-};
+  messages: {
+    unitsDiffer: (d: { field: string; values: [Unit, string][] }) =>
+      `Remapping units differ in ${d.field} (${d.values.map(([u, v]) => `${hex(u.registerBase)}: ${v}`).join(', ')}): a device passed through under the unit lacking the feature may not work (FreeBSD PR 229852).`,
+  },
+  example: { sample: 'unit-capability-mismatch' },
+});
 
 const FIELDS: { name: string; get: (u: Unit) => number | boolean | undefined; show: (v: number | boolean) => EvidenceValue }[] = [
   { name: 'ECAP.DT', get: (u) => u.registers?.ECAP?.DT, show: (v) => v },
@@ -30,7 +35,7 @@ const FIELDS: { name: string; get: (u: Unit) => number | boolean | undefined; sh
   { name: 'CAP.SLLPS', get: (u) => u.registers?.CAP?.SLLPS, show: (v) => hex(v as number) },
 ];
 
-export const unitCapabilityMismatch: Check = {
+export const unitCapabilityMismatch = defineCheck({
   meta,
   run(snapshot) {
     const out: Finding[] = [];
@@ -40,11 +45,11 @@ export const unitCapabilityMismatch: Check = {
       const distinct = new Set(known.map((x) => x.v));
       if (distinct.size < 2) continue;
       out.push(finding(meta, {
-        message: `Remapping units differ in ${f.name} (${known.map((x) => `${hex(x.u.registerBase)}: ${String(f.show(x.v))}`).join(', ')}): a device passed through under the unit lacking the feature may not work (FreeBSD PR 229852).`,
+        messageId: 'unitsDiffer', data: { field: f.name, values: known.map((x): [Unit, string] => [x.u, String(f.show(x.v))]) },
         unit: known[0].u,
         evidence: { field: f.name, units: known.map((x) => ({ unit: hex(x.u.registerBase), value: f.show(x.v) })) },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

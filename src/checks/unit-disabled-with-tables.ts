@@ -1,8 +1,8 @@
 import { hex } from '../util/hex.js';
-import { finding } from './finding.js';
-import type { Check, CheckMeta, Finding } from './types.js';
+import { finding, ran } from './finding.js';
+import { checkMeta, defineCheck, type Finding } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'unit-disabled-with-tables',
   defaultSeverity: 'warning',
   summary: 'a unit with a programmed root table but translation off — invisible to dmardump',
@@ -19,9 +19,14 @@ root pointer and bailed out.
 Check \`dmesg\` for DMAR errors at boot; on FreeBSD, whether the DMAR driver or bhyve's own I/O MMU
 code owns the unit (\`hw.dmar.enable\`, \`hw.vmm.force_iommu\`). Inputs: registers.`,
   needs: ['registers'],
-};
+  messages: {
+    tablesWithTranslationOff: (d: { unit: number; rootTable?: number }) =>
+      `Remapping unit ${hex(d.unit)} has a root table${d.rootTable !== undefined ? ` at ${hex(d.rootTable)}` : ''} programmed but translation is off (GSTS.TES = 0): its devices DMA untranslated although the tables look live; check the boot log for DMAR errors.`,
+  },
+  example: { sample: 'unit-disabled-with-tables' },
+});
 
-export const unitDisabledWithTables: Check = {
+export const unitDisabledWithTables = defineCheck({
   meta,
   run(snapshot) {
     const out: Finding[] = [];
@@ -30,7 +35,7 @@ export const unitDisabledWithTables: Check = {
       const programmed = u.rootTablePointerSet === true || (u.rootTable !== undefined && u.rootTable !== 0);
       if (!programmed) continue;
       out.push(finding(meta, {
-        message: `Remapping unit ${hex(u.registerBase)} has a root table${u.rootTable !== undefined ? ` at ${hex(u.rootTable)}` : ''} programmed but translation is off (GSTS.TES = 0): its devices DMA untranslated although the tables look live; check the boot log for DMAR errors.`,
+        messageId: 'tablesWithTranslationOff', data: { unit: u.registerBase, rootTable: u.rootTable },
         unit: u, source: u.rootTableSource,
         evidence: {
           rootTable: u.rootTable !== undefined ? hex(u.rootTable) : undefined, rootTablePointerSet: u.rootTablePointerSet ?? null,
@@ -40,6 +45,6 @@ export const unitDisabledWithTables: Check = {
         },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

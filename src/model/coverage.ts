@@ -97,9 +97,10 @@ export function coverage(snapshot: Snapshot, bdf: string, index: CoverageIndex =
 
 /**
  * The one unit whose tables decide `bdf`'s DMA, for questions about one device (`translate`, a
- * recorded fault without its unit): the covering unit; when coverage is unknown, the one candidate
- * whose tables hold a present entry for the device, or the only candidate. Never a guess among
- * several: then the reason says why no unit could be chosen.
+ * recorded fault without its unit, a host function's peers): the covering unit; when coverage is
+ * unknown, the one candidate whose tables hold a present entry for the device, or — without a
+ * DMAR table to say otherwise — the only unit of its segment. Never a guess among several, nor a
+ * lone DRHD whose bridge scope may not reach the device: then the reason says why.
  */
 export function unitFor(snapshot: Snapshot, bdf: string, index: CoverageIndex = coverageIndex(snapshot)): { unit: Unit; coverage: Coverage } | { unit?: undefined; reason: string } {
   const cov = coverage(snapshot, bdf, index);
@@ -112,7 +113,7 @@ export function unitFor(snapshot: Snapshot, bdf: string, index: CoverageIndex = 
   const candidates = cov.candidates.map(byBase).filter((u): u is Unit => u !== undefined);
   const holders = candidates.filter((u) => index.presentHolders.get(bdf)?.includes(u));
   if (holders.length === 1) return { unit: holders[0], coverage: cov };
-  if (candidates.length === 1) return { unit: candidates[0], coverage: cov };
+  if (candidates.length === 1 && snapshot.dmar === undefined) return { unit: candidates[0], coverage: cov };
   if (candidates.length === 0) return { reason: `the capture has no remapping unit that may cover ${bdf} (${cov.reason})` };
-  return { reason: `which remapping unit covers ${bdf} is unknown: ${cov.reason} (it may be ${candidates.map((u) => hex(u.registerBase)).join(' or ')})` };
+  return { reason: `which remapping unit covers ${bdf} is unknown: ${cov.reason} (it may be ${candidates.map((u) => hex(u.registerBase)).join(' or ')}${snapshot.dmar !== undefined && candidates.length === 1 ? ', or none' : ''})` };
 }

@@ -13,7 +13,7 @@
  * empty DMA domain).
  */
 import { formatBdf, parseBdf } from '../util/bdf.js';
-import { coverage as coverageOfBdf, type Coverage, type CoverageIndex } from './coverage.js';
+import { coverage as coverageOfBdf, unitFor, type Coverage, type CoverageIndex } from './coverage.js';
 import { unreadableContextTable } from './known.js';
 import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from './types.js';
 
@@ -108,6 +108,8 @@ export interface Roles {
   vmDomains(): DomainInfo[];
   hostDomains(): DomainInfo[];
   coverage(bdf: string): Coverage;
+  /** The one unit whose tables decide `bdf`'s DMA (coverage.ts unitFor), or why there is none. */
+  unitFor(bdf: string): ReturnType<typeof unitFor>;
   unitByBase(base: number): Unit | undefined;
   /**
    * The units that may hold `bdf`'s context entry but whose table for it could not be read: there
@@ -267,6 +269,7 @@ function buildRoles(snapshot: Snapshot): Roles {
     hostDomains: () => [...domains.values()].filter((d) => d.isHost),
     unitByBase,
     coverage: coverageOf,
+    unitFor: (bdf) => unitFor(snapshot, bdf, index),
     unknownEntry,
   };
 }

@@ -3,7 +3,8 @@
  * checks' own metadata so the pages never say something the code does not do. The example
  * finding is whatever the caller found by running the check on a sample.
  */
-import type { CheckMeta, Finding } from '../checks/types.js';
+import type { CheckMeta, Finding, OptionSpec } from '../checks/types.js';
+import { checkDocPath } from './format.js';
 import { findingToJson } from './findings-json.js';
 import { mdEscape } from './markdown.js';
 
@@ -25,6 +26,26 @@ const INPUT_NAMES: Record<string, string> = {
   'memory-map': 'host memory map',
 };
 
+/** "integer ≥ 1", "number ≤ 1", "boolean": an option's type and bounds. */
+function optionType(spec: OptionSpec): string {
+  const bounds = [spec.minimum !== undefined ? `≥ ${spec.minimum}` : '', spec.maximum !== undefined ? `≤ ${spec.maximum}` : ''].filter(Boolean).join(', ');
+  return bounds ? `${spec.type} ${bounds}` : spec.type;
+}
+
+/** The check's options (`meta.options`) as a table, for the configuration file (issue 16). */
+function optionsSection(meta: CheckMeta): string[] {
+  const options = Object.entries(meta.options ?? {});
+  if (options.length === 0) return ['## Options', '', 'None.', ''];
+  return [
+    '## Options',
+    '',
+    '| option | type | default | what it does |',
+    '|---|---|---|---|',
+    ...options.map(([name, spec]) => `| \`${name}\` | ${optionType(spec)} | \`${JSON.stringify(spec.default)}\` | ${spec.description.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`),
+    '',
+  ];
+}
+
 export function renderCheckDoc(meta: CheckMeta, scope: 'capture' | 'pair', example?: CheckDocExample): string {
   const optional = new Set(meta.optional ?? []);
   const out: string[] = [
@@ -42,6 +63,7 @@ export function renderCheckDoc(meta: CheckMeta, scope: 'capture' | 'pair', examp
     '',
     meta.description.trim().replace(/^## /gm, '## '),
     '',
+    ...optionsSection(meta),
     '## Example finding',
     '',
   ];
@@ -69,4 +91,22 @@ export function renderCheckIndex(list: readonly { meta: CheckMeta; scope: 'captu
     out.push(`| [\`${meta.id}\`](${meta.id}.md) | ${meta.defaultSeverity} | ${scope === 'pair' ? 'diff' : 'analyze'} | ${mdEscape(meta.summary)} |`);
   }
   return out.join('\n') + '\n';
+}
+
+/** `dmarsift checks --format json`: every check of `list` with its metadata and options. */
+export function checkListJson(list: readonly { meta: CheckMeta; scope: 'capture' | 'pair' }[]): { schemaVersion: 1; checks: Record<string, unknown>[] } {
+  return {
+    schemaVersion: 1,
+    checks: list.map(({ meta, scope }) => ({
+      id: meta.id,
+      scope,
+      defaultSeverity: meta.defaultSeverity,
+      summary: meta.summary,
+      description: meta.description,
+      needs: [...meta.needs],
+      optional: [...(meta.optional ?? [])],
+      options: Object.fromEntries(Object.entries(meta.options ?? {}).map(([name, spec]) => [name, { ...spec }])),
+      docs: checkDocPath(meta.id),
+    })),
+  };
 }

@@ -3,15 +3,17 @@
  * (for tickets). Long range lists are cut in the table and Markdown (with a count of what was
  * left out); the JSON always has everything.
  */
+import type { CheckStatusReport } from '../checks/run.js';
 import type { Finding } from '../checks/types.js';
 import type { DomainChange, EntryView, RangeChange, SnapshotDiff } from '../model/diff.js';
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { findingToJson, type FindingJson } from './findings-json.js';
 import {
-  bold, colorSeverity, countBySeverity, hexBytesFromPages, humanBytes, plural, severityCountsText, sortFindings, sourceLabel, TOOL, type ShowPath, type ToolInfo,
+  bold, colorSeverity, countBySeverity, hexBytesFromPages, humanBytes, plural, severityCountsText, sortFindings, sourceLabel, statusGroups, statusLine, TOOL,
+  type ShowPath, type ToolInfo,
 } from './format.js';
-import { mdEscape } from './markdown.js';
+import { mdCode, mdEscape } from './markdown.js';
 
 export const DIFF_SCHEMA_VERSION = 1;
 
@@ -21,6 +23,8 @@ export interface DiffReportInput {
   diff: SnapshotDiff;
   /** Findings of the pair checks. */
   findings: Finding[];
+  /** Per pair check: ran, partial or not-applicable, with what was missing (runPairChecks). */
+  statuses?: CheckStatusReport[];
   /** Single-capture findings present in AFTER and not in BEFORE, and the reverse. */
   introduced: Finding[];
   resolved: Finding[];
@@ -89,6 +93,7 @@ export function diffToJson(i: DiffReportInput): Record<string, unknown> {
     findings,
     introduced: sortFindings(i.introduced).map(findingToJson),
     resolved: sortFindings(i.resolved).map(findingToJson),
+    ...(i.statuses !== undefined ? { checks: i.statuses.map((st) => ({ id: st.id, status: st.status, missing: [...st.missing], reasons: [...st.reasons] })) } : {}),
   };
 }
 
@@ -182,6 +187,8 @@ export function renderDiffTable(i: DiffReportInput, opts: { color: boolean }): s
     `${plural(d.entries.added.length, 'entry', 'entries')} added, ${d.entries.removed.length} removed, ${d.entries.changed.length} changed; `
       + `${plural(d.domains.length, 'domain')} changed; pair findings: ${severityCountsText(i.findings)}; ${i.introduced.length} new, ${i.resolved.length} gone.`,
   );
+  // Pair checks that could not compare (all of) the captures: no finding, and no pass either.
+  for (const g of statusGroups(i.statuses)) out.push(statusLine(g));
   return out.join('\n') + '\n';
 }
 
@@ -208,6 +215,7 @@ export function renderDiffMarkdown(i: DiffReportInput): string {
     out.push('');
   };
   findingsBlock('Findings the pair reveals', i.findings);
+  for (const g of statusGroups(i.statuses)) out.push(statusLine(g, mdCode, mdEscape), '');
   findingsBlock('New findings in AFTER', i.introduced);
   findingsBlock('Findings gone in AFTER', i.resolved);
   if (d.entries.added.length + d.entries.removed.length + d.entries.changed.length > 0) {

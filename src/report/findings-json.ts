@@ -13,6 +13,8 @@ export interface FindingJson {
   check: string;
   severity: Severity;
   message: string;
+  /** Which of the check's `meta.messages` (null on findings made without one). */
+  messageId: string | null;
   unit: string | null;
   bdf: string | null;
   did: number | null;
@@ -55,6 +57,7 @@ export function findingToJson(f: Finding): FindingJson {
     check: f.check,
     severity: f.severity,
     message: f.message,
+    messageId: f.messageId ?? null,
     unit: f.unit ?? null,
     bdf: f.bdf ?? null,
     did: f.did ?? null,

@@ -54,6 +54,49 @@ export interface AnalyzeReportInput {
 export type ShowPath = (part: string) => string;
 const asIs: ShowPath = (p) => p;
 
+// ---------------------------------------------------------------- check statuses
+
+/** Checks that share a status (not-applicable or partial) and the same reasons. */
+export interface StatusGroup {
+  status: 'not-applicable' | 'partial';
+  ids: string[];
+  /** The shared reasons, at most MAX_REASONS of them, with a count of the rest. */
+  reasons: string;
+}
+
+const MAX_REASONS = 3;
+
+/**
+ * What the report says about the checks that did not examine everything, grouped so that checks
+ * lacking the same input share one line: not-applicable first, then partial, in registry order.
+ */
+export function statusGroups(statuses: readonly CheckStatusReport[] | undefined): StatusGroup[] {
+  const out: StatusGroup[] = [];
+  for (const status of ['not-applicable', 'partial'] as const) {
+    const byReasons = new Map<string, StatusGroup>();
+    for (const st of statuses ?? []) {
+      if (st.status !== status) continue;
+      const rest = st.reasons.length - MAX_REASONS;
+      const reasons = st.reasons.slice(0, MAX_REASONS).join('; ') + (rest > 0 ? `; and ${rest} more` : '');
+      const g = byReasons.get(reasons) ?? { status, ids: [], reasons };
+      g.ids.push(st.id);
+      byReasons.set(reasons, g);
+    }
+    out.push(...byReasons.values());
+  }
+  return out;
+}
+
+const STATUS_WORDS: Record<StatusGroup['status'], string> = { 'not-applicable': 'Not checked', partial: 'Checked in part' };
+
+/**
+ * "Not checked: a, b — add the PCI inventory (…)." — how the table and Markdown reports name a
+ * group (`id` and `text` format the ids and the reasons, e.g. as Markdown).
+ */
+export function statusLine(g: StatusGroup, id: (id: string) => string = (x) => x, text: (t: string) => string = (t) => t): string {
+  return `${STATUS_WORDS[g.status]}: ${g.ids.map(id).join(', ')} — ${text(g.reasons)}.`;
+}
+
 // ---------------------------------------------------------------- numbers and sources
 
 /** Byte count → JSON string "0x…" (bigint-safe: page counts × 4096 can pass 2^53). */

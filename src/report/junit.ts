@@ -77,7 +77,7 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
     const head = `  <testcase${attrs({ name: id, classname: `dmarsift.${id}`, time: '0' })}`;
     const st = status.get(id);
     if (st?.status === 'not-applicable') {
-      // Could not examine the capture: skipped with the reason (its info finding says the same).
+      // Could not examine the capture: skipped with the reason, never a pass.
       skipped++;
       cases.push(`${head}>\n    <skipped${attrs({ message: `could not run: ${st.reasons.join('; ')}` })}/>\n  </testcase>`);
       continue;

@@ -7,7 +7,7 @@
 import type { CheckMeta, EvidenceValue, Finding } from '../checks/types.js';
 import { SEVERITIES } from '../checks/types.js';
 import {
-  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ShowPath,
+  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
 } from './format.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
@@ -112,11 +112,8 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
     const notRun = input.checks.filter((c) => !input.ran!.includes(c.id)).map((c) => c.id);
     if (notRun.length) out.push(`Checks not run: ${notRun.map(mdCode).join(', ')}`, '');
   }
-  // Checks that could not examine the capture are no pass: say so apart from the findings.
-  const notChecked = (input.statuses ?? []).filter((st) => st.status === 'not-applicable').map((st) => st.id);
-  const inPart = (input.statuses ?? []).filter((st) => st.status === 'partial').map((st) => st.id);
-  if (notChecked.length) out.push(`Not checked (the capture lacks what they need; see their info findings): ${notChecked.map(mdCode).join(', ')}`, '');
-  if (inPart.length) out.push(`Checked in part only: ${inPart.map(mdCode).join(', ')}`, '');
+  // Checks that could not examine (all of) the capture are no pass: say so apart from the findings.
+  for (const g of statusGroups(input.statuses)) out.push(statusLine(g, mdCode, mdEscape), '');
 
   out.push('### Findings', '');
   if (findings.length === 0) out.push('No findings.', '');

@@ -125,6 +125,7 @@ function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, 
   if (f.bdf !== undefined) properties.bdf = f.bdf;
   if (f.did !== undefined) properties.did = f.did;
   if (f.severityReason !== undefined) properties.severityReason = f.severityReason;
+  if (f.messageId !== undefined) properties.messageId = f.messageId;
 
   return {
     ruleId: f.check,
@@ -136,6 +137,24 @@ function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, 
     partialFingerprints: { 'dmarsift/v1': [f.check, f.unit ?? '', f.bdf ?? '', f.did ?? ''].join('|') },
     properties,
   };
+}
+
+/**
+ * A check that could not examine (all of) the capture is a tool notification, not a result: no
+ * dashboard counts it as an alert, and its silence is not a pass. `descriptor` names the check;
+ * `associatedRule` points at its rule.
+ */
+function statusNotifications(input: AnalyzeReportInput, index: ReadonlyMap<string, number>): Record<string, unknown>[] {
+  return (input.statuses ?? []).filter((st) => st.status !== 'ran').map((st) => {
+    const ruleIndex = index.get(st.id);
+    return {
+      descriptor: { id: st.id },
+      ...(ruleIndex !== undefined ? { associatedRule: { id: st.id, index: ruleIndex } } : {}),
+      level: st.status === 'not-applicable' ? 'warning' : 'note',
+      message: { text: st.status === 'not-applicable' ? `${st.id} could not run: ${st.reasons.join('; ')}` : `${st.id} checked part of the capture only: ${st.reasons.join('; ')}` },
+      properties: { status: st.status, missing: [...st.missing], reasons: [...st.reasons] },
+    };
+  });
 }
 
 export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = {}): Record<string, unknown> {
@@ -174,11 +193,14 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
         invocations: [
           {
             executionSuccessful: true,
-            toolExecutionNotifications: s.warnings.map((w) => ({
-              level: 'warning',
-              message: { text: w.message },
-              ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
-            })),
+            toolExecutionNotifications: [
+              ...s.warnings.map((w) => ({
+                level: 'warning',
+                message: { text: w.message },
+                ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
+              })),
+              ...statusNotifications(input, index),
+            ],
           },
         ],
         results: findings.map((f) => resultFor(f, index.get(f.check)!, loc)),

@@ -18,7 +18,7 @@
 import Table from 'cli-table3';
 import type { Finding } from '../checks/types.js';
 import {
-  colorSeverity, countBySeverity, displayWidth, plural, severityCountsText, snapshotCounts, sortFindings, wrapText,
+  colorSeverity, countBySeverity, displayWidth, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
   type AnalyzeReportInput,
 } from './format.js';
 
@@ -154,5 +154,7 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
   out.push('');
   // wrapText works on plain text; colour codes contain no blanks and take no width.
   out.push(...wrapText(summary, width));
+  // Checks that could not examine (all of) the capture: no finding, and no pass either.
+  for (const g of statusGroups(input.statuses)) out.push(...wrapText(statusLine(g), width));
   return out.join('\n') + '\n';
 }

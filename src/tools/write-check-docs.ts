@@ -1,76 +1,62 @@
 /**
  * `npm run docs`: writes docs/checks/<id>.md for every check and docs/checks/README.md. Each
- * page's example finding is taken from running the check on the bundled samples (the first
- * sample, in name order, where the check reports something that is not a "could not run" note),
- * or, for pair checks, from `diff` on the samples named `<x>-before` / `<x>-after`.
+ * page's example finding comes from the sample the check's `meta.example` names: `analyze` on it
+ * for a capture check, `diff` of its before and after samples for a pair check (the most severe
+ * finding of that check, first in report order).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCapture } from '../capture/load.js';
-import { catalog } from '../checks/catalog.js';
-import { checks } from '../checks/index.js';
-import { pairChecks } from '../checks/pair/index.js';
+import { catalog, type CatalogEntry } from '../checks/catalog.js';
+import { runPairChecks } from '../checks/pair/run.js';
 import { runChecks } from '../checks/run.js';
 import { severityRank, type Finding } from '../checks/types.js';
 import { diffSnapshots } from '../model/diff.js';
 import type { Snapshot } from '../model/types.js';
 import { renderCheckDoc, renderCheckIndex, type CheckDocExample } from '../report/check-docs.js';
 
-function sampleDirs(samples: string): string[] {
-  return fs
-    .readdirSync(samples, { withFileTypes: true })
-    .filter((d) => d.isDirectory() && d.name !== 'scenarios')
-    .map((d) => d.name)
-    .sort();
-}
-
 /** The most telling finding of one check: the most severe, first in report order. */
 function pick(list: Finding[]): Finding | undefined {
   return [...list].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
 }
 
-export function checkDocs(repo: string): Map<string, string> {
-  const samples = path.join(repo, 'samples');
-  const names = sampleDirs(samples);
+/** The example finding of a check, from the sample(s) its meta names; undefined when it names none. */
+export function checkExample(entry: CatalogEntry, load: (name: string) => Snapshot): CheckDocExample | undefined {
+  const { meta } = entry;
+  const ex = meta.example;
+  if (ex === undefined) return undefined;
+  let f: Finding | undefined;
+  let example: Omit<CheckDocExample, 'finding'>;
+  if ('sample' in ex) {
+    if (entry.scope !== 'capture') throw new Error(`${meta.id}: a pair check's example names a before and an after sample`);
+    f = pick(runChecks(load(ex.sample), {}, [entry.check]));
+    example = { capture: `samples/${ex.sample}`, command: `dmarsift analyze samples/${ex.sample} --format json` };
+  } else {
+    if (entry.scope !== 'pair') throw new Error(`${meta.id}: a capture check's example names one sample`);
+    const [a, b] = [load(ex.before), load(ex.after)];
+    f = pick(runPairChecks(a, b, diffSnapshots(a, b), {}, [entry.check]).findings);
+    const common = ex.before.replace(/-before$/, '');
+    example = { capture: ex.after === `${common}-after` ? `samples/${common}-*` : `samples/${ex.before}, samples/${ex.after}`, command: `dmarsift diff samples/${ex.before} samples/${ex.after} --format json` };
+  }
+  if (f === undefined) throw new Error(`${meta.id}: its example sample finds nothing of it (meta.example)`);
+  return { ...example, finding: f };
+}
+
+/** The pages of `entries` (the whole catalog by default), by file name. */
+export function checkDocs(repo: string, entries: readonly CatalogEntry[] = catalog): Map<string, string> {
   const loaded = new Map<string, Snapshot>();
-  const load = (name: string): Snapshot | undefined => {
-    if (!loaded.has(name)) {
-      try {
-        loaded.set(name, loadCapture(path.join(samples, name)));
-      } catch {
-        return undefined;
-      }
+  const load = (name: string): Snapshot => {
+    let s = loaded.get(name);
+    if (s === undefined) {
+      s = loadCapture(path.join(repo, 'samples', name));
+      loaded.set(name, s);
     }
-    return loaded.get(name);
+    return s;
   };
-  const examples = new Map<string, CheckDocExample>();
-  for (const name of names) {
-    const s = load(name);
-    if (!s) continue;
-    const found = runChecks(s).filter((f) => f.evidence.missing === undefined);
-    for (const c of checks) {
-      if (examples.has(c.meta.id)) continue;
-      const f = pick(found.filter((x) => x.check === c.meta.id));
-      if (f) examples.set(c.meta.id, { capture: `samples/${name}`, command: `dmarsift analyze samples/${name} --format json`, finding: f });
-    }
-  }
-  for (const name of names.filter((n) => n.endsWith('-before'))) {
-    const base = name.slice(0, -'-before'.length);
-    if (!names.includes(`${base}-after`)) continue;
-    const a = load(name);
-    const b = load(`${base}-after`);
-    if (!a || !b) continue;
-    const d = diffSnapshots(a, b);
-    for (const c of pairChecks) {
-      if (examples.has(c.meta.id)) continue;
-      const f = pick(c.run(a, b, d));
-      if (f) examples.set(c.meta.id, { capture: `samples/${base}-*`, command: `dmarsift diff samples/${name} samples/${base}-after --format json`, finding: f });
-    }
-  }
   const pages = new Map<string, string>();
-  for (const { meta, scope } of catalog) pages.set(`${meta.id}.md`, renderCheckDoc(meta, scope, examples.get(meta.id)));
-  pages.set('README.md', renderCheckIndex(catalog));
+  for (const entry of entries) pages.set(`${entry.meta.id}.md`, renderCheckDoc(entry.meta, entry.scope, checkExample(entry, load)));
+  pages.set('README.md', renderCheckIndex(entries));
   return pages;
 }
 

@@ -8,7 +8,7 @@ import { HOST_CLASSES, vmDomainMaps, type VmDomainMap } from '../../src/checks/a
 import { flaggedRanges } from '../../src/checks/evidence-ranges.js';
 import { runChecks } from '../../src/checks/run.js';
 import type { Finding } from '../../src/checks/types.js';
-import { unitTopologies } from '../../src/checks/topology.js';
+import { unitTopologies } from '../../src/model/topology.js';
 import { snapshot } from './snapshot-builder.js';
 
 const UNIT = 0xfed90000;

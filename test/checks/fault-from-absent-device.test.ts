@@ -9,6 +9,7 @@ import { staleContext } from '../../src/checks/stale-context.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { PPT, UNIT } from './fixtures.js';
 import { snapshot, summary } from './snapshot-builder.js';
+import { findingsOf } from './check-tester.js';
 
 const GONE = '0000:05:00.0';
 
@@ -29,7 +30,7 @@ describe('fault-from-absent-device', () => {
 
   it('fires (info) for faults whose source the inventory lacks, one finding per function, with each fault', () => {
     const s = host().fault(GONE, { iovaPfn: 0xbadd, reason: 6, unit: UNIT }).fault(GONE, { iovaPfn: 0xffe00 }).fault('0000:00:19.0').build();
-    const f = faultFromAbsentDevice.run(s);
+    const f = findingsOf(faultFromAbsentDevice, s);
     expect(summary(f)).toEqual([`fault-from-absent-device info ${GONE}`]);
     expect(f[0].message).toContain('2 DMA faults recorded from 0000:05:00.0');
     expect(f[0].evidence.faults).toEqual([
@@ -42,25 +43,25 @@ describe('fault-from-absent-device', () => {
 
   it('says so when a present context entry survives for it (stale-context also fires, citing the fault)', () => {
     const s = host().unit(UNIT, (u) => u.context(GONE, { did: 3 })).fault(GONE).build();
-    const f = faultFromAbsentDevice.run(s);
+    const f = findingsOf(faultFromAbsentDevice, s);
     expect(f[0].message).toContain('a present context entry for it survives in unit 0xfed90000');
     expect(f[0].evidence.presentContextEntry).toBe(true);
-    const stale = staleContext.run(s);
+    const stale = findingsOf(staleContext, s);
     expect(summary(stale)).toEqual([`stale-context error ${GONE}`]);
     expect(stale[0].evidence.faults).toEqual([{ iova: '0x1000000', reason: '0x2', reasonName: 'context entry not present', type: 'read', recordedIn: 'dmesg:1' }]);
   });
 
   it('stays quiet without an inventory, without faults, and for faults from listed functions', () => {
-    expect(faultFromAbsentDevice.run(snapshot().unit(UNIT, (u) => u.regs()).fault(GONE).build())).toEqual([]);
-    expect(faultFromAbsentDevice.run(host().build())).toEqual([]);
-    expect(faultFromAbsentDevice.run(host().fault('0000:00:19.0').build())).toEqual([]);
+    expect(findingsOf(faultFromAbsentDevice, snapshot().unit(UNIT, (u) => u.regs()).fault(GONE).build())).toEqual([]);
+    expect(findingsOf(faultFromAbsentDevice, host().build())).toEqual([]);
+    expect(findingsOf(faultFromAbsentDevice, host().fault('0000:00:19.0').build())).toEqual([]);
   });
 });
 
 describe('ppt-unmapped cites the walk of each fault', () => {
   it('faultsConfirm when the capture\'s tables fault the request at the context entry', () => {
     const s = explainAtContext(snapshot().unit(UNIT, (u) => u.regs()).dmar((d) => d.drhd(UNIT, { includePciAll: true })).device(PPT, { driver: 'ppt' }).vm('vm1', [PPT]).fault(PPT, { iovaPfn: 0x42 }).build());
-    const f = pptUnmapped.run(s);
+    const f = findingsOf(pptUnmapped, s);
     expect(summary(f)).toEqual([`ppt-unmapped error ${PPT}`]);
     expect(f[0].message).toContain('1 recorded DMA fault from it confirm');
     expect(f[0].evidence.faultsConfirm).toBe(true);

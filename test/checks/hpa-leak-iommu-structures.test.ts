@@ -3,6 +3,7 @@ import { hpaLeakIommuStructures } from '../../src/checks/hpa-leak-iommu-structur
 import { bhyveHost, HOST_ROOT, NIC, PPT, UNIT, VM_HPA_PFN, VM_ROOT } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
 import { gibPages, snapshot, summary } from './snapshot-builder.js';
+import { findingsOf } from './check-tester.js';
 
 const PPT2 = '0000:04:00.0';
 
@@ -23,12 +24,12 @@ const withVmMaps = (maps: MapSpec[], extra: (u: import('./snapshot-builder.js').
 
 describe('hpa-leak-iommu-structures', () => {
   it("fires when a VM domain maps a page of the host domain's page tables writable", () => {
-    const f = hpaLeakIommuStructures.run(withVmMaps([[0, VM_HPA_PFN, 512], [0xc0000, HOST_ROOT / 4096 + 1, 1]]).build());
+    const f = findingsOf(hpaLeakIommuStructures, withVmMaps([[0, VM_HPA_PFN, 512], [0xc0000, HOST_ROOT / 4096 + 1, 1]]).build());
     expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
     expect(f[0].evidence.hits).toEqual([{ structure: 'page table of DID 0 (root 0x200000, unit 0xfed90000)', kind: 'page-table', hpa: '0x201000', iova: '0xc0000000', size: '0x1000', write: true }]);
   });
   it("fires when a VM domain maps its own table root", () => {
-    const f = hpaLeakIommuStructures.run(withVmMaps([[0, VM_ROOT / 4096, 1]]).build());
+    const f = findingsOf(hpaLeakIommuStructures, withVmMaps([[0, VM_ROOT / 4096, 1]]).build());
     expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
   });
   it('finds the root table, a context table and the invalidation queue; read-only is error', () => {
@@ -36,7 +37,7 @@ describe('hpa-leak-iommu-structures', () => {
       [[0x90000, 0x10, 2, false], [0x90010, 0x21, 1, false]], // root table 0x10000 + context table 0x11000; IQA 0x20000 with QS = 1 → pages 0x20-0x21
       (u) => u.regs({ raw: { IQA: 0x20001n } }).rootTable(0x10000).rootEntry(3, 0x11000),
     ).build();
-    const f = hpaLeakIommuStructures.run(s);
+    const f = findingsOf(hpaLeakIommuStructures, s);
     expect(summary(f)).toEqual([`hpa-leak-iommu-structures error ${PPT}`]);
     expect(f[0].evidence.pages).toBe(3);
     expect((f[0].evidence.hits as { kind: string }[]).map((h) => h.kind).sort()).toEqual(['context-table', 'invalidation-queue', 'root-table']);
@@ -47,14 +48,14 @@ describe('hpa-leak-iommu-structures', () => {
       [[0x90020, 0x20, 1, false], [0x90030, 0x30, 1, false]],
       (u) => u.regs({ raw: { IQA: 0xfff0000000020000n, IRTA: 0xfff0000000030000n } }),
     ).build();
-    const f = hpaLeakIommuStructures.run(s);
+    const f = findingsOf(hpaLeakIommuStructures, s);
     expect(summary(f)).toEqual([`hpa-leak-iommu-structures error ${PPT}`]);
     expect((f[0].evidence.hits as { kind: string; hpa: string }[]).map((h) => [h.kind, h.hpa]).sort()).toEqual([
       ['interrupt-remapping-table', '0x30000'], ['invalidation-queue', '0x20000'],
     ]);
   });
   it('stays quiet when only the host domain maps the tables (bhyve 1:1 host map)', () => {
-    expect(summary(hpaLeakIommuStructures.run(bhyveHost((u) => u.rootTable(0x10000).rootEntry(0, 0x11000)).build()))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakIommuStructures, bhyveHost((u) => u.rootTable(0x10000).rootEntry(0, 0x11000)).build()))).toEqual([]);
   });
   it('handles two VMs of 16 M pages in 32768 ranges each in well under a second', () => {
     const ranges = (base: number): MapSpec[] => Array.from({ length: 32768 }, (_, i): MapSpec => [i * 513, base + i * 513, 512]);
@@ -76,7 +77,7 @@ describe('hpa-leak-iommu-structures', () => {
       .vm('vm2', [PPT2])
       .build();
     const t0 = performance.now();
-    const f = hpaLeakIommuStructures.run(s);
+    const f = findingsOf(hpaLeakIommuStructures, s);
     const ms = performance.now() - t0;
     expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT2}`]);
     expect(f[0].evidence.pages).toBe(1);

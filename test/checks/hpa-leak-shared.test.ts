@@ -4,6 +4,7 @@ import { bhyveHost, NIC, PPT, UNIT, VM_HPA_PFN } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
 import { gibPages, snapshot, summary } from './snapshot-builder.js';
 import { LPC, NIC as VFIO_NIC, SATA, SMBUS, VIRTIO, VM, vfioHost } from './vfio-fixture.js';
+import { findingsOf } from './check-tester.js';
 
 const PPT2 = '0000:04:00.0';
 const twoVms = (m1: MapSpec[], m2: MapSpec[], names: [string, string] | null = ['vm1', 'vm2']) => {
@@ -21,36 +22,36 @@ describe('hpa-leak-shared', () => {
     const s = bhyveHost((u) => {
       u.unit.domains[0].mappings = [{ iovaPfn: 0, hpaPfn: 0, pages: gibPages(16), read: true, write: true, pageSize: 4096 }];
     }).build();
-    const f = hpaLeakShared.run(s);
+    const f = findingsOf(hpaLeakShared, s);
     expect(summary(f)).toEqual([`hpa-leak-shared critical ${PPT}`]);
     expect(f[0].evidence.sharedPages).toBe(gibPages(2));
     expect(f[0].evidence.owners).toEqual(['VM vm1', 'the host']);
   });
   it('fires for two VMs sharing pages, counting the overlap exactly', () => {
     // vm1: [1000, 1100) and [2000, 2100); vm2: [1050, 2050) → overlap 50 + 50 = 100 pages.
-    const f = hpaLeakShared.run(twoVms([[0, 1000, 100], [100, 2000, 100]], [[0, 1050, 1000]]));
+    const f = findingsOf(hpaLeakShared, twoVms([[0, 1000, 100], [100, 2000, 100]], [[0, 1050, 1000]]));
     expect(summary(f)).toEqual([`hpa-leak-shared critical ${PPT}`]);
     expect(f[0].evidence.sharedPages).toBe(100);
   });
   it('without VM names, two VM domains sharing pages is an error (may be one VM)', () => {
-    const f = hpaLeakShared.run(twoVms([[0, 1000, 100]], [[0, 1000, 100]], null));
+    const f = findingsOf(hpaLeakShared, twoVms([[0, 1000, 100]], [[0, 1000, 100]], null));
     expect(summary(f)).toEqual([`hpa-leak-shared error ${PPT}`]);
   });
   it('a stale entry in a VM domain (function not in the inventory, or dmardump `(absent)`) is no host device (samples/stale-after-vf-destroy)', () => {
     // A destroyed VF whose entry still points at vm1's domain: stale-context reports it; it is not "a host device sharing the VM's domain".
     const gone = bhyveHost((u) => u.context('0000:03:00.1', { did: 1, root: 0x100000 })).build();
-    expect(summary(hpaLeakShared.run(gone))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, gone))).toEqual([]);
     const absent = bhyveHost((u) => u.context('0000:03:00.1', { did: 1, root: 0x100000, hint: 'absent' })).device('0000:03:00.1', { driver: 'igb' }).build();
-    expect(summary(hpaLeakShared.run(absent))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, absent))).toEqual([]);
   });
   it('fires when one domain is used by a VM device and a host device', () => {
     const s = bhyveHost((u) => u.context('0000:00:1f.2', { did: 1, root: 0x100000 })).device('0000:00:1f.2', { driver: 'ahci' }).build();
-    expect(summary(hpaLeakShared.run(s))).toEqual([`hpa-leak-shared critical ${PPT}`]);
+    expect(summary(findingsOf(hpaLeakShared, s))).toEqual([`hpa-leak-shared critical ${PPT}`]);
   });
   it('stays quiet for read-only sharing, disjoint VMs, and the correct bhyve host map', () => {
-    expect(summary(hpaLeakShared.run(twoVms([[0, 1000, 100, false]], [[0, 1000, 100]])))).toEqual([]);
-    expect(summary(hpaLeakShared.run(twoVms([[0, 1000, 100]], [[0, 1100, 100]])))).toEqual([]);
-    expect(summary(hpaLeakShared.run(bhyveHost().build()))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, twoVms([[0, 1000, 100, false]], [[0, 1000, 100]])))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, twoVms([[0, 1000, 100]], [[0, 1100, 100]])))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, bhyveHost().build()))).toEqual([]);
   });
   it('stays quiet for host domains sharing pages with each other', () => {
     const s = snapshot()
@@ -59,7 +60,7 @@ describe('hpa-leak-shared', () => {
       .device('0000:00:1f.2', { driver: 'ahci' })
       .noVms()
       .build();
-    expect(summary(hpaLeakShared.run(s))).toEqual([]);
+    expect(summary(findingsOf(hpaLeakShared, s))).toEqual([]);
   });
   it('sweeps two VMs of 16 M pages in tens of thousands of ranges in well under a second', () => {
     const ranges = (base: number, hpaStep: number): MapSpec[] => Array.from({ length: 32768 }, (_, i): MapSpec => [i * 512, base + i * hpaStep, 512]);
@@ -69,7 +70,7 @@ describe('hpa-leak-shared', () => {
     const b = VM_HPA_PFN * 8;
     const s = twoVms(ranges(b, 513), ranges(b + 1, 513));
     const t0 = performance.now();
-    const f = hpaLeakShared.run(s);
+    const f = findingsOf(hpaLeakShared, s);
     const ms = performance.now() - t0;
     expect(summary(f)).toEqual([`hpa-leak-shared critical ${PPT}`]);
     expect(f[0].evidence.sharedPages).toBe(32768 * 511);
@@ -81,7 +82,7 @@ describe('hpa-leak-shared on a Linux KVM/VFIO host: the host devices that reach 
   it("a VM's pages below 16 MiB are reachable through the ISA bridge group's 0–16 MiB identity map (DID 5): named, with why", () => {
     // The VMM's RAM: guest [0, 32 MiB) on host pages 0x970-0x2970 (9.4 MiB – 41.4 MiB): 0x1000 - 0x970 pages below 16 MiB.
     const s = vfioHost({ vmMaps: [[0, 0x970, 0x2000]] }).build();
-    const f = hpaLeakShared.run(s);
+    const f = findingsOf(hpaLeakShared, s);
     expect(summary(f)).toEqual([`hpa-leak-shared critical ${VFIO_NIC}`]);
     expect(f[0].evidence).toMatchObject({
       owners: [`VM ${VM}`, 'the host'], sharedPages: 0x1000 - 0x970,
@@ -93,7 +94,7 @@ describe('hpa-leak-shared on a Linux KVM/VFIO host: the host devices that reach 
 
   it('a host DMA domain that is no identity map is named without the ISA explanation', () => {
     // The virtio-net's domain (DID 7) maps host page 0x3000 (48 MiB) at IOVA 0xffffb000; the VM maps it too.
-    const f = hpaLeakShared.run(vfioHost({ vmMaps: [[0, 0x3000, 1]] }).build());
+    const f = findingsOf(hpaLeakShared, vfioHost({ vmMaps: [[0, 0x3000, 1]] }).build());
     expect(f).toHaveLength(1);
     expect(f[0].message).toContain(`in host domain DID 7 (${VIRTIO}): those host devices can write the VM's memory`);
     expect(f[0].message).not.toContain('1:1');
@@ -101,6 +102,6 @@ describe('hpa-leak-shared on a Linux KVM/VFIO host: the host devices that reach 
   });
 
   it('the healthy VFIO host (RAM above 16 MiB, ROM read-only): silent', () => {
-    expect(hpaLeakShared.run(vfioHost().build())).toEqual([]);
+    expect(findingsOf(hpaLeakShared, vfioHost().build())).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pptUnmapped } from '../../src/checks/ppt-unmapped.js';
 import { NIC, PPT, UNIT } from './fixtures.js';
 import { snapshot, summary } from './snapshot-builder.js';
+import { findingsOf } from './check-tester.js';
 
 const base = () =>
   snapshot()
@@ -12,7 +13,7 @@ const base = () =>
 describe('ppt-unmapped', () => {
   it('fires (error) for an assigned device with no present entry, with the recorded fault as evidence', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).vm('vm1', [PPT]).fault(PPT, { iovaPfn: 0x1234 }).build();
-    const f = pptUnmapped.run(s);
+    const f = findingsOf(pptUnmapped, s);
     expect(summary(f)).toEqual([`ppt-unmapped error ${PPT}`]);
     expect(f[0].evidence.faults).toEqual([{ iova: '0x1234000', reason: '0x2', reasonName: 'context entry not present', type: 'read', recordedIn: 'dmesg:1' }]);
     expect(f[0].unit).toBe('0xfed90000');
@@ -25,16 +26,16 @@ describe('ppt-unmapped', () => {
       .dmar((d) => d.drhd(UNIT, { includePciAll: true }))
       .vm('vm1', [PPT])
       .build();
-    const f = pptUnmapped.run(s);
+    const f = findingsOf(pptUnmapped, s);
     expect(summary(f)).toEqual([`ppt-unmapped error ${PPT}`]);
     expect(f[0].message).toMatch(/untranslated/);
     expect(f[0].message).not.toMatch(/blocked/);
-    expect(pptUnmapped.run(base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).vm('vm1', [PPT]).build())[0].message).toMatch(/blocked/);
+    expect(findingsOf(pptUnmapped, base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).vm('vm1', [PPT]).build())[0].message).toMatch(/blocked/);
   });
   it('fires (error) for an assigned device that no DRHD covers', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { endpoints: [NIC] })).vm('vm1', [PPT]).build();
-    expect(summary(pptUnmapped.run(s))).toEqual([`ppt-unmapped error ${PPT}`]);
-    expect(pptUnmapped.run(s)[0].evidence.coverage).toBe('none');
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(findingsOf(pptUnmapped, s)[0].evidence.coverage).toBe('none');
   });
   it('says info when coverage is unknown (bridge scope without bus range)', () => {
     const s = base()
@@ -42,7 +43,7 @@ describe('ppt-unmapped', () => {
       .device('0000:00:01.0', { driver: 'pcib', classCode: 0x060400 })
       .vm('vm1', [PPT])
       .build();
-    const f = pptUnmapped.run(s);
+    const f = findingsOf(pptUnmapped, s);
     expect(summary(f)).toEqual([`ppt-unmapped info ${PPT}`]);
     expect(f[0].severityReason).toMatch(/coverage unknown/);
   });
@@ -52,17 +53,17 @@ describe('ppt-unmapped', () => {
       .device('0000:00:01.0', { driver: 'pcib', classCode: 0x060400, secondaryBus: 3, subordinateBus: 3 })
       .vm('vm1', [PPT])
       .build();
-    expect(summary(pptUnmapped.run(s))).toEqual([`ppt-unmapped error ${PPT}`]);
-    expect(pptUnmapped.run(s)[0].evidence.coverage).toBe('covered');
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(findingsOf(pptUnmapped, s)[0].evidence.coverage).toBe('covered');
   });
   it('an idle ppt device that no unit covers is a warning', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { endpoints: [NIC] })).noVms().build();
-    expect(summary(pptUnmapped.run(s))).toEqual([`ppt-unmapped warning ${PPT}`]);
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped warning ${PPT}`]);
   });
   it('without VM data, a ppt device with no entry is info; error when it faulted', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true }));
-    expect(summary(pptUnmapped.run(s.build()))).toEqual([`ppt-unmapped info ${PPT}`]);
-    expect(summary(pptUnmapped.run(s.fault(PPT).build()))).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(summary(findingsOf(pptUnmapped, s.build()))).toEqual([`ppt-unmapped info ${PPT}`]);
+    expect(summary(findingsOf(pptUnmapped, s.fault(PPT).build()))).toEqual([`ppt-unmapped error ${PPT}`]);
   });
   it('takes pass-through devices from dmardump driver hints when there is no inventory', () => {
     const s = snapshot()
@@ -70,14 +71,14 @@ describe('ppt-unmapped', () => {
       .unit(UNIT, (u) => u.regs().context(PPT, { present: false, hint: 'ppt0' }))
       .vm('vm1', [PPT])
       .build();
-    expect(summary(pptUnmapped.run(s))).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped error ${PPT}`]);
   });
   it('stays quiet for an idle ppt device (VM data present, no VM names it)', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).noVms().build();
-    expect(summary(pptUnmapped.run(s))).toEqual([]);
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([]);
   });
   it('stays quiet for an assigned device with a present entry', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true })).unit(0xfed91000, (u) => u.context(PPT, { did: 1, root: 0x100000 })).vm('vm1', [PPT]).build();
-    expect(summary(pptUnmapped.run(s))).toEqual([]);
+    expect(summary(findingsOf(pptUnmapped, s))).toEqual([]);
   });
 });

@@ -45,20 +45,29 @@ describe('statuses beside findings', () => {
     expect(status(r, 'iommu-disabled')).toMatchObject({ status: 'not-applicable', missing: ['registers'] });
     expect(status(r, 'iommu-disabled')!.reasons[0]).toMatch(/iommu_regset/);
     expect(status(r, 'ppt-unmapped')).toMatchObject({ status: 'partial', missing: ['inventory'] });
-    // The compatibility info findings stay.
-    expect(r.findings.some((f) => f.check === 'iommu-disabled' && /could not run/.test(f.message))).toBe(true);
+    // A status is no finding: nothing of iommu-disabled, and nothing that says "could not run".
+    expect(r.findings.filter((f) => f.check === 'iommu-disabled')).toEqual([]);
+    expect(r.findings.some((f) => /could not run|partial capture/.test(f.message))).toBe(false);
   });
 
-  it('a check that reports what it could not examine becomes partial, with its reason', () => {
+  it('a check that returns what it could not examine is partial, with its reason and its findings', () => {
+    const found = { check: 'limited', severity: 'error' as const, message: 'm', messageId: 'm', evidence: {} };
     const limited: Check = {
-      meta: { id: 'limited', defaultSeverity: 'error', summary: 's', description: 'd', needs: [] },
-      run: () => [],
-      unexamined: () => ({ status: 'partial', reasons: ['device X unknown'] }),
+      meta: { id: 'limited', defaultSeverity: 'error', summary: 's', description: 'd', needs: [], messages: { m: 'm' } },
+      run: () => ({ status: 'partial', reasons: ['device X unknown'], findings: [found] }),
     };
     const r = runChecksWithStatus(snapshot().build(), {}, [limited]);
     expect(r.statuses).toEqual([{ id: 'limited', status: 'partial', missing: [], reasons: ['device X unknown'] }]);
-    expect(r.findings[0]).toMatchObject({ check: 'limited', severity: 'info' });
-    expect(r.findings[0].message).toMatch(/ran on part of the capture: device X unknown/);
+    expect(r.findings).toEqual([found]);
+  });
+
+  it('a check that returns not-applicable has no findings, whatever it returned', () => {
+    const nothing: Check = {
+      meta: { id: 'nothing', defaultSeverity: 'error', summary: 's', description: 'd', needs: [], messages: { m: 'm' } },
+      run: () => ({ status: 'not-applicable', reasons: ['no unit to judge'], findings: [{ check: 'nothing', severity: 'error', message: 'm', evidence: {} }] }),
+    };
+    const r = runChecksWithStatus(snapshot().build(), {}, [nothing]);
+    expect(r).toEqual({ findings: [], statuses: [{ id: 'nothing', status: 'not-applicable', missing: [], reasons: ['no unit to judge'] }] });
   });
 
   it('JUnit: a check that could not run is <skipped> with its reason, never a pass', () => {

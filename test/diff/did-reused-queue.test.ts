@@ -10,6 +10,7 @@ import { diffSnapshots } from '../../src/model/diff.js';
 import type { InvalidationQueue } from '../../src/model/invalidation-queue.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { snapshot } from '../checks/snapshot-builder.js';
+import { pairFindingsOf } from '../checks/check-tester.js';
 
 const BASE = 0xfed90000;
 /** Context-cache device-selective for DID `did`, SID 04:00.0 (0x0400). */
@@ -30,7 +31,7 @@ const afterWith = (q?: InvalidationQueue): Snapshot => {
   if (q) s.units[0].invalidationQueue = q;
   return s;
 };
-const run = (a: Snapshot, b: Snapshot) => didReused.run(a, b, diffSnapshots(a, b));
+const run = (a: Snapshot, b: Snapshot) => pairFindingsOf(didReused, a, b, diffSnapshots(a, b));
 
 describe('did-reused with the invalidation queue', () => {
   it('context-cache and IOTLB invalidations for the DID in the ring: info, naming the slots', () => {

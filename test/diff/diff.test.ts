@@ -10,6 +10,7 @@ import { staleAfterUnplug } from '../../src/checks/pair/stale-after-unplug.js';
 import { diffSnapshots, subtractMappings } from '../../src/model/diff.js';
 import type { Mapping } from '../../src/model/types.js';
 import { snapshot } from '../checks/snapshot-builder.js';
+import { pairFindingsOf } from '../checks/check-tester.js';
 
 const m = (iovaPfn: number, hpaPfn: number, pages: number, write = true, pageSize: Mapping['pageSize'] = 4096): Mapping => ({ iovaPfn, hpaPfn, pages, read: true, write, pageSize });
 const r = (iovaPfn: number, hpaPfn: number, pages: number, write = true) => ({ iovaPfn, hpaPfn, pages, read: true, write });
@@ -83,13 +84,13 @@ describe('diffSnapshots', () => {
   });
 
   it('stale-after-unplug: the VF entry survived its removal, pointing at the VM domain (critical)', () => {
-    const f = staleAfterUnplug.run(before, after, d);
+    const f = pairFindingsOf(staleAfterUnplug, before, after, d);
     expect(f.map((x) => [x.check, x.bdf, x.severity])).toEqual([['stale-after-unplug', '0000:03:01.0', 'critical']]);
     expect(f[0].evidence.unchanged).toBe(true);
   });
 
   it('domain-survived-teardown: vm1 is gone but the VF still translates through its domain', () => {
-    const f = domainSurvivedTeardown.run(before, after, d);
+    const f = pairFindingsOf(domainSurvivedTeardown, before, after, d);
     expect(f.map((x) => [x.check, x.bdf, x.did])).toEqual([['domain-survived-teardown', '0000:03:01.0', 1]]);
     expect(f[0].evidence.goneVms).toEqual(['vm1']);
     expect(f[0].evidence.pagesAfter).toBe(500);
@@ -102,33 +103,33 @@ describe('diffSnapshots', () => {
       .device('0000:03:01.0', { driver: 'ppt' })
       .vm('vm2', ['0000:03:01.0'])
       .build();
-    expect(domainSurvivedTeardown.run(before, recycled, diffSnapshots(before, recycled))).toEqual([]);
+    expect(pairFindingsOf(domainSurvivedTeardown, before, recycled, diffSnapshots(before, recycled))).toEqual([]);
     // The same, but 12 of vm1's pages are still mapped in the recycled tables: a survival of 12 pages.
     const partial = snapshot()
       .unit(BASE, (u) => u.regs().context('0000:03:01.0', { did: 1, root: 0x200000 }).domain(1, 0x200000, [[0, 0x9000, 256], [500, 0x5000 + 500, 12]]))
       .device('0000:03:01.0', { driver: 'em' })
       .noVms()
       .build();
-    const f = domainSurvivedTeardown.run(before, partial, diffSnapshots(before, partial));
+    const f = pairFindingsOf(domainSurvivedTeardown, before, partial, diffSnapshots(before, partial));
     expect(f.map((x) => x.evidence.survivedPages)).toEqual([12]);
   });
 
   it('did-reused: nothing here (DID 0 vanished, DID 2 is new)', () => {
-    expect(didReused.run(before, after, d)).toEqual([]);
+    expect(pairFindingsOf(didReused, before, after, d)).toEqual([]);
   });
 
   it('did-reused: DID 1 on the same unit moves from one table root to another', () => {
     const a = snapshot().unit(BASE, (u) => u.regs().context('0000:03:00.0', { did: 1, root: 0x200000 })).build();
     const b = snapshot().unit(BASE, (u) => u.regs().context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
-    const f = didReused.run(a, b, diffSnapshots(a, b));
+    const f = pairFindingsOf(didReused, a, b, diffSnapshots(a, b));
     expect(f.map((x) => [x.did, x.bdf, x.evidence.rootsBefore, x.evidence.rootsAfter])).toEqual([[1, '0000:04:00.0', ['0x200000'], ['0x300000']]]);
     // A different root table (another boot): still reported, but only as info.
     const rebooted = snapshot().unit(BASE, (u) => u.regs({ rtaddr: 0x20000 }).context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
-    const g = didReused.run(a, rebooted, diffSnapshots(a, rebooted));
+    const g = pairFindingsOf(didReused, a, rebooted, diffSnapshots(a, rebooted));
     expect(g.map((x) => [x.severity, x.did])).toEqual([['info', 1]]);
     // Both roots still in use after: a DID with two roots is did-conflict's business, not a re-use.
     const c = snapshot().unit(BASE, (u) => u.regs().context('0000:03:00.0', { did: 1, root: 0x200000 }).context('0000:04:00.0', { did: 1, root: 0x300000 })).build();
-    expect(didReused.run(a, c, diffSnapshots(a, c))).toEqual([]);
+    expect(pairFindingsOf(didReused, a, c, diffSnapshots(a, c))).toEqual([]);
   });
 
   it('the same snapshot twice: no change, no finding', () => {
@@ -136,13 +137,13 @@ describe('diffSnapshots', () => {
     expect(same.entries).toEqual({ added: [], removed: [], changed: [] });
     expect(same.domains).toEqual([]);
     expect(same.devices).toEqual({ left: [], arrived: [], changed: [] });
-    for (const c of [staleAfterUnplug, domainSurvivedTeardown, didReused]) expect(c.run(before, before, same)).toEqual([]);
+    for (const c of [staleAfterUnplug, domainSurvivedTeardown, didReused]) expect(pairFindingsOf(c, before, before, same)).toEqual([]);
   });
 
   it('without an inventory on one side, device changes and stale-after-unplug are not guessed', () => {
     const noInv = snapshot().unit(BASE, (u) => u.regs().context('0000:03:01.0', { did: 1, root: 0x200000 })).inventory(false).build();
     const dd = diffSnapshots(before, noInv);
     expect(dd.devices.left).toEqual([]);
-    expect(staleAfterUnplug.run(before, noInv, dd)).toEqual([]);
+    expect(pairFindingsOf(staleAfterUnplug, before, noInv, dd)).toEqual([]);
   });
 });

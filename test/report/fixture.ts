@@ -206,7 +206,7 @@ export function findings(): Finding[] {
 
 export function checks(): CheckMeta[] {
   const m = (id: string, defaultSeverity: CheckMeta['defaultSeverity'], summary: string): CheckMeta => ({
-    id, defaultSeverity, summary, description: `**${id}** — ${summary}. Look at the context entry and the domain's mappings.`, needs: ['tables'],
+    id, defaultSeverity, summary, description: `**${id}** — ${summary}. Look at the context entry and the domain's mappings.`, needs: ['tables'], messages: {},
   });
   return [
     m('iommu-disabled', 'critical', 'a unit covering an assigned device has translation off'),

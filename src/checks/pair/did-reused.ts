@@ -3,11 +3,11 @@ import { entryViews } from '../../model/diff.js';
 import { descriptorsSince, type OrderedDescriptor } from '../../model/invalidation-queue.js';
 import type { Snapshot } from '../../model/types.js';
 import { hex } from '../../util/hex.js';
-import { finding } from '../finding.js';
-import type { CheckMeta, EvidenceValue, Finding } from '../types.js';
-import type { PairCheck } from './types.js';
+import { finding, ran } from '../finding.js';
+import { checkMeta, type EvidenceValue, type Finding } from '../types.js';
+import { definePairCheck } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'did-reused',
   defaultSeverity: 'warning',
   summary: 'a domain id that pointed at one table root before and at a different one after, without the invalidations that make re-use safe',
@@ -44,19 +44,36 @@ narrows the window (Linux hands out the lowest free DID, so a freed one comes ba
 
 Inputs: tables in both captures (AFTER's invalidation queue decides the severity).`,
   needs: ['tables'],
-};
+  messages: {
+    rootTableMoved: (d: Reuse) => `${reuseHead(d)}: make sure the context cache and IOTLB were invalidated for DID ${d.did} before it was re-used.`,
+    noInvalidationQueue: (d: Reuse & { ignoredQueue?: string }) =>
+      `${reuseHead(d)}: re-using a DID is safe once the context cache and IOTLB were invalidated for it; AFTER holds no invalidation queue (debugfs invalidation_queue), so whether they were cannot be told${d.ignoredQueue !== undefined ? ` (its ${d.ignoredQueue} is listed as ignored in capture.json: declare it as kind invalidation-queue to use it)` : ''}.`,
+    invalidated: (d: Reuse & Invalidated) =>
+      `${reuseHead(d)}: among ${d.scope} the invalidation queue holds a context-cache invalidation (slot ${d.contextCache.slot.index}: ${describeDescriptor(d.contextCache.descriptor)}) and an IOTLB invalidation (slot ${d.iotlb.slot.index}: ${describeDescriptor(d.iotlb.descriptor)}) for it, so the re-use is safe.`,
+    notInvalidated: (d: Reuse & NotInvalidated) =>
+      `${reuseHead(d)}: ${d.scope} hold no ${d.missing} invalidation covering DID ${d.did}${d.pending > 0 ? ` (${d.pending} still pending, not yet fetched by the hardware)` : ''}: devices of the new domain may hit translations cached for the old one. The ring keeps only its last ${d.ringSlots} descriptors; an older invalidation would be gone from it.`,
+  },
+  example: { before: 'did-reuse-before', after: 'did-reuse-after' },
+});
+
+/** A DID re-used: the table roots it pointed at before and after. */
+interface Reuse { did: number; gone: number[]; fresh: number[] }
+interface Invalidated { scope: string; contextCache: OrderedDescriptor; iotlb: OrderedDescriptor }
+interface NotInvalidated { scope: string; missing: string; pending: number; ringSlots: number }
+
+function reuseHead(d: Reuse): string {
+  return `DID ${d.did} pointed at table root ${d.gone.map(hex).join(', ')} before and at ${d.fresh.map(hex).join(', ')} after`;
+}
 
 /** A descriptor in evidence: its slot, raw qwords and what it does. */
 function slotEvidence(d: OrderedDescriptor): EvidenceValue {
   return { slot: d.slot.index, qw: d.slot.qw.map((w) => hex(w)), descriptor: describeDescriptor(d.descriptor) };
 }
 
-interface QueueVerdict {
-  severity: 'info' | 'warning';
-  reason: string;
-  text: string;
-  evidence: { [key: string]: EvidenceValue };
-}
+type QueueVerdict = { evidence: { [key: string]: EvidenceValue } } & (
+  | { messageId: 'invalidated'; severity: 'info'; reason: string; data: Invalidated }
+  | { messageId: 'notInvalidated'; severity: 'warning'; data: NotInvalidated }
+);
 
 /** What AFTER's invalidation queue says about DID `did` being re-used on `unit`. */
 function fromQueue(before: Snapshot, after: Snapshot, unit: number, did: number): QueueVerdict | undefined {
@@ -80,18 +97,15 @@ function fromQueue(before: Snapshot, after: Snapshot, unit: number, did: number)
   };
   if (cc.length > 0 && iotlb.length > 0) {
     return {
-      severity: 'info', reason: `the invalidation queue holds a context-cache and an IOTLB invalidation for DID ${did}`, evidence,
-      text: `among ${scope} the invalidation queue holds a context-cache invalidation (slot ${cc[0].slot.index}: ${describeDescriptor(cc[0].descriptor)}) and an IOTLB invalidation (slot ${iotlb[0].slot.index}: ${describeDescriptor(iotlb[0].descriptor)}) for it, so the re-use is safe.`,
+      messageId: 'invalidated', severity: 'info', reason: `the invalidation queue holds a context-cache and an IOTLB invalidation for DID ${did}`, evidence,
+      data: { scope, contextCache: cc[0], iotlb: iotlb[0] },
     };
   }
   const missing = [cc.length === 0 ? 'context-cache' : '', iotlb.length === 0 ? `IOTLB${pages.length > 0 ? ` (only ${pages.length} page-selective ones, which leave the rest of the old domain's translations)` : ''}` : ''].filter((x) => x !== '').join(' nor ');
-  return {
-    severity: 'warning', reason: '', evidence,
-    text: `${scope} hold no ${missing} invalidation covering DID ${did}${pending.length > 0 ? ` (${pending.length} still pending, not yet fetched by the hardware)` : ''}: devices of the new domain may hit translations cached for the old one. The ring keeps only its last ${q.slots.length} descriptors; an older invalidation would be gone from it.`,
-  };
+  return { messageId: 'notInvalidated', severity: 'warning', evidence, data: { scope, missing, pending: pending.length, ringSlots: q.slots.length } };
 }
 
-export const didReused: PairCheck = {
+export const didReused = definePairCheck({
   meta,
   run(before, after) {
     const out: Finding[] = [];
@@ -122,7 +136,7 @@ export const didReused: PairCheck = {
       const unit = Number(unitText);
       const did = Number(didText);
       const users = viewsAfter.filter((v) => v.unit === unit && v.did === did).map((v) => v.bdf);
-      const head = `DID ${did} pointed at table root ${gone.map(hex).join(', ')} before and at ${fresh.map(hex).join(', ')} after`;
+      const reuse: Reuse = { did, gone, fresh };
       const base = {
         unit, did, ...(users.length ? { bdf: [...new Set(users)].sort()[0] } : {}),
       };
@@ -134,7 +148,7 @@ export const didReused: PairCheck = {
       if (rootBefore !== undefined && rootAfter !== undefined && rootBefore !== rootAfter) {
         out.push(finding(meta, {
           ...base, severity: 'info', severityReason: `the unit's root table moved (${hex(rootBefore)} → ${hex(rootAfter)}): the captures are probably from different boots`,
-          message: `${head}: make sure the context cache and IOTLB were invalidated for DID ${did} before it was re-used.`,
+          messageId: 'rootTableMoved', data: reuse,
           evidence,
         }));
         continue;
@@ -145,17 +159,16 @@ export const didReused: PairCheck = {
         const listed = after.capture.parts.find((p) => p.kind === 'ignored' && /(?:^|[/\\])invalidation_queue$/.test(p.path));
         out.push(finding(meta, {
           ...base, severity: 'info', severityReason: 'AFTER holds no invalidation queue: whether the caches were invalidated cannot be told',
-          message: `${head}: re-using a DID is safe once the context cache and IOTLB were invalidated for it; AFTER holds no invalidation queue (debugfs invalidation_queue), so whether they were cannot be told${listed ? ` (its ${listed.path} is listed as ignored in capture.json: declare it as kind invalidation-queue to use it)` : ''}.`,
+          messageId: 'noInvalidationQueue', data: { ...reuse, ignoredQueue: listed?.path },
           evidence,
         }));
         continue;
       }
-      out.push(finding(meta, {
-        ...base, severity: v.severity, ...(v.severity === 'info' ? { severityReason: v.reason } : {}),
-        message: `${head}: ${v.text}`,
-        evidence: { ...evidence, ...v.evidence },
-      }));
+      const found = { ...base, evidence: { ...evidence, ...v.evidence } };
+      out.push(v.messageId === 'invalidated'
+        ? finding(meta, { ...found, severity: v.severity, severityReason: v.reason, messageId: 'invalidated', data: { ...reuse, ...v.data } })
+        : finding(meta, { ...found, severity: v.severity, messageId: 'notInvalidated', data: { ...reuse, ...v.data } }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

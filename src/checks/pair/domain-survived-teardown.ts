@@ -1,14 +1,14 @@
 import { hex, pfnHex } from '../../util/hex.js';
-import { finding } from '../finding.js';
+import { finding, ran } from '../finding.js';
 import { knownMappings, roles, type DomainInfo } from '../../model/roles.js';
 import { pagesText } from '../evidence.js';
-import type { CheckMeta, Finding } from '../types.js';
-import type { PairCheck } from './types.js';
+import { checkMeta, type Finding } from '../types.js';
+import { definePairCheck } from './types.js';
 
 /** Surviving mapping ranges listed in evidence (the count says how many there are in all). */
 const MAX_RANGES = 16;
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'domain-survived-teardown',
   defaultSeverity: 'error',
   summary: "a VM domain still in use with its mappings after the VM was torn down or its device given back",
@@ -33,9 +33,14 @@ Evidence lists the first ${MAX_RANGES} surviving mapping ranges (IOVA → host a
 there are. Inputs: tables and page tables in both captures; VM command lines (or, without them, the
 pass-through drivers in the inventory decide which devices were assigned).`,
   needs: ['tables', 'mappings'],
-};
+  messages: {
+    domainSurvived: (d: { what: string; users: string[]; did: number; survived?: number }) =>
+      `${d.what}, but ${d.users.join(', ')} still translate${d.users.length === 1 ? 's' : ''} through its domain (DID ${d.did}, ${d.survived !== undefined ? `${pagesText(d.survived)} of the old mappings still there` : 'mappings unknown'}): remove the device from the VM domain and free it on teardown.`,
+  },
+  example: { before: 'vm-teardown-before', after: 'vm-teardown-after' },
+});
 
-export const domainSurvivedTeardown: PairCheck = {
+export const domainSurvivedTeardown = definePairCheck({
   meta,
   run(before, after, diff) {
     const rb = roles(before);
@@ -61,7 +66,7 @@ export const domainSurvivedTeardown: PairCheck = {
       const users = [...later.users].sort();
       const what = goneVms.length > 0 ? `VM ${goneVms.join(', ')} is gone` : `${released.join(', ')} is no longer assigned`;
       out.push(finding(meta, {
-        message: `${what}, but ${users.join(', ')} still translate${users.length === 1 ? 's' : ''} through its domain (DID ${info.domain.did}, ${later.domain.mappingsKnown ? `${pagesText(survivedPages)} of the old mappings still there` : 'mappings unknown'}): remove the device from the VM domain and free it on teardown.`,
+        messageId: 'domainSurvived', data: { what, users, did: info.domain.did, survived: later.domain.mappingsKnown ? survivedPages : undefined },
         unit: info.unit, bdf: users[0], did: info.domain.did,
         ...(later.domain.source ? { source: later.domain.source } : {}),
         evidence: {
@@ -81,6 +86,6 @@ export const domainSurvivedTeardown: PairCheck = {
         },
       }));
     }
-    return out;
+    return ran(out);
   },
-};
+});

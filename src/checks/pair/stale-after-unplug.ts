@@ -1,11 +1,11 @@
 import { hex } from '../../util/hex.js';
-import { finding } from '../finding.js';
+import { finding, ran } from '../finding.js';
 import { roles } from '../../model/roles.js';
 import { ownerText, rawHex } from '../evidence.js';
-import type { CheckMeta, Finding } from '../types.js';
-import type { PairCheck } from './types.js';
+import { checkMeta, type Finding } from '../types.js';
+import { definePairCheck } from './types.js';
 
-const meta: CheckMeta = {
+const meta = checkMeta({
   id: 'stale-after-unplug',
   defaultSeverity: 'error',
   summary: 'a context entry that survived its device leaving the inventory between the two captures',
@@ -27,13 +27,20 @@ reports the same entry as \`stale-context\`; this check says it was left behind 
 
 Inputs: tables and PCI inventory in both captures.`,
   needs: ['tables', 'inventory'],
-};
+  messages: {
+    entryIntoVmDomain: (d: { bdf: string; did: number; owner: string }) =>
+      `${d.bdf} left the PCI inventory but its context entry (DID ${d.did}) still points at the domain of ${d.owner}: a device appearing at this address would DMA into that memory; clear the entry on removal.`,
+    entrySurvived: (d: { bdf: string; did: number }) =>
+      `${d.bdf} left the PCI inventory but its context entry (DID ${d.did}) survived the removal: clear it when the device goes away.`,
+  },
+  example: { before: 'vf-destroy-before', after: 'vf-destroy-after' },
+});
 
-export const staleAfterUnplug: PairCheck = {
+export const staleAfterUnplug = definePairCheck({
   meta,
   run(before, after, diff) {
     const out: Finding[] = [];
-    if (!before.inventoryKnown || !after.inventoryKnown) return out;
+    if (!before.inventoryKnown || !after.inventoryKnown) return ran(out);
     const rb = roles(before);
     const ra = roles(after);
     for (const left of diff.devices.left) {
@@ -45,9 +52,9 @@ export const staleAfterUnplug: PairCheck = {
         const wasVm = (rb.usesByBdf.get(left.bdf) ?? []).map((u) => (u.domainKey ? rb.domains.get(u.domainKey) : undefined)).find((d) => d?.isVm === true);
         const owner = vm ?? wasVm;
         out.push(finding(meta, {
-          message: owner !== undefined
-            ? `${left.bdf} left the PCI inventory but its context entry (DID ${ctx.did}) still points at the domain of ${ownerText(owner)}: a device appearing at this address would DMA into that memory; clear the entry on removal.`
-            : `${left.bdf} left the PCI inventory but its context entry (DID ${ctx.did}) survived the removal: clear it when the device goes away.`,
+          ...(owner !== undefined
+            ? { messageId: 'entryIntoVmDomain', data: { bdf: left.bdf, did: ctx.did, owner: ownerText(owner) } } as const
+            : { messageId: 'entrySurvived', data: { bdf: left.bdf, did: ctx.did } } as const),
           severity: owner !== undefined ? 'critical' : 'error',
           severityReason: 'the surviving entry points at a VM domain',
           unit, bdf: left.bdf, did: ctx.did, source: ctx.source,
@@ -62,6 +69,6 @@ export const staleAfterUnplug: PairCheck = {
         }));
       }
     }
-    return out;
+    return ran(out);
   },
-};
+});

@@ -5,9 +5,13 @@
  */
 import type { SnapshotDiff } from '../../model/diff.js';
 import type { Snapshot } from '../../model/types.js';
-import type { CheckMeta, Finding } from '../types.js';
+import type { CheckMeta, CheckResult, MessageSet, OptionSet, OptionValues } from '../types.js';
 
-export interface PairCheck {
-  meta: CheckMeta;
-  run(before: Snapshot, after: Snapshot, diff: SnapshotDiff): Finding[];
+export interface PairCheck<M extends MessageSet = MessageSet, O extends OptionSet = OptionSet> {
+  meta: CheckMeta<M, O>;
+  run(before: Snapshot, after: Snapshot, diff: SnapshotDiff, options: OptionValues<O>): CheckResult;
+}
+
+export function definePairCheck<M extends MessageSet, O extends OptionSet>(check: PairCheck<M, O>): PairCheck<M, O> {
+  return check;
 }

@@ -1,5 +1,6 @@
 import { catalog } from '../../checks/catalog.js';
-import { checkDocPath, colorSeverity, wrapText } from '../../report/format.js';
+import { checkListJson } from '../../report/check-docs.js';
+import { colorSeverity, wrapText } from '../../report/format.js';
 import { useColor, withOutput } from '../common.js';
 import { outputWidth } from '../width.js';
 import { EXIT_OK } from '../errors.js';
@@ -9,17 +10,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {
     if (argv.format === 'json') {
-      const list = catalog.map(({ meta, scope }) => ({
-        id: meta.id,
-        scope,
-        defaultSeverity: meta.defaultSeverity,
-        summary: meta.summary,
-        description: meta.description,
-        needs: [...meta.needs],
-        optional: [...(meta.optional ?? [])],
-        docs: checkDocPath(meta.id),
-      }));
-      out.write(JSON.stringify({ schemaVersion: 1, checks: list }, null, 2) + '\n');
+      out.write(JSON.stringify(checkListJson(catalog), null, 2) + '\n');
       return;
     }
     const color = useColor(argv, out);

@@ -1,5 +1,5 @@
-import { pairChecks } from '../../checks/pair/index.js';
-import { INPUT_HINTS, nothingCheckable, presentInputs, runChecksWithStatus, selectChecks } from '../../checks/run.js';
+import { runPairChecks } from '../../checks/pair/run.js';
+import { nothingCheckable, runChecksWithStatus, selectChecks } from '../../checks/run.js';
 import type { Finding } from '../../checks/types.js';
 import { diffSnapshots } from '../../model/diff.js';
 import type { DiffReportInput } from '../../report/diff.js';
@@ -18,26 +18,20 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const before = loadFromArgv(argv, 'before');
   const after = loadFromArgv(argv, 'after');
   const diff = diffSnapshots(before, after);
-  // Like analyze: a pair check whose inputs either capture lacks says so once, as info.
-  const haveBefore = presentInputs(before);
-  const haveAfter = presentInputs(after);
-  const findings = pairChecks.flatMap((c): Finding[] => {
-    const missing = c.meta.needs.filter((n) => !haveBefore.has(n) || !haveAfter.has(n));
-    if (missing.length === 0) return c.run(before, after, diff);
-    const where = missing.map((m) => `${INPUT_HINTS[m]} (${[!haveBefore.has(m) ? 'BEFORE' : '', !haveAfter.has(m) ? 'AFTER' : ''].filter(Boolean).join(' and ')})`);
-    return [{ check: c.meta.id, severity: 'info', message: `${c.meta.id} could not run: add ${where.join('; and ')}.`, evidence: { missing } }];
-  });
+  // Like analyze: a pair check whose inputs either capture lacks has that status, not a finding.
+  const pair = runPairChecks(before, after, diff);
+  const findings = pair.findings;
   // Single-capture findings that appear or disappear: "what did the event break / fix".
   const ra = runChecksWithStatus(before);
   const rb = runChecksWithStatus(after);
-  const fa = ra.findings.filter((f) => !(f.evidence.missing !== undefined));
-  const fb = rb.findings.filter((f) => !(f.evidence.missing !== undefined));
+  const fa = ra.findings;
+  const fb = rb.findings;
   const ka = new Set(fa.map(findingKey));
   const kb = new Set(fb.map(findingKey));
   const introduced = fb.filter((f) => !ka.has(findingKey(f)));
   const resolved = fa.filter((f) => !kb.has(findingKey(f)));
   const showPath = { before: showPathFor(argv, before, 'before'), after: showPathFor(argv, after, 'after') };
-  const input: DiffReportInput = { before, after, diff, findings, introduced, resolved, showPath };
+  const input: DiffReportInput = { before, after, diff, findings, statuses: pair.statuses, introduced, resolved, showPath };
   const report = await import('../../report/diff.js');
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { HOST_CLASSES, HOST_CLASS_TEXT, vmDomainMaps, type VmDomainMap } from '../../checks/address-map.js';
 import { flaggedRanges } from '../../checks/evidence-ranges.js';
-import { unitTopologies } from '../../checks/topology.js';
+import { unitTopologies } from '../../model/topology.js';
 import { SEVERITIES, type CheckMeta, type Finding, type Severity } from '../../checks/types.js';
 import type { Snapshot } from '../../model/types.js';
 import { hex } from '../../util/hex.js';

@@ -6,7 +6,7 @@
  */
 import type { Severity } from '../../checks/types.js';
 import { severityRank } from '../../checks/types.js';
-import type { TopologyDevice, TopologyDomain, TopologyUse, UnitTopology } from '../../checks/topology.js';
+import type { TopologyDevice, TopologyDomain, TopologyUse, UnitTopology } from '../../model/topology.js';
 import { hex } from '../../util/hex.js';
 import { humanBytes } from '../format.js';
 import { attr, clip, esc } from './escape.js';

@@ -1,11 +1,10 @@
 /**
  * Per remapping unit, who translates through what: devices → context entries (and PASID entries)
  * → domains → VMs, with the roles roles.ts decides (VM domain, host domain, assigned device).
- * Data for pictures (the HTML report's unit diagram); the judgement stays here with the checks.
+ * Data for pictures (the HTML report's unit diagram); no judgement (that stays with the checks).
  */
-import type { ContextMode, Domain } from '../model/types.js';
-import type { Snapshot } from '../model/types.js';
-import { domainKey, roles, type ContextUse } from '../model/roles.js';
+import { domainKey, roles, type ContextUse } from './roles.js';
+import type { ContextMode, Domain, Snapshot } from './types.js';
 
 export interface TopologyDevice {
   bdf: string;
