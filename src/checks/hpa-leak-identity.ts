@@ -11,8 +11,8 @@ const meta = checkMeta({
   summary: 'a VM domain maps IOVA = HPA over a large range (as if the I/O MMU were bypassed)',
   description: `## What it means
 A domain used by a device assigned to a VM maps IOVAs to the same host-physical addresses over a
-large range: at least 1 GiB in total, or 256 MiB contiguous (smaller identity pieces, such as
-RMRR regions, are left to \`rmrr-in-vm-domain\`).
+large range: by default at least 1 GiB in total, or 256 MiB contiguous (options \`minTotalPages\`,
+\`minRunPages\`; smaller identity pieces, such as RMRR regions, are left to \`rmrr-in-vm-domain\`).
 
 ## Why it matters
 Guest-physical addresses are supposed to be translated to the VM's own memory. An identity map means

@@ -4,7 +4,7 @@
  * finding is whatever the caller found by running the check on a sample.
  */
 import type { CheckMeta, Finding, OptionSpec } from '../checks/types.js';
-import { checkDocPath } from './format.js';
+import { checkDocPath, INPUT_NAMES } from './format.js';
 import { findingToJson } from './findings-json.js';
 import { mdEscape } from './markdown.js';
 
@@ -16,15 +16,6 @@ export interface CheckDocExample {
   finding: Finding;
 }
 
-const INPUT_NAMES: Record<string, string> = {
-  dmar: 'ACPI DMAR table',
-  registers: 'remapping-unit registers',
-  tables: 'root and context tables',
-  mappings: 'page tables (mappings)',
-  inventory: 'PCI inventory',
-  vms: 'VM command lines',
-  'memory-map': 'host memory map',
-};
 
 /** "integer ≥ 1", "number ≤ 1", "boolean": an option's type and bounds. */
 function optionType(spec: OptionSpec): string {
@@ -57,7 +48,7 @@ export function renderCheckDoc(meta: CheckMeta, scope: 'capture' | 'pair', examp
     `|---|---|`,
     `| default severity | **${meta.defaultSeverity}** |`,
     `| run by | ${scope === 'pair' ? '`dmarsift diff BEFORE AFTER`' : '`dmarsift analyze CAPTURE`'} |`,
-    `| needs | ${meta.needs.map((n) => `${INPUT_NAMES[n] ?? n}${optional.has(n) ? ' (optional)' : ''}`).join(', ') || 'nothing'} |`,
+    `| needs | ${meta.needs.map((n) => `${INPUT_NAMES[n]}${optional.has(n) ? ' (optional)' : ''}`).join(', ') || 'nothing'} |`,
     '',
     `${mdEscape(meta.summary.charAt(0).toUpperCase() + meta.summary.slice(1))}.`,
     '',

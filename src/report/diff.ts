@@ -215,7 +215,7 @@ export function renderDiffMarkdown(i: DiffReportInput): string {
     out.push('');
   };
   findingsBlock('Findings the pair reveals', i.findings);
-  for (const g of statusGroups(i.statuses)) out.push(statusLine(g, mdCode, mdEscape), '');
+  for (const g of statusGroups(i.statuses)) out.push(statusLine(g, mdCode), '');
   findingsBlock('New findings in AFTER', i.introduced);
   findingsBlock('Findings gone in AFTER', i.resolved);
   if (d.entries.added.length + d.entries.removed.length + d.entries.changed.length > 0) {

@@ -4,7 +4,7 @@
  * Reporters format; they never decode and never judge.
  */
 import type { CheckStatusReport } from '../checks/run.js';
-import { SEVERITIES, severityRank, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
+import { SEVERITIES, severityRank, type CheckInput, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
 import type { Snapshot, Source, Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { VERSION } from '../version.js';
@@ -56,33 +56,40 @@ const asIs: ShowPath = (p) => p;
 
 // ---------------------------------------------------------------- check statuses
 
-/** Checks that share a status (not-applicable or partial) and the same reasons. */
+/** What each check input is, in a few words (docs pages, "not checked" lines). */
+export const INPUT_NAMES: Record<CheckInput, string> = {
+  dmar: 'ACPI DMAR table',
+  registers: 'remapping-unit registers',
+  tables: 'root and context tables',
+  mappings: 'page tables (mappings)',
+  inventory: 'PCI inventory',
+  vms: 'VM command lines',
+  'memory-map': 'host memory map',
+};
+
+/** The checks of one status that did not examine everything, and why in short. */
 export interface StatusGroup {
   status: 'not-applicable' | 'partial';
   ids: string[];
-  /** The shared reasons, at most MAX_REASONS of them, with a count of the rest. */
-  reasons: string;
+  /** Inputs some of them lack (in CheckInput order). */
+  missing: CheckInput[];
+  /** Whether some of them could not read part of what the capture holds. */
+  unreadable: boolean;
 }
 
-const MAX_REASONS = 3;
-
-/**
- * What the report says about the checks that did not examine everything, grouped so that checks
- * lacking the same input share one line: not-applicable first, then partial, in registry order.
- */
+/** Not-applicable checks, then partial ones (registry order); the reasons in full stay in each status. */
 export function statusGroups(statuses: readonly CheckStatusReport[] | undefined): StatusGroup[] {
+  const inputs = Object.keys(INPUT_NAMES) as CheckInput[];
   const out: StatusGroup[] = [];
   for (const status of ['not-applicable', 'partial'] as const) {
-    const byReasons = new Map<string, StatusGroup>();
-    for (const st of statuses ?? []) {
-      if (st.status !== status) continue;
-      const rest = st.reasons.length - MAX_REASONS;
-      const reasons = st.reasons.slice(0, MAX_REASONS).join('; ') + (rest > 0 ? `; and ${rest} more` : '');
-      const g = byReasons.get(reasons) ?? { status, ids: [], reasons };
-      g.ids.push(st.id);
-      byReasons.set(reasons, g);
-    }
-    out.push(...byReasons.values());
+    const list = (statuses ?? []).filter((st) => st.status === status);
+    if (list.length === 0) continue;
+    const missing = new Set(list.flatMap((st) => st.missing));
+    out.push({
+      status, ids: list.map((st) => st.id), missing: inputs.filter((i) => missing.has(i)),
+      // Reasons beyond one "add …" per missing input: tables that could not be read, devices not judged.
+      unreadable: list.some((st) => st.reasons.length > (st.missing.length > 0 ? 1 : 0)),
+    });
   }
   return out;
 }
@@ -90,11 +97,16 @@ export function statusGroups(statuses: readonly CheckStatusReport[] | undefined)
 const STATUS_WORDS: Record<StatusGroup['status'], string> = { 'not-applicable': 'Not checked', partial: 'Checked in part' };
 
 /**
- * "Not checked: a, b — add the PCI inventory (…)." — how the table and Markdown reports name a
- * group (`id` and `text` format the ids and the reasons, e.g. as Markdown).
+ * "Not checked: a, b — the capture lacks the PCI inventory and the VM command lines." — the short
+ * line the table and Markdown reports give a group (`id` formats an id, e.g. as Markdown code);
+ * JSON, SARIF and JUnit carry each check's reasons in full.
  */
-export function statusLine(g: StatusGroup, id: (id: string) => string = (x) => x, text: (t: string) => string = (t) => t): string {
-  return `${STATUS_WORDS[g.status]}: ${g.ids.map(id).join(', ')} — ${text(g.reasons)}.`;
+export function statusLine(g: StatusGroup, id: (id: string) => string = (x) => x): string {
+  const names = g.missing.map((m) => `the ${INPUT_NAMES[m]}`);
+  const lacks = names.length === 0 ? '' : `the capture lacks ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`}`;
+  const unread = g.unreadable ? (lacks ? 'parts of it could not be read' : 'parts of the capture could not be read') : '';
+  const why = [lacks, unread].filter(Boolean).join('; ');
+  return `${STATUS_WORDS[g.status]}: ${g.ids.map(id).join(', ')}${why ? ` — ${why}` : ''}.`;
 }
 
 // ---------------------------------------------------------------- numbers and sources

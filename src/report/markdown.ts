@@ -113,7 +113,7 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
     if (notRun.length) out.push(`Checks not run: ${notRun.map(mdCode).join(', ')}`, '');
   }
   // Checks that could not examine (all of) the capture are no pass: say so apart from the findings.
-  for (const g of statusGroups(input.statuses)) out.push(statusLine(g, mdCode, mdEscape), '');
+  for (const g of statusGroups(input.statuses)) out.push(statusLine(g, mdCode), '');
 
   out.push('### Findings', '');
   if (findings.length === 0) out.push('No findings.', '');

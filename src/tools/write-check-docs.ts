@@ -21,26 +21,39 @@ function pick(list: Finding[]): Finding | undefined {
   return [...list].sort((a, b) => severityRank(b.severity) - severityRank(a.severity))[0];
 }
 
-/** The example finding of a check, from the sample(s) its meta names; undefined when it names none. */
-export function checkExample(entry: CatalogEntry, load: (name: string) => Snapshot): CheckDocExample | undefined {
+/** Where a check's example comes from: the command that shows it and the sample(s) it runs on. */
+function exampleSource(entry: CatalogEntry): Omit<CheckDocExample, 'finding'> | undefined {
+  const ex = entry.meta.example;
+  if (ex === undefined) return undefined;
+  if ('sample' in ex) return { capture: `samples/${ex.sample}`, command: `dmarsift analyze samples/${ex.sample} --format json` };
+  const common = ex.before.replace(/-before$/, '');
+  return {
+    capture: ex.after === `${common}-after` ? `samples/${common}-*` : `samples/${ex.before}, samples/${ex.after}`,
+    command: `dmarsift diff samples/${ex.before} samples/${ex.after} --format json`,
+  };
+}
+
+/** The findings of a check on the sample(s) its `meta.example` names (empty when it names none). */
+export function exampleFindings(entry: CatalogEntry, load: (name: string) => Snapshot): Finding[] {
   const { meta } = entry;
   const ex = meta.example;
-  if (ex === undefined) return undefined;
-  let f: Finding | undefined;
-  let example: Omit<CheckDocExample, 'finding'>;
+  if (ex === undefined) return [];
   if ('sample' in ex) {
     if (entry.scope !== 'capture') throw new Error(`${meta.id}: a pair check's example names a before and an after sample`);
-    f = pick(runChecks(load(ex.sample), {}, [entry.check]));
-    example = { capture: `samples/${ex.sample}`, command: `dmarsift analyze samples/${ex.sample} --format json` };
-  } else {
-    if (entry.scope !== 'pair') throw new Error(`${meta.id}: a capture check's example names one sample`);
-    const [a, b] = [load(ex.before), load(ex.after)];
-    f = pick(runPairChecks(a, b, diffSnapshots(a, b), {}, [entry.check]).findings);
-    const common = ex.before.replace(/-before$/, '');
-    example = { capture: ex.after === `${common}-after` ? `samples/${common}-*` : `samples/${ex.before}, samples/${ex.after}`, command: `dmarsift diff samples/${ex.before} samples/${ex.after} --format json` };
+    return runChecks(load(ex.sample), {}, [entry.check]);
   }
-  if (f === undefined) throw new Error(`${meta.id}: its example sample finds nothing of it (meta.example)`);
-  return { ...example, finding: f };
+  if (entry.scope !== 'pair') throw new Error(`${meta.id}: a capture check's example names one sample`);
+  const [a, b] = [load(ex.before), load(ex.after)];
+  return runPairChecks(a, b, diffSnapshots(a, b), {}, [entry.check]).findings;
+}
+
+/** The example finding of a check's docs page: the most severe its sample gives. */
+export function checkExample(entry: CatalogEntry, load: (name: string) => Snapshot): CheckDocExample | undefined {
+  const source = exampleSource(entry);
+  if (source === undefined) return undefined;
+  const f = pick(exampleFindings(entry, load));
+  if (f === undefined) throw new Error(`${entry.meta.id}: its example sample finds nothing of it (meta.example)`);
+  return { ...source, finding: f };
 }
 
 /** The pages of `entries` (the whole catalog by default), by file name. */

@@ -35,13 +35,13 @@ describe('findingsToJson', () => {
 
   it('spells each finding with sources as the contract says and nulls for absent fields', () => {
     expect(r.findings[1]).toEqual({
-      check: 'ppt-passthrough', severity: 'critical', message: 'Assigned device 0000:00:02.0 <has> "pass-through" & raw DMA.',
+      check: 'ppt-passthrough', severity: 'critical', message: 'Assigned device 0000:00:02.0 <has> "pass-through" & raw DMA.', messageId: null,
       unit: '0xfed90000', bdf: '0000:00:02.0', did: 2, source: { part: 'memory.elf', offset: '0x1001100' }, severityReason: null,
       evidence: { tt: 2, raw: ['0x9', '0x202'] },
     });
     expect(r.findings[2].source).toEqual({ part: 'dumps/dmardump.txt', line: 12 });
     expect(r.findings[3]).toEqual({
-      check: 'dmar-opt-in', severity: 'info', message: 'The DMAR DMA-control platform opt-in flag is clear.',
+      check: 'dmar-opt-in', severity: 'info', message: 'The DMAR DMA-control platform opt-in flag is clear.', messageId: null,
       unit: null, bdf: null, did: null, source: null, severityReason: null, evidence: {},
     });
     expect(r.findings[0].severityReason).toBe('the domain belongs to VM guest1');
