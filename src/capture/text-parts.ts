@@ -194,7 +194,7 @@ const REGISTERS_JSON_LIMIT = 16 * 2 ** 20;
 /** Register snapshots from iommu_regset text or dmarsift's register JSON. */
 export function parseRegisterText(input: TextInput, part: string): RegisterText {
   const r = typeof input === 'string' && looksLikeRegistersJson(input) ? parseRegistersJson(input, part) : parseIommuRegset(input, part);
-  return { units: r.units, warnings: r.warnings.map((w) => ({ message: w.message, source: { part, line: w.line } })) };
+  return { units: r.units, warnings: r.warnings.map((w) => ({ message: w.message, source: w.line === undefined ? { part } : { part, line: w.line } })) };
 }
 
 /** A register file: JSON (read whole, bounded) or iommu_regset text (read line by line). */

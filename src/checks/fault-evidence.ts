@@ -1,12 +1,8 @@
 /** A recorded DMA fault as check evidence: what was recorded, and what the capture's tables say about it. */
+import { sourceText } from '../model/source.js';
 import type { Fault } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import type { EvidenceValue } from './types.js';
-
-function where(f: Fault): string {
-  const s = f.source;
-  return s.line !== undefined ? `${s.part}:${s.line}` : s.offset !== undefined ? `${s.part}@${hex(s.offset)}` : s.part;
-}
 
 export function faultEvidence(f: Fault): { [key: string]: EvidenceValue } {
   const e = f.explanation;
@@ -15,7 +11,7 @@ export function faultEvidence(f: Fault): { [key: string]: EvidenceValue } {
     reason: hex(f.reason),
     reasonName: f.reasonName ?? f.reasonText,
     type: f.type,
-    recordedIn: where(f),
+    recordedIn: sourceText(f.source),
   };
   if (f.unit !== undefined) out.unit = hex(f.unit);
   if (f.pasid !== undefined) out.pasid = f.pasid;

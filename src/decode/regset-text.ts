@@ -9,11 +9,9 @@
  * Registers are matched by name, never by position: the list differs between kernel versions
  * (VCCAP/VCMD/VCRSP come and go, AFLOG and CCMD were dropped). Unknown names are kept as they are.
  */
-import { eachLine, NotRecognisedError, type TextInput } from '../util/lines.js';
+import { BoundedWarnings, eachLine, NotRecognisedError, type TextInput } from '../util/lines.js';
 import { REGISTERS_32BIT } from './registers-json.js';
 import type { RawRegisters } from './registers-types.js';
-
-const MAX_WARNINGS = 100;
 
 export interface RegsetUnit {
   name: string;
@@ -25,7 +23,8 @@ export interface RegsetUnit {
 
 export interface RegsetResult {
   units: RegsetUnit[];
-  warnings: { message: string; line: number }[];
+  /** Lines not read, duplicates; at most MAX_LINE_WARNINGS and one summary (which has no line). */
+  warnings: { message: string; line?: number }[];
 }
 
 const UNIT_RE = /^IOMMU:\s*(\S+)\s+Register Base Address:\s*(?:0x)?([0-9a-fA-F]{1,16})$/;
@@ -79,14 +78,12 @@ const quote = (s: string): string => JSON.stringify(s.length > 40 ? `${s.slice(0
  */
 export function parseIommuRegset(input: TextInput, file: string): RegsetResult {
   const units: RegsetUnit[] = [];
-  const warnings: RegsetResult['warnings'] = [];
+  const warnings = new BoundedWarnings<RegsetResult['warnings'][number]>((message, line) => (line === undefined ? { message } : { message, line }));
   let cur: RegsetUnit | undefined;
   /** Line of each register of the current unit, for the duplicate warning. */
   let lineOf = new Map<string, number>();
   let recognised = 0;
-  const warn = (message: string, line: number): void => {
-    if (warnings.length < MAX_WARNINGS) warnings.push({ message, line });
-  };
+  const warn = (message: string, line: number): void => warnings.warn(message, line);
 
   for (const { text, no: lineNo } of eachLine(input, (l) => warn(`line of ${l.length} characters is no iommu_regset line: skipped`, l.no))) {
     const l = content(text);
@@ -171,6 +168,5 @@ export function parseIommuRegset(input: TextInput, file: string): RegsetResult {
   if (recognised === 0) {
     throw new NotRecognisedError('not a debugfs iommu_regset file: expected "IOMMU: <name> Register Base Address: <hex>" and register lines', { file, line: 1 });
   }
-  if (warnings.length >= MAX_WARNINGS) warnings.push({ message: 'more lines could not be read; only the first warnings are shown', line: warnings[warnings.length - 1].line });
-  return { units, warnings };
+  return { units, warnings: warnings.done() };
 }

@@ -11,7 +11,9 @@ import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { UsageError } from '../errors.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
+import { hex } from '../util/hex.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
+import { sourceText } from './source.js';
 import { readUnitTables } from './tables.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
@@ -41,14 +43,7 @@ export interface BuildInput {
 const DEFAULT_HAW = 52;
 
 function describe(src: Source | undefined): string {
-  if (!src) return 'an unknown source';
-  if (src.line !== undefined) return `${src.part}:${src.line}`;
-  if (src.offset !== undefined) return `${src.part}@0x${src.offset.toString(16)}`;
-  return src.part;
-}
-
-function h(n: number): string {
-  return '0x' + n.toString(16);
+  return src ? sourceText(src) : 'an unknown source';
 }
 
 /** A unit plus which source set each of its facts (for disagreement warnings). */
@@ -91,7 +86,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     const b = show(value as NonNullable<Unit[K]>);
     if (a !== b) {
       warnings.push({
-        message: `unit ${h(st.unit.registerBase)}: ${key} is ${a} in ${describe(st.factSource.get(key))} but ${b} in ${describe(source)}; keeping the first`,
+        message: `unit ${hex(st.unit.registerBase)}: ${key} is ${a} in ${describe(st.factSource.get(key))} but ${b} in ${describe(source)}; keeping the first`,
         source,
       });
     }
@@ -110,7 +105,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   for (const { regs, source } of input.registers) {
     const st = unitByBase(regs.base) ?? newUnit(regs.base, 0);
     if (st.unit.registers) {
-      warnings.push({ message: `unit ${h(regs.base)}: registers given twice (${describe(st.factSource.get('registers'))} and ${describe(source)}); keeping the first`, source });
+      warnings.push({ message: `unit ${hex(regs.base)}: registers given twice (${describe(st.factSource.get('registers'))} and ${describe(source)}); keeping the first`, source });
       continue;
     }
     st.unit.registers = regs;
@@ -131,9 +126,9 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     if (regs.RTADDR) {
       const r = regs.RTADDR;
       if (r.mode === 'abort') {
-        warnings.push({ message: `unit ${h(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
+        warnings.push({ message: `unit ${hex(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
       } else if (r.RTA !== 0 || regs.GSTS?.RTPS === true) {
-        setFact(st, 'rootTable', r.RTA, source, h);
+        setFact(st, 'rootTable', r.RTA, source, hex);
         setFact(st, 'mode', r.mode, source);
         if (!st.unit.rootTableSource) st.unit.rootTableSource = source;
       }
@@ -180,14 +175,14 @@ export function buildSnapshot(input: BuildInput): Snapshot {
         }
       }
       if (uc.segment !== undefined && st.unit.segment !== uc.segment && st.unit.drhd) {
-        warnings.push({ message: `unit ${h(st.unit.registerBase)}: segment ${st.unit.segment} in the DMAR table but ${uc.segment} in ${describe(uc.source)}`, source: uc.source });
+        warnings.push({ message: `unit ${hex(st.unit.registerBase)}: segment ${st.unit.segment} in the DMAR table but ${uc.segment} in ${describe(uc.source)}`, source: uc.source });
       }
       setFact(st, 'version', uc.version, uc.source, (v) => `${v.major}.${v.minor}`);
       setFact(st, 'translationEnabled', uc.translationEnabled, uc.source);
       setFact(st, 'rootTablePointerSet', uc.rootTablePointerSet, uc.source);
       if (uc.rootTable !== undefined) {
         const src = uc.rootTableSource ?? uc.source;
-        setFact(st, 'rootTable', uc.rootTable, src, h);
+        setFact(st, 'rootTable', uc.rootTable, src, hex);
         if (!st.unit.rootTableSource) st.unit.rootTableSource = src;
       }
       setFact(st, 'mode', uc.mode, uc.source);
@@ -199,7 +194,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       }
       if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
       if (uc.invalidationQueue) {
-        if (st.unit.invalidationQueue) warnings.push({ message: `unit ${h(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
+        if (st.unit.invalidationQueue) warnings.push({ message: `unit ${hex(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
         else st.unit.invalidationQueue = uc.invalidationQueue;
       }
     }
@@ -211,19 +206,19 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     const known = units.filter((u) => !u.unit.baseUnknown);
     const st = unitByBase(r.base) ?? (known.length === 0 ? newUnit(r.base, 0) : undefined);
     if (st) return st;
-    const bases = known.map((u) => h(u.unit.registerBase)).join(', ');
-    const given = `--rtaddr ${h(r.base)}=${h(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}`;
-    throw new UsageError(`${given}: no remapping unit has register base ${h(r.base)}; ${input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
+    const bases = known.map((u) => hex(u.unit.registerBase)).join(', ');
+    const given = `--rtaddr ${hex(r.base)}=${hex(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}`;
+    throw new UsageError(`${given}: no remapping unit has register base ${hex(r.base)}; ${input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
   };
   for (const r of input.rtaddr) {
     const st = r.base !== undefined ? rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? unknownBaseUnit() : undefined;
     if (!st) {
-      warnings.push({ message: `--rtaddr ${h(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
+      warnings.push({ message: `--rtaddr ${hex(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
       continue;
     }
     const src: Source = { part: '--rtaddr' };
     if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
-      warnings.push({ message: `unit ${h(st.unit.registerBase)}: root table is ${h(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${h(r.addr)}; using --rtaddr`, source: src });
+      warnings.push({ message: `unit ${hex(st.unit.registerBase)}: root table is ${hex(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${hex(r.addr)}; using --rtaddr`, source: src });
     }
     st.unit.rootTable = r.addr;
     st.unit.rootTableSource = src;
@@ -266,7 +261,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       if (u.rootTable !== undefined) {
         u.unreadableTables = [{
           structure: 'root', addr: u.rootTable,
-          message: `root table ${h(u.rootTable)} (from ${describe(u.rootTableSource)}) cannot be read: the capture has no memory image holding it and no text dump of its entries`,
+          message: `root table ${hex(u.rootTable)} (from ${describe(u.rootTableSource)}) cannot be read: the capture has no memory image holding it and no text dump of its entries`,
         }];
       }
     }
@@ -378,7 +373,7 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
   for (const t of texts) {
     const prev = byRoot.get(t.root);
     if (prev && prev.pageCount !== t.pageCount) {
-      warnings.push({ message: `two page-table dumps of table 0x${t.root.toString(16)} differ (${prev.pageCount} and ${t.pageCount} pages: ${describe(prev.source)}, ${describe(t.source)})`, source: t.source });
+      warnings.push({ message: `two page-table dumps of table ${hex(t.root)} differ (${prev.pageCount} and ${t.pageCount} pages: ${describe(prev.source)}, ${describe(t.source)})`, source: t.source });
     }
     if (!prev) byRoot.set(t.root, t);
   }
@@ -391,7 +386,7 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
         if (!t) continue;
         used.add(d.root);
         if (t.pageCount !== d.pageCount) {
-          warnings.push({ message: `domain DID ${d.did} (table 0x${d.root.toString(16)}): ${d.pageCount} pages mapped in ${describe(d.source)} but ${t.pageCount} in ${describe(t.source)}`, source: t.source });
+          warnings.push({ message: `domain DID ${d.did} (table ${hex(d.root)}): ${d.pageCount} pages mapped in ${describe(d.source)} but ${t.pageCount} in ${describe(t.source)}`, source: t.source });
         }
       }
       continue;
@@ -422,7 +417,7 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
   }
   for (const t of byRoot.values()) {
     if (!used.has(t.root)) {
-      warnings.push({ message: `page-table dump of ${t.headerBdf ?? 'a device'} (table 0x${t.root.toString(16)}) matches no context entry`, source: t.source });
+      warnings.push({ message: `page-table dump of ${t.headerBdf ?? 'a device'} (table ${hex(t.root)}) matches no context entry`, source: t.source });
     }
   }
   void units;
@@ -516,7 +511,7 @@ function mergeVms(list: Vm[], devices: PciFunction[], warnings: ModelWarning[]):
     if (vm.memoryBytes !== undefined) {
       if (prev.memoryBytes === undefined) prev.memoryBytes = vm.memoryBytes;
       else if (prev.memoryBytes !== vm.memoryBytes) {
-        warnings.push({ message: `VM ${vm.name}: memory ${h(prev.memoryBytes)} bytes in ${describe(prev.source)} but ${h(vm.memoryBytes)} in ${describe(vm.source)}; keeping the first`, source: vm.source });
+        warnings.push({ message: `VM ${vm.name}: memory ${hex(prev.memoryBytes)} bytes in ${describe(prev.source)} but ${hex(vm.memoryBytes)} in ${describe(vm.source)}; keeping the first`, source: vm.source });
       }
     }
   }

@@ -5,6 +5,7 @@
  */
 import type { CheckStatusReport } from '../checks/run.js';
 import { SEVERITIES, severityRank, type CheckInput, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
+import { sourceText } from '../model/source.js';
 import type { Snapshot, Source, Unit } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { VERSION } from '../version.js';
@@ -127,11 +128,7 @@ export function sourceToJson(s: Source | undefined): { part: string; offset?: st
 
 /** `part:line` for text parts, `part@0xoffset` for binary ones, `part` otherwise. */
 export function sourceLabel(s: Source | undefined, show: ShowPath = asIs): string {
-  if (!s) return '';
-  const part = show(s.part);
-  if (s.line !== undefined) return `${part}:${s.line}`;
-  if (s.offset !== undefined) return `${part}@${hex(s.offset)}`;
-  return part;
+  return s ? sourceText(s, show(s.part)) : '';
 }
 
 /** A unit's register base as reports print it; "(base unknown)" when no part gave it. */

@@ -88,8 +88,11 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     let m = UNIT_RE.exec(t);
     if (m) {
       recognised = true;
+      // An address is an exact number (≤ 2^53, cli-contract "Numbers"), as dmardump's reader requires.
+      const rootTable = big(m[2]) & ~0xfffn;
+      if (rootTable > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`root table address 0x${m[2]} is beyond 2^53`, { file: part, line: lineNo });
       current = {
-        unit: { name: m[1], rootTable: Number(big(m[2]) & ~0xfffn), translationEnabled: true, source: { part, line: lineNo } },
+        unit: { name: m[1], rootTable: Number(rootTable), translationEnabled: true, source: { part, line: lineNo } },
         rows: [],
       };
       if ((big(m[2]) & 0xfffn) !== 0n) warn(`root table address 0x${m[2]} is not page aligned`, lineNo);

@@ -1,10 +1,9 @@
 /**
  * Line handling shared by the text readers: the line walk of src/util/lines.ts (CRLF and lone CR,
- * BOM, line numbers, a bound on line length), and a bounded warning list (a pasted binary or a
- * huge unrelated log must not produce a million warnings).
+ * BOM, line numbers, a bound on line length), and its bounded warning list as model warnings.
  */
 import type { ModelWarning } from '../model/types.js';
-import { eachLine, type Line, type LongLine } from '../util/lines.js';
+import { BoundedWarnings, eachLine, type Line, type LongLine } from '../util/lines.js';
 
 export { eachLine, MAX_LINE, NotRecognisedError } from '../util/lines.js';
 export type { Line, LongLine, TextChunks, TextInput } from '../util/lines.js';
@@ -22,17 +21,10 @@ export function headLines(text: string, max = 50): string[] {
   return head.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-const MAX_LINE_WARNINGS = 100;
-
-export class LineWarnings {
-  readonly list: ModelWarning[] = [];
-  private suppressed = 0;
-
-  constructor(private readonly part: string) {}
-
-  warn(message: string, line: number): void {
-    if (this.list.length < MAX_LINE_WARNINGS) this.list.push({ message, source: { part: this.part, line } });
-    else this.suppressed++;
+/** Warnings about a text part's lines, bounded (BoundedWarnings), as model warnings of `part`. */
+export class LineWarnings extends BoundedWarnings<ModelWarning> {
+  constructor(part: string) {
+    super((message, line) => ({ message, source: line === undefined ? { part } : { part, line } }));
   }
 
   /** Warning about a line that is none of the shapes the reader knows (shell prompt, ticket text…). */
@@ -43,14 +35,6 @@ export class LineWarnings {
   /** Warning about a line longer than any line of the format (see eachLine). */
   tooLong(l: LongLine): void {
     this.warn(`line of ${l.length} characters, longer than any line of this format: skipped (${excerpt(l.head)})`, l.no);
-  }
-
-  done(): ModelWarning[] {
-    if (this.suppressed > 0) {
-      this.list.push({ message: `${this.suppressed} more warnings like these not shown`, source: { part: this.part } });
-      this.suppressed = 0;
-    }
-    return this.list;
   }
 }
 

@@ -37,6 +37,34 @@ export interface TextChunks {
  */
 export const MAX_LINE = 16384;
 
+/** At most this many warnings per reader and part are kept; the rest are counted. */
+export const MAX_LINE_WARNINGS = 100;
+
+/**
+ * A reader's warnings about its lines, bounded: a pasted binary or a huge unrelated log must not
+ * produce a million warnings. The first MAX_LINE_WARNINGS are kept; `done()` adds one saying how
+ * many more there were. `make` shapes a warning (the summary has no line).
+ */
+export class BoundedWarnings<W> {
+  readonly list: W[] = [];
+  private suppressed = 0;
+
+  constructor(private readonly make: (message: string, line?: number) => W) {}
+
+  warn(message: string, line: number): void {
+    if (this.list.length < MAX_LINE_WARNINGS) this.list.push(this.make(message, line));
+    else this.suppressed++;
+  }
+
+  done(): W[] {
+    if (this.suppressed > 0) {
+      this.list.push(this.make(`${this.suppressed} more warnings like these not shown`));
+      this.suppressed = 0;
+    }
+    return this.list;
+  }
+}
+
 /** A line that was longer than the bound: not returned, only reported. */
 export interface LongLine {
   no: number;

@@ -167,3 +167,12 @@ describe('parseDebugfsTranslation on hand-written input', () => {
     }), { numRuns: 2000 });
   });
 });
+
+describe('root table address beyond 2^53 (issue 13: the debugfs and dmardump readers disagreed)', () => {
+  it('is an error naming the line, as dmardump says of its root table: never an inexact number in the model', () => {
+    const text = 'IOMMU dmar0: Root Table Address: 0xfffffffffffff000\nB.D.F\tRoot_entry\t\t\t\tContext_entry\t\t\t\tPASID\tPASID_table_entry\n';
+    expect(() => parseDebugfsTranslation(text, 'dmar_translation_struct')).toThrow(InputError);
+    expect(() => parseDebugfsTranslation(text, 'dmar_translation_struct')).toThrow(/root table address 0xfffffffffffff000 is beyond 2\^53/);
+    expect(parseDebugfsTranslation('IOMMU dmar0: Root Table Address: 0x1fffffffff000\n', 'p').units?.[0].rootTable).toBe(0x1fffffffff000);
+  });
+});

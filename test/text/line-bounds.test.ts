@@ -17,6 +17,7 @@ import { parseDebugfsTranslation } from '../../src/text/debugfs-translation.js';
 import { parseDmardump } from '../../src/text/dmardump.js';
 import { parseDmesg } from '../../src/text/dmesg.js';
 import { eachLine, MAX_LINE } from '../../src/text/lines.js';
+import { MAX_LINE_WARNINGS } from '../../src/util/lines.js';
 import { parseMemoryMap } from '../../src/text/memory-map.js';
 import { parseBridgeSysctl, parsePciInventory } from '../../src/text/pci-inventory.js';
 
@@ -93,5 +94,19 @@ describe('lines longer than any line of the format', () => {
     const r = parseIommuRegset(`IOMMU: dmar0 Register Base Address: fed90000\n${long}\nGSTS\t0x1c\t0x0\n`, 'r');
     expect(r.units[0].raw.GSTS).toBe(0n);
     expect(r.warnings.map((w) => w.line)).toEqual([2]);
+  });
+});
+
+describe('one warning cap for every reader (issue 13: iommu_regset had its own)', () => {
+  const junk = (n: number) => Array.from({ length: n }, (_, i) => `junk line ${i}`).join('\n');
+  it('the text readers and iommu_regset keep MAX_LINE_WARNINGS warnings, then one counting the rest', () => {
+    const regset = parseIommuRegset(`IOMMU: dmar0 Register Base Address: fed90000\n${junk(150)}\n`, 'r').warnings;
+    const pci = parsePciInventory(`0000:03:00.0 vendor=0x8086 device=0x1521 class=0x020000 driver=igb\n${junk(150)}\n`, 'p').warnings;
+    for (const [what, ws] of [['iommu_regset', regset], ['pci', pci]] as const) {
+      expect(ws.length, what).toBe(MAX_LINE_WARNINGS + 1);
+      expect(ws[MAX_LINE_WARNINGS].message, what).toBe(`${150 - MAX_LINE_WARNINGS} more warnings like these not shown`);
+    }
+    // The summary names no line: it stands for many.
+    expect(regset[MAX_LINE_WARNINGS].line).toBeUndefined();
   });
 });
