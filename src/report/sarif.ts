@@ -142,15 +142,16 @@ function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, 
 /**
  * A check that could not examine (all of) the capture is a tool notification, not a result: no
  * dashboard counts it as an alert, and its silence is not a pass. `descriptor` names the check;
- * `associatedRule` points at its rule.
+ * `associatedRule` points at its rule; the location is the capture it could not examine.
  */
-function statusNotifications(input: AnalyzeReportInput, index: ReadonlyMap<string, number>): Record<string, unknown>[] {
+function statusNotifications(input: AnalyzeReportInput, index: ReadonlyMap<string, number>, loc: Locator): Record<string, unknown>[] {
   return (input.statuses ?? []).filter((st) => st.status !== 'ran').map((st) => {
     const ruleIndex = index.get(st.id);
     return {
       descriptor: { id: st.id },
       ...(ruleIndex !== undefined ? { associatedRule: { id: st.id, index: ruleIndex } } : {}),
       level: st.status === 'not-applicable' ? 'warning' : 'note',
+      locations: [{ physicalLocation: { artifactLocation: loc.capture() } }],
       message: { text: st.status === 'not-applicable' ? `${st.id} could not run: ${st.reasons.join('; ')}` : `${st.id} checked part of the capture only: ${st.reasons.join('; ')}` },
       properties: { status: st.status, missing: [...st.missing], reasons: [...st.reasons] },
     };
@@ -199,7 +200,7 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
                 message: { text: w.message },
                 ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
               })),
-              ...statusNotifications(input, index),
+              ...statusNotifications(input, index, loc),
             ],
           },
         ],

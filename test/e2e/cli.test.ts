@@ -75,6 +75,18 @@ describe('exit codes on a sample', () => {
     expect(cliJson(['analyze', SAMPLE, '--format', 'json', '--fail-on', 'none']).status).toBe(0);
   });
 
+  it('--fail-on never counts a status: checks that ran in part or not at all fail nothing, even at info', () => {
+    // scalable-kvm-host has no memory map: hpa-leak-mmio runs in part; its only finding is dmar-opt-in's.
+    const r = cliJson(['analyze', path.join(REPO, 'samples', 'scalable-kvm-host'), '--skip', 'dmar-opt-in', '--format', 'json', '--fail-on', 'info']);
+    expect(r.json.findings).toEqual([]);
+    expect(r.json.checks.find((c: { id: string }) => c.id === 'hpa-leak-mmio')).toMatchObject({ status: 'partial', missing: ['memory-map'] });
+    expect(r.status).toBe(0);
+    // A capture without page tables: the mapping checks are not-applicable, and do not fail the run either.
+    const text = cliJson(['analyze', path.join(REPO, 'samples', 'dmardump-absent'), '--check', 'hpa-leak-identity,missing-context', '--format', 'json', '--fail-on', 'info']);
+    expect(text.json.checks.map((c: { id: string; status: string }) => `${c.id} ${c.status}`)).toEqual(['missing-context ran', 'hpa-leak-identity not-applicable']);
+    expect(text.status).toBe(0);
+  });
+
   it('--check restricts the run; --skip removes a check', () => {
     const only = cliJson(['analyze', SAMPLE, '--format', 'json', '--check', 'dmar-opt-in']);
     expect(only.json.findings.map((f: { check: string }) => f.check)).toEqual(['dmar-opt-in']);
