@@ -16,7 +16,11 @@ export class InputError extends Error {
     this.line = where.line;
   }
 
-  /** `file: at byte 0x24: message` / `file:12: message` / `message`. */
+  /**
+   * `file: at byte 0x24: message` / `file:12: message` / `message`. The offset is spelled here
+   * rather than with util/hex.ts `hex()`, which throws for an inexact number: formatting an error
+   * must never throw, whatever offset a hostile file made a reader compute.
+   */
   format(): string {
     let where = '';
     if (this.file !== undefined) {

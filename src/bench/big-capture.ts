@@ -18,6 +18,7 @@ import { mulberry32 } from '../synth/rng.js';
 import { streamSparseDump } from '../synth/sparse-writer.js';
 import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from '../synth/tables.js';
 import { formatPciconf, formatSmap, formatVmCommandLines } from '../synth/text-formats.js';
+import { hex } from '../util/hex.js';
 
 export const GiB = 1024 ** 3;
 const PAGE = 4096;
@@ -146,7 +147,7 @@ function placeRuns(all: VmRuns[], pool: [number, number], rand: () => number): v
     r.host[ri] = cursor;
     cursor += r.len[ri] * r.unit;
   }
-  if (cursor > pool[1]) throw new Error(`bench: host pool too small (needs page 0x${cursor.toString(16)}, pool ends at 0x${pool[1].toString(16)})`);
+  if (cursor > pool[1]) throw new Error(`bench: host pool too small (needs page ${hex(cursor)}, pool ends at ${hex(pool[1])})`);
 }
 
 /** Point the entry at (table, index) to `next`, creating nothing: upper levels only. */
@@ -360,7 +361,7 @@ function writeSparseElf(file: string, ram: [number, number][], pages: Iterable<{
   });
   const fileOf = (addr: number): number => {
     const i = ram.findIndex(([a, b]) => addr >= a && addr < b);
-    if (i < 0) throw new Error(`bench: table page 0x${addr.toString(16)} is outside the ELF core's RAM`);
+    if (i < 0) throw new Error(`bench: table page ${hex(addr)} is outside the ELF core's RAM`);
     return segOff[i] + (addr - ram[i][0]);
   };
   const fd = fs.openSync(file, 'w');

@@ -24,6 +24,7 @@ import { InputError } from '../errors.js';
 import type { PartKind } from '../model/types.js';
 import { VERSION } from '../version.js';
 import { MANIFEST } from './discover.js';
+import { hex } from '../util/hex.js';
 
 export interface LiveCaptureOptions {
   /** Directory to write; created, and must be empty when it exists. */
@@ -316,7 +317,7 @@ function captureIntelIommuSysfs(r: Reader, out: string, parts: LiveCapturePart[]
     if (cap !== undefined && /^[0-9a-f]{1,16}$/i.test(cap)) registers.CAP = `0x${cap.toLowerCase()}`;
     if (ecap !== undefined && /^[0-9a-f]{1,16}$/i.test(ecap)) registers.ECAP = `0x${ecap.toLowerCase()}`;
     const v = version !== undefined ? /^(\d+):(\d+)$/.exec(version) : null;
-    if (v) registers.VER = `0x${(((Number(v[1]) & 0xf) << 4) | (Number(v[2]) & 0xf)).toString(16)}`;
+    if (v) registers.VER = hex(((Number(v[1]) & 0xf) << 4) | (Number(v[2]) & 0xf));
     units.push({ name: e.name, base: `0x${address.toLowerCase()}`, registers });
   }
   if (units.length === 0) return;

@@ -18,6 +18,7 @@ import { discoverParts, type DiscoveredPart } from './discover.js';
 import type { CaptureOptions } from './options.js';
 import { fileText, readSmallFile } from './read.js';
 import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';
+import { hex } from '../util/hex.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue'];
@@ -152,8 +153,8 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
  */
 function rtaddrValue(r: { base?: number; addr: number }): BuildInput['rtaddr'][number] {
   const ttm = Math.floor(r.addr / 1024) % 4;
-  if (ttm >= 2) throw new UsageError(`--rtaddr 0x${r.addr.toString(16)}: TTM ${ttm.toString(2)}b (bits 11:10) is ${ttm === 2 ? 'reserved' : 'abort-DMA mode, which uses no tables'}`);
-  if (r.addr % 1024 !== 0) throw new UsageError(`--rtaddr 0x${r.addr.toString(16)}: bits 9:0 of a root table address must be 0`);
+  if (ttm >= 2) throw new UsageError(`--rtaddr ${hex(r.addr)}: TTM ${ttm.toString(2)}b (bits 11:10) is ${ttm === 2 ? 'reserved' : 'abort-DMA mode, which uses no tables'}`);
+  if (r.addr % 1024 !== 0) throw new UsageError(`--rtaddr ${hex(r.addr)}: bits 9:0 of a root table address must be 0`);
   const addr = r.addr - (r.addr % 4096);
   return { ...(r.base !== undefined ? { base: r.base } : {}), addr, ...(ttm === 1 ? { mode: 'scalable' as const } : {}) };
 }

@@ -14,6 +14,7 @@ import { sniffImageFormat } from '../image/open.js';
 import type { PartKind } from '../model/types.js';
 import { readHead, statOrThrow } from './read.js';
 import { recogniseText } from './text-parts.js';
+import { hex } from '../util/hex.js';
 
 export interface Sniffed {
   kind: PartKind;
@@ -82,13 +83,13 @@ export function sniffPart(file: string): Sniffed {
     // Text with a stray NUL (or a few odd bytes) under a text part's name: read it as that part.
     if (named !== undefined && named !== 'memory' && mostlyText(head)) {
       const r = recogniseText(headText(head), named);
-      if (r.sniffed) return { ...r.sniffed, note: nul >= 0 ? `binary bytes in text (a NUL at byte 0x${nul.toString(16)})` : 'control bytes in text' };
+      if (r.sniffed) return { ...r.sniffed, note: nul >= 0 ? `binary bytes in text (a NUL at byte ${hex(nul)})` : 'control bytes in text' };
     }
     const size = statOrThrow(file).size;
     if (RAW_NAMES.test(base) && size >= 4096) return { kind: 'memory', format: 'raw' };
     return ignored(
       'binary file of no known format (name a raw memory image with --memory)',
-      `it holds binary data${nul >= 0 ? ` (a NUL byte at offset 0x${nul.toString(16)})` : ''}, not ${named === undefined ? 'text' : `the text of that part`}`,
+      `it holds binary data${nul >= 0 ? ` (a NUL byte at offset ${hex(nul)})` : ''}, not ${named === undefined ? 'text' : `the text of that part`}`,
     );
   }
   const r = recogniseText(headText(head));

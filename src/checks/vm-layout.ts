@@ -29,6 +29,7 @@
  */
 import type { MemoryRegion, PciResource, Snapshot, Vm } from '../model/types.js';
 import { RangeIndex } from './host-ranges.js';
+import { hex } from '../util/hex.js';
 
 const GIB_PAGES = 2 ** 30 / 4096;
 const FOUR_GIB_PAGES = 4 * GIB_PAGES;
@@ -103,7 +104,7 @@ function qemuRam(family: PcFamily, vm: Vm, ram: number): { ranges: [number, numb
     const base = Math.ceil((FOUR_GIB_PAGES + pages(above)) / GIB_PAGES) * GIB_PAGES;
     const size = pages(q.maxMemoryBytes - ram) + (q.slots ?? 0) * GIB_PAGES;
     ranges.push([base, base + size]);
-    rule += `, hot-plug region at 0x${(base * 4096).toString(16)}`;
+    rule += `, hot-plug region at ${hex(base * 4096)}`;
   }
   return { ranges, below, rule };
 }

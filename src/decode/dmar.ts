@@ -12,6 +12,7 @@ import { InputError } from '../errors.js';
 import type {
   Andd, Atsr, DeviceScope, DmarProblem, DmarStructure, DmarTable, Drhd, Rhsa, Rmrr, Satc, Sidp, UnknownStructure,
 } from './dmar-types.js';
+import { hex } from '../util/hex.js';
 
 export const DMAR_HEADER_SIZE = 48;
 
@@ -70,7 +71,6 @@ interface RhsaFields { registerBase: bigint; proximityDomain: number }
 interface AnddFields { deviceNumber: number }
 interface ScopeHeaderFields { type: number; length: number; flags: number; enumerationId: number; startBus: number }
 
-const hx = (v: number | bigint): string => '0x' + v.toString(16);
 
 /** ACPI pads its ASCII ids with spaces (or NULs); the padding is not part of the id. */
 function trimId(s: string): string {
@@ -140,14 +140,14 @@ export function decodeDmar(bytes: Uint8Array, file?: string): DmarTable {
     let sum = 0;
     for (let i = 0; i < end; i++) sum = (sum + bytes[i]) & 0xff;
     checksumOk = sum === 0;
-    if (!checksumOk) problem(9, `checksum is ${hx(h.checksum)}, table sums to ${hx(sum)} (must be 0 mod 256)`);
+    if (!checksumOk) problem(9, `checksum is ${hex(h.checksum)}, table sums to ${hex(sum)} (must be 0 mod 256)`);
   }
 
   const hawField = h.haw;
   if (hawField < 11) {
     problem(36, `Host Address Width field ${hawField} (${hawField + 1} bits) is below 11: Linux rejects the table ("Invalid DMAR haw")`);
   }
-  if ((h.flags & 0xf8) !== 0) problem(37, `reserved flag bits 7:3 set (flags ${hx(h.flags)})`, 'warning');
+  if ((h.flags & 0xf8) !== 0) problem(37, `reserved flag bits 7:3 set (flags ${hex(h.flags)})`, 'warning');
 
   const structures: DmarStructure[] = [];
   let pos = DMAR_HEADER_SIZE;
@@ -206,7 +206,7 @@ type ProblemFn = (offset: number, message: string, severity?: DmarProblem['sever
 
 /** A 64-bit address as an exact number: bits above 51 (beyond any HAW) are dropped, with a problem. */
 function address(v: bigint, offset: number, what: string, problem: ProblemFn, reportHigh: boolean): number {
-  if (v > MASK52 && reportHigh) problem(offset, `${what} ${hx(v)} has bits above 51 set (beyond any host address width)`, 'warning');
+  if (v > MASK52 && reportHigh) problem(offset, `${what} ${hex(v)} has bits above 51 set (beyond any host address width)`, 'warning');
   return Number(v & MASK52);
 }
 
@@ -218,7 +218,7 @@ function decodeStructure(
       const f = drhdParser.parse(body.subarray(0, 16)) as DrhdFields;
       const bad = f.registerBase === 0n || f.registerBase === ALL_ONES64;
       if (bad) problem(offset + 8, `DRHD register base is ${f.registerBase === 0n ? '0' : 'all-ones'}: Linux and Xen reject the unit`);
-      if ((f.flags & 0xfe) !== 0) problem(offset + 4, `DRHD reserved flag bits set (flags ${hx(f.flags)})`, 'warning');
+      if ((f.flags & 0xfe) !== 0) problem(offset + 4, `DRHD reserved flag bits set (flags ${hex(f.flags)})`, 'warning');
       const drhd: Drhd = {
         kind: 'DRHD', type, length, offset,
         flags: f.flags, includePciAll: (f.flags & 1) !== 0, size: f.size, segment: f.segment,
@@ -230,9 +230,9 @@ function decodeStructure(
     }
     case 1: {
       const f = rmrrParser.parse(body.subarray(0, 24)) as RmrrFields;
-      if ((f.base & 0xfffn) !== 0n) problem(offset + 8, `RMRR base ${hx(f.base)} is not 4 KiB aligned`, 'warning');
-      if (((f.limit + 1n) & 0xfffn) !== 0n) problem(offset + 16, `RMRR end ${hx(f.limit)} + 1 is not 4 KiB aligned`, 'warning');
-      if (f.limit <= f.base) problem(offset + 16, `RMRR end ${hx(f.limit)} is not above its base ${hx(f.base)}`, 'warning');
+      if ((f.base & 0xfffn) !== 0n) problem(offset + 8, `RMRR base ${hex(f.base)} is not 4 KiB aligned`, 'warning');
+      if (((f.limit + 1n) & 0xfffn) !== 0n) problem(offset + 16, `RMRR end ${hex(f.limit)} + 1 is not 4 KiB aligned`, 'warning');
+      if (f.limit <= f.base) problem(offset + 16, `RMRR end ${hex(f.limit)} is not above its base ${hex(f.base)}`, 'warning');
       const rmrr: Rmrr = {
         kind: 'RMRR', type, length, offset, segment: f.segment,
         base: address(f.base, offset + 8, 'RMRR base', problem, true),
@@ -336,7 +336,7 @@ function decodeScopes(
       const fn = body[q + 1];
       if (device > 31 || fn > 7) {
         pathOk = false;
-        problem(structOffset + q, `${owner} device scope path element {${hx(device)}, ${hx(fn)}} is out of range (device ≤ 31, function ≤ 7)`, 'warning');
+        problem(structOffset + q, `${owner} device scope path element {${hex(device)}, ${hex(fn)}} is out of range (device ≤ 31, function ≤ 7)`, 'warning');
       }
       path.push({ device, function: fn });
     }
@@ -371,26 +371,26 @@ function crossChecks(structures: DmarStructure[], problem: ProblemFn): void {
   for (const d of drhds) {
     if (!d.includePciAll) continue;
     const first = allBySegment.get(d.segment);
-    if (first) problem(d.offset, `a second INCLUDE_PCI_ALL DRHD for segment ${d.segment} (the first is at ${hx(first.offset)})`);
+    if (first) problem(d.offset, `a second INCLUDE_PCI_ALL DRHD for segment ${d.segment} (the first is at ${hex(first.offset)})`);
     else allBySegment.set(d.segment, d);
   }
   const lastOfSegment = new Map<number, Drhd>();
   for (const d of drhds) lastOfSegment.set(d.segment, d);
   for (const [segment, d] of allBySegment) {
     const later = lastOfSegment.get(segment);
-    if (later && later !== d && !later.includePciAll) problem(d.offset, `INCLUDE_PCI_ALL DRHD of segment ${segment} is not the last DRHD of its segment (another follows at ${hx(later.offset)})`, 'warning');
+    if (later && later !== d && !later.includePciAll) problem(d.offset, `INCLUDE_PCI_ALL DRHD of segment ${segment} is not the last DRHD of its segment (another follows at ${hex(later.offset)})`, 'warning');
   }
 
   const seenBase = new Map<number, Drhd>();
   for (const d of drhds) {
     const prev = seenBase.get(d.registerBase);
-    if (prev && d.registerBase !== 0) problem(d.offset, `DRHD register base ${hx(d.registerBase)} is also the base of the DRHD at ${hx(prev.offset)}`, 'warning');
+    if (prev && d.registerBase !== 0) problem(d.offset, `DRHD register base ${hex(d.registerBase)} is also the base of the DRHD at ${hex(prev.offset)}`, 'warning');
     else seenBase.set(d.registerBase, d);
   }
 
   for (const s of structures) {
     if (s.kind === 'RHSA' && !seenBase.has(s.registerBase)) {
-      problem(s.offset, `RHSA register base ${hx(s.registerBase)} matches no DRHD`, 'warning');
+      problem(s.offset, `RHSA register base ${hex(s.registerBase)} matches no DRHD`, 'warning');
     }
   }
 
@@ -401,7 +401,7 @@ function crossChecks(structures: DmarStructure[], problem: ProblemFn): void {
   let reach: Rmrr | undefined;
   for (const a of rmrrs) {
     if (reach && reach.segment === a.segment && a.base <= reach.limit) {
-      problem(a.offset, `RMRR ${hx(a.base)}–${hx(a.limit)} overlaps the RMRR at ${hx(reach.offset)} (${hx(reach.base)}–${hx(reach.limit)})`, 'warning');
+      problem(a.offset, `RMRR ${hex(a.base)}–${hex(a.limit)} overlaps the RMRR at ${hex(reach.offset)} (${hex(reach.base)}–${hex(reach.limit)})`, 'warning');
     }
     if (!reach || reach.segment !== a.segment || a.limit > reach.limit) reach = a;
   }

@@ -15,6 +15,7 @@
  * | 8 | PASID-based device-TLB invalidate | SID 31:16, PASID 51:32, PFSID; qw1 ADDR, S |
  * | 9 | page group response | (page requests, not caches) |
  */
+import { hex } from '../util/hex.js';
 export type DescriptorKind =
   | 'context-cache' | 'iotlb' | 'device-tlb' | 'iec' | 'wait' | 'pasid-iotlb' | 'pasid-cache' | 'pasid-device-tlb'
   | 'page-group-response' | 'page-stream-response' | 'reserved';
@@ -139,7 +140,7 @@ export function describeDescriptor(d: InvalidationDescriptor): string {
     parts.push(`SID ${(d.SID >> 8).toString(16).padStart(2, '0')}:${((d.SID >> 3) & 0x1f).toString(16).padStart(2, '0')}.${d.SID & 7}`);
   }
   if (d.PASID !== undefined && d.granularity !== 'global' && d.granularity !== 'domain') parts.push(`PASID ${d.PASID}`);
-  if (d.ADDR !== undefined && (d.granularity === 'page' || d.kind.endsWith('device-tlb'))) parts.push(`ADDR 0x${d.ADDR.toString(16)}${d.AM !== undefined ? ` AM ${d.AM}` : ''}`);
-  if (d.kind === 'wait') parts.push(`status 0x${(d.statusData ?? 0).toString(16)} → 0x${(d.statusAddress ?? 0n).toString(16)}`);
+  if (d.ADDR !== undefined && (d.granularity === 'page' || d.kind.endsWith('device-tlb'))) parts.push(`ADDR ${hex(d.ADDR)}${d.AM !== undefined ? ` AM ${d.AM}` : ''}`);
+  if (d.kind === 'wait') parts.push(`status ${hex(d.statusData ?? 0)} → ${hex(d.statusAddress ?? 0n)}`);
   return parts.join(' ');
 }

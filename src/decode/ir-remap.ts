@@ -199,7 +199,7 @@ export function remapInterrupt(msi: DecodedMsi, lookup: IrteLookup, unit: IrUnit
   const irte = decodeIrte(raw.lo, raw.hi, { eime: unit.eime });
   if (!irte.P) return fault(IR_FAULT.NOT_PRESENT, `IRTE ${index} is not present (P = 0)`, { index, fpd: irte.FPD });
 
-  const bad = irte.reservedFields.map((f) => `${f.name} = 0x${f.value.toString(16)}`);
+  const bad = irte.reservedFields.map((f) => `${f.name} = ${hex(f.value)}`);
   bad.push(...irte.reservedEncodings);
   if (irte.mode === 'posted' && unit.postedInterrupts === false) bad.push('IM = 1 (posted format) on a unit without posted interrupts (CAP.PI = 0)');
   if (bad.length > 0) return fault(IR_FAULT.RESERVED_IRTE, `IRTE ${index}: ${bad.join('; ')}`, { index, fpd: irte.FPD });

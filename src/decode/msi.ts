@@ -11,6 +11,7 @@
  *   interrupt_index = SHV ? handle + subhandle : handle      (the spec's pseudo-code, §5.1.2.2)
  * Address bits 1:0 are ignored in both formats.
  */
+import { hex } from '../util/hex.js';
 
 /** The interrupt address window: 0xFEE0_0000–0xFEEF_FFFF, bits 63:32 zero. */
 export const MSI_WINDOW_BASE = 0xfee0_0000;
@@ -70,7 +71,7 @@ export type DecodedMsi = CompatibilityMsi | RemappableMsi;
  */
 export function decodeMsi(address: number | bigint, data: number): DecodedMsi {
   if (!isInterruptAddress(address)) {
-    throw new RangeError(`MSI address 0x${address.toString(16)} is outside the interrupt window 0xfee00000-0xfeefffff`);
+    throw new RangeError(`MSI address ${hex(address)} is outside the interrupt window 0xfee00000-0xfeefffff`);
   }
   if (!Number.isInteger(data) || data < 0 || data > 0xffff_ffff) throw new RangeError(`MSI data ${data} is not a 32-bit value`);
   const a = Number(address);

@@ -10,6 +10,7 @@
  */
 import { type JValue, JsonReader } from '../util/json-lines.js';
 import type { RawRegisters } from './registers-types.js';
+import { hex } from '../util/hex.js';
 
 export const REGISTERS_JSON_FORMAT = 'dmarsift-registers';
 export const REGISTERS_JSON_VERSION = 1;
@@ -109,8 +110,8 @@ export function parseRegistersJson(text: string, file: string): RegistersJsonRes
     if (baseV === undefined) fail(`${path}.base: missing (the unit's register base address, e.g. "0xfed90000")`, uo.line);
     const base = integerOf(baseV!);
     if (base === undefined) fail(`${path}.base: expected a hex string like "0xfed90000", found ${describe(baseV!)}`, baseV!.line);
-    if (base! > 0xf_ffff_ffff_ffffn) fail(`${path}.base: 0x${base!.toString(16)} is beyond 52 bits`, baseV!.line);
-    if ((base! & 0xfffn) !== 0n) warnings.push({ message: `${path}.base: 0x${base!.toString(16)} is not 4 KiB aligned`, line: baseV!.line });
+    if (base! > 0xf_ffff_ffff_ffffn) fail(`${path}.base: ${hex(base!)} is beyond 52 bits`, baseV!.line);
+    if ((base! & 0xfffn) !== 0n) warnings.push({ message: `${path}.base: ${hex(base!)} is not 4 KiB aligned`, line: baseV!.line });
 
     const regsV = field(uo, 'registers', path);
     if (!regsV || regsV.kind !== 'object') {
@@ -126,7 +127,7 @@ export function parseRegistersJson(text: string, file: string): RegistersJsonRes
       if (n === undefined) fail(`${rpath}: expected a hex string like "0x1f", found ${describe(value)}`, value.line);
       const frcd = /^FRCD(\d{1,3})$/.exec(reg);
       const width = frcd ? 128 : REGISTERS_32BIT.has(reg) ? 32 : 64;
-      if (n! >= 1n << BigInt(width)) fail(`${rpath}: 0x${n!.toString(16)} does not fit the register's ${width} bits`, value.line);
+      if (n! >= 1n << BigInt(width)) fail(`${rpath}: ${hex(n!)} does not fit the register's ${width} bits`, value.line);
       const names = frcd ? [`FRCD${frcd[1]}_LO`, `FRCD${frcd[1]}_HI`] : [reg];
       for (const nm of names) {
         if (raw[nm] !== undefined) fail(`${rpath}: ${nm} is given twice (first on line ${lineOf[nm]})`, value.line);

@@ -11,6 +11,7 @@
 import type {
   Cap, Ecap, FaultRecord, Fsts, Gsts, RawRegisters, Rtaddr, TranslationTableMode, UnitRegisters, Version,
 } from './registers-types.js';
+import { hex } from '../util/hex.js';
 
 /** Bits hi..lo of v (inclusive) as a number (fields here are at most 20 bits wide). */
 function bits(v: bigint, hi: number, lo: number): number {
@@ -178,7 +179,7 @@ export const FAULT_REASONS: Readonly<Record<number, string>> = {
 
 /** The name of a fault reason code, or `reserved fault reason 0x…` for codes not in the table. */
 export function faultReasonName(code: number): string {
-  return FAULT_REASONS[code] ?? `reserved fault reason 0x${code.toString(16)}`;
+  return FAULT_REASONS[code] ?? `reserved fault reason ${hex(code)}`;
 }
 
 const FAULT_TYPES: FaultRecord['type'][] = ['write', 'page-request', 'read', 'atomic'];

@@ -12,6 +12,7 @@
 import { BoundedWarnings, eachLine, NotRecognisedError, type TextInput } from '../util/lines.js';
 import { REGISTERS_32BIT } from './registers-json.js';
 import type { RawRegisters } from './registers-types.js';
+import { hex } from '../util/hex.js';
 
 export interface RegsetUnit {
   name: string;
@@ -148,16 +149,16 @@ export function parseIommuRegset(input: TextInput, file: string): RegsetResult {
     }
     if (tokens.length > 3) warn(`${cur.name} ${name}: text after the value ignored: ${quote(tokens.slice(3).join(' '))}`, lineNo);
     if (REGISTERS_32BIT.has(name) && value > 0xffff_ffffn) {
-      warn(`${cur.name} ${name}: a 32-bit register, but 0x${value.toString(16)} has bits above 31 set (they are ignored)`, lineNo);
+      warn(`${cur.name} ${name}: a 32-bit register, but ${hex(value)} has bits above 31 set (they are ignored)`, lineNo);
     }
     const expected = FIXED_OFFSETS[name];
     if (expected !== undefined && expected !== offset) {
-      warn(`${cur.name} ${name}: printed at offset 0x${offset.toString(16)}, but the register is at 0x${expected.toString(16)}`, lineNo);
+      warn(`${cur.name} ${name}: printed at offset ${hex(offset)}, but the register is at ${hex(expected)}`, lineNo);
     }
     const prev = cur.raw[name];
     if (prev !== undefined) {
       if (prev !== value) {
-        warn(`${cur.name} ${name}: listed twice with different values (0x${prev.toString(16)} on line ${lineOf.get(name)}, 0x${value.toString(16)} here); keeping the first`, lineNo);
+        warn(`${cur.name} ${name}: listed twice with different values (${hex(prev)} on line ${lineOf.get(name)}, ${hex(value)} here); keeping the first`, lineNo);
       }
       continue;
     }

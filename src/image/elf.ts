@@ -22,6 +22,7 @@ import { InputError } from '../errors.js';
 import { BlockFile } from './file.js';
 import { missingRanges, resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
 import type { PhysicalMemory, PhysRange } from './types.js';
+import { hex } from '../util/hex.js';
 
 const EHDR_SIZE = 64;
 const PHDR_SIZE = 56;
@@ -138,11 +139,11 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
     const sh0 = file.read(origin + Number(eh.e_shoff), SHDR_SIZE, 'section header 0');
     phnum = new DataView(sh0.buffer, sh0.byteOffset, sh0.byteLength).getUint32(44, true);
   }
-  if (eh.e_phoff > MAX) throw new InputError(`e_phoff 0x${eh.e_phoff.toString(16)} is past the end of the file`, where(origin + 32));
+  if (eh.e_phoff > MAX) throw new InputError(`e_phoff ${hex(eh.e_phoff)} is past the end of the file`, where(origin + 32));
   const phoff = origin + Number(eh.e_phoff);
   const tableEnd = phoff + phnum * eh.e_phentsize;
   if (tableEnd > file.size) {
-    throw new InputError(`program header table (${phnum} × ${eh.e_phentsize} bytes at 0x${phoff.toString(16)}) runs past the end of the file at 0x${file.size.toString(16)}`, where(phoff));
+    throw new InputError(`program header table (${phnum} × ${eh.e_phentsize} bytes at ${hex(BigInt(origin) + eh.e_phoff)}) runs past the end of the file at ${hex(file.size)}`, where(phoff));
   }
 
   const candidates: CandidateSegment[] = [];
@@ -156,14 +157,14 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
     const ph = phdrParser.parse(file.read(at, PHDR_SIZE, `program header ${i}`)) as Elf64Phdr;
     if (ph.p_type !== PT_LOAD || ph.p_memsz === 0n) continue;
     loads++;
-    const label = `PT_LOAD #${i} (header at byte 0x${at.toString(16)})`;
+    const label = `PT_LOAD #${i} (header at byte ${hex(at)})`;
     let filesz = ph.p_filesz;
     if (filesz > ph.p_memsz) {
-      warnings.push(`${label}: p_filesz 0x${filesz.toString(16)} exceeds p_memsz 0x${ph.p_memsz.toString(16)}; using p_memsz`);
+      warnings.push(`${label}: p_filesz ${hex(filesz)} exceeds p_memsz ${hex(ph.p_memsz)}; using p_memsz`);
       filesz = ph.p_memsz;
     }
     if (ph.p_paddr + ph.p_memsz > MAX) {
-      const why = `${label}: physical range 0x${ph.p_paddr.toString(16)}+0x${ph.p_memsz.toString(16)} is beyond any physical address`;
+      const why = `${label}: physical range ${hex(ph.p_paddr)}+${hex(ph.p_memsz)} is beyond any physical address`;
       warnings.push(`${why}; segment ignored`);
       refused ??= { at, why };
       continue;
@@ -174,13 +175,13 @@ export function elfFromFile(file: BlockFile, origin = 0, warnings: string[] = []
     const fileStart = ph.p_offset > MAX ? Infinity : origin + Number(ph.p_offset);
     if (fsz > 0 && fileStart + fsz > file.size) {
       const have = Math.max(0, file.size - fileStart);
-      const why = `${label}: file bytes 0x${ph.p_offset.toString(16)}+0x${fsz.toString(16)} run past the end of the file at 0x${file.size.toString(16)}`;
+      const why = `${label}: file bytes ${hex(ph.p_offset)}+${hex(fsz)} run past the end of the file at ${hex(file.size)}`;
       warnings.push(
         `${why}; ` +
           (have > 0
-            ? `keeping the first 0x${have.toString(16)} bytes (physical 0x${start.toString(16)}-0x${(start + have - 1).toString(16)}); ` +
-              `physical 0x${(start + have).toString(16)}-0x${(start + memsz - 1).toString(16)} is missing (unknown, not absent)`
-            : `segment ignored; physical 0x${start.toString(16)}-0x${(start + memsz - 1).toString(16)} is missing (unknown, not absent)`),
+            ? `keeping the first ${hex(have)} bytes (physical ${hex(start)}-${hex(start + have - 1)}); ` +
+              `physical ${hex(start + have)}-${hex(start + memsz - 1)} is missing (unknown, not absent)`
+            : `segment ignored; physical ${hex(start)}-${hex(start + memsz - 1)} is missing (unknown, not absent)`),
       );
       if (have > 0) candidates.push({ start, end: start + have, fileOffset: fileStart, fileEnd: start + have, label });
       else refused ??= { at, why };

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
+import { hex } from '../util/hex.js';
 
 export const BLOCK_SIZE = 4096;
 /** 256 blocks = 1 MiB of cache per open image. */
@@ -63,7 +64,7 @@ export class BlockFile {
       throw new InputError(`${what}: invalid file range (offset ${offset}, length ${length})`, { file: this.path });
     }
     if (offset + length > this.size) {
-      throw new InputError(`${what}: needs bytes 0x${offset.toString(16)}-0x${(offset + length).toString(16)} but the file ends at 0x${this.size.toString(16)} (truncated?)`, { file: this.path, offset });
+      throw new InputError(`${what}: needs bytes ${hex(offset)}-${hex(BigInt(offset) + BigInt(length))} but the file ends at ${hex(this.size)} (truncated?)`, { file: this.path, offset });
     }
     if (length === 0) return new Uint8Array(0);
     if (length >= DIRECT_READ) return this.readDirect(offset, length);
@@ -97,7 +98,7 @@ export class BlockFile {
       throw new InputError(`${what}: invalid file range (offset ${offset}, length ${length})`, { file: this.path });
     }
     if (offset + length > this.size) {
-      throw new InputError(`${what}: needs bytes 0x${offset.toString(16)}-0x${(offset + length).toString(16)} but the file ends at 0x${this.size.toString(16)} (truncated?)`, { file: this.path, offset });
+      throw new InputError(`${what}: needs bytes ${hex(offset)}-${hex(BigInt(offset) + BigInt(length))} but the file ends at ${hex(this.size)} (truncated?)`, { file: this.path, offset });
     }
     this.readAt(offset, dest);
   }
@@ -159,7 +160,7 @@ export class BlockFile {
     }
     if (done < length) {
       // fstat said the bytes were there: the file shrank under us.
-      throw new InputError(`short read: expected ${length} bytes at 0x${offset.toString(16)}, got ${done} (file truncated while open?)`, { file: this.path, offset: offset + done });
+      throw new InputError(`short read: expected ${length} bytes at ${hex(offset)}, got ${done} (file truncated while open?)`, { file: this.path, offset: offset + done });
     }
   }
 }

@@ -18,6 +18,7 @@ import { InputError } from '../errors.js';
 import { BlockFile } from './file.js';
 import { missingRanges, resolveOverlaps, SegmentedMemory, type CandidateSegment } from './segments.js';
 import type { PhysicalMemory, PhysRange } from './types.js';
+import { hex, hexPad } from '../util/hex.js';
 
 export const LIME_MAGIC = 0x4c694d45;
 export const LIME_HEADER_SIZE = 32;
@@ -45,36 +46,36 @@ export function limeFromFile(file: BlockFile): PhysicalMemory {
   while (offset < file.size) {
     if (file.size - offset < LIME_HEADER_SIZE) {
       if (offset === 0) throw new InputError(`truncated LiME header: ${file.size} bytes, need 32`, { file: file.path, offset });
-      warnings.push(`${file.size - offset} trailing bytes at 0x${offset.toString(16)} are too short for a LiME range header; ignored`);
+      warnings.push(`${file.size - offset} trailing bytes at ${hex(offset)} are too short for a LiME range header; ignored`);
       break;
     }
     const h = file.read(offset, LIME_HEADER_SIZE, 'LiME range header');
     const dv = new DataView(h.buffer, h.byteOffset, LIME_HEADER_SIZE);
     const magic = dv.getUint32(0, true);
     if (magic !== LIME_MAGIC) {
-      throw new InputError(`bad LiME range header magic 0x${magic.toString(16).padStart(8, '0')} (expected 0x4c694d45, "EMiL" on disk)`, { file: file.path, offset });
+      throw new InputError(`bad LiME range header magic ${hexPad(magic, 8)} (expected 0x4c694d45, "EMiL" on disk)`, { file: file.path, offset });
     }
     const version = dv.getUint32(4, true);
     if (version !== 1) throw new InputError(`unsupported LiME header version ${version} (expected 1)`, { file: file.path, offset: offset + 4 });
     const sAddr = dv.getBigUint64(8, true);
     const eAddr = dv.getBigUint64(16, true);
     if (eAddr < sAddr) {
-      throw new InputError(`LiME range goes backwards: e_addr 0x${eAddr.toString(16)} < s_addr 0x${sAddr.toString(16)}`, { file: file.path, offset });
+      throw new InputError(`LiME range goes backwards: e_addr ${hex(eAddr)} < s_addr ${hex(sAddr)}`, { file: file.path, offset });
     }
     if (eAddr >= MAX) {
-      throw new InputError(`LiME range end 0x${eAddr.toString(16)} is beyond any physical address (2^53)`, { file: file.path, offset: offset + 16 });
+      throw new InputError(`LiME range end ${hex(eAddr)} is beyond any physical address (2^53)`, { file: file.path, offset: offset + 16 });
     }
     const start = Number(sAddr);
     const length = Number(eAddr) - start + 1; // e_addr is inclusive
     const dataAt = offset + LIME_HEADER_SIZE;
-    const label = `LiME range at byte 0x${offset.toString(16)}`;
+    const label = `LiME range at byte ${hex(offset)}`;
     const have = Math.min(length, file.size - dataAt);
     if (have < length) {
       const kept = Math.max(0, have);
       warnings.push(
-        `${label} (physical 0x${start.toString(16)}-0x${eAddr.toString(16)}) runs past the end of the file at 0x${file.size.toString(16)}; ` +
-          (kept > 0 ? `keeping the first 0x${kept.toString(16)} bytes; ` : 'range ignored; ') +
-          `physical 0x${(start + kept).toString(16)}-0x${eAddr.toString(16)} is missing (unknown, not absent)`,
+        `${label} (physical ${hex(start)}-${hex(eAddr)}) runs past the end of the file at ${hex(file.size)}; ` +
+          (kept > 0 ? `keeping the first ${hex(kept)} bytes; ` : 'range ignored; ') +
+          `physical ${hex(start + kept)}-${hex(eAddr)} is missing (unknown, not absent)`,
       );
       lost.push({ start: start + kept, end: start + length, fileOffset: dataAt + kept });
     }

@@ -11,6 +11,7 @@ import { limeFromFile } from './lime.js';
 import { checkBase, rawFromFile } from './raw.js';
 import { hasSparseMagic, sparseFromFile } from './sparse.js';
 import type { ImageFormat, PhysicalMemory } from './types.js';
+import { hex } from '../util/hex.js';
 
 /** Formats recognised by their magic that dmarsift does not read. */
 export type UnsupportedFormat = 'minidump' | 'kdump-compressed' | 'kdump-flat' | 'freebsd-textdump' | 'freebsd-dump';
@@ -98,7 +99,7 @@ export function openMemoryImage(path: string, opts: OpenOptions = {}): PhysicalM
     const format: SniffedFormat = opts.format ?? sniffed ?? 'raw';
     const warnings: string[] = [];
     if (opts.base !== undefined && format !== 'raw' && isImageFormat(format)) {
-      throw new UsageError(`--base 0x${base.toString(16)} applies to raw images only: ${path} is ${FORMAT_NAMES[format]}, which records its own physical addresses`);
+      throw new UsageError(`--base ${hex(base)} applies to raw images only: ${path} is ${FORMAT_NAMES[format]}, which records its own physical addresses`);
     }
     let mem: PhysicalMemory;
     switch (format) {

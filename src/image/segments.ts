@@ -5,6 +5,7 @@
  */
 import type { ImageFormat, PhysicalMemory, PhysRange } from './types.js';
 import type { BlockFile } from './file.js';
+import { hex } from '../util/hex.js';
 
 export interface Segment {
   /** Physical [start, end). */
@@ -46,7 +47,7 @@ export function resolveOverlaps(candidates: readonly CandidateSegment[], warning
         const lo = Math.max(it.c.start, maxOwner.c.start);
         const hi = Math.min(it.c.end, maxEnd);
         warnings.push(
-          `${second.c.label} overlaps ${first.c.label} at physical 0x${lo.toString(16)}-0x${(hi - 1).toString(16)}; ` +
+          `${second.c.label} overlaps ${first.c.label} at physical ${hex(lo)}-${hex(hi - 1)}; ` +
             `using the bytes of ${first.c.label} (the earlier one in the file)`,
         );
       }
@@ -172,7 +173,7 @@ export class SegmentedMemory implements PhysicalMemory {
     const s = this.segs[i];
     // Fast path: entirely inside one segment's file-backed bytes (a cache view, no copy).
     if (addr + length <= Math.min(s.end, s.fileEnd)) {
-      return this.file.read(s.fileOffset + (addr - s.start), length, `physical 0x${addr.toString(16)}`);
+      return this.file.read(s.fileOffset + (addr - s.start), length, `physical ${hex(addr)}`);
     }
     const out = new Uint8Array(length);
     let pos = addr;
@@ -183,7 +184,7 @@ export class SegmentedMemory implements PhysicalMemory {
       const stop = Math.min(seg.end, addr + length);
       const fileStop = Math.min(stop, Math.max(seg.fileEnd, pos));
       if (fileStop > pos) {
-        out.set(this.file.read(seg.fileOffset + (pos - seg.start), fileStop - pos, `physical 0x${pos.toString(16)}`), pos - addr);
+        out.set(this.file.read(seg.fileOffset + (pos - seg.start), fileStop - pos, `physical ${hex(pos)}`), pos - addr);
       }
       // [fileStop, stop) is the zero tail: `out` is already zero there.
       pos = stop;

@@ -15,6 +15,7 @@
 import { InputError } from '../errors.js';
 import { BlockFile } from './file.js';
 import type { PhysicalMemory, PhysRange } from './types.js';
+import { hex } from '../util/hex.js';
 
 export const SPARSE_MAGIC = 'DMARSIFT-SPARSE\0';
 export const SPARSE_VERSION = 1;
@@ -54,10 +55,10 @@ export function sparseFromFile(file: BlockFile): PhysicalMemory {
   const version = dv.getUint32(16, true);
   if (version !== SPARSE_VERSION) throw err(`unsupported sparse dump version ${version} (this dmarsift reads version ${SPARSE_VERSION})`, 16);
   const flags = dv.getUint32(20, true);
-  if (flags !== 0) throw err(`unknown sparse dump flags 0x${flags.toString(16)} (version 1 defines none)`, 20);
+  if (flags !== 0) throw err(`unknown sparse dump flags ${hex(flags)} (version 1 defines none)`, 20);
   const u64 = (at: number, what: string): number => {
     const v = dv.getBigUint64(at, true);
-    if (v > MAX) throw err(`${what} 0x${v.toString(16)} is past the end of the file (0x${file.size.toString(16)} bytes)`, at);
+    if (v > MAX) throw err(`${what} ${hex(v)} is past the end of the file (${hex(file.size)} bytes)`, at);
     return Number(v);
   };
   const count = u64(24, 'page_count');
@@ -67,9 +68,9 @@ export function sparseFromFile(file: BlockFile): PhysicalMemory {
   const regLen = u64(56, 'registers_length');
 
   const within = (off: number, len: number, what: string, field: number): void => {
-    if (off < SPARSE_HEADER_SIZE && len > 0) throw err(`${what} at 0x${off.toString(16)} overlaps the 64-byte header`, field);
+    if (off < SPARSE_HEADER_SIZE && len > 0) throw err(`${what} at ${hex(off)} overlaps the 64-byte header`, field);
     if (off + len > file.size) {
-      throw err(`${what} (0x${off.toString(16)}+0x${len.toString(16)}) runs past the end of the file at 0x${file.size.toString(16)}`, field);
+      throw err(`${what} (${hex(off)}+${hex(len)}) runs past the end of the file at ${hex(file.size)}`, field);
     }
   };
   if (count > file.size / SPARSE_PAGE_SIZE) throw err(`page_count ${count} cannot fit in a ${file.size}-byte file`, 24);
@@ -100,10 +101,10 @@ export function sparseFromFile(file: BlockFile): PhysicalMemory {
       const lo = idv.getUint32(j * 8, true);
       const hi = idv.getUint32(j * 8 + 4, true);
       const at = indexOff + (i + j) * 8;
-      if (hi > 0x1ff) throw err(`PFN 0x${((BigInt(hi) << 32n) | BigInt(lo)).toString(16)} is beyond any physical address (max 0x${SPARSE_MAX_PFN.toString(16)})`, at);
+      if (hi > 0x1ff) throw err(`PFN ${hex((BigInt(hi) << 32n) | BigInt(lo))} is beyond any physical address (max ${hex(SPARSE_MAX_PFN)})`, at);
       const pfn = hi * 2 ** 32 + lo;
       if (i + j > 0 && pfn <= pfns[i + j - 1]) {
-        throw err(`PFN index not strictly ascending: entry ${i + j} (0x${pfn.toString(16)}) follows 0x${pfns[i + j - 1].toString(16)}`, at);
+        throw err(`PFN index not strictly ascending: entry ${i + j} (${hex(pfn)}) follows ${hex(pfns[i + j - 1])}`, at);
       }
       pfns[i + j] = pfn;
     }
@@ -155,12 +156,12 @@ class SparseMemory implements PhysicalMemory {
     const i = this.indexOf(firstPfn);
     if (i < 0) return undefined;
     const off = addr - firstPfn * SPARSE_PAGE_SIZE;
-    if (firstPfn === lastPfn) return this.file.read(this.dataOff + i * SPARSE_PAGE_SIZE + off, length, `physical 0x${addr.toString(16)}`);
+    if (firstPfn === lastPfn) return this.file.read(this.dataOff + i * SPARSE_PAGE_SIZE + off, length, `physical ${hex(addr)}`);
     // Spanning pages: every page must be present and, being sorted, they are consecutive in
     // the index exactly when their PFNs are.
     const pages = lastPfn - firstPfn + 1;
     if (i + pages > this.pfns.length || this.pfns[i + pages - 1] !== lastPfn) return undefined;
-    return this.file.read(this.dataOff + i * SPARSE_PAGE_SIZE + off, length, `physical 0x${addr.toString(16)}`);
+    return this.file.read(this.dataOff + i * SPARSE_PAGE_SIZE + off, length, `physical ${hex(addr)}`);
   }
 
   readInto(addr: number, dest: Uint8Array): boolean {

@@ -7,6 +7,7 @@
  * Physical addresses here are plain numbers: VT-d host addresses are at most 52 bits wide, so
  * they are exact in a double.
  */
+import { hex } from '../util/hex.js';
 export type ImageFormat = 'raw' | 'elf' | 'lime' | 'sparse';
 
 /** A run of physical memory present in the image, [start, end) in bytes. */
@@ -83,14 +84,14 @@ export function describeMissing(mem: PhysicalMemory, addr: number): string {
   const name = mem.path.split('/').pop() ?? mem.path;
   const lost = missingAt(mem, addr);
   if (lost) {
-    return `physical address 0x${addr.toString(16)} is in ${name}'s range 0x${lost.start.toString(16)}-0x${(lost.end - 1).toString(16)}, ` +
-      `which its headers declare but the file was cut short before (its bytes would be at file offset 0x${(lost.fileOffset + (addr - lost.start)).toString(16)}, past the end of the file)`;
+    return `physical address ${hex(addr)} is in ${name}'s range ${hex(lost.start)}-${hex(lost.end - 1)}, ` +
+      `which its headers declare but the file was cut short before (its bytes would be at file offset ${hex(lost.fileOffset + (addr - lost.start))}, past the end of the file)`;
   }
   const r = mem.ranges;
   const lo = firstEndingAbove(r, addr);
   const near: string[] = [];
   for (const i of [lo - 1, lo]) {
-    if (i >= 0 && i < r.length) near.push(`0x${r[i].start.toString(16)}-0x${(r[i].end - 1).toString(16)}`);
+    if (i >= 0 && i < r.length) near.push(`${hex(r[i].start)}-${hex(r[i].end - 1)}`);
   }
-  return `physical address 0x${addr.toString(16)} is not in ${name}` + (near.length ? ` (nearest present: ${near.join(', ')})` : ' (image has no ranges)');
+  return `physical address ${hex(addr)} is not in ${name}` + (near.length ? ` (nearest present: ${near.join(', ')})` : ' (image has no ranges)');
 }

@@ -317,7 +317,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 }
 
 function contextFacts(c: ContextEntry): string {
-  const parts = [`DID ${c.did}`, `SLPTPTR 0x${c.slptptr.toString(16)}`];
+  const parts = [`DID ${c.did}`, `SLPTPTR ${hex(c.slptptr)}`];
   if (c.tt !== undefined) parts.push(`TT ${c.tt}`);
   if (c.aw >= 0) parts.push(`AW ${c.aw}`);
   return parts.join(', ');

@@ -11,6 +11,7 @@
 import { contextKnown, contextsState } from './known.js';
 import type { ContextEntry, Domain, Mapping, PasidEntry, PciFunction, Snapshot, Unit } from './types.js';
 import { parseBdf } from '../util/bdf.js';
+import { hex } from '../util/hex.js';
 
 export type ContextKey = string;
 
@@ -197,7 +198,7 @@ function deviceFields(a: PciFunction, b: PciFunction): string[] {
 
 function unitFields(a: Unit, b: Unit): UnitChange['fields'] {
   const f: UnitChange['fields'] = [];
-  const show = (v: boolean | number | string | undefined): string => (v === undefined ? 'unknown' : typeof v === 'number' ? `0x${v.toString(16)}` : String(v));
+  const show = (v: boolean | number | string | undefined): string => (v === undefined ? 'unknown' : typeof v === 'number' ? `${hex(v)}` : String(v));
   if (a.translationEnabled !== b.translationEnabled) f.push({ name: 'translationEnabled', before: show(a.translationEnabled), after: show(b.translationEnabled) });
   if (a.rootTable !== b.rootTable) f.push({ name: 'rootTable', before: show(a.rootTable), after: show(b.rootTable) });
   if (a.mode !== b.mode) f.push({ name: 'mode', before: show(a.mode), after: show(b.mode) });

@@ -12,6 +12,7 @@
  * translated requests the spec leaves it to the implementation, so software must not rely on it.
  */
 import type { Unit } from './types.js';
+import { hex } from '../util/hex.js';
 
 export type UnitDmaMode =
   /** GSTS.TES = 0: requests go to HPA = IOVA (protected regions excepted). */
@@ -62,7 +63,7 @@ export function protectedRegions(u: Unit): ProtectedRegion[] {
     const start = base & ~GRANULE;
     const end = limit | GRANULE;
     if (limit < base) return;
-    out.push({ name, start, end, registers: `${baseName} 0x${base.toString(16)}, ${limitName} 0x${limit.toString(16)}` });
+    out.push({ name, start, end, registers: `${baseName} ${hex(base)}, ${limitName} ${hex(limit)}` });
   };
   add('low', raw.PLMBASE !== undefined ? raw.PLMBASE & 0xffff_ffffn : undefined, raw.PLMLIMIT !== undefined ? raw.PLMLIMIT & 0xffff_ffffn : undefined, 'PLMBASE', 'PLMLIMIT');
   add('high', raw.PHMBASE, raw.PHMLIMIT, 'PHMBASE', 'PHMLIMIT');
@@ -75,7 +76,7 @@ export function protectedRegionOf(u: Unit, hpa: bigint): ProtectedRegion | undef
 }
 
 export function regionText(r: ProtectedRegion): string {
-  return `the protected ${r.name}-memory region 0x${r.start.toString(16)}-0x${r.end.toString(16)} (PMEN.EPM = 1; ${r.registers})`;
+  return `the protected ${r.name}-memory region ${hex(r.start)}-${hex(r.end)} (PMEN.EPM = 1; ${r.registers})`;
 }
 
 /** What happens to DMA from a device that has no present context entry in `u` (the phrase the checks use). */

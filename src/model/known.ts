@@ -4,6 +4,7 @@
  * absent (issue 11 item 18): checks ask these before claiming a device has no entry.
  */
 import type { Unit, UnreadableTable } from './types.js';
+import { hex } from '../util/hex.js';
 
 export type ContextsState = 'complete' | 'partial' | 'unknown';
 
@@ -22,7 +23,7 @@ export function unreadableContextTable(u: Unit, bus: number, devfn: number): Unr
   if (state === 'complete') return undefined;
   const list = u.unreadableTables ?? [];
   if (state === 'unknown') {
-    return list.find((t) => t.structure === 'root') ?? { structure: 'root', addr: u.rootTable ?? 0, message: `the capture has no root table of unit 0x${u.registerBase.toString(16)}` };
+    return list.find((t) => t.structure === 'root') ?? { structure: 'root', addr: u.rootTable ?? 0, message: `the capture has no root table of unit ${hex(u.registerBase)}` };
   }
   return list.find((t) => t.structure === 'context' && t.bus === bus && (t.devfns === undefined || (devfn >= t.devfns[0] && devfn <= t.devfns[1])));
 }

@@ -14,6 +14,7 @@ import type {
   ContextEntry, ContextMode, Domain, ModelWarning, PasidEntry, RootEntry, Source, UnitTableProblem, UnreadableTable,
 } from './types.js';
 import { WalkBudget, walkPageTable, type WalkOptions } from './walk.js';
+import { hex } from '../util/hex.js';
 
 export interface UnitTablesInput {
   segment: number;
@@ -105,7 +106,7 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
     problem({ structure, kind: 'beyond-haw', entryAddr, entry, faultBits: bitsAt(entry, qword, bitsBeyondHaw(entry[qword], input.haw)), message, ...extra });
   };
   const missing = (what: string, addr: number, table: Omit<UnreadableTable, 'addr' | 'message'>, warn = true): void => {
-    const message = `${what} at 0x${addr.toString(16)} is not in the image ${input.part}`;
+    const message = `${what} at ${hex(addr)} is not in the image ${input.part}`;
     if (warn) out.warnings.push({ message, source: { part: input.part } });
     out.unreadable.push({ ...table, addr, message });
   };
@@ -352,7 +353,7 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     if (existing) {
       if (existing.domain.levels !== levels) {
         const other = existing.ref;
-        refProblem(ref, 'levels-mismatch', levelsBits, `${ref.bdf} uses table 0x${root.toString(16)} (DID ${did}) with ${levels} levels, but ${other.bdf === ref.bdf ? 'another of its entries' : other.bdf} (entry at 0x${other.entryAddr.toString(16)}) uses it with ${existing.domain.levels}`, did, root);
+        refProblem(ref, 'levels-mismatch', levelsBits, `${ref.bdf} uses table ${hex(root)} (DID ${did}) with ${levels} levels, but ${other.bdf === ref.bdf ? 'another of its entries' : other.bdf} (entry at ${hex(other.entryAddr)}) uses it with ${existing.domain.levels}`, did, root);
       }
       return;
     }

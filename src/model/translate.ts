@@ -17,6 +17,7 @@ import { FAULT_REASONS } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
+import { hex, hexPad } from '../util/hex.js';
 import { protectedRegionOf, regionText, unitDmaMode } from './dma.js';
 import { contextKnown } from './known.js';
 import type { Unit, WalkStep } from './types.js';
@@ -55,14 +56,14 @@ export interface TranslateResult {
 export type Access = 'read' | 'write';
 
 function fault(code: number, level?: number, detail?: string): TranslateFault {
-  const base = FAULT_REASONS[code] ?? `fault reason 0x${code.toString(16)}`;
+  const base = FAULT_REASONS[code] ?? `fault reason ${hex(code)}`;
   return { code, reason: detail ? `${base}: ${detail}` : base, ...(level !== undefined ? { level } : {}) };
 }
 
 function qwords(mem: PhysicalMemory, addr: number, count: number, what: string): bigint[] {
   const b = mem.read(addr, count * 8);
   if (b === undefined) {
-    throw new InputError(`cannot finish the walk: the ${what} at 0x${addr.toString(16)} is not in the memory image`, { file: mem.path });
+    throw new InputError(`cannot finish the walk: the ${what} at ${hex(addr)} is not in the memory image`, { file: mem.path });
   }
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const out: bigint[] = [];
@@ -183,7 +184,7 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
   return note ? { ...res, note } : res;
 }
 
-const hex2 = (n: number): string => '0x' + n.toString(16).padStart(2, '0');
+const hex2 = (n: number): string => hexPad(n, 2);
 
 /**
  * Legacy and scalable-mode reasons that name the same condition (QEMU reports the legacy codes in
@@ -276,7 +277,7 @@ function fromMappings(t: TranslateInput): TranslateResult {
   if (!ctx) {
     // Absent only if the table that would hold it was read: otherwise nobody knows.
     if (!contextKnown(u, t.bdf.bus, t.bdf.devfn)) {
-      throw new InputError(`cannot translate: the capture does not hold the context entry of this device (no root or context table of unit 0x${u.registerBase.toString(16)} could be read; add a memory image holding them, or dmar_translation_struct)`, u.rootTableSource !== undefined ? { file: u.rootTableSource.part } : {});
+      throw new InputError(`cannot translate: the capture does not hold the context entry of this device (no root or context table of unit ${hex(u.registerBase)} could be read; add a memory image holding them, or dmar_translation_struct)`, u.rootTableSource !== undefined ? { file: u.rootTableSource.part } : {});
     }
     return { steps: [], fault: fault(0x2), note: 'no present context entry for this device in the capture' };
   }

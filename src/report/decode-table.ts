@@ -7,7 +7,7 @@
  */
 import { contextsState } from '../model/known.js';
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
-import { hex, pfnToAddr } from '../util/hex.js';
+import { hex, hexPad, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
 
 export interface DecodeTableOptions {
@@ -158,7 +158,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     out.push(dim(laid[0], opts.color));
     let k = 1;
     for (const it of items) {
-      if ('bus' in it) out.push(`    PCI bus ${it.bus} (0x${it.bus.toString(16).padStart(2, '0')}):`);
+      if ('bus' in it) out.push(`    PCI bus ${it.bus} (${hexPad(it.bus, 2)}):`);
       else out.push(laid[k++]);
     }
   } else if (contextsState(u) === 'unknown' && u.rootTable !== undefined) {
@@ -169,7 +169,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     out.push('    no context entries');
   }
   for (const t of (u.unreadableTables ?? []).filter((x) => x.structure === 'context')) {
-    out.push(`    PCI bus ${t.bus} (0x${(t.bus ?? 0).toString(16).padStart(2, '0')})${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn 0x${t.devfns[0].toString(16)}-0x${t.devfns[1].toString(16)}` : ''}: context entries unknown (${t.message})`);
+    out.push(`    PCI bus ${t.bus} (${hexPad(t.bus ?? 0, 2)})${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn ${hex(t.devfns[0])}-${hex(t.devfns[1])}` : ''}: context entries unknown (${t.message})`);
   }
 
   if (u.domains.length) {

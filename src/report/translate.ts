@@ -58,7 +58,7 @@ export function renderTranslation(i: TranslationInput, r: TranslateResult, opts:
   if (r.fault) {
     // The reason often names the level already ("entry not present at level 3").
     const level = r.fault.level !== undefined && !r.fault.reason.includes(`level ${r.fault.level}`) ? ` (level ${r.fault.level})` : '';
-    lines.push(red(`  → fault 0x${r.fault.code.toString(16)}: ${r.fault.reason}${level}`));
+    lines.push(red(`  → fault ${hex(r.fault.code)}: ${r.fault.reason}${level}`));
   } else if (r.blocked !== undefined) {
     lines.push(red(`  → blocked: ${r.blocked}`));
   } else {

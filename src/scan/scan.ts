@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
 import { missingAt, type PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
+import { hex } from '../util/hex.js';
 
 /**
  * Bytes per sequential read. Measured on the development machine (node 20, 1 GiB image in the page
@@ -451,8 +452,8 @@ export function scoreAt(mem: PhysicalMemory, rtaddr: number, haw = 52): { candid
   const root = rtaddr - (rtaddr % 4096);
   const b = mem.read(root, 4096);
   if (b === undefined) {
-    if (missingAt(mem, root)) return { reason: `0x${root.toString(16)} is in bytes the image declares but lost (cut short)`, unknown: true };
-    return { reason: `0x${root.toString(16)} is not in the image` };
+    if (missingAt(mem, root)) return { reason: `${hex(root)} is in bytes the image declares but lost (cut short)`, unknown: true };
+    return { reason: `${hex(root)} is not in the image` };
   }
   const w = new Uint32Array(PAGE_WORDS);
   new Uint8Array(w.buffer).set(b);

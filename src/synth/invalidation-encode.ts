@@ -5,6 +5,7 @@
  */
 import { parseBdf } from '../util/bdf.js';
 import type { ScenarioDescriptor } from './scenario.js';
+import { hex } from '../util/hex.js';
 
 /** Linux's ring length (QI_LENGTH). */
 export const QI_LENGTH = 256;
@@ -51,7 +52,7 @@ const x16 = (v: bigint): string => v.toString(16).padStart(16, '0');
 
 /** invalidation_queue_show for one unit with 128-bit descriptors (status 0: reclaimed). */
 export function formatInvalidationQueue(unitName: string, base: number, head: number, tail: number, slots: [bigint, bigint][]): string {
-  let out = `Invalidation queue on IOMMU: ${unitName}\n Base: 0x${base.toString(16)}\tHead: ${head}\tTail: ${tail}\nIndex\t\tqw0\t\t\tqw1\t\t\tstatus\n`;
+  let out = `Invalidation queue on IOMMU: ${unitName}\n Base: ${hex(base)}\tHead: ${head}\tTail: ${tail}\nIndex\t\tqw0\t\t\tqw1\t\t\tstatus\n`;
   slots.forEach(([a, b], i) => {
     out += `${String(i).padStart(5)}\t${x16(a)}\t${x16(b)}\t${x16(0n)}\n`;
   });

@@ -3,6 +3,7 @@
  * generator; the reader is src/decode/registers-json.ts.
  */
 import type { RawRegisters } from '../decode/registers-types.js';
+import { hex } from '../util/hex.js';
 
 export interface RegistersJsonUnitInput {
   name?: string;
@@ -15,7 +16,6 @@ export interface EncodeRegistersJsonOptions {
   frcd128?: boolean;
 }
 
-const hx = (v: number | bigint): string => '0x' + v.toString(16);
 
 /** Encode units as a `dmarsift-registers` version 1 document (2-space indented, final newline). */
 export function encodeRegistersJson(units: RegistersJsonUnitInput[], opts: EncodeRegistersJsonOptions = {}): string {
@@ -36,9 +36,9 @@ export function encodeRegistersJson(units: RegistersJsonUnitInput[], opts: Encod
           registers[whole] = '0x' + ((hi << 64n) | lo).toString(16).padStart(32, '0');
           continue;
         }
-        registers[name] = hx(value);
+        registers[name] = hex(value);
       }
-      return { ...(u.name !== undefined ? { name: u.name } : {}), base: hx(u.base), registers };
+      return { ...(u.name !== undefined ? { name: u.name } : {}), base: hex(u.base), registers };
     }),
   };
   return JSON.stringify(doc, null, 2) + '\n';

@@ -7,6 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { SPARSE_HEADER_SIZE, SPARSE_MAGIC, SPARSE_MAX_PFN, SPARSE_PAGE_SIZE, SPARSE_VERSION } from '../image/sparse.js';
+import { hex } from '../util/hex.js';
 
 export type SparsePages = Map<number, Uint8Array> | Iterable<{ pfn: number; data: Uint8Array }>;
 
@@ -64,8 +65,8 @@ function layout(pages: SparsePages, registersJson: string | undefined): Layout {
     pages instanceof Map ? pages : (function* () { for (const p of pages as Iterable<{ pfn: number; data: Uint8Array }>) yield [p.pfn, p.data] as [number, Uint8Array]; })();
   for (const [pfn, page] of entries) {
     if (!Number.isSafeInteger(pfn) || pfn < 0 || pfn > SPARSE_MAX_PFN) throw new RangeError(`sparse dump: bad PFN ${pfn}`);
-    if (page.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page 0x${pfn.toString(16)} is ${page.length} bytes, need ${SPARSE_PAGE_SIZE}`);
-    if (data.has(pfn)) throw new RangeError(`sparse dump: page 0x${pfn.toString(16)} given twice`);
+    if (page.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page ${hex(pfn)} is ${page.length} bytes, need ${SPARSE_PAGE_SIZE}`);
+    if (data.has(pfn)) throw new RangeError(`sparse dump: page ${hex(pfn)} given twice`);
     data.set(pfn, page);
   }
   const pfns = [...data.keys()].sort((a, b) => a - b);
@@ -137,7 +138,7 @@ export function streamSparseDump(path: string, count: number, pages: Iterable<{ 
     for (const { pfn, data } of pages) {
       if (n >= count) throw new RangeError(`sparse dump: more than the ${count} pages announced`);
       if (!Number.isSafeInteger(pfn) || pfn <= prev || pfn > SPARSE_MAX_PFN) throw new RangeError(`sparse dump: PFN 0x${pfn.toString(16)} is not above 0x${prev.toString(16)} (pages must come in ascending order)`);
-      if (data.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page 0x${pfn.toString(16)} is ${data.length} bytes, need ${SPARSE_PAGE_SIZE}`);
+      if (data.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page ${hex(pfn)} is ${data.length} bytes, need ${SPARSE_PAGE_SIZE}`);
       idv.setUint32(n * 8, pfn % 2 ** 32, true);
       idv.setUint32(n * 8 + 4, Math.floor(pfn / 2 ** 32), true);
       batch.set(data, inBatch * SPARSE_PAGE_SIZE);

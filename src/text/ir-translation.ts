@@ -27,6 +27,7 @@
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
 import type { ModelWarning } from '../model/types.js';
+import { hex } from '../util/hex.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
 
 /** Longer lines are no debugfs output (rows are ~60 characters): skipped with a warning. */
@@ -214,7 +215,7 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
       }
       const a = Number(addr);
       if (unit.tableAddress !== undefined && unit.tableAddress !== a) {
-        warn.warn(`${unit.name}: IR table address 0x${a.toString(16)} here, 0x${unit.tableAddress.toString(16)} earlier (the first is kept)`, l.no);
+        warn.warn(`${unit.name}: IR table address ${hex(a)} here, ${hex(unit.tableAddress)} earlier (the first is kept)`, l.no);
       } else {
         unit.tableAddress = a;
       }

@@ -13,6 +13,7 @@
  * A sweep over the region boundaries with a heap of active regions: O(n log n) for n regions.
  */
 import type { MemoryRegion, ModelWarning } from '../model/types.js';
+import { hex } from '../util/hex.js';
 import { MinHeap } from '../util/min-heap.js';
 
 export type MemoryMapOrigin = 'iomem' | 'e820' | 'smap';
@@ -36,7 +37,6 @@ interface Active {
   key: number;
 }
 
-const hexEnd = (n: number): string => `0x${n.toString(16)}`;
 const where = (r: MemoryRegion): string => (r.source.line !== undefined ? `${r.source.part}:${r.source.line}` : r.source.part);
 
 export function mergeMemoryMaps(sources: MemoryMapSource[]): { regions: MemoryRegion[]; warnings: ModelWarning[] } {
@@ -104,7 +104,7 @@ export function mergeMemoryMaps(sources: MemoryMapSource[]): { regions: MemoryRe
   for (const d of disagreements.slice(0, MAX_DISAGREEMENTS)) {
     const other = d.loser.regions.find((r) => r.start < d.end && r.end > d.start && (r.type === 'ram') === d.loserRam);
     const winner = order[d.winnerSrc].s;
-    const range = `${hexEnd(d.start)}-${hexEnd(d.end - 1)}`;
+    const range = `${hex(d.start)}-${hex(d.end - 1)}`;
     warnings.push({
       message: `memory map sources disagree on ${range}: ${d.winner.type} (${d.winner.name}) in ${where(d.winner)}, ` +
         `${other ? `${other.type} (${other.name}) in ${where(other)}` : `${d.loserRam ? 'RAM' : 'not RAM'} in ${d.loser.part}`}; ` +

@@ -22,6 +22,7 @@
 import type { ModelWarning, Source } from '../model/types.js';
 import { bdfKey, formatBdf, fromSlotFunc, type Bdf } from '../util/bdf.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
+import { hex } from '../util/hex.js';
 
 export const MAX_CONFIG_BYTES = 4096;
 export const MAX_FUNCTIONS = 16384;
@@ -180,7 +181,7 @@ function lspciRow(m: RegExpExecArray, l: Line, cur: { bdf: Bdf; buf: ByteBuffer;
   const offset = parseInt(m[1], 16);
   const values = m[2].trim().split(' ').map((h) => parseInt(h, 16));
   if (offset !== cur.buf.length) {
-    warn.warn(`${formatBdf(cur.bdf)}: row at 0x${m[1]} where 0x${cur.buf.length.toString(16)} was due; the rest of this device is skipped`, l.no);
+    warn.warn(`${formatBdf(cur.bdf)}: row at 0x${m[1]} where ${hex(cur.buf.length)} was due; the rest of this device is skipped`, l.no);
     cur.broken = true;
     return;
   }
@@ -252,7 +253,7 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
   const finish = (): void => {
     if (cur === undefined) return;
     if (cur.buf.length < cur.end) {
-      warn.warn(`${formatBdf(cur.bdf)}: pciconf output ends at byte 0x${cur.buf.length.toString(16)}, its range asked for 0x${cur.end.toString(16)} (pciconf stopped early?)`, cur.line);
+      warn.warn(`${formatBdf(cur.bdf)}: pciconf output ends at byte ${hex(cur.buf.length)}, its range asked for ${hex(cur.end)} (pciconf stopped early?)`, cur.line);
     }
     out.add({ bdf: cur.bdf, bytes: cur.buf.bytes(), source: { part, line: cur.line } }, 'pciconf dump');
     cur = undefined;
@@ -322,7 +323,7 @@ function pciconfValues(t: string, l: Line, cur: PciconfBlock, warn: LineWarnings
       return;
     }
     if (cur.buf.length + cur.width > cur.end) {
-      if (!cur.over) warn.warn(`${formatBdf(cur.bdf)}: more values than the range 0:0x${(cur.end - 1).toString(16)} holds; the extra ones are ignored`, l.no);
+      if (!cur.over) warn.warn(`${formatBdf(cur.bdf)}: more values than the range 0:${hex(cur.end - 1)} holds; the extra ones are ignored`, l.no);
       cur.over = true;
       return;
     }
