@@ -36,6 +36,7 @@ describe('ppt-unmapped', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { endpoints: [NIC] })).vm('vm1', [PPT]).build();
     expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped error ${PPT}`]);
     expect(findingsOf(pptUnmapped, s)[0].evidence.coverage).toBe('none');
+    expect(findingsOf(pptUnmapped, s)[0].messageId).toBe('assignedUncovered');
   });
   it('says info when coverage is unknown (bridge scope without bus range)', () => {
     const s = base()
@@ -46,6 +47,7 @@ describe('ppt-unmapped', () => {
     const f = findingsOf(pptUnmapped, s);
     expect(summary(f)).toEqual([`ppt-unmapped info ${PPT}`]);
     expect(f[0].severityReason).toMatch(/coverage unknown/);
+    expect(f[0].messageId).toBe('assignedCoverageUnknown');
   });
   it('resolves bridge coverage from the inventory bus range', () => {
     const s = base()
@@ -55,15 +57,20 @@ describe('ppt-unmapped', () => {
       .build();
     expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped error ${PPT}`]);
     expect(findingsOf(pptUnmapped, s)[0].evidence.coverage).toBe('covered');
+    expect(findingsOf(pptUnmapped, s)[0].messageId).toBe('assignedNoEntry');
   });
   it('an idle ppt device that no unit covers is a warning', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { endpoints: [NIC] })).noVms().build();
     expect(summary(findingsOf(pptUnmapped, s))).toEqual([`ppt-unmapped warning ${PPT}`]);
+    expect(findingsOf(pptUnmapped, s)[0].messageId).toBe('idleUncovered');
   });
   it('without VM data, a ppt device with no entry is info; error when it faulted', () => {
     const s = base().dmar((d) => d.drhd(UNIT, { includePciAll: true }));
     expect(summary(findingsOf(pptUnmapped, s.build()))).toEqual([`ppt-unmapped info ${PPT}`]);
-    expect(summary(findingsOf(pptUnmapped, s.fault(PPT).build()))).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(findingsOf(pptUnmapped, s.build()).map((f) => f.messageId)).toEqual(['noEntryMaybeIdle']);
+    const faulted = findingsOf(pptUnmapped, s.fault(PPT).build());
+    expect(summary(faulted)).toEqual([`ppt-unmapped error ${PPT}`]);
+    expect(faulted.map((f) => f.messageId)).toEqual(['noEntryWithFaults']);
   });
   it('takes pass-through devices from dmardump driver hints when there is no inventory', () => {
     const s = snapshot()

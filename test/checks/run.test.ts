@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ran } from '../../src/checks/finding.js';
 import { checks } from '../../src/checks/index.js';
+import { pairChecks } from '../../src/checks/pair/index.js';
 import { resolveOptions } from '../../src/checks/options.js';
 import { presentInputs, runChecks, runChecksWithStatus } from '../../src/checks/run.js';
 import type { Check } from '../../src/checks/types.js';
@@ -26,6 +27,11 @@ describe('registry', () => {
       expect(() => resolveOptions(c.meta), c.meta.id).not.toThrow();
       for (const spec of Object.values(c.meta.options ?? {})) expect(spec.description.length, c.meta.id).toBeGreaterThan(20);
       expect(c.meta.example && 'sample' in c.meta.example, `${c.meta.id} names its example sample`).toBe(true);
+    }
+    for (const c of pairChecks) {
+      expect(Object.keys(c.meta.messages).length, c.meta.id).toBeGreaterThan(0);
+      expect(c.meta.example && 'before' in c.meta.example, `${c.meta.id} names its before and after samples`).toBe(true);
+      expect(ids, c.meta.id).not.toContain(c.meta.id);
     }
   });
 });
