@@ -210,14 +210,24 @@ describe('unreadable files are skipped with a warning', () => {
   if (other && !other.ok) console.warn(`skipped "readable by root only": ${other.reason}`);
   it.skipIf(other !== undefined && !other.ok)('debugfs and the DMAR table readable by root only: the rest is captured, exit 0, notes say why', () => {
     const root = fakeRoot('locked');
-    chmodSync(path.join(root, 'sys/kernel/debug'), 0o700);
-    chmodSync(path.join(root, 'sys/firmware/acpi/tables/DMAR'), 0o400);
+    // The kernel's modes (root-only) stop nobody; run as a normal user, who owns the fake tree, mode 000 stops the owner too.
+    const debug = path.join(root, 'sys/kernel/debug');
+    const dmar = path.join(root, 'sys/firmware/acpi/tables/DMAR');
+    chmodSync(debug, asRoot ? 0o700 : 0o000);
+    chmodSync(dmar, asRoot ? 0o400 : 0o000);
     const parent = path.join(tmp, 'locked-out');
     mkdirSync(parent, { mode: 0o777 });
     chmodSync(parent, 0o777);
     const out = path.join(parent, 'cap');
     const args = ['capture', '--out', out, '--root', root];
-    const r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+    let r;
+    try {
+      r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+    } finally {
+      // So that the temporary tree can be removed by a user who is not root.
+      chmodSync(debug, 0o755);
+      chmodSync(dmar, 0o644);
+    }
     expect(r.status, r.stderr).toBe(0);
     const warnings = r.stderr.trim().split('\n');
     expect(warnings).toEqual([

@@ -25,7 +25,7 @@ export type OtherUserCli =
 /** True when every directory from `/` down to `p` can be searched by others, and `p` itself has `bits` for others. */
 function othersReach(p: string, bits: number): string | undefined {
   const parts = path.resolve(p).split(path.sep).filter(Boolean);
-  let at = path.sep;
+  let at: string = path.sep;
   for (const part of parts) {
     if ((fs.statSync(at).mode & 0o001) === 0) return `${at} is not searchable by other users`;
     at = path.join(at, part);
