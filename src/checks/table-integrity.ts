@@ -26,7 +26,7 @@ corrupted — by a driver bug, or by a device DMAing into them (see \`hpa-leak-i
 Entries outside the image mean the capture is incomplete: findings that depend on them are partial.
 
 ## How to fix / where to look
-The evidence gives the entry's physical address and raw value: compare with vtd-formats.md. For
+The evidence gives the entry's physical address and raw value: compare with docs/vtd-formats.md. For
 "not in the image" take a fuller memory image. More than ${MAX_PROBLEMS_PER_UNIT} problems in one unit are summarised in
 one extra finding. Inputs: tables (register-based rules need registers; without them those are
 skipped).`,

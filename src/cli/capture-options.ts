@@ -1,4 +1,4 @@
-/** The options every command that reads a capture shares (cli-contract.md "Invocation"). */
+/** The options every command that reads a capture shares (docs/cli-contract.md "Invocation"). */
 import type { Argv } from 'yargs';
 import { UsageError } from '../errors.js';
 import type { CaptureOptions } from '../capture/options.js';

@@ -55,7 +55,7 @@ export async function main(args: string[]): Promise<void> {
           .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
           .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
           .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
-          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (cli-contract.md)')
+          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (docs/cli-contract.md)')
           .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
       run(() => import('./commands/decode.js')),
     )
