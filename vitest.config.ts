@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-build.ts'],
+    // A fixed seed for every fast-check property unless DMARSIFT_TEST_SEED says otherwise.
+    setupFiles: ['test/helpers/setup-seed.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
