@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { capturePath } from '../helpers/captures.js';
-import { BIN, cli, cliJson } from '../helpers/cli.js';
+import { BIN, cli, cliEnv, cliJson } from '../helpers/cli.js';
 import { otherUserCli } from '../helpers/other-user.js';
 
 type Json = any;
@@ -222,7 +222,7 @@ describe('unreadable files are skipped with a warning', () => {
     const args = ['capture', '--out', out, '--root', root];
     let r;
     try {
-      r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 });
+      r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
     } finally {
       // So that the temporary tree can be removed by a user who is not root.
       chmodSync(debug, 0o755);

@@ -13,7 +13,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO } from '../helpers/cli.js';
+import { cliEnv, REPO } from '../helpers/cli.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -41,7 +41,7 @@ describe('npm pack → install → run', () => {
 
     const bin = path.join(appDir, 'node_modules', '.bin', 'dmarsift');
     const sample = path.join(appDir, 'node_modules', 'dmarsift', 'samples', 'bhyve-host');
-    const run = (args: string[]) => spawnSync(bin, args, { cwd: appDir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    const run = (args: string[]) => spawnSync(bin, args, { cwd: appDir, encoding: 'utf8', env: cliEnv() });
     const r = run(['analyze', sample, '--format', 'json']);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

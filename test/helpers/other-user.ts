@@ -14,7 +14,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO } from './cli.js';
+import { cliEnv, REPO } from './cli.js';
 
 export const NOBODY = 65534;
 
@@ -79,7 +79,7 @@ export function otherUserCli(): OtherUserCli {
   const bin = path.join(dir, 'bin', 'dmarsift.js');
   const run = (args: string[], opts: { cwd?: string } = {}): SpawnSyncReturns<string> =>
     spawnSync(process.execPath, [bin, ...args], {
-      cwd: opts.cwd ?? dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000, uid: NOBODY, gid: NOBODY,
+      cwd: opts.cwd ?? dir, encoding: 'utf8', env: cliEnv(), timeout: 60_000, uid: NOBODY, gid: NOBODY,
     });
   // The copy must start for that user; if it does not, say what node said rather than fail the caller obscurely.
   const probe = run(['--version']);
