@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
 import type { PhysicalMemory } from '../../src/image/types.js';
 import { encodeDmar } from '../../src/synth/dmar-encode.js';
 import type { PhysBuilder } from '../../src/synth/phys.js';
@@ -47,8 +46,10 @@ export function counting(mem: PhysicalMemory): Counted {
   return c;
 }
 
+// Removed when the test process exits: test files share a process (vitest isolate: false), so an
+// afterAll registered by this module would run for the first file that imports it only.
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
+process.on('exit', () => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
 
 export function tmpDir(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-hostile-'));

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
 import { InputError } from '../../src/errors.js';
 
+// One directory per test process, removed when it exits: test files share a process (vitest
+// isolate: false), so a per-file afterAll in this module would delete it under the next file.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-image-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
 export function tmpPath(name = 'f'): string {
