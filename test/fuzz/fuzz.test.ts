@@ -4,7 +4,8 @@
  * a few hundred inputs from a fixed seed (printed; DMARSIFT_FUZZ_SEED chooses another, `random` a
  * fresh one); `npm run fuzz` sets DMARSIFT_FUZZ_RUNS (1 000 000) for the long campaign, with a
  * fresh seed each time unless DMARSIFT_FUZZ_SEED is given, and a summary per target.
- * Crashers the campaign finds become cases in test/fuzz/regressions.test.ts.
+ * A crasher the campaign finds becomes a case in the tests of the code at fault (docs/fuzzing.md);
+ * the capture-level campaign is structured.test.ts.
  */
 import fc from 'fast-check';
 import * as fs from 'node:fs';
