@@ -8,8 +8,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/helpers/global-build.ts'],
-    // A fixed seed for every fast-check property unless DMARSIFT_TEST_SEED says otherwise.
-    setupFiles: ['test/helpers/setup-seed.ts'],
+    // A fixed seed for every fast-check property unless DMARSIFT_TEST_SEED says otherwise; a
+    // temporary directory of its own (TMPDIR) for each test file, removed after it.
+    setupFiles: ['test/helpers/setup-seed.ts', 'test/helpers/setup-tmp.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -43,13 +43,14 @@ import { writeCapture } from '../hostile/helpers.js';
 
 // ------------------------------------------------------------------ workspaces
 
-const ROOT = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-struct-'));
-process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }));
+// In the current test file's temporary directory (test/helpers/setup-tmp.ts), made again if gone.
+let root: string | undefined;
 let nWork = 0;
 
 /** A private, writable copy of a capture directory (symlinks followed). */
 export function workspace(src: string): string {
-  const dir = path.join(ROOT, `w${nWork++}-${path.basename(src)}`);
+  if (root === undefined || !fs.existsSync(root)) root = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-struct-'));
+  const dir = path.join(root, `w${nWork++}-${path.basename(src)}`);
   fs.cpSync(src, dir, { recursive: true, dereference: true });
   for (const f of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) if (f.isFile()) fs.chmodSync(path.join(f.parentPath, f.name), 0o644);
   return dir;

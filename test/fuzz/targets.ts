@@ -375,8 +375,12 @@ function tableSeeds(): Uint8Array[] {
 
 // ------------------------------------------------------------------ targets
 
-const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-'));
-process.on('exit', () => fs.rmSync(tmpDir, { recursive: true, force: true }));
+// In the current test file's temporary directory (test/helpers/setup-tmp.ts), made again if gone.
+let tmpRoot: string | undefined;
+const tmpDir = (): string => {
+  if (tmpRoot === undefined || !fs.existsSync(tmpRoot)) tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-'));
+  return tmpRoot;
+};
 let tmpN = 0;
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -438,7 +442,7 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: 'image/openMemoryImage (file)', position: 'offset', arb: bytesFrom(images, 1024),
       run: (b) => {
-        const p = path.join(tmpDir, `img-${tmpN++ % 4}`);
+        const p = path.join(tmpDir(), `img-${tmpN++ % 4}`);
         fs.writeFileSync(p, b as Uint8Array);
         let mem: PhysicalMemory | undefined;
         try {

@@ -5,10 +5,10 @@
  * Why a copy: the checkout may sit where that user cannot enter (a clone under `mktemp -d` or in a
  * home directory, mode 700), and then node cannot even load bin/dmarsift.js. So what the CLI needs
  * at run time — bin/, dist/bundle/, package.json (its version) and the production dependencies
- * listed in package-lock.json (yargs is loaded from node_modules) — is copied once into a fresh
- * directory under the system temp dir, made world-readable. When no such place can be made (the temp
- * dir or node itself is not reachable by other users), `otherUserCli()` says why and the caller
- * skips with that reason printed.
+ * listed in package-lock.json (yargs is loaded from node_modules) — is copied into a fresh directory
+ * under the temp dir (the test file's own, test/helpers/setup-tmp.ts), made world-readable. When no
+ * such place can be made (the temp dir or node itself is not reachable by other users),
+ * `otherUserCli()` says why and the caller skips with that reason printed.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -53,15 +53,14 @@ function makeWorldReadable(dir: string): void {
 }
 
 let cached: OtherUserCli | undefined;
-const made: string[] = [];
-process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
 
 /**
  * A copy of the built CLI that user `nobody` can run, or the reason there is none. Only meaningful
  * when the tests run as root (a normal user cannot change uid and runs the CLI as itself).
  */
 export function otherUserCli(): OtherUserCli {
-  if (cached) return cached;
+  // The copy lives in a test file's temporary directory (test/helpers/setup-tmp.ts): made again for the next file.
+  if (cached && (!cached.ok || fs.existsSync(cached.dir))) return cached;
   const nodeProblem = othersReach(process.execPath, 0o005);
   if (nodeProblem) return (cached = { ok: false, reason: `node (${process.execPath}) cannot be run by another user: ${nodeProblem}` });
   const tmpProblem = othersReach(os.tmpdir(), 0o001);
@@ -69,7 +68,6 @@ export function otherUserCli(): OtherUserCli {
   if (!fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main.js'))) return (cached = { ok: false, reason: 'dist/bundle/main.js is missing (esbuild unavailable?)' });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-other-user-'));
-  made.push(dir);
   fs.cpSync(path.join(REPO, 'bin'), path.join(dir, 'bin'), { recursive: true });
   fs.cpSync(path.join(REPO, 'dist', 'bundle'), path.join(dir, 'dist', 'bundle'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));

@@ -46,15 +46,9 @@ export function counting(mem: PhysicalMemory): Counted {
   return c;
 }
 
-// Removed when the test process exits: test files share a process (vitest isolate: false), so an
-// afterAll registered by this module would run for the first file that imports it only.
-const dirs: string[] = [];
-process.on('exit', () => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
-
+/** A new directory in the current test file's temporary directory (removed after the file: test/helpers/setup-tmp.ts). */
 export function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-hostile-'));
-  dirs.push(d);
-  return d;
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-hostile-'));
 }
 
 /** CAP with SAGAW 39/48-bit, 2 MiB + 1 GiB pages, ND 6; ECAP with SC, DT, PT; SMTS when scalable. */

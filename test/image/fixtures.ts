@@ -4,13 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { InputError } from '../../src/errors.js';
 
-// One directory per test process, removed when it exits: test files share a process (vitest
-// isolate: false), so a per-file afterAll in this module would delete it under the next file.
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-image-'));
-process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+// Made in the current test file's temporary directory, and made again for the next file (test
+// files share this module, and each file's TMPDIR is removed after it: test/helpers/setup-tmp.ts).
+let dir: string | undefined;
 let n = 0;
 
 export function tmpPath(name = 'f'): string {
+  if (dir === undefined || !fs.existsSync(dir)) dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-image-'));
   return path.join(dir, `${n++}-${name}`);
 }
 
