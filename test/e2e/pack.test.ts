@@ -14,13 +14,11 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliEnv, REPO } from '../helpers/cli.js';
+import { missingProductionPackages, productionPackages } from '../helpers/packages.js';
 
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
-/** The production packages package-lock.json lists (what the installed package needs beside it). */
-const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean; optional?: boolean }> };
-const production = Object.entries(lock.packages).filter(([k, v]) => k.startsWith('node_modules/') && !v.dev && !v.devOptional);
-const missing = production.filter(([k, v]) => !v.optional && !existsSync(path.join(REPO, k, 'package.json'))).map(([k]) => k);
+const missing = missingProductionPackages();
 if (missing.length) console.warn(`skipped "npm pack → install → run": node_modules lacks ${missing.join(', ')} (run npm ci)`);
 
 const work = mkdtempSync(path.join(tmpdir(), 'dmarsift-pack-'));
@@ -36,7 +34,7 @@ describe('npm pack → install → run', () => {
     const tarball = readdirSync(packDir).find((f) => f.endsWith('.tgz'));
     expect(tarball).toBeDefined();
     writeFileSync(path.join(appDir, 'package.json'), JSON.stringify({ name: 'pack-check', version: '1.0.0', private: true }));
-    for (const [k] of production) if (existsSync(path.join(REPO, k))) cpSync(path.join(REPO, k), path.join(appDir, k), { recursive: true, dereference: true });
+    for (const { dir } of productionPackages()) if (existsSync(path.join(REPO, dir))) cpSync(path.join(REPO, dir), path.join(appDir, dir), { recursive: true, dereference: true });
     execFileSync(npm, ['install', '--offline', '--cache', path.join(work, 'empty-npm-cache'), '--no-audit', '--no-fund', '--ignore-scripts', path.join(packDir, tarball!)], { cwd: appDir, stdio: 'pipe' });
 
     const bin = path.join(appDir, 'node_modules', '.bin', 'dmarsift');

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cliEnv, REPO } from './cli.js';
+import { productionPackages } from './packages.js';
 
 export const NOBODY = 65534;
 
@@ -32,15 +33,6 @@ function othersReach(p: string, bits: number): string | undefined {
   }
   if ((fs.statSync(at).mode & bits) !== bits) return `${at} lacks mode o+${bits.toString(8)}`;
   return undefined;
-}
-
-/** The production packages of package-lock.json (what `npm install --omit=dev` would install). */
-function productionPackages(): string[] {
-  const lock = JSON.parse(fs.readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-  return Object.entries(lock.packages)
-    .filter(([k, v]) => k.startsWith('node_modules/') && !v.dev && !v.devOptional)
-    .map(([k]) => k)
-    .filter((k) => fs.existsSync(path.join(REPO, k)));
 }
 
 function makeWorldReadable(dir: string): void {
@@ -71,7 +63,7 @@ export function otherUserCli(): OtherUserCli {
   fs.cpSync(path.join(REPO, 'bin'), path.join(dir, 'bin'), { recursive: true });
   fs.cpSync(path.join(REPO, 'dist', 'bundle'), path.join(dir, 'dist', 'bundle'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
-  for (const pkg of productionPackages()) fs.cpSync(path.join(REPO, pkg), path.join(dir, pkg), { recursive: true, dereference: true });
+  for (const { dir: pkg } of productionPackages()) if (fs.existsSync(path.join(REPO, pkg))) fs.cpSync(path.join(REPO, pkg), path.join(dir, pkg), { recursive: true, dereference: true });
   makeWorldReadable(dir);
 
   const bin = path.join(dir, 'bin', 'dmarsift.js');
