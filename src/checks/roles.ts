@@ -3,7 +3,7 @@
  * which functions are pass-through, which are assigned to a VM, which domains belong to VMs and
  * which to the host, which unit covers a BDF, and mapping ranges as sorted typed arrays.
  *
- * Terms follow cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
+ * Terms follow docs/cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
  * pciback or pci-stub; it is assigned when a running VM's command line names it (bhyve
  * `-s …,passthru,…`, QEMU `-device vfio-pci,host=…`; or, without VM data, when it has a present
  * context entry); a VM domain is one an assigned device uses; a host domain is used only by other

@@ -59,7 +59,7 @@ export function excerpt(text: string, max = 60): string {
   return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }
 
-/** Pass-through drivers (cli-contract.md): FreeBSD ppt, Linux vfio-pci, Xen pciback, pci-stub. */
+/** Pass-through drivers (docs/cli-contract.md): FreeBSD ppt, Linux vfio-pci, Xen pciback, pci-stub. */
 const PASS_THROUGH = new Set(['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub']);
 export function isPassThroughDriver(driver: string | undefined): boolean {
   return driver !== undefined && PASS_THROUGH.has(driver);

@@ -12,12 +12,12 @@ import { openCapture } from '../../src/capture/load.js';
 import type { Mapping } from '../../src/model/types.js';
 import { translate } from '../../src/model/translate.js';
 import { parseBdf } from '../../src/util/bdf.js';
-import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { capturePath } from '../helpers/captures.js';
 import { REPO } from '../helpers/cli.js';
 
 const SAMPLES = path.join(REPO, 'samples');
 const sampleDirs = readdirSync(SAMPLES).filter((n) => n !== 'scenarios' && statSync(path.join(SAMPLES, n)).isDirectory()).sort().map((n) => path.join(SAMPLES, n));
-const real = HAVE_CAPTURES ? ['qemu-linux61-legacy', 'qemu-linux61-debugfs'].map((n) => capturePath(n)) : [];
+const real = ['qemu-linux61-legacy', 'qemu-linux61-debugfs'].map((n) => capturePath(n));
 
 /** xorshift32: deterministic, so a failure reproduces. */
 function rng(seed: number): () => number {

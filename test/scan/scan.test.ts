@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { openMemoryImage } from '../../src/image/open.js';
 import { scanImage } from '../../src/scan/scan.js';
 import { mulberry32 } from '../../src/synth/rng.js';
-import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { capturePath } from '../helpers/captures.js';
 import { cli, cliJson } from '../helpers/cli.js';
 import { concat, elfCore, legacyRootTables, limeHeader, writeTmp } from '../image/fixtures.js';
 import { validator } from '../report/fixture.js';
@@ -54,7 +54,7 @@ describe('samples with registers: every programmed RTADDR is a candidate with it
   });
 });
 
-describe.skipIf(!HAVE_CAPTURES)('real ELF cores: scan agrees with the RTADDR line of their iommu_regset', () => {
+describe('real ELF cores: scan agrees with the RTADDR line of their iommu_regset', () => {
   it.each(['qemu-linux61-legacy', 'qemu-linux61-debugfs', 'qemu-linux61-dmar-fault'])('%s', (name) => {
     const regset = fs.readFileSync(capturePath(name, 'iommu_regset'), 'utf8');
     const m = /^RTADDR\s+0x20\s+0x([0-9a-f]{16})\s*$/m.exec(regset);
