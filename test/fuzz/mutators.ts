@@ -33,6 +33,7 @@ import { findingsToJunit } from '../../src/report/junit.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { streamSnapshotJson } from '../../src/report/model-json.js';
 import { renderSarif } from '../../src/report/sarif.js';
+import { renderHtml } from '../../src/report/html/html.js';
 import { renderFindingsTable } from '../../src/report/table.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { PhysBuilder } from '../../src/synth/phys.js';
@@ -89,6 +90,7 @@ export function pipeline(dir: string): Snapshot {
   findingsToJunit(input, { failOn: 'error' });
   renderMarkdown(input);
   renderFindingsTable(input, { color: false, width: 80 });
+  renderHtml(input);
   return snapshot;
 }
 

@@ -135,7 +135,7 @@ describe('structured fuzz (capture level)', () => {
   const fanProperty = (chain: boolean) => () => {
     fc.assert(fc.property(fanShape(fc.constant(chain)), (shape) => {
       const dir = fanCapture(shape);
-      for (const args of [['analyze', dir, '--format', 'json', '--fail-on', 'none'], ['translate', dir, '--bdf', '0000:03:00.0', '--iova', '0x12345000']]) {
+      for (const args of [['analyze', dir, '--format', 'json', '--fail-on', 'none'], ['analyze', dir, '--format', 'html', '--fail-on', 'none'], ['translate', dir, '--bdf', '0000:03:00.0', '--iova', '0x12345000']]) {
         const r = runCliBounded(args, { timeoutMs: 20_000 });
         expect(boundedProblems(r), `${args[0]} ${JSON.stringify(shape)}`).toEqual([]);
       }
