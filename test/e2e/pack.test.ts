@@ -48,9 +48,16 @@ describe('npm pack → install → run', () => {
     expect(report.summary.units).toBe(1);
     const pkg = JSON.parse(execFileSync('cat', [path.join(REPO, 'package.json')], { encoding: 'utf8' })) as { version: string };
     expect(run(['--version']).stdout.trim()).toBe(pkg.version);
-    // The published files hold no tests and no TypeScript sources.
-    const listed = readdirSync(path.join(appDir, 'node_modules', 'dmarsift'));
+    // The published files hold what users run: the bundle (not tsc's module tree, the bench or the
+    // sample generator), the schemas, docs and the samples — no tests, sources or scenario inputs.
+    const pkgDir = path.join(appDir, 'node_modules', 'dmarsift');
+    const listed = readdirSync(pkgDir);
     expect(listed).not.toContain('test');
     expect(listed).not.toContain('src');
+    expect(readdirSync(path.join(pkgDir, 'dist'))).toEqual(['bundle']);
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).toContain('main.js');
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('floor.js');
+    expect(existsSync(path.join(pkgDir, 'samples', 'scenarios'))).toBe(false);
+    expect(existsSync(path.join(pkgDir, 'schema', 'analyze-report.schema.json'))).toBe(true);
   });
 });
