@@ -10,7 +10,7 @@
  *   --import, which writes process.resourceUsage().maxRSS at exit). It is undefined when the child
  *   was killed.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -73,4 +73,69 @@ export function boundedProblems(r: BoundedResult, rssMiB = 256): string[] {
   if (/heap out of memory|Allocation failed/i.test(r.stderr)) out.push('ran out of heap');
   if (r.maxRssMiB !== undefined && r.maxRssMiB > rssMiB) out.push(`peak RSS ${r.maxRssMiB.toFixed(0)} MiB > ${rssMiB} MiB`);
   return out;
+}
+
+export interface WatchedResult {
+  /** Exit code; null when the child was killed. */
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  /** Why the child was killed, if it was. */
+  killed?: 'timeout' | 'rss';
+  /** Highest VmRSS seen while polling, in MiB (0 when /proc is not available). */
+  peakRssMiB: number;
+}
+
+function rssMiB(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** At most this much of stdout/stderr is kept (a runaway writer must not fill the test's memory). */
+const KEEP = 1 << 20;
+
+/**
+ * The same run, watched: asynchronous, RSS polled from /proc/PID/status every 20 ms, and the child
+ * killed (SIGKILL) as soon as it passes `rssMiB` or `timeoutMs` — for inputs that grow without
+ * bound, so a regression fails in seconds instead of eating the machine.
+ */
+export function cliWatched(
+  args: string[],
+  opts: { timeoutMs?: number; rssMiB?: number; cwd?: string } = {},
+): Promise<WatchedResult> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const cap = opts.rssMiB ?? 256;
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: cliEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let killed: WatchedResult['killed'];
+    let peak = 0;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (stdout.length < KEEP) stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < KEEP) stderr += d; });
+    const stop = (why: NonNullable<WatchedResult['killed']>): void => {
+      killed ??= why;
+      child.kill('SIGKILL');
+    };
+    const poll = setInterval(() => {
+      if (child.pid === undefined) return;
+      const r = rssMiB(child.pid);
+      if (r > peak) peak = r;
+      if (r > cap) stop('rss');
+    }, 20);
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    child.on('close', (status) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr, peakRssMiB: Math.round(peak), ...(killed ? { killed } : {}) });
+    });
+  });
 }
