@@ -219,7 +219,8 @@ export function captureLive(opts: LiveCaptureOptions): LiveCaptureResult {
     // 7. The kernel log: DMAR lines and fault reports (only what concerns the I/O MMU is kept).
     captureKernelLog(opts.kernelLog, r, out, parts);
 
-    const captured = parts.filter((p) => p.kind !== 'ignored');
+    // An empty VM listing ("no VM runs") says nothing about the I/O MMU on its own.
+    const captured = parts.filter((p) => p.kind !== 'ignored' && !(p.kind === 'vm-cmdlines' && p.path === NO_VM_LISTING));
     if (captured.length === 0) {
       throw new InputError(
         `nothing captured under ${root}: no DMAR table, intel-iommu debugfs or sysfs, PCI devices, /proc/iomem or QEMU process could be read (${r.notes.length} notes: ${r.notes.slice(0, 3).join('; ')}${r.notes.length > 3 ? '; …' : ''})`,
@@ -381,6 +382,9 @@ function captureIomem(r: Reader, out: string, parts: LiveCapturePart[]): void {
   parts.push({ kind: 'memory-map', path: 'iomem.txt' });
 }
 
+/** The empty VM listing `capture` writes when every process was read and none runs a VM. */
+const NO_VM_LISTING = 'vm-cmdlines.txt';
+
 function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
   const entries = r.list('proc', 'no procfs');
   if (!entries) return;
@@ -419,8 +423,13 @@ function captureQemu(r: Reader, out: string, parts: LiveCapturePart[]): void {
   for (const [why, count] of unreadable) {
     r.warn(`${count} ${count === 1 ? "process's" : "processes'"} command line (/proc/PID/cmdline) could not be read (${why}): a QEMU/KVM process among them would not be captured`);
   }
-  if (found === 0 && unreadable.size === 0 && qemuUnread === 0) r.notes.push('no running QEMU/KVM process');
-  else if (found === 0 && qemuUnread === 0) r.notes.push('no QEMU/KVM process among the processes whose command line could be read');
+  if (found === 0 && unreadable.size === 0 && qemuUnread === 0) {
+    // Every command line was read and none is a QEMU's: an empty VM listing says "no VM runs", so
+    // analyze knows a vfio-pci device in an empty domain is idle, not a VM's device that cannot DMA.
+    fs.writeFileSync(path.join(out, NO_VM_LISTING), '');
+    parts.push({ kind: 'vm-cmdlines', path: NO_VM_LISTING });
+    r.notes.push('no running QEMU/KVM process (vm-cmdlines.txt is empty on purpose: no VM)');
+  } else if (found === 0 && qemuUnread === 0) r.notes.push('no QEMU/KVM process among the processes whose command line could be read');
 }
 
 /** Lines of the kernel log about the I/O MMU and the memory map (fault reports, unit list, e820). */

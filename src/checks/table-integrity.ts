@@ -40,7 +40,7 @@ reserved bits that are set, address bits at or above the host address width, or 
 value is refused) and, when the problem is where the entry points, its \`target\`. A page-table
 root that cannot be walked (missing from the image, a reserved AW, levels that disagree with
 another entry using the same table — kind \`levels-mismatch\`) is reported at the context or PASID
-entry that points at it. For "not in the image" take a fuller memory image. More than ${MAX_PER_UNIT} problems in one unit (option
+entry that points at it. See docs/vtd-formats.md for the layouts. For "not in the image" take a fuller memory image. More than ${MAX_PER_UNIT} problems in one unit (option
 \`maxPerUnit\`) are summarised in one extra finding. Inputs: tables (register-based rules need registers; without them those are
 skipped).`,
   needs: ['tables'],

@@ -1,4 +1,4 @@
-/** Typed records of the ACPI DMAR table (vtd-formats.md §1). Offsets are byte offsets in the table. */
+/** Typed records of the ACPI DMAR table (docs/vtd-formats.md §1). Offsets are byte offsets in the table. */
 
 export interface DeviceScope {
   /** 1 endpoint, 2 bridge (sub-hierarchy), 3 IOAPIC, 4 HPET, 5 ACPI namespace device. */

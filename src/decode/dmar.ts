@@ -1,5 +1,5 @@
 /**
- * ACPI DMAR table decoder (vtd-formats.md §1). Pure: bytes in, DmarTable out.
+ * ACPI DMAR table decoder (docs/vtd-formats.md §1). Pure: bytes in, DmarTable out.
  *
  * Only the 48-byte header can make the decode fail (InputError): a wrong signature or fewer than
  * 48 bytes. Everything after it is decoded as far as it can be and every irregularity becomes a

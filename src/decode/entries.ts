@@ -1,5 +1,5 @@
 /**
- * Root, context and PASID structure entries (vtd-formats.md §3–§5, VT-d spec §9.1–§9.6).
+ * Root, context and PASID structure entries (docs/vtd-formats.md §3–§5, VT-d spec §9.1–§9.6).
  * Pure functions of the raw qwords (bigint, lowest qword first). Pointers are byte addresses as
  * numbers (bits 63:12; at most 52 bits wide on real hardware). `reserved` holds the reserved bits
  * that are set, per qword (all zero in a well-formed entry) — evidence for `table-integrity`.

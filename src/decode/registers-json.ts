@@ -28,7 +28,7 @@ export interface RegistersJsonResult {
   warnings: { message: string; line: number }[];
 }
 
-/** The 32-bit registers (vtd-formats.md §2.1); every other named register is 64 bits, FRCDn 128. */
+/** The 32-bit registers (docs/vtd-formats.md §2.1); every other named register is 64 bits, FRCDn 128. */
 export const REGISTERS_32BIT = new Set([
   'VER', 'GCMD', 'GSTS', 'FSTS', 'FECTL', 'FEDATA', 'FEADDR', 'FEUADDR', 'PMEN', 'PLMBASE', 'PLMLIMIT', 'ICS',
   'IECTL', 'IEDATA', 'IEADDR', 'IEUADDR', 'PRS', 'PECTL', 'PEDATA', 'PEADDR', 'PEUADDR',

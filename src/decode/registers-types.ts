@@ -1,5 +1,5 @@
 /**
- * Typed views of the remapping-unit registers (vtd-formats.md §2, VT-d spec chapter 11).
+ * Typed views of the remapping-unit registers (docs/vtd-formats.md §2, VT-d spec chapter 11).
  * Raw 64-bit values are bigint; decoded small fields are numbers/booleans.
  */
 

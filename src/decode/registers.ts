@@ -1,5 +1,5 @@
 /**
- * Field decoders for the remapping-unit registers (vtd-formats.md §2). Pure functions of raw values.
+ * Field decoders for the remapping-unit registers (docs/vtd-formats.md §2). Pure functions of raw values.
  * Where FreeBSD and Linux disagree (§9) the VT-d spec / Linux widths are used: CAP.ND 3 bits,
  * CAP.FRO 10 bits, ECAP.PSS 5 bits.
  *

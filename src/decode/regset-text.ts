@@ -1,5 +1,5 @@
 /**
- * Linux intel-iommu debugfs `iommu_regset` (vtd-formats.md §8.1):
+ * Linux intel-iommu debugfs `iommu_regset` (docs/vtd-formats.md §8.1):
  *
  *   IOMMU: dmar0 Register Base Address: fed90000
  *   Name			Offset		Contents

@@ -1,7 +1,7 @@
 /**
  * Coalesces leaf translations into ranges while they are produced, so no per-page object ever
  * exists. Two neighbours merge when both IOVA and HPA are contiguous and permissions and page
- * size are equal (cli-contract.md). Leaves must be added in ascending IOVA order, which both a
+ * size are equal (docs/cli-contract.md). Leaves must be added in ascending IOVA order, which both a
  * table walk and debugfs' row order give.
  */
 import type { Mapping, PageSize } from './types.js';

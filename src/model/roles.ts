@@ -5,7 +5,7 @@
  * and which unit covers a BDF (coverage.ts). Judgement — what is wrong with them — stays in the
  * checks.
  *
- * Terms follow cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
+ * Terms follow docs/cli-contract.md ("Check ids"): a pass-through device has driver ppt, vfio-pci,
  * pciback or pci-stub; it is assigned when a running VM's command line names it (bhyve
  * `-s …,passthru,…`, QEMU `-device vfio-pci,host=…`; or, without VM data, when it has a present
  * context entry); a VM domain is one an assigned device uses; a host domain is used only by other

@@ -41,8 +41,14 @@ export interface UnitTables {
   unreadable: UnreadableTable[];
 }
 
-/** PASID entries decoded per unit at most (256 functions × 512 PASIDs); past it: a budget problem. */
-export const MAX_PASID_ENTRIES = 1 << 17;
+/**
+ * PASID entries decoded per unit at most (32 functions × 512 PASIDs, beyond what shared virtual
+ * addressing uses on a real host); past it: a budget problem. Each decoded entry, with the uses
+ * the checks derive from it, costs a few KiB of heap: 2^14 keeps a hostile capture (all 65 536
+ * contexts of a unit sharing one full PASID directory) near 200 MiB, inside the 256 MiB a run may
+ * use (2^15 went over).
+ */
+export const MAX_PASID_ENTRIES = 1 << 14;
 /** PASID table pages read per unit at most (each holds 64 entries). */
 export const MAX_PASID_TABLE_READS = 1 << 16;
 

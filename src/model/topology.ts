@@ -4,7 +4,7 @@
  * Data for pictures (the HTML report's unit diagram); no judgement (that stays with the checks).
  */
 import { domainKey, roles, type ContextUse } from './roles.js';
-import type { ContextMode, Domain, Snapshot } from './types.js';
+import type { ContextEntry, ContextMode, Domain, Snapshot } from './types.js';
 
 export interface TopologyDevice {
   bdf: string;
@@ -78,6 +78,13 @@ export function unitTopologies(snapshot: Snapshot): UnitTopology[] {
       return out;
     };
 
+    // PGTT by PASID, per context entry (a context may hold thousands of PASID entries).
+    const pgttOf = new Map<ContextEntry, Map<number, number>>();
+    const pgtt = (ctx: ContextEntry, pasid: number): number | undefined => {
+      let m = pgttOf.get(ctx);
+      if (m === undefined) pgttOf.set(ctx, (m = new Map((ctx.pasids ?? []).map((p) => [p.pasid, p.pgtt]))));
+      return m.get(pasid);
+    };
     const uses: TopologyUse[] = [];
     const bdfs: string[] = [];
     const seen = new Set<string>();
@@ -86,8 +93,8 @@ export function unitTopologies(snapshot: Snapshot): UnitTopology[] {
       const use: TopologyUse = { bdf: u.ctx.bdf, type: u.type, did: u.did };
       if (u.pasid !== undefined) {
         use.pasid = u.pasid;
-        const p = u.ctx.pasids?.find((x) => x.pasid === u.pasid);
-        if (p !== undefined) use.pgtt = p.pgtt;
+        const g = pgtt(u.ctx, u.pasid);
+        if (g !== undefined) use.pgtt = g;
       } else if (u.ctx.tt !== undefined) use.tt = u.ctx.tt;
       if (u.domainKey !== undefined) use.domain = u.domainKey;
       uses.push(use);

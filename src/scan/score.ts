@@ -4,7 +4,7 @@
  * (bits 63:32), little-endian) — no I/O: the driver (scan.ts) hands pages in, and `evaluateRoot`
  * reads further pages through a callback.
  *
- * What the layouts allow (vtd-formats.md §3–§6, VT-d spec §9):
+ * What the layouts allow (docs/vtd-formats.md §3–§6, VT-d spec §9):
  * - A root table is 256 16-byte entries. Legacy: lo = CTP | P, bits 11:1 reserved, hi reserved (0).
  *   Scalable: lo = LCTP | LP, hi = UCTP | UP, bits 11:1 of each reserved. So every qword of either
  *   layout is 0 or (pointer | 1) with bits 11:1 clear and no bit at or above the host address width.

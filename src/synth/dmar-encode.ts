@@ -1,5 +1,5 @@
 /**
- * ACPI DMAR table encoder (vtd-formats.md §1) for tests and the sample generator: a declarative
+ * ACPI DMAR table encoder (docs/vtd-formats.md §1) for tests and the sample generator: a declarative
  * description in, table bytes with a correct checksum out. Structures are written in ascending
  * type order (DRHD, RMRR, ATSR, RHSA, ANDD, SATC, SIDP, then `extra`), as firmware does.
  */

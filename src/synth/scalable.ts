@@ -1,5 +1,5 @@
 /**
- * Scalable-mode structures for the sample generator, written from the spec's layouts (vtd-formats.md
+ * Scalable-mode structures for the sample generator, written from the spec's layouts (docs/vtd-formats.md
  * §3, §5, §6.2) independently of the decoders: a first-level (IA-32e) page table with the same
  * interface as SecondLevelTable, and the scalable root entries, 256-bit context entries, PASID
  * directories and 512-bit PASID entries of one unit, written into an already allocated root table.

@@ -1,5 +1,5 @@
 /**
- * Encoders for VT-d translation structures, written from the spec's layouts (vtd-formats.md
+ * Encoders for VT-d translation structures, written from the spec's layouts (docs/vtd-formats.md
  * §3–§6) independently of the decoders. Used by tests and the sample generator only.
  */
 import type { PhysBuilder } from './phys.js';

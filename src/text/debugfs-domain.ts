@@ -1,5 +1,5 @@
 /**
- * Linux intel-iommu debugfs `domain_translation_struct` (vtd-formats.md §8.1; debugfs.c
+ * Linux intel-iommu debugfs `domain_translation_struct` (docs/vtd-formats.md §8.1; debugfs.c
  * pgtable_walk_level / dump_page_info), in both layouts:
  *
  * - Older kernels (≤ 6.1 and the like): one file for all devices. Per device

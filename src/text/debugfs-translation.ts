@@ -1,5 +1,5 @@
 /**
- * Linux intel-iommu debugfs `dmar_translation_struct` (vtd-formats.md §8.1; drivers/iommu/intel/debugfs.c,
+ * Linux intel-iommu debugfs `dmar_translation_struct` (docs/vtd-formats.md §8.1; drivers/iommu/intel/debugfs.c,
  * root_tbl_walk / ctx_tbl_walk / print_tbl_walk, unchanged in shape from 5.x to the newest trees).
  *
  * Per active unit the kernel prints either

@@ -1,5 +1,5 @@
 /**
- * FreeBSD tools/tools/dmardump output (vtd-formats.md §8.2; dmardump.c, r303887). Line shapes,
+ * FreeBSD tools/tools/dmardump output (docs/vtd-formats.md §8.2; dmardump.c, r303887). Line shapes,
  * reproduced from its printf formats:
  *
  *   drhd @ %#jx (version %d.%d) PCI segment %d%s:          %s = "" or " (disabled)"

@@ -2,7 +2,7 @@ import { hexPad } from './hex.js';
 
 /**
  * A PCI function as the model keeps it: segment, bus, and the 8-bit devfn (slot << 3 | fn).
- * FreeBSD's ARI notation (slot 0, function 8…255) maps to devfn 8…255 (cli-contract.md).
+ * FreeBSD's ARI notation (slot 0, function 8…255) maps to devfn 8…255 (docs/cli-contract.md).
  */
 export interface Bdf {
   segment: number;

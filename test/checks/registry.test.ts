@@ -16,7 +16,6 @@ import { checkListJson } from '../../src/report/check-docs.js';
 import { findingsToJunit } from '../../src/report/junit.js';
 import { findingsToSarif } from '../../src/report/sarif.js';
 import { checkDocs } from '../../src/tools/write-check-docs.js';
-import { REPO } from '../helpers/cli.js';
 import { checkIds, exampleFindings, exampleSamples } from './registry-lists.js';
 
 const meta = checkMeta({
@@ -33,6 +32,7 @@ const fakeExtra = defineCheck({
   meta,
   run: (s, o) => ran(s.units.length >= o.floor ? [finding(meta, { messageId: 'units', data: { units: s.units.length, floor: o.floor } })] : []),
 });
+const REPO = path.resolve(import.meta.dirname, '../..');
 const registry = [...checks, fakeExtra];
 const entries = catalogOf(registry, pairChecks);
 const load = (name: string) => loadCapture(path.join(REPO, 'samples', name));

@@ -4,7 +4,7 @@ import {
   decodeScalableContextEntry, decodeScalableRootEntry, beyondHaw,
 } from '../../src/decode/entries.js';
 
-// Expected values below are worked out by hand from the bit layouts in vtd-formats.md §3–§5.
+// Expected values below are worked out by hand from the bit layouts in docs/vtd-formats.md §3–§5.
 describe('legacy root entry', () => {
   it('decodes the real bus-0 root entry of qemu-linux61-legacy (0x265b001)', () => {
     const r = decodeLegacyRootEntry(0x265b001n, 0n);

@@ -1,6 +1,6 @@
 /**
  * Register field decoders. Every expected value is derived by hand, bit by bit, in the comments
- * (VT-d spec chapter 11 / vtd-formats.md §2), from the real QEMU unit's values (captures' README).
+ * (VT-d spec chapter 11 / docs/vtd-formats.md §2), from the real QEMU unit's values (captures' README).
  */
 import { describe, expect, it } from 'vitest';
 import {

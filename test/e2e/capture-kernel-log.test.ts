@@ -5,10 +5,10 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCapture } from '../../src/capture/load.js';
 import { captureLive } from '../../src/capture/live.js';
-import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { capturePath } from '../helpers/captures.js';
 import { cli } from '../helpers/cli.js';
 
-describe.skipIf(!HAVE_CAPTURES)('capture: kernel log', () => {
+describe('capture: kernel log', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'dmarsift-klog-'));
   const dmar = readFileSync(capturePath('qemu-linux61-dmar-fault', 'DMAR'));
   mkdirSync(path.join(root, 'sys/firmware/acpi/tables'), { recursive: true });

@@ -4,11 +4,12 @@
  * a directory (EISDIR): as root, file modes would not stop the read, and any error but "the
  * process has ended" (ENOENT, ESRCH) takes the same path.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { captureLive } from '../../src/capture/live.js';
+import { cliJson } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'dmarsift-proc-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -51,6 +52,18 @@ describe('capture: /proc/PID/cmdline that cannot be read', () => {
   });
   it('every command line readable and none is QEMU: "no running QEMU/KVM process" (it is true then)', () => {
     const res = captureLive({ out: out(), root: fakeRoot(() => {}) });
-    expect(res.notes).toContain('no running QEMU/KVM process');
+    expect(res.notes.some((n) => n.startsWith('no running QEMU/KVM process'))).toBe(true);
+    // …and says so to analyze: an empty VM listing, declared, means "VMs known: none".
+    const listing = res.parts.find((p) => p.kind === 'vm-cmdlines');
+    expect(listing?.path).toBe('vm-cmdlines.txt');
+    expect(readFileSync(path.join(res.out, 'vm-cmdlines.txt'), 'utf8')).toBe('');
+    const d = cliJson(['decode', res.out, '--format', 'json']);
+    expect(d.status).toBe(0);
+    expect(d.json.vms).toEqual([]);
+  });
+  it('a command line that cannot be read: no VM listing is written (the VMs are unknown, not none)', () => {
+    const root = fakeRoot((r) => mkdirSync(path.join(r, 'proc/4242/cmdline'), { recursive: true }));
+    const res = captureLive({ out: out(), root });
+    expect(res.parts.some((p) => p.kind === 'vm-cmdlines')).toBe(false);
   });
 });

@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliBounded, type BoundedResult } from '../helpers/bounded-cli.js';
+import { cliWatched, type WatchedResult } from '../helpers/bounded.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dmarsift-special-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,7 +35,7 @@ function zeroLink(p: string): string {
 }
 
 /** Exit 2 in time and memory; exactly one stderr line that names `who` and says `why`. */
-function refused(r: BoundedResult, who: string, why: RegExp): void {
+function refused(r: WatchedResult, who: string, why: RegExp): void {
   expect(r.killed, `killed (${r.killed}) at ${r.peakRssMiB} MiB`).toBeUndefined();
   expect(r.status, r.stderr).toBe(2);
   expect(r.stdout).toBe('');
@@ -54,23 +54,23 @@ describe('in a capture directory without a manifest', () => {
   it('a FIFO named like a memory map', async () => {
     const d = sub('fifo-dir');
     fifo(path.join(d, 'smap.txt'));
-    refused(await cliBounded(['decode', d], LIMITS), path.join(d, 'smap.txt'), FIFO);
+    refused(await cliWatched(['decode', d], LIMITS), path.join(d, 'smap.txt'), FIFO);
   });
   it.each(['registers.json', 'DMAR', 'smap.txt'])('%s as a symlink to /dev/zero', async (name) => {
     const d = sub(`zero-${name}`);
     zeroLink(path.join(d, name));
-    refused(await cliBounded(['decode', d], LIMITS), path.join(d, name), DEVICE);
+    refused(await cliWatched(['decode', d], LIMITS), path.join(d, name), DEVICE);
   });
   it('a symlink loop: a clear error naming the file, not a raw ELOOP', async () => {
     const d = sub('t_loop');
     symlinkSync('b', path.join(d, 'a'));
     symlinkSync('a', path.join(d, 'b'));
-    refused(await cliBounded(['decode', d], LIMITS), path.join(d, 'a'), /symbolic link loop/);
+    refused(await cliWatched(['decode', d], LIMITS), path.join(d, 'a'), /symbolic link loop/);
   });
   it('a dangling symlink', async () => {
     const d = sub('dangling');
     symlinkSync('gone', path.join(d, 'pci.txt'));
-    refused(await cliBounded(['decode', d], LIMITS), path.join(d, 'pci.txt'), /symbolic link to .*gone.* which does not exist/);
+    refused(await cliWatched(['decode', d], LIMITS), path.join(d, 'pci.txt'), /symbolic link to .*gone.* which does not exist/);
   });
 });
 
@@ -79,38 +79,38 @@ describe('named by capture.json', () => {
     const d = sub('manifest-fifo');
     fifo(path.join(d, 'iomem.txt'));
     writeFileSync(path.join(d, 'capture.json'), JSON.stringify({ parts: [{ kind: 'memory-map', path: 'iomem.txt' }] }));
-    refused(await cliBounded(['decode', d], LIMITS), 'iomem.txt', FIFO);
+    refused(await cliWatched(['decode', d], LIMITS), 'iomem.txt', FIFO);
   });
   it('a part that is a symlink to /dev/zero', async () => {
     const d = sub('manifest-zero-part');
     zeroLink(path.join(d, 'smap.txt'));
     writeFileSync(path.join(d, 'capture.json'), JSON.stringify({ parts: [{ kind: 'memory-map', path: 'smap.txt' }] }));
-    refused(await cliBounded(['decode', d], LIMITS), 'smap.txt', DEVICE);
+    refused(await cliWatched(['decode', d], LIMITS), 'smap.txt', DEVICE);
   });
   it('capture.json itself a symlink to /dev/zero', async () => {
     const d = sub('manifest-zero');
     zeroLink(path.join(d, 'capture.json'));
-    refused(await cliBounded(['decode', d], LIMITS), 'capture.json', DEVICE);
+    refused(await cliWatched(['decode', d], LIMITS), 'capture.json', DEVICE);
   });
 });
 
 describe('given on the command line', () => {
   it('--pci naming a symlink to /dev/zero', async () => {
-    refused(await cliBounded(['decode', '', '--pci', zeroLink(path.join(dir, 'pci-zero'))], LIMITS), 'pci-zero', DEVICE);
+    refused(await cliWatched(['decode', '', '--pci', zeroLink(path.join(dir, 'pci-zero'))], LIMITS), 'pci-zero', DEVICE);
   });
   it('--memory naming a FIFO (opening it must not block)', async () => {
-    refused(await cliBounded(['decode', sub('opt-mem'), '--memory', fifo(path.join(dir, 'mem.fifo'))], LIMITS), 'mem.fifo', FIFO);
+    refused(await cliWatched(['decode', sub('opt-mem'), '--memory', fifo(path.join(dir, 'mem.fifo'))], LIMITS), 'mem.fifo', FIFO);
   });
   it('--registers naming a FIFO', async () => {
-    refused(await cliBounded(['decode', '', '--registers', fifo(path.join(dir, 'regs.fifo'))], LIMITS), 'regs.fifo', FIFO);
+    refused(await cliWatched(['decode', '', '--registers', fifo(path.join(dir, 'regs.fifo'))], LIMITS), 'regs.fifo', FIFO);
   });
   it('--dmar naming a symlink to /dev/zero', async () => {
-    refused(await cliBounded(['decode', '', '--dmar', zeroLink(path.join(dir, 'dmar-zero'))], LIMITS), 'dmar-zero', DEVICE);
+    refused(await cliWatched(['decode', '', '--dmar', zeroLink(path.join(dir, 'dmar-zero'))], LIMITS), 'dmar-zero', DEVICE);
   });
   it('the capture path itself a FIFO', async () => {
-    refused(await cliBounded(['decode', fifo(path.join(dir, 'capture.fifo'))], LIMITS), 'capture.fifo', FIFO);
+    refused(await cliWatched(['decode', fifo(path.join(dir, 'capture.fifo'))], LIMITS), 'capture.fifo', FIFO);
   });
   it('a directory given as a part', async () => {
-    refused(await cliBounded(['decode', '', '--dmesg', sub('a-dir')], LIMITS), 'a-dir', /directory/);
+    refused(await cliWatched(['decode', '', '--dmesg', sub('a-dir')], LIMITS), 'a-dir', /directory/);
   });
 });

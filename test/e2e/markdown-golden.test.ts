@@ -21,7 +21,11 @@ describe('Markdown golden', () => {
     try {
       const snapshot = loadCapture('samples/ppt-passthrough-leak');
       const md = renderMarkdown({ snapshot, findings: runChecks(snapshot), checks: checks.map((c) => c.meta), tool: { name: 'dmarsift', version: '0.0.0-golden' } });
-      if (process.env.UPDATE_GOLDEN) writeFileSync(GOLDEN, md);
+      if (process.env.UPDATE_GOLDEN) {
+        // Rewriting the golden proves nothing: fail, so the new file is read before it is trusted.
+        writeFileSync(GOLDEN, md);
+        expect.fail(`UPDATE_GOLDEN: ${GOLDEN} rewritten; read its diff, then run again without UPDATE_GOLDEN`);
+      }
       expect(md).toBe(readFileSync(GOLDEN, 'utf8'));
       // With a docs base the same report links absolute pages, and only the links change.
       const linked = renderMarkdown({ snapshot, findings: runChecks(snapshot), checks: checks.map((c) => c.meta), tool: { name: 'dmarsift', version: '0.0.0-golden' } }, { docsBaseUri: 'https://git.example.org/dmarsift/blob/main/' });

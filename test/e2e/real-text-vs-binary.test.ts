@@ -5,7 +5,7 @@
  * `--only`, as a user comparing the two halves of a capture directory would.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { capturePath } from '../helpers/captures.js';
 import { cliJson } from '../helpers/cli.js';
 
 const TEXT = 'dmar,debugfs-translation,debugfs-domain,dmesg';
@@ -53,7 +53,7 @@ function domainFacts(d: Json): Json {
   return rest;
 }
 
-describe.skipIf(!HAVE_CAPTURES)('real Linux 6.1 captures: text parts alone = binary parts alone', () => {
+describe('real Linux 6.1 captures: text parts alone = binary parts alone', () => {
   for (const [capture, bdfs, domains] of [
     ['qemu-linux61-debugfs', ['0000:00:00.0', '0000:00:02.0', '0000:00:03.0', '0000:00:1f.0', '0000:00:1f.2', '0000:00:1f.3', '0000:01:00.0', '0000:02:00.0'], [[2, 0], [3, 0], [4, 0], [5, 4096], [6, 258], [7, 322]]],
     ['qemu-linux61-dmar-fault', ['0000:00:00.0', '0000:00:02.0', '0000:00:03.0', '0000:00:1f.0', '0000:00:1f.2', '0000:00:1f.3', '0000:01:00.0'], [[2, 0], [3, 0], [4, 0], [5, 4096], [6, 258]]],
@@ -139,7 +139,7 @@ describe.skipIf(!HAVE_CAPTURES)('real Linux 6.1 captures: text parts alone = bin
   }
 });
 
-describe.skipIf(!HAVE_CAPTURES)('qemu-linux61-dmar-fault: the two DMA faults from dmesg', () => {
+describe('qemu-linux61-dmar-fault: the two DMA faults from dmesg', () => {
   let text: Json;
   beforeAll(() => {
     text = decode('qemu-linux61-dmar-fault', TEXT);

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateCapture } from '../../src/synth/generate.js';
 import type { Scenario } from '../../src/synth/scenario.js';
-import { capturePath, HAVE_CAPTURES } from '../helpers/captures.js';
+import { capturePath } from '../helpers/captures.js';
 import { cli, cliJson, REPO } from '../helpers/cli.js';
 import { validator } from '../report/fixture.js';
 
@@ -145,7 +145,7 @@ describe('fault recording registers (FSTS, FRCDn) of a register snapshot', () =>
   });
 });
 
-describe.skipIf(!HAVE_CAPTURES)('qemu-linux61-dmar-fault: each fault explained with the capture\'s own tables (README truths)', () => {
+describe('qemu-linux61-dmar-fault: each fault explained with the capture\'s own tables (README truths)', () => {
   const CAP = capturePath('qemu-linux61-dmar-fault');
   const { json: m } = cliJson(['decode', CAP, '--format', 'json']);
 

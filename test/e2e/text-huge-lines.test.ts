@@ -8,7 +8,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliBounded } from '../helpers/bounded-cli.js';
+import { cliWatched } from '../helpers/bounded.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'dmarsift-huge-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +31,7 @@ describe('a 100 MB line', () => {
   it('in a kernel log: skipped with a warning at its line, the unit lines around it read, RSS bounded', async () => {
     const unit = 'DMAR: dmar0: reg_base_addr fed90000 ver 1:0 cap d2008c22260206 ecap f00f4a\n';
     const f = fileWithHugeLine('dmesg.txt', unit, unit.replace('dmar0', 'dmar1').replace('fed90000', 'fed91000'));
-    const r = await cliBounded(['decode', '', '--dmesg', f, '--format', 'json'], { timeoutMs: 60_000, rssMiB: 200 });
+    const r = await cliWatched(['decode', '', '--dmesg', f, '--format', 'json'], { timeoutMs: 60_000, rssMiB: 200 });
     expect(r.killed, `killed (${r.killed}) at ${r.peakRssMiB} MiB`).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);

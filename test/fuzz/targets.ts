@@ -47,7 +47,7 @@ import { buildSparseDump } from '../../src/synth/sparse-writer.js';
 import { buildScalableRootTable } from '../../src/synth/scalable.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { formatPciconf, formatSmap, formatVmCommandLines } from '../../src/synth/text-formats.js';
-import { CAPTURES, HAVE_CAPTURES } from '../helpers/captures.js';
+import { CAPTURES } from '../helpers/captures.js';
 import { concat, elfCore, limeHeader } from '../image/fixtures.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
@@ -231,8 +231,8 @@ function bytesIf(p: string): Uint8Array | undefined {
 }
 const defined = <T>(xs: (T | undefined)[]): T[] => xs.filter((x): x is T => x !== undefined);
 const fixture = (...p: string[]): string | undefined => readIf(path.join(REPO, 'test', 'fixtures', ...p));
-const real = (name: string, file: string): string | undefined => (HAVE_CAPTURES ? readIf(path.join(CAPTURES, name, file)) : undefined);
-const realBytes = (name: string, file: string): Uint8Array | undefined => (HAVE_CAPTURES ? bytesIf(path.join(CAPTURES, name, file)) : undefined);
+const real = (name: string, file: string): string | undefined => readIf(path.join(CAPTURES, name, file));
+const realBytes = (name: string, file: string): Uint8Array | undefined => bytesIf(path.join(CAPTURES, name, file));
 
 function seedsDmar(): Uint8Array[] {
   const scope = (type: number, bus: number, path: [number, number][]) => ({ type, enumId: 0, startBus: bus, path });
@@ -375,8 +375,12 @@ function tableSeeds(): Uint8Array[] {
 
 // ------------------------------------------------------------------ targets
 
-const tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-'));
-process.on('exit', () => fs.rmSync(tmpDir, { recursive: true, force: true }));
+// In the current test file's temporary directory (test/helpers/setup-tmp.ts), made again if gone.
+let tmpRoot: string | undefined;
+const tmpDir = (): string => {
+  if (tmpRoot === undefined || !fs.existsSync(tmpRoot)) tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-fuzz-'));
+  return tmpRoot;
+};
 let tmpN = 0;
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
@@ -438,7 +442,7 @@ export function fuzzTargets(): FuzzTarget[] {
     {
       name: 'image/openMemoryImage (file)', position: 'offset', arb: bytesFrom(images, 1024),
       run: (b) => {
-        const p = path.join(tmpDir, `img-${tmpN++ % 4}`);
+        const p = path.join(tmpDir(), `img-${tmpN++ % 4}`);
         fs.writeFileSync(p, b as Uint8Array);
         let mem: PhysicalMemory | undefined;
         try {

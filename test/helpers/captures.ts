@@ -1,21 +1,26 @@
 /**
- * Where the real kernel captures live (never edited, never copied into the repo): $DMARSIFT_CAPTURES,
- * else ../shared/captures beside the repository, else /work/shared/captures. Tests that need them
- * use `describe.skipIf(!HAVE_CAPTURES)` so a clone without them still runs everything else.
+ * The real kernel captures the tests use live in the repository, at test/fixtures/real/<name>/: byte-exact
+ * copies of captures a real Linux 6.1 kernel made under QEMU with an emulated VT-d. Each directory's
+ * README.md states the truth the tests assert against (never edit the captures; a test that needs a
+ * variation copies the files to a temporary directory and changes the copy).
+ *
+ * No environment variable and no path outside the repository: a clone stands alone.
  */
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-const candidates = [
-  process.env.DMARSIFT_CAPTURES,
-  path.resolve(import.meta.dirname, '../../../shared/captures'),
-  '/work/shared/captures',
-].filter((p): p is string => typeof p === 'string' && p !== '');
+/** Directory holding one subdirectory per real capture. */
+export const CAPTURES: string = path.resolve(import.meta.dirname, '../fixtures/real');
 
-export const CAPTURES: string = candidates.find((p) => existsSync(path.join(p, 'qemu-linux61-legacy'))) ?? candidates[0];
-export const HAVE_CAPTURES: boolean = existsSync(path.join(CAPTURES, 'qemu-linux61-legacy'));
+/**
+ * Always true: the captures are part of the repository. Kept so that tests written as
+ * `describe.skipIf(!HAVE_CAPTURES)` still compile; new tests need no guard.
+ */
+export const HAVE_CAPTURES = true as const;
 
-/** Absolute path of a capture directory, or of one file in it. */
+/** Absolute path of a capture directory, or of one file in it. Throws on a capture name that does not exist. */
 export function capturePath(name: string, file?: string): string {
-  return file === undefined ? path.join(CAPTURES, name) : path.join(CAPTURES, name, file);
+  const dir = path.join(CAPTURES, name);
+  if (!existsSync(dir)) throw new Error(`no real capture named ${JSON.stringify(name)} in ${CAPTURES}`);
+  return file === undefined ? dir : path.join(dir, file);
 }

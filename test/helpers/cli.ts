@@ -11,11 +11,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * The environment the CLI runs in: the caller's, minus what would make a test depend on the shell it
+ * was started from — dmarsift's own switches (DMARSIFT_*), colour forcing and the terminal size
+ * (tables follow COLUMNS) — plus NO_COLOR. A test that wants one sets it explicitly.
+ */
+export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('DMARSIFT_') || k === 'FORCE_COLOR' || k === 'COLUMNS' || k === 'LINES') delete env[k];
+  return { ...env, NO_COLOR: '1', ...extra };
+}
+
 export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string>; input?: string } = {}): CliResult {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: opts.cwd ?? REPO,
-    // COLUMNS sets the width of tables: a value exported by the caller's shell must not change what tests see.
-    env: { ...process.env, NO_COLOR: '1', COLUMNS: '', ...opts.env },
+    env: cliEnv(opts.env),
     encoding: 'utf8',
     input: opts.input ?? '',
     maxBuffer: 256 << 20,

@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
 import type { PhysicalMemory } from '../../src/image/types.js';
 import { encodeDmar } from '../../src/synth/dmar-encode.js';
 import type { PhysBuilder } from '../../src/synth/phys.js';
@@ -47,13 +46,9 @@ export function counting(mem: PhysicalMemory): Counted {
   return c;
 }
 
-const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) fs.rmSync(d, { recursive: true, force: true }); });
-
+/** A new directory in the current test file's temporary directory (removed after the file: test/helpers/setup-tmp.ts). */
 export function tmpDir(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-hostile-'));
-  dirs.push(d);
-  return d;
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-hostile-'));
 }
 
 /** CAP with SAGAW 39/48-bit, 2 MiB + 1 GiB pages, ND 6; ECAP with SC, DT, PT; SMTS when scalable. */

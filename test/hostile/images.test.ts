@@ -16,7 +16,7 @@ import { PhysBuilder } from '../../src/synth/phys.js';
 import { buildLegacyRootTable, SecondLevelTable } from '../../src/synth/tables.js';
 import { cli, cliJson } from '../helpers/cli.js';
 import { concat, elfCore, limeHeader, type Phdr } from '../image/fixtures.js';
-import { writeCapture } from './helpers.js';
+import { tmpDir, writeCapture } from './helpers.js';
 
 /** An in-memory BlockFile that counts reads (the ELF/LiME readers' only way to the bytes). */
 function countingFile(bytes: Uint8Array, name = 'mem.img'): BlockFile & { reads: number } {
@@ -115,8 +115,9 @@ describe('LiME ranges that go backwards', () => {
   it('a range whose end is below its start: InputError at its header; CLI exit 2, one stderr line with file and offset', () => {
     const bytes = lime([[0x1000, 0x1fff], [0x9000, 0x8fff - 0x1000]]);
     expect(() => limeFromFile(countingFile(bytes, 'back.lime'))).toThrow(/goes backwards/);
-    const dir = path.dirname(writeCapture(new PhysBuilder(), 0));
-    const file = path.join(dir, 'back.lime');
+    // In a directory of its own: the parent of a capture directory is the system temp dir, shared
+    // by every user (a file left there by root cannot be rewritten by anyone else).
+    const file = path.join(tmpDir(), 'back.lime');
     fs.writeFileSync(file, bytes);
     const r = cli(['decode', '--memory', file, '--rtaddr', '0x1000', '--format', 'json', '']);
     noStack(r.stderr);

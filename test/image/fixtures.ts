@@ -2,14 +2,15 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll } from 'vitest';
 import { InputError } from '../../src/errors.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-image-'));
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+// Made in the current test file's temporary directory, and made again for the next file (test
+// files share this module, and each file's TMPDIR is removed after it: test/helpers/setup-tmp.ts).
+let dir: string | undefined;
 let n = 0;
 
 export function tmpPath(name = 'f'): string {
+  if (dir === undefined || !fs.existsSync(dir)) dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-image-'));
   return path.join(dir, `${n++}-${name}`);
 }
 

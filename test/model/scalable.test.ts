@@ -1,6 +1,6 @@
 /**
  * Scalable mode end to end on tables written qword by qword. Every entry value below is worked out
- * by hand from the layouts (vtd-formats.md §3, §5, §6; VT-d spec §9.2, §9.4–§9.6, §9.7–§9.8), with
+ * by hand from the layouts (docs/vtd-formats.md §3, §5, §6; VT-d spec §9.2, §9.4–§9.6, §9.7–§9.8), with
  * the arithmetic in the comments — none comes from the encoders or decoders under test.
  *
  *   root table 0x100000 (RTADDR TTM = 01)

@@ -1,6 +1,6 @@
 /**
  * A hand-built Snapshot and findings for the reporter tests. Raw entry values are composed from
- * the spec's bit layouts (vtd-formats.md) so the numbers mean what the fields say:
+ * the spec's bit layouts (docs/vtd-formats.md) so the numbers mean what the fields say:
  *   legacy context lo = SLPTPTR | TT << 2 | FPD << 1 | P;  hi = DID << 8 | AW;
  *   PASID q0 = SLPTPTR | PGTT << 6 | AW << 2 | P;  q1 = DID.
  */

@@ -1,5 +1,5 @@
 /**
- * The page tests of `scan`, on pages written qword by qword from the layouts (vtd-formats.md §3–§5):
+ * The page tests of `scan`, on pages written qword by qword from the layouts (docs/vtd-formats.md §3–§5):
  * what a root table may hold, what its pointers must lead to, and how the two layouts are told apart.
  */
 import fc from 'fast-check';

@@ -30,11 +30,15 @@ function byRoot(ds: DomainContribution[] | undefined, root: number): DomainContr
 describe('parseDebugfsDomain on the real Linux 6.1 captures (older single-file layout)', () => {
   const text = read(path.join(CAPTURES, 'qemu-linux61-debugfs/domain_translation_struct'));
 
-  it('parses the 1.4 MB file in well under a second', () => {
-    parseDebugfsDomain(text, 'warm-up');
-    const t0 = performance.now();
-    parseDebugfsDomain(text, 'domain_translation_struct');
-    expect(performance.now() - t0).toBeLessThan(500);
+  it('parses the 1.4 MB file into coalesced ranges: far fewer objects than its 12 868 leaf rows', () => {
+    // Work, not time (its speed is the bench's business): rows become runs as they are read, so
+    // the objects kept grow with the runs, not with the rows or pages.
+    const rows = text.split('\n').filter((l) => l.startsWith('0x')).length;
+    expect(rows).toBe(12868);
+    const c = parseDebugfsDomain(text, 'domain_translation_struct');
+    const ranges = c.domains!.reduce((n, d) => n + d.mappings.length, 0);
+    expect(ranges).toBeGreaterThan(0);
+    expect(ranges).toBeLessThan(rows / 10);
   });
 
   it('page counts, levels and sample translations of the README', () => {

@@ -13,7 +13,7 @@ const meta = checkMeta({
 The function was in BEFORE's PCI inventory and is gone from AFTER's (hot-unplugged, SR-IOV VF
 destroyed, driver detached and device deleted), yet its present context entry is still in AFTER's
 tables — the same entry, not a new one. The I/O MMU driver did not hear about the removal
-(FreeBSD before r305497 had no PCI add/remove hooks; see background.md).
+(FreeBSD before r305497 had no PCI add/remove hooks; see docs/background.md).
 
 ## Why it matters
 The next device to appear at that requester ID (a re-created VF, a new card in the slot) inherits

@@ -63,6 +63,13 @@ function spread(wanted: number[]): number[] {
   return out;
 }
 
+/** Append to the list under `key` (in place: a unit may have tens of thousands of uses). */
+function push<K, V>(m: Map<K, V[]>, key: K, v: V): void {
+  const list = m.get(key);
+  if (list === undefined) m.set(key, [v]);
+  else list.push(v);
+}
+
 /** Worst severity per BDF, for the dot on a device box. */
 export type DeviceSeverity = ReadonlyMap<string, Severity>;
 
@@ -73,12 +80,15 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
   });
   const domIndex = new Map(domainOrder.map((d, i) => [d.key, i]));
   const usesOf = new Map<string, TopologyUse[]>();
-  for (const u of t.uses) usesOf.set(u.bdf, [...(usesOf.get(u.bdf) ?? []), u]);
-  const devKey = (d: TopologyDevice): number => {
-    const us = usesOf.get(d.bdf) ?? [];
-    const first = us.map((u) => (u.domain !== undefined ? domIndex.get(u.domain) ?? 1e6 : 1e6 + 1)).reduce((a, b) => Math.min(a, b), 2e6);
-    return first;
-  };
+  for (const u of t.uses) push(usesOf, u.bdf, u);
+  // A device sorts by the first domain it reaches (computed once per device, not per comparison).
+  const firstDomain = new Map<string, number>();
+  for (const [bdf, us] of usesOf) {
+    let first = 2e6;
+    for (const u of us) first = Math.min(first, u.domain !== undefined ? domIndex.get(u.domain) ?? 1e6 : 1e6 + 1);
+    firstDomain.set(bdf, first);
+  }
+  const devKey = (d: TopologyDevice): number => firstDomain.get(d.bdf) ?? 2e6;
   // Devices that matter first when the unit has more rows than we draw.
   const important = (d: TopologyDevice): number => (worst.has(d.bdf) ? 0 : d.assigned || d.passThrough || !d.inInventory ? 1 : 2);
   let devices = [...t.devices];
@@ -125,7 +135,7 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
       body.push(box(COL.ctx, y, ut.cls, ut.main, ut.sub, `${d.bdf}: ${ut.main}, ${ut.sub}`));
       body.push(y === y0 ? `<path class="edge dev" d="M${COL.dev.x + COL.dev.w} ${y + BOX_H / 2}H${COL.ctx.x}"/>` : curve(COL.dev.x + COL.dev.w, y0 + BOX_H / 2, COL.ctx.x, y + BOX_H / 2, 'dev'));
       if (u.domain !== undefined) {
-        domWant.set(u.domain, [...(domWant.get(u.domain) ?? []), y]);
+        push(domWant, u.domain, y);
         edgesCtxDom.push({ y: y + BOX_H / 2, key: u.domain, cls: '' });
       } else {
         if (d.vm !== undefined) edgesDevVm.push({ y: y + BOX_H / 2, vm: d.vm });
@@ -159,13 +169,13 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
     const y = domY.get(d.key)!;
     const dt = domainText(d);
     body.push(box(COL.dom, y, `n-dom ${d.role}`, dt.main, dt.sub, `domain DID ${d.did} (${d.kind}) — ${dt.sub}, ${dt.main}`));
-    for (const v of d.vms) vmWant.set(v, [...(vmWant.get(v) ?? []), y]);
+    for (const v of d.vms) push(vmWant, v, y);
   }
   for (const e of edgesCtxDom) {
     const y = domY.get(e.key);
     if (y !== undefined) body.push(curve(COL.ctx.x + COL.ctx.w, e.y, COL.dom.x, y + BOX_H / 2, ''));
   }
-  for (const e of edgesDevVm) vmWantDirect.set(e.vm, [...(vmWantDirect.get(e.vm) ?? []), e.y - BOX_H / 2]);
+  for (const e of edgesDevVm) push(vmWantDirect, e.vm, e.y - BOX_H / 2);
 
   // VMs beside their domains (or beside devices that reach them without a domain).
   const vmNames = t.vms.map((v) => v.name).filter((v) => vmWant.has(v) || vmWantDirect.has(v));
