@@ -129,7 +129,7 @@ function parse(file: string, what: string): JValue {
 
 /** Read and check a configuration file (throws an InputError naming file, line and key). */
 export function loadConfig(file: string): Config {
-  const r = new Reader(file);
+  const r: Reader = new Reader(file);
   const top = r.object('', parse(file, 'the configuration'), ['$schema', 'failOn', 'checks', 'outputs', 'docsUri', 'require', 'suppressions']);
   const dir = path.dirname(file);
   const config: Config = { file, checks: {}, outputs: [], suppressions: [] };
@@ -228,7 +228,7 @@ export function isDay(text: string): boolean {
 function suppressionsOf(r: Reader, v: JValue, dir: string, nested = false): Suppression[] {
   if (v.kind === 'string' && !nested) {
     const file = relativeTo(dir, r.string('suppressions', v));
-    const inner = new Reader(file);
+    const inner: Reader = new Reader(file);
     const top = inner.object('', parse(file, 'the suppressions file'), ['$schema', 'suppressions']);
     const list = top.get('suppressions');
     if (list === undefined) throw new InputError('expected an object with a "suppressions" array', { file, line: 1 });
