@@ -1,0 +1,94 @@
+/**
+ * `dmarsift analyze CAPTURE…` with several captures (or `--recursive`): find the captures, analyse
+ * them in parallel (pool.ts) with a progress line across them (on a TTY, not with --quiet), and
+ * write the fleet's reports (src/report/fleet.ts). Exit 1 when any capture has a finding that
+ * counts at or above --fail-on, else 2 when any capture could not be analysed, else 0.
+ */
+import { availableParallelism } from 'node:os';
+import type { AnalyzeRun } from '../cli/analyze-settings.js';
+import { writeReports } from '../cli/analyze-settings.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../cli/errors.js';
+import { stderrProgress } from '../cli/progress.js';
+import { mark } from '../cli/timing.js';
+import { outputWidth } from '../cli/width.js';
+import type { OutputFormat } from '../config/config.js';
+import { UsageError } from '../errors.js';
+import {
+  fleetSummary, fleetSummaryLine, fleetSuppressionProblems, fleetToJson, fleetToSarif, renderFleetMarkdown, renderFleetTable, type FleetReport,
+} from '../report/fleet.js';
+import { suppressionStatuses } from '../triage/suppressions.js';
+import type { FleetContext } from './analyze-capture.js';
+import { findCaptures } from './discover.js';
+import { analyzeAll } from './pool.js';
+
+/** Default --jobs: the cores, at most this many (each worker holds a capture's model). */
+const MAX_DEFAULT_JOBS = 8;
+
+export function jobsOption(v: unknown): number {
+  if (v === undefined) return Math.min(MAX_DEFAULT_JOBS, availableParallelism());
+  const text = String(v);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 256) throw new UsageError(`--jobs: expected a number of threads from 1 to 256, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+async function renderFleet(format: OutputFormat, report: FleetReport, width: number, docsUri: string | undefined): Promise<string> {
+  switch (format) {
+    case 'table':
+      return renderFleetTable(report, { width });
+    case 'json':
+      return JSON.stringify(fleetToJson(report), null, 2) + '\n';
+    case 'sarif':
+      return JSON.stringify(fleetToSarif(report), null, 2) + '\n';
+    case 'markdown':
+      return renderFleetMarkdown(report);
+    case 'junit': {
+      const { junitDocument, junitErrorSuite } = await import('../report/junit.js');
+      return junitDocument(report.captures.map((c) => c.junit ?? junitErrorSuite(c.row.label, c.row.path, c.row.error ?? 'not analysed')));
+    }
+    case 'html': {
+      const { renderHtmlFleet } = await import('../report/html/html.js');
+      const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: c.html } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
+      return renderHtmlFleet(entries, docsUri !== undefined ? { docsBaseUri: docsUri } : {});
+    }
+  }
+}
+
+export async function runFleet(argv: Record<string, unknown>, paths: string[], run: AnalyzeRun): Promise<number> {
+  const jobs = jobsOption(argv.jobs);
+  const { captures, skipped } = findCaptures(paths, argv.recursive === true);
+  if (captures.length === 0) {
+    throw new UsageError(`no capture found in ${paths.join(', ')}${skipped.length > 0 ? ` (searched, not captures: ${skipped.map((s) => s.path).join(', ')})` : ''}`);
+  }
+  mark('captures found');
+  const ctx: FleetContext = {
+    triage: run.triage, alone: captures.length === 1, failOn: run.failOn, required: run.required,
+    formats: [run.stdout.format, ...run.outputs.map((o) => o.format)],
+    ...(run.baseline !== undefined ? { baseline: run.baseline } : {}),
+    ...(run.docsUri !== undefined ? { docsUri: run.docsUri } : {}),
+  };
+  const progress = stderrProgress(argv);
+  let failing = 0;
+  let failed = 0;
+  const results = await analyzeAll(captures, ctx, jobs, (done, r) => {
+    if (r.row.status === 'failing') failing++;
+    if (r.row.error !== null) failed++;
+    progress.update(`dmarsift: ${done}/${captures.length} captures analysed — ${failing} with findings at or above ${run.failOn}, ${failed} not analysed`);
+  }).finally(() => progress.done());
+  mark('captures analysed');
+
+  const matched = (run.triage.suppressions ?? []).map((_, i) => results.reduce((n, r) => n + (r.suppressionMatches[i] ?? 0), 0));
+  const report: FleetReport = {
+    failOn: run.failOn, captures: results, skipped,
+    suppressions: suppressionStatuses(run.triage.suppressions ?? [], matched, run.triage.today),
+    ...(run.baseline !== undefined ? { baseline: { file: run.baseline.file } } : {}),
+  };
+  await writeReports(run, (format, out) => renderFleet(format, report, outputWidth(out), run.docsUri));
+  mark('written');
+  if (argv.quiet !== true) {
+    for (const p of fleetSuppressionProblems(report)) process.stderr.write(`dmarsift: warning: ${p}\n`);
+    // The table ends with the summary line; other formats get it on stderr, for the CI log.
+    if (run.stdout.format !== 'table' || run.stdout.file !== undefined) process.stderr.write(`dmarsift: ${fleetSummaryLine(report)}\n`);
+  }
+  const s = fleetSummary(report);
+  return s.failing > 0 ? EXIT_FINDINGS : s.notAnalysed > 0 ? EXIT_ERROR : EXIT_OK;
+}
