@@ -301,7 +301,7 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
   files.push(path.basename(image));
   const devices = [
     { dev: { bdf: '0000:00:00.0', name: 'hostb0', vendor: '0x8086', device: '0x2020', class: '0x060000', vendorName: 'Intel Corporation', className: 'bridge', subclassName: 'HOST-PCI' }, domain: 0, bus: 0, slot: 0, func: 0 },
-    ...s.vms.map((vm, i) => ({
+    ...s.vms.map((_vm, i) => ({
       dev: { bdf: `0000:${(3 + i).toString(16).padStart(2, '0')}:00.0`, name: `ppt${i}`, vendor: '0x8086', device: '0x1520', class: '0x020000', vendorName: 'Intel Corporation', deviceName: 'I350 Ethernet Controller Virtual Function', className: 'network', subclassName: 'ethernet' },
       domain: 0, bus: 3 + i, slot: 0, func: 0,
     })),

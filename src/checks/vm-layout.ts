@@ -75,7 +75,7 @@ export function pcBelow4g(family: PcFamily, ram: number, type: string | undefine
     lowmem = maxRamBelow4g ?? 0xe0000000;
     if (ram >= lowmem && gigabyteAligned(type) && lowmem > 0xc0000000) lowmem = 0xc0000000;
   }
-  return ram >= lowmem ? lowmem : ram;
+  return Math.min(ram, lowmem);
 }
 
 function pages(bytes: number): number {

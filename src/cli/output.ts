@@ -38,7 +38,7 @@ export function openOutput(file: string | undefined): Output {
     };
   }
   const { target, stat } = resolveTarget(file);
-  if (stat !== undefined && stat.isDirectory()) throw new OutputError(file, 'is a directory');
+  if (stat?.isDirectory()) throw new OutputError(file, 'is a directory');
   if (stat !== undefined && !stat.isFile()) return openStraight(file, target);
   return openAtomic(file, target, stat);
 }

@@ -283,7 +283,7 @@ function fromMappings(t: TranslateInput): TranslateResult {
   }
   if (ctx.tt === 2) return { steps: [], hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through)' };
   const dom = u.domains.find((d) => d.did === ctx.did && d.root === ctx.slptptr);
-  if (!dom || !dom.mappingsKnown) {
+  if (!dom?.mappingsKnown) {
     throw new InputError('cannot translate: the capture has neither a memory image nor the page tables of this device (add memory or domain_translation_struct)', { file: ctx.source.part });
   }
   const iovaPfn = Number(t.iova >> 12n);

@@ -394,7 +394,7 @@ export function walkPageTable(mem: PhysicalMemory, root: number, levels: number,
 
   const leafFeatureReserved = (lo: number, hi: number): boolean =>
     (opts.snoopControl === false && (lo & 0x800) !== 0) || (opts.deviceTlb === false && (hi & 0x40000000) !== 0);
-  const leafFeatureMessage = (lo: number, hi: number): string =>
+  const leafFeatureMessage = (lo: number, _hi: number): string =>
     opts.snoopControl === false && (lo & 0x800) !== 0
       ? 'SNP (bit 11) set but ECAP.SC is clear (reserved)'
       : 'TM (bit 62) set but ECAP.DT is clear (reserved)';

@@ -117,7 +117,7 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
 
   out.push('### Findings', '');
   if (findings.length === 0) out.push('No findings.', '');
-  findings.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath)));
+  findings.forEach((f, i) => { out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath)); });
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');

@@ -50,7 +50,7 @@ describe('resolveOptions', () => {
   });
   it('the runner passes options by check id and refuses bad ones before running anything', () => {
     const seen: unknown[] = [];
-    const c: Check = { meta: { ...meta, defaultSeverity: 'info', summary: 's', description: 'd', needs: [], messages: {} }, run: (_s, o) => (seen.push(o), ran([])) };
+    const c: Check = { meta: { ...meta, defaultSeverity: 'info', summary: 's', description: 'd', needs: [], messages: {} }, run: (_s, o) => { seen.push(o); return ran([]); } };
     runChecks(snapshot().build(), { options: { x: { n: 7 } } }, [c]);
     expect(seen).toEqual([{ n: 7, on: false }]);
     expect(() => runChecks(snapshot().build(), { options: { x: { n: -1 } } }, [c])).toThrow(UsageError);

@@ -132,7 +132,7 @@ export class UnitBuilder {
     const aw = o.aw ?? 2;
     const present = o.present ?? true;
     const lo = BigInt(root) | (BigInt(tt) << 2n) | (present ? 1n : 0n);
-    const hi = BigInt(aw < 0 ? 0 : aw) | (BigInt(did) << 8n);
+    const hi = BigInt(Math.max(aw, 0)) | (BigInt(did) << 8n);
     const c: ContextEntry = {
       bdf, segment: b.segment, bus: b.bus, devfn: b.devfn, present, fpd: false, tt, aw, levels: aw < 0 ? 0 : aw + 2, did,
       slptptr: root, raw: o.raw ?? [lo, hi], source: src('tables.txt', this.line++),

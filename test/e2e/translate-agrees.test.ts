@@ -60,7 +60,7 @@ describe.each([...sampleDirs, ...real])('translate agrees with the mappings: %s'
         for (const ctx of unit.contexts) {
           if (!ctx.present || (ctx.tt ?? 0) > 1) continue;
           const d = unit.domains.find((x) => x.did === ctx.did && x.root === ctx.slptptr && x.kind === 'second-level');
-          if (!d || !d.mappingsKnown || !d.complete || unit.tableProblems.length > 0) continue;
+          if (!d?.mappingsKnown || !d.complete || unit.tableProblems.length > 0) continue;
           targets.push({ unit, bdf: ctx.bdf, mappings: [...d.mappings].sort((a, b) => a.iovaPfn - b.iovaPfn), aw: d.levels * 9 + 12 });
         }
       }
