@@ -24,7 +24,7 @@ export interface Output {
 }
 
 /** How `-o` names standard output (and how errors name it when there is no `-o`). */
-export const STDOUT_LABEL = 'standard output';
+const STDOUT_LABEL = 'standard output';
 const MAX_SYMLINKS = 40;
 
 export function openOutput(file: string | undefined): Output {
@@ -156,7 +156,7 @@ function keepOwnerAndMode(fd: number, st: fs.Stats): void {
 }
 
 /** "no space left on device (ENOSPC)": what a person reads, and the code to search for. */
-export function errnoText(e: unknown): string {
+function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const text = code !== undefined ? ERRNO_TEXT[code] : undefined;

@@ -12,8 +12,8 @@ import { type JValue, JsonReader } from '../util/json-lines.js';
 import type { RawRegisters } from './registers-types.js';
 import { hex } from '../util/hex.js';
 
-export const REGISTERS_JSON_FORMAT = 'dmarsift-registers';
-export const REGISTERS_JSON_VERSION = 1;
+const REGISTERS_JSON_FORMAT = 'dmarsift-registers';
+const REGISTERS_JSON_VERSION = 1;
 
 export interface RegistersJsonUnit {
   name?: string;

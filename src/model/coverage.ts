@@ -31,7 +31,7 @@ export interface CoverageIndex {
   presentHolders: ReadonlyMap<string, Unit[]>;
 }
 
-export function coverageIndex(snapshot: Snapshot): CoverageIndex {
+function coverageIndex(snapshot: Snapshot): CoverageIndex {
   const devices = new Map<string, PciFunction>();
   for (const d of snapshot.devices) devices.set(d.bdf, d);
   const presentHolders = new Map<string, Unit[]>();

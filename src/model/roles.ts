@@ -24,7 +24,7 @@ export type { Coverage } from './coverage.js';
  * vfio-pci and pci-stub (`pci_stub` is the module's name, which lspci -k prints beside the
  * driver's), Xen's pciback (xen-pciback). Names compare without case and surrounding blanks.
  */
-export const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub'];
+const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub'];
 
 /** True for a driver (or a FreeBSD unit name such as `ppt0`) that hands the function to VMs. */
 export function isPassThroughDriver(name: string | undefined): boolean {
@@ -34,7 +34,7 @@ export function isPassThroughDriver(name: string | undefined): boolean {
 }
 
 /** Normalize any BDF notation to `SSSS:BB:DD.F`; undefined when it is no BDF. */
-export function normBdf(text: string): string | undefined {
+function normBdf(text: string): string | undefined {
   try {
     const b = parseBdf(text);
     return b === undefined ? undefined : formatBdf(b);

@@ -191,7 +191,7 @@ const hex2 = (n: number): string => hexPad(n, 2);
  * scalable mode for root and context faults; the spec has SM codes): the classes are used to tell
  * whether a recorded fault agrees with a walk of the captured tables.
  */
-export const FAULT_EQUIVALENT: readonly (readonly number[])[] = [
+const FAULT_EQUIVALENT: readonly (readonly number[])[] = [
   [0x1, 0x39],
   [0x2, 0x41],
   [0xa, 0x3a],

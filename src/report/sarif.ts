@@ -26,7 +26,7 @@ import {
   checkDocPath, PROJECT_URI, sarifLevel, snapshotCounts, sortFindings, TOOL, type AnalyzeReportInput,
 } from './format.js';
 
-export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 export interface SarifOptions {
   /** Absolute base for `helpUri` (e.g. a repository's blob URL ending in '/'); omitted when absent. */

@@ -27,7 +27,7 @@ export class CommandLineError extends Error {}
 
 const MIB = 2 ** 20;
 /** QEMU's RAM size when `-m` is absent (hw/core/machine.c default_ram_size on x86). */
-export const QEMU_DEFAULT_RAM = 128 * MIB;
+const QEMU_DEFAULT_RAM = 128 * MIB;
 
 export interface QemuVm {
   /** From `-name`; undefined when the line has none. */
@@ -210,7 +210,7 @@ export function options(v: string, implied: string, opt: string): Map<string, st
  * QEMU's `key=value,…` list: `,,` is a literal comma; an item without `=` is the implied key's value
  * when it comes first, else a boolean flag (`key` = `on`). Linear in the length of `v`.
  */
-export function keyval(v: string, implied: string): Map<string, string> {
+function keyval(v: string, implied: string): Map<string, string> {
   const out = new Map<string, string>();
   const items: string[] = [];
   let parts: string[] = [];
@@ -247,7 +247,7 @@ const SUFFIX: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 3
  * an optional suffix B/K/M/G/T/P/E (binary, either case); `unit` applies to a bare number (MiB for
  * `-m`, bytes elsewhere). Exact up to 2^53 bytes.
  */
-export function qemuSize(text: string, unit: number, what: string): number {
+function qemuSize(text: string, unit: number, what: string): number {
   const m = /^(0x[0-9a-f]{1,13}|\d{1,16}(?:\.\d{1,16})?)([bkmgtpe])?$/i.exec(text.trim());
   if (!m) throw new CommandLineError(`${what}: size ${JSON.stringify(shorten(text))} is not a size`);
   const n = m[1].toLowerCase().startsWith('0x') ? Number(BigInt(m[1])) : Number(m[1]);

@@ -344,7 +344,7 @@ function basename(p: string): string {
  * Split like a POSIX shell would for simple pasted commands: quotes and backslashes. Runs of
  * ordinary characters are copied as slices (never a string grown one character at a time).
  */
-export function shellSplit(s: string): string[] {
+function shellSplit(s: string): string[] {
   const out: string[] = [];
   let pieces: string[] = [];
   let has = false;

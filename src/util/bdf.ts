@@ -24,10 +24,6 @@ export function bdfFromKey(key: number): Bdf {
   return { segment: Math.floor(key / 65536), bus: (key >> 8) & 0xff, devfn: key & 0xff };
 }
 
-export function sourceId(b: Bdf): number {
-  return (b.bus << 8) | b.devfn;
-}
-
 function checkRange(what: string, v: number, max: number, text: string): number {
   if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`${what} ${v} out of range (0-${max}) in ${JSON.stringify(text)}`);
   return v;

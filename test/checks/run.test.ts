@@ -3,9 +3,10 @@ import { ran } from '../../src/checks/finding.js';
 import { checks } from '../../src/checks/index.js';
 import { pairChecks } from '../../src/checks/pair/index.js';
 import { resolveOptions } from '../../src/checks/options.js';
-import { presentInputs, runChecks, runChecksWithStatus } from '../../src/checks/run.js';
-import type { Check } from '../../src/checks/types.js';
+import { inputCoverage, runChecks, runChecksWithStatus } from '../../src/checks/run.js';
+import type { Check, CheckInput } from '../../src/checks/types.js';
 import { UsageError } from '../../src/errors.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { bhyveHost, PPT, UNIT } from './fixtures.js';
 import { snapshot } from './snapshot-builder.js';
 
@@ -57,7 +58,9 @@ describe('resolveOptions', () => {
   });
 });
 
-describe('presentInputs', () => {
+describe('inputCoverage', () => {
+  // The inputs the snapshot holds, wholly or in part.
+  const presentInputs = (s: Snapshot): CheckInput[] => [...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k);
   it('decides presence from the snapshot', () => {
     expect([...presentInputs(snapshot().build())]).toEqual([]);
     expect([...presentInputs(bhyveHost().build())].sort()).toEqual(['dmar', 'inventory', 'mappings', 'memory-map', 'registers', 'tables', 'vms']);

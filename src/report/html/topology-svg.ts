@@ -12,7 +12,7 @@ import { humanBytes } from '../format.js';
 import { attr, clip, esc } from './escape.js';
 
 /** Context rows drawn per unit (so one unit's picture has at most ~4 × MAX_ROWS boxes). */
-export const MAX_ROWS = 48;
+const MAX_ROWS = 48;
 
 const ROW = 40;
 const BOX_H = 32;
