@@ -9,6 +9,7 @@ import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options
 import { EXIT_ERROR, reportError } from './errors.js';
 import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
+import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 type Handler = (argv: Record<string, unknown>) => Promise<number>;
@@ -37,7 +38,7 @@ function refuseRepeatedSingles(argv: Record<string, unknown>): void {
     // yargs keeps `memory-map` also as `memoryMap`: judge the spelling users type.
     const kebab = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     if (REPEATABLE.has(kebab) || (kebab !== key && kebab in argv)) continue;
-    throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
+    throw new UsageError(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
   }
 }
 
@@ -70,7 +71,7 @@ function refuseUnknownCommand(args: string[]): void {
   if (word === undefined || (COMMANDS as readonly string[]).includes(word) || word === 'help') return;
   const near = COMMANDS.map((c) => ({ c, d: distance(word.toLowerCase(), c) })).sort((x, y) => x.d - y.d)[0];
   const hint = near.d <= Math.max(1, Math.floor(near.c.length / 3)) ? `: did you mean ${near.c}?` : '';
-  throw new UsageFailure(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
+  throw new UsageError(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
 }
 
 export async function main(args: string[]): Promise<void> {
@@ -193,7 +194,7 @@ export async function main(args: string[]): Promise<void> {
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageFailure(msg);
+      throw new UsageError(msg);
     });
 
   // yargs renders the whole help text after starting any command handler (cacheHelpMessage, kept
@@ -207,7 +208,9 @@ export async function main(args: string[]): Promise<void> {
     refuseUnknownCommand(args);
     await parser.parseAsync();
   } catch (e) {
-    if (e instanceof UsageFailure) {
+    // Only parsing gets here (a handler's errors are reported by run()): a usage error then
+    // points at --help, or gives the overview when no command was named.
+    if (e instanceof UsageError) {
       if (args.length === 0) {
         process.stderr.write(
           [
@@ -238,5 +241,3 @@ export async function main(args: string[]): Promise<void> {
   printTiming();
   process.exitCode = exitCode;
 }
-
-class UsageFailure extends Error {}
