@@ -444,13 +444,13 @@ function mergeDevices(contributions: BuildInput['contributions'], warnings: Mode
   }
   for (const { contribution } of contributions) {
     for (const b of contribution.bridges ?? []) {
-      const bdf = b.bdf !== undefined ? formatBdf(parseBdf(b.bdf) ?? { segment: 0, bus: 0, devfn: 0 }) : undefined;
+      const bdf = b.bdf !== undefined ? formatBdf(parseBdf(b.bdf)) : undefined;
       const dev = bdf !== undefined ? byBdf.get(bdf) : undefined;
       if (dev) {
         dev.secondaryBus = b.secondary;
         dev.subordinateBus = b.subordinate;
       } else if (bdf !== undefined) {
-        const p = parseBdf(bdf)!;
+        const p = parseBdf(bdf);
         byBdf.set(bdf, { bdf, ...p, passThrough: false, secondaryBus: b.secondary, subordinateBus: b.subordinate, source: b.source });
       } else {
         warnings.push({ message: `bridge ${b.name ?? '?'} (buses ${b.secondary}-${b.subordinate}) has no PCI address in the capture`, source: b.source });

@@ -30,7 +30,7 @@
 import { InputError } from '../errors.js';
 import type { Contribution } from '../model/contribution.js';
 import type { Vm } from '../model/types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { headLines, type Line, LineWarnings, textLines } from './lines.js';
 import { parseQemuArgs, type QemuVm } from './qemu-cmdline.js';
 
@@ -314,14 +314,13 @@ function bhyveMemSize(v: string): number {
 
 /** `3/0/8`, `pci0:3:0:8`, `0000:03:00.0`, `03:00.0` → `SSSS:BB:DD.F`; names (`ppt0`) kept as written. */
 function bdfText(spec: string, l: Line, part: string): string {
+  if (!isBdfNotation(spec)) return spec;
   try {
-    const b = parseBdf(spec);
-    if (b) return formatBdf(b);
+    return formatBdf(parseBdf(spec));
   } catch (e) {
     if (e instanceof RangeError) throw new InputError(`pass-through device cannot exist: ${e.message}`, { file: part, line: l.no });
     throw e;
   }
-  return spec;
 }
 
 /**

@@ -125,7 +125,7 @@ export class UnitBuilder {
   }
 
   context(bdf: string, o: ContextOptions = {}): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const did = o.did ?? 1;
     const root = o.root ?? 0;
     const tt = o.tt ?? 0;
@@ -143,7 +143,7 @@ export class UnitBuilder {
   }
 
   scalableContext(bdf: string, pasids: PasidOptions[], pasidDirPtr = 0x300000): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const entries: PasidEntry[] = pasids.map((p) => {
       const aw = p.aw ?? 2;
       const slptptr = p.slptptr ?? 0;
@@ -194,7 +194,7 @@ export class DmarBuilder {
   optIn = false;
 
   private scope(type: number, bdf: string): DeviceScope {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     return {
       type, typeName: type === 1 ? 'endpoint' : 'bridge', length: 8, flags: 0, enumerationId: 0, startBus: b.bus,
       path: [{ device: b.devfn >> 3, function: b.devfn & 7 }], resolved: { bus: b.bus, devfn: b.devfn }, offset: 0,
@@ -259,7 +259,7 @@ export class SnapshotBuilder {
   }
 
   device(bdf: string, o: DeviceOptions = {}): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const pt = o.passThrough ?? isPassThroughDriver(o.driver);
     const d: PciFunction = { bdf, segment: b.segment, bus: b.bus, devfn: b.devfn, passThrough: pt, source: src('pciconf.txt', this.devices.length + 1) };
     if (o.driver !== undefined) d.driver = o.driver;
