@@ -3,24 +3,16 @@
  * handlers load what they need only when they run: node's start-up is part of every figure in the
  * benchmark, so `dmarsift checks` must not pay for the image readers.
  */
-import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
 import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
+import { yargs } from './yargs.js';
 import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 type Handler = (argv: Record<string, unknown>) => Promise<number>;
-
-/**
- * yargs 17 through its CommonJS build: one bundled file that node loads in ~20 ms, where yargs
- * 18 (ESM only: a graph of modules compiled one by one, and string-width building an
- * Intl.Segmenter) cost ~100 ms of every run's start-up on node 20 — a third of the time `decode`
- * spends on a 16.8 M-PTE capture. `npm run bench` measures it.
- */
-const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit', 'html'] as const;
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
@@ -196,13 +188,6 @@ export async function main(args: string[]): Promise<void> {
       if (err) throw err;
       throw new UsageError(msg);
     });
-
-  // yargs renders the whole help text after starting any command handler (cacheHelpMessage, kept
-  // for showHelpOnFail): ~50 ms of string-width on every run, and a handler's failure never
-  // shows help here (run() reports it). Help itself (`--help`) renders as before.
-  const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
-    .getInternalMethods?.().getUsageInstance?.();
-  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 
   try {
     refuseUnknownCommand(args);
