@@ -5,14 +5,21 @@
  * JavaScript loop (two 32-bit compares per PTE) stays the fallback and the reference.
  *
  * Source: leaf-run.wat beside this file, assembled by `npm run wasm` into leaf-run-wasm.ts (a test
- * checks the two agree). The module has one page of memory; the walker reads every leaf table
- * page straight into its first 4 KiB (`bytes`), so nothing is copied.
+ * checks the two agree). The module declares one page of memory, grown once here to hold a
+ * single page and a staging area of LEAF_BATCH_PAGES pages: the walker reads every leaf table
+ * page straight into it (`bytes`, `batchBytes`), so nothing is copied.
  */
 import { LEAF_RUN_WASM } from './leaf-run-wasm.js';
 
+/** Leaf pages the walker reads in one go (walk.ts): the staging area after the first 4 KiB. */
+export const LEAF_BATCH_PAGES = 64;
+
 export interface LeafRunScanner {
-  /** The 4 KiB the walker reads a leaf page into, and the same bytes as 32-bit words. */
+  /** The 4 KiB the walker reads a single leaf page into (memory offset 0). */
   readonly bytes: Uint8Array;
+  /** The staging area for LEAF_BATCH_PAGES leaf pages read at once, from memory offset 4096. */
+  readonly batchBytes: Uint8Array;
+  /** Both, as 32-bit words: the single page at word 0, batch page s at word 1024·(s + 1). */
   readonly words: Int32Array;
   /**
    * With v the PTE at index i of the page at byte `base` of the memory (0: `bytes`): the first
@@ -36,13 +43,18 @@ export function leafRunScanner(): LeafRunScanner | undefined {
     try {
       const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
       const exports = new wasm.Instance(new wasm.Module(Buffer.from(LEAF_RUN_WASM, 'base64')), {}).exports as {
-        memory: { buffer: ArrayBuffer };
+        memory: { buffer: ArrayBuffer; grow(pages: number): number };
         runEnd: (base: number, i: number, limit: number) => number;
       };
-      // The memory never grows (the module has no memory.grow), so these views stay valid.
+      // Room for the single page and the staging area, made once here: the module never grows
+      // its memory itself (it has no memory.grow), so these views stay valid.
+      const bytes = 4096 * (1 + LEAF_BATCH_PAGES);
+      const memory = exports.memory;
+      if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       instance = {
-        bytes: new Uint8Array(exports.memory.buffer, 0, 4096),
-        words: new Int32Array(exports.memory.buffer, 0, 1024),
+        bytes: new Uint8Array(memory.buffer, 0, 4096),
+        batchBytes: new Uint8Array(memory.buffer, 4096, 4096 * LEAF_BATCH_PAGES),
+        words: new Int32Array(memory.buffer, 0, bytes / 4),
         runEnd: exports.runEnd,
       };
     } catch {
