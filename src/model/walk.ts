@@ -492,7 +492,7 @@ class TableWalker {
         }
       }
       const j = (k - w0) >> 1;
-      coalescer.add(basePfn + i, hpa, j - i, (b & 1) !== 0, (b & 2) !== 0, 4096, (b & 4) !== 0, (b & 8) !== 0);
+      coalescer.addRun(basePfn + i, hpa, j - i, b, 4096);
       i = j;
     }
   }

@@ -6,14 +6,16 @@
  * graph one file at a time (resolve, read, compile, link): the ~75 modules `analyze` needs cost
  * ~25–30 ms of every run on node 20, a tenth of `analyze` on a 16.8 M-PTE capture. The bundle keeps
  * the lazy loading — each command, reporter and the scan worker is its own entry or split chunk —
- * and changes no code: esbuild only concatenates tsc's output. yargs stays outside (the CLI loads
- * its CommonJS build through createRequire).
+ * and changes no code: esbuild only concatenates tsc's output. yargs' CommonJS build and its
+ * dependencies (15 files node would resolve, read and compile one by one: a third of what
+ * `dmarsift --version` cost over `node -e 0`) are in main.js too (see yargsInBundle).
  *
  * The files sit side by side in one folder on purpose: the scan's worker is found next to the
  * chunk that starts it (`new URL('./scan-worker.js', import.meta.url)`).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /** esbuild is a dev dependency with a native binary: without it the CLI runs tsc's modules. */
@@ -52,6 +54,32 @@ const tableWidthPlugin: import('esbuild').Plugin = {
   },
 };
 
+/**
+ * The CLI loads yargs 17's CommonJS build through createRequire (src/cli/main.ts: unbundled, the
+ * ESM build would load as a graph of modules). Here that call becomes a plain `require`, which
+ * esbuild bundles with the "require" condition — the same CommonJS files, in main.js. Their own
+ * `require`s of node's modules go through the banner's createRequire; y18n finds yargs' locales
+ * beside the bundle (`__dirname` of yargs' build is dist/bundle/yargs, its locales ../locales).
+ * The build fails if main.js no longer has the call, rather than quietly leaving yargs out.
+ */
+const YARGS_LOAD = "createRequire(import.meta.url)('yargs/yargs')";
+const yargsInBundle: import('esbuild').Plugin = {
+  name: 'yargs-in-bundle',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]cli[\\/]main\.js$/ }, (args) => {
+      const source = fs.readFileSync(args.path, 'utf8');
+      if (!source.includes(YARGS_LOAD)) throw new Error(`${args.path} no longer loads yargs with ${YARGS_LOAD}: update src/tools/bundle.ts`);
+      return { contents: source.replace(YARGS_LOAD, "require('yargs/yargs')"), loader: 'js' };
+    });
+  },
+};
+const BANNER = [
+  "import { createRequire as __dmarsiftCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __dmarsiftFileURLToPath } from 'node:url';",
+  'const require = __dmarsiftCreateRequire(import.meta.url);',
+  "const __dmarsiftYargsDir = __dmarsiftFileURLToPath(new URL('./yargs', import.meta.url));",
+].join(' ');
+
 fs.rmSync(OUT, { recursive: true, force: true });
 const esbuild = await loadEsbuild();
 if (esbuild === undefined) process.exit(0);
@@ -68,11 +96,16 @@ const result = await esbuild.build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['yargs', 'yargs/*'],
-  plugins: [tableWidthPlugin],
+  banner: { js: BANNER },
+  define: { __dirname: '__dmarsiftYargsDir' },
+  plugins: [tableWidthPlugin, yargsInBundle],
   logLevel: 'warning',
   metafile: true,
 });
+// yargs' messages in the user's language, where y18n looks for them (see yargsInBundle).
+const locales = path.join(path.dirname(createRequire(import.meta.url).resolve('yargs/package.json')), 'locales');
+fs.cpSync(locales, path.join(OUT, 'locales'), { recursive: true });
+if (process.env.DMARSIFT_BUNDLE_META) fs.writeFileSync(process.env.DMARSIFT_BUNDLE_META, JSON.stringify(result.metafile));
 const files = Object.keys(result.metafile.outputs).length;
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 process.stdout.write(`bundled dist/ into ${path.relative(process.cwd(), OUT) || OUT}: ${files} files, ${(bytes / 1024).toFixed(0)} KiB\n`);
