@@ -27,6 +27,14 @@ export class MappingCoalescer {
     this.addRun(iovaPfn, hpaPfn, pages, (read ? 1 : 0) | (write ? 2 : 0) | (snp ? 4 : 0) | (tm ? 8 : 0), pageSize);
   }
 
+  /**
+   * 4 KiB mappings as the walker's WebAssembly leaf loop writes them (leaf-run.wat): `count`
+   * records of four numbers — IOVA page, host page, pages, bits — in IOVA order.
+   */
+  addRecords(values: Float64Array, count: number): void {
+    for (let r = 0; r < count; r++) this.addRun(values[4 * r], values[4 * r + 1], values[4 * r + 2], values[4 * r + 3], 4096);
+  }
+
   /** `add` with the permissions packed in `bits`: read 1, write 2, SNP 4, TM 8 (the walker's form). */
   addRun(iovaPfn: number, hpaPfn: number, pages: number, bits: number, pageSize: PageSize): void {
     this.pageCount += pages;
