@@ -265,7 +265,7 @@ class TableWalker {
     if (this.batchTable < 0 || this.mem.readPages === undefined) return -1;
     const index = (fromEntry - this.batchTable) / 8;
     while (this.batchNext < this.batchCount && this.batchEntry[this.batchNext] < index) this.batchNext++;
-    if (this.batchNext === this.batchCount && index >= this.batchScanned) this.readAhead(index);
+    if (this.batchNext === this.batchCount && index >= this.batchScanned) this.readAhead(index, addr);
     const s = this.batchNext;
     if (s < this.batchCount && this.batchEntry[s] === index && this.batchAddrs[s] === addr) {
       this.batchNext++;
@@ -276,35 +276,38 @@ class TableWalker {
 
   /**
    * Read ahead the leaf pages that entries `from`… of the current level-2 table point at, up to
-   * LEAF_BATCH_PAGES: only pages this walk will read for the first time (not seen, not known to
-   * the budget, not twice in a batch), so reading ahead reads exactly the pages the walk reads,
-   * in fewer calls. The test for an entry the walk descends through is the level-2 loop's (walk).
+   * LEAF_BATCH_PAGES: the page at `addr` entry `from` names (being read now), then only pages this
+   * walk will read for the first time (not seen, not known to the budget, not twice in a batch),
+   * so reading ahead reads exactly the pages the walk reads, in fewer calls. The test for an entry
+   * the walk descends through is the level-2 loop's (entries).
    */
-  private readAhead(from: number): void {
+  private readAhead(from: number, addr: number): void {
     const words = this.pageWords[2];
     const first = this.first;
     const presentMask = first ? 1 : 3;
-    let count = 0;
-    let last = -1;
-    let i = from;
+    this.batchAddrs[0] = addr;
+    this.batchEntry[0] = from;
+    let count = 1;
+    let last = addr;
+    let i = from + 1;
     for (; i < 512 && count < LEAF_BATCH_PAGES; i++) {
       const lo = words[2 * i];
       const hi = words[2 * i + 1];
       if ((lo & presentMask) === 0 || (lo & 0x80) !== 0 || (hi & this.hawHiMask) !== 0 || (lo & this.hawLoMask) !== 0) continue;
       if (!first && ((lo & 0x800) !== 0 || (hi & 0x40000000) !== 0)) continue;
-      const addr = ((lo & 0xfffff000) >>> 0) + (hi & 0xfffff) * TWO_POW_32;
-      const pfn = addr / 4096;
+      const next = ((lo & 0xfffff000) >>> 0) + (hi & 0xfffff) * TWO_POW_32;
+      const pfn = next / 4096;
       if (this.seen.has(pfn) || !this.budget.isNew(pfn)) continue;
-      if (addr <= last && this.batchAddrs.subarray(0, count).includes(addr)) continue;
-      if (addr > last) last = addr;
-      this.batchAddrs[count] = addr;
+      if (next <= last && this.batchAddrs.subarray(0, count).includes(next)) continue;
+      if (next > last) last = next;
+      this.batchAddrs[count] = next;
       this.batchEntry[count] = i;
       count++;
     }
     this.batchScanned = i;
     this.batchCount = count;
     this.batchNext = 0;
-    if (count > 0) this.mem.readPages!(this.batchAddrs, count, this.batchBytes, this.batchPresent);
+    this.mem.readPages!(this.batchAddrs, count, this.batchBytes, this.batchPresent);
   }
 
   walk(tableAddr: number, level: number, basePfn: number, parentR: boolean, parentW: boolean, fromEntry: number, fromLo: number, fromHi: number): void {

@@ -2,10 +2,12 @@
  * The decode JSON's mapping lines written straight as bytes. A big VM's domain lists 65 k (64 GiB)
  * to 1 M (1 TiB) mappings, ~125 bytes each: built as strings they cost ten small strings a line,
  * their concatenation and a UTF-8 encoding of the result — most of `decode --format json` after
- * the walk, and most of its garbage. Here each line's ASCII goes into one reused 64 KiB chunk.
- * The text is exactly `mappingJsonText`'s (model-json.ts; a test holds the two together).
+ * the walk, and most of its garbage. Here each line's ASCII goes into one reused 64 KiB chunk —
+ * written by WebAssembly where it can (json-lines.ts), else by the loop below. The text is exactly
+ * `mappingJsonText`'s (model-json.ts; a test holds the three together).
  */
 import type { Mapping } from '../model/types.js';
+import { mappingLines } from './json-lines.js';
 
 const CHUNK = 65536;
 /** More than the longest line: indent, three 14-digit numbers, every field. */
@@ -32,7 +34,8 @@ export class AsciiChunks {
   private readonly buf = new Uint8Array(CHUNK);
   private pos = 0;
 
-  constructor(private readonly sink: (bytes: Uint8Array) => void) {}
+  /** `portable`: write the mappings with the loop here even where WebAssembly is (tests compare the two). */
+  constructor(private readonly sink: (bytes: Uint8Array) => void, private readonly portable = false) {}
 
   /** Make room for `n` ≤ 64 KiB more bytes. */
   reserve(n: number): void {
@@ -57,6 +60,12 @@ export class AsciiChunks {
     if (mappings.length === 0) {
       this.reserve(2);
       this.text('[]');
+      return;
+    }
+    this.flush();
+    if (!this.portable && mappingLines(mappings, depth, this.sink)) {
+      this.reserve(LINE_ROOM);
+      this.text('\n' + '  '.repeat(depth) + ']');
       return;
     }
     const indent = '\n' + '  '.repeat(depth + 1);

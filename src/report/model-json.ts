@@ -421,15 +421,19 @@ export function snapshotToJson(s: Snapshot, opts: ModelJsonOptions = {}): object
  * except that each mapping is one line. With `writeBytes`, the mappings (most of a big model) go
  * to it as ASCII bytes instead, in order with the text: the same text, far cheaper to make.
  */
-export function streamSnapshotJson(s: Snapshot, write: (chunk: string) => void, opts: ModelJsonOptions & { chunkSize?: number; writeBytes?: (bytes: Uint8Array) => void } = {}): void {
-  streamJson(buildModel(s, true, opts), write, opts.chunkSize, opts.writeBytes);
+export function streamSnapshotJson(
+  s: Snapshot,
+  write: (chunk: string) => void,
+  opts: ModelJsonOptions & { chunkSize?: number; writeBytes?: (bytes: Uint8Array) => void; portableBytes?: boolean } = {},
+): void {
+  streamJson(buildModel(s, true, opts), write, opts.chunkSize, opts.writeBytes, opts.portableBytes);
 }
 
 /**
  * Serialize like `JSON.stringify(value, null, 2)` (undefined object members omitted, undefined
  * array items as null), expanding LazyArrays as it goes, with output buffered into chunks.
  */
-export function streamJson(value: unknown, write: (chunk: string) => void, chunkSize = 65536, writeBytes?: (bytes: Uint8Array) => void): void {
+export function streamJson(value: unknown, write: (chunk: string) => void, chunkSize = 65536, writeBytes?: (bytes: Uint8Array) => void, portableBytes = false): void {
   let buf: string[] = [];
   let size = 0;
   const emit = (s: string): void => {
@@ -442,7 +446,7 @@ export function streamJson(value: unknown, write: (chunk: string) => void, chunk
     }
   };
   const indent = indentOf;
-  const ascii = writeBytes !== undefined ? new AsciiChunks(writeBytes) : undefined;
+  const ascii = writeBytes !== undefined ? new AsciiChunks(writeBytes, portableBytes) : undefined;
 
   const visit = (v: unknown, depth: number): void => {
     if (v instanceof LazyArray && v.encode !== undefined && ascii !== undefined) {
