@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --gib 64 --runs 3 --json out.json --dir DIR --keep --only vm-4k,elf-core,tib --skip-tib]`
+ * `npm run bench [-- --gib 64 --runs 3 --json out.json --dir DIR --keep --only vm-4k,elf-core,tib --skip-tib --bin PATH]`
  *
  * Generates large captures (src/bench/big-capture.ts) into a temporary directory (or DIR), then
  * for each one measures, as separate processes alternated run by run, wall time and peak RSS of
@@ -20,10 +20,10 @@ import { parseArgs } from 'node:util';
 import { benchScenarios, generateBigCapture, GiB, TIB_SCENARIO, tibScenario, type BigCapture, type BigScenario } from './big-capture.js';
 import { measureReportDrawing, REPORT_SAMPLES, type ReportTiming } from './report-timing.js';
 import { measureScan, scanAvailable, type ScanResult } from './scan-bench.js';
-import { BIN, measureScenario, type ScenarioResult } from './scenario.js';
+import { measureScenario, type ScenarioResult } from './scenario.js';
 import { measureStartup } from './startup.js';
 import { summarize, TARGETS } from './summary.js';
-import { REPO } from './measure.js';
+import { REPO, target } from './measure.js';
 
 /** Free space the 1 TiB scenario wants: its 2 GiB image, the decode JSON checked (~130 MB), room to spare. */
 const TIB_DISK_BYTES = 3 * GiB;
@@ -52,16 +52,18 @@ function options(argv: string[]): Options | undefined {
       keep: { type: 'boolean', default: false },
       only: { type: 'string' },
       'skip-tib': { type: 'boolean', default: false },
+      bin: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
-    process.stdout.write(`usage: npm run bench -- [--gib 64] [--runs 3] [--json out.json] [--dir DIR] [--keep] [--only vm-4k,vm-2m,two-vms,elf-core,${TIB_SCENARIO}] [--skip-tib]\n`);
+    process.stdout.write(`usage: npm run bench -- [--gib 64] [--runs 3] [--json out.json] [--dir DIR] [--keep] [--only vm-4k,vm-2m,two-vms,elf-core,${TIB_SCENARIO}] [--skip-tib] [--bin OTHER/bin/dmarsift.js]\n`);
     return undefined;
   }
   const gib = Number(values.gib);
   const runs = Math.max(1, Math.floor(Number(values.runs)));
   if (!Number.isInteger(gib) || gib < 1) throw new Error(`--gib must be a whole number of GiB ≥ 1, got ${values.gib}`);
+  if (values.bin !== undefined) target.bin = path.resolve(values.bin);
   const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const root = values.dir ? path.resolve(values.dir) : fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-bench-'));
   return { gib, runs, json: values.json, root, keep: values.keep, ownRoot: values.dir === undefined, only, tib: !values['skip-tib'] && (only === undefined || only.includes(TIB_SCENARIO)) };
@@ -75,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
   fs.mkdirSync(scratch, { recursive: true });
   const log = (s: string): void => void process.stderr.write(s + '\n');
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, load: os.loadavg() };
-  log(`dmarsift bench: ${o.gib} GiB, ${o.runs} run(s) each, in ${o.root}`);
+  log(`dmarsift bench: ${o.gib} GiB, ${o.runs} run(s) each, in ${o.root}; measuring ${target.bin}`);
   log(`machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node}, load average ${machine.load.map((l) => l.toFixed(2)).join(' ')}`);
   try {
     const startup = measureStartup(Math.max(9, 3 * o.runs), scratch);
@@ -95,7 +97,7 @@ export async function main(argv: string[]): Promise<number> {
     const { lines, met } = summarize(figures);
     process.stdout.write(lines.join('\n') + '\n');
     if (o.json) {
-      fs.writeFileSync(o.json, JSON.stringify({ tool: 'dmarsift-bench', date: new Date().toISOString(), targets: TARGETS, met, ...figures, loadAtStart: machine.load }, null, 2) + '\n');
+      fs.writeFileSync(o.json, JSON.stringify({ tool: 'dmarsift-bench', date: new Date().toISOString(), cli: target.bin, targets: TARGETS, met, ...figures, loadAtStart: machine.load }, null, 2) + '\n');
       log(`wrote ${o.json}`);
     }
     return met.correct ? 0 : 1;
@@ -137,7 +139,7 @@ function measureDrawing(runs: number, log: (s: string) => void): ReportTiming[] 
   const drawing: ReportTiming[] = [];
   for (const sample of REPORT_SAMPLES) {
     for (const format of ['table', 'json']) {
-      const t = measureReportDrawing(BIN, REPO, sample, format, Math.max(5, runs));
+      const t = measureReportDrawing(target.bin, REPO, sample, format, Math.max(5, runs));
       drawing.push(t);
       log(`[report] ${sample} --format ${format}: ${t.ms} ms (runs ${t.msAll.join(', ')})`);
     }

@@ -11,6 +11,9 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = path.resolve(HERE, '../..');
 const PROBE = pathToFileURL(path.join(HERE, 'rss-probe.js')).href;
 
+/** The CLI measured: this checkout's, or another build's (`npm run bench -- --bin PATH`, e.g. main's, for a before/after). */
+export const target = { bin: path.join(REPO, 'bin', 'dmarsift.js') };
+
 export interface Run {
   ms: number;
   rssKiB: number | null;

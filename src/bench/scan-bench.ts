@@ -6,8 +6,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BigCapture } from './big-capture.js';
-import { measure, measureAlternating, REPO } from './measure.js';
-import { BIN } from './scenario.js';
+import { measure, measureAlternating, REPO, target } from './measure.js';
 
 const SEQREAD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'seqread.js');
 
@@ -22,7 +21,7 @@ export interface ScanResult {
 }
 
 export function scanAvailable(): boolean {
-  const r = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8', cwd: REPO });
+  const r = spawnSync(process.execPath, [target.bin, '--help'], { encoding: 'utf8', cwd: REPO });
   return /^\s*dmarsift scan\b/m.test(r.stdout ?? '');
 }
 
@@ -35,7 +34,7 @@ export function measureScan(elf: BigCapture, runs: number, scratch: string, log:
   const MiBps = (ms: number): number => Math.round(bytes / 2 ** 20 / (ms / 1000));
   log(`[scan] sequential read: ${seqs.map((x) => `${x.c >> 10} KiB ${MiBps(x.m.ms)} MiB/s`).join(', ')}`);
   // As users run it (one thread per core, at most 4), and held to one thread, alternated with the read.
-  const [seq, sc, sc1] = measureAlternating([{ args: [SEQREAD, image, String(best.c)], keepStdout: true }, { args: [BIN, 'scan', image] }, { args: [BIN, 'scan', '-j', '1', image] }], runs, scratch);
+  const [seq, sc, sc1] = measureAlternating([{ args: [SEQREAD, image, String(best.c)], keepStdout: true }, { args: [target.bin, 'scan', image] }, { args: [target.bin, 'scan', '-j', '1', image] }], runs, scratch);
   const r2 = (x: number): number => Math.round(x * 100) / 100;
   const result: ScanResult = {
     available: true, image, bytes, exit: sc.exit,

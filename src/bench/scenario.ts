@@ -7,11 +7,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs';
 import type { BigCapture } from './big-capture.js';
-import { measureAlternating, median, mib, msSpread, REPO, runOnce, type Measured } from './measure.js';
+import { measureAlternating, median, mib, msSpread, REPO, runOnce, target, type Measured } from './measure.js';
 import { verifyCapture, type Verified } from './verify.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-export const BIN = path.join(REPO, 'bin', 'dmarsift.js');
 const PHYS_FLOOR = path.join(HERE, 'phys-floor.js');
 // The reader floor built like the CLI it is compared with: bundled when bin/dmarsift.js runs the bundle.
 const READER_FLOOR = fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main.js')) ? path.join(REPO, 'dist', 'bundle', 'floor.js') : path.join(HERE, 'floor.js');
@@ -64,8 +63,8 @@ export function measureScenario(cap: BigCapture, generateMs: number, o: Scenario
   const n = cap.name;
   const commands = [
     { args: [PHYS_FLOOR, cap.image, cap.tableRangesFile], keepStdout: true },
-    { args: [BIN, 'decode', cap.dir, '--format', 'json'] },
-    { args: [BIN, 'analyze', cap.dir, '--format', 'json', '--fail-on', 'none'], keepStdout: true },
+    { args: [target.bin, 'decode', cap.dir, '--format', 'json'] },
+    { args: [target.bin, 'analyze', cap.dir, '--format', 'json', '--fail-on', 'none'], keepStdout: true },
     ...(o.detail ? [{ args: [READER_FLOOR, cap.image, cap.tablePagesFile], keepStdout: true }] : []),
   ];
   const [phys, decode, analyze, reader] = measureAlternating(commands, runs, scratch);
@@ -88,7 +87,7 @@ export function measureScenario(cap: BigCapture, generateMs: number, o: Scenario
   const serious = [...new Set(report.findings.filter((f) => f.severity !== 'info').map((f) => f.check))].sort();
   const asExpected = JSON.stringify(serious) === JSON.stringify([...cap.expect].sort());
   log(`[${n}] analyze --format json ${msSpread(analyze)}, ${mib(analyze.rssKiB)}; findings ≥ warning: ${serious.join(', ') || 'none'}${asExpected ? '' : ` — EXPECTED ${cap.expect.join(', ') || 'none'}`}`);
-  const verified = verifyCapture(BIN, cap, scratch);
+  const verified = verifyCapture(target.bin, cap, scratch);
   log(`[${n}] ${verified.ok ? `mapped bytes right (${verified.mappings.toLocaleString('en-US')} mappings), ${verified.translations} sampled translations right` : `WRONG: ${verified.errors.join('; ')}`}`);
 
   return {
