@@ -113,7 +113,7 @@ export function readSmallFile(file: string, limit: number, what: string): Uint8A
 }
 
 /** A text part is refused beyond this size (it is read in chunks, so memory does not grow with it). */
-export const TEXT_LIMIT = 4 * 2 ** 30;
+const TEXT_LIMIT = 4 * 2 ** 30;
 const TEXT_CHUNK = 1 << 20;
 
 /**

@@ -81,11 +81,6 @@ export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
   return out;
 }
 
-/** Which inputs the snapshot holds (wholly or in part). */
-export function presentInputs(s: Snapshot): Set<CheckInput> {
-  return new Set([...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k));
-}
-
 /** The checks `only`/`skip` choose (unknown ids are a usage error). */
 export function selectChecks(opts: RunOptions, all: readonly Check[] = registry): Check[] {
   const ids = new Set(all.map((c) => c.meta.id));

@@ -5,7 +5,7 @@ import type { CaptureOptions } from '../capture/options.js';
 import type { PartKind } from '../model/types.js';
 import { addressOption } from './numbers.js';
 
-export const PART_KINDS: PartKind[] = [
+const PART_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
   'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ignored',
 ];

@@ -14,10 +14,10 @@ import type {
 } from './dmar-types.js';
 import { hex } from '../util/hex.js';
 
-export const DMAR_HEADER_SIZE = 48;
+const DMAR_HEADER_SIZE = 48;
 
 /** Fixed size of each known structure type (bytes before the device scopes / name). */
-export const STRUCTURE_FIXED_SIZE: Record<number, number> = { 0: 16, 1: 24, 2: 8, 3: 20, 4: 8, 5: 8, 6: 8 };
+const STRUCTURE_FIXED_SIZE: Record<number, number> = { 0: 16, 1: 24, 2: 8, 3: 20, 4: 8, 5: 8, 6: 8 };
 export const STRUCTURE_NAMES: Record<number, string> = { 0: 'DRHD', 1: 'RMRR', 2: 'ATSR', 3: 'RHSA', 4: 'ANDD', 5: 'SATC', 6: 'SIDP' };
 
 const SCOPE_TYPE_NAMES: Record<number, DeviceScope['typeName']> = {

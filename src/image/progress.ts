@@ -55,6 +55,15 @@ export function withReadProgress(mem: PhysicalMemory, onRead: (bytesRead: number
           },
         }
       : {}),
+    ...(mem.readPages !== undefined
+      ? {
+          readPages(addrs: Float64Array, count: number, dest: Uint8Array, present: Uint8Array): void {
+            mem.readPages!(addrs, count, dest, present);
+            for (let s = 0; s < count; s++) total += present[s] * 4096;
+            onRead(total);
+          },
+        }
+      : {}),
     fileOffsetOf: (addr) => mem.fileOffsetOf(addr),
     close: () => mem.close(),
   };

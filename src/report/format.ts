@@ -264,7 +264,7 @@ export function dim(text: string, color: boolean): string {
   return color ? `${ESC}2m${text}${ESC}22m` : text;
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC and BEL are what terminal escape sequences are made of
 const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
 export function stripAnsi(text: string): string {
@@ -358,7 +358,7 @@ export function wrapText(text: string, width: number): string[] {
 export function columns(rows: string[][], opts: { indent?: string; gap?: number; right?: number[] } = {}): string[] {
   const gap = ' '.repeat(opts.gap ?? 2);
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, displayWidth(c))));
+  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, displayWidth(c)); });
   return rows.map((r) =>
     ((opts.indent ?? '') +
       r

@@ -24,6 +24,9 @@ export interface JunitOptions {
   failOn?: Severity | 'none';
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the characters XML 1.0 forbids are what it replaces
+const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
 /**
  * Text safe in XML 1.0 content and attribute values: markup characters escaped, and characters
  * XML 1.0 forbids (C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE/U+FFFF) replaced
@@ -31,7 +34,7 @@ export interface JunitOptions {
  */
 export function xmlEscape(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    .replace(XML_FORBIDDEN, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')

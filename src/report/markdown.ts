@@ -151,7 +151,9 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
 
   out.push('### Findings', '');
   if (shown.length === 0) out.push(findings.length === 0 ? 'No findings.' : 'No findings but suppressed ones.', '');
-  shown.forEach((f, i) => out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath)));
+  shown.forEach((f, i) => {
+    out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath));
+  });
   out.push(...triageSections(input, findings));
 
   if (s.warnings.length) {

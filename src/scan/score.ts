@@ -151,7 +151,7 @@ export interface PageTest {
  * A second-level paging-structure page (§6.1) of unknown level: every entry is 0 or has R or W set
  * and no address bit at or above the host address width.
  */
-export function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
+function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
   const out: PageTest = { present: 0, invalid: 0, next: [] };
   for (let i = at; i < at + PAGE_WORDS; i += 2) {
     const lo = w[i], hi = w[i + 1];
@@ -162,20 +162,8 @@ export function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number)
   return out;
 }
 
-/** A first-level (IA-32e) page of unknown level: entries 0 or P = 1 with the address below 2^HAW. */
-export function firstLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
-  const out: PageTest = { present: 0, invalid: 0, next: [] };
-  for (let i = at; i < at + PAGE_WORDS; i += 2) {
-    const lo = w[i], hi = w[i + 1];
-    if ((lo | hi) === 0) continue;
-    if ((lo & 1) === 0 || (hi & 0xfffff) >= hiLimit) out.invalid++;
-    else out.present++;
-  }
-  return out;
-}
-
 /** PASID directory entries (§5.2) in the first `entries` qwords of a page. */
-export function pasidDirTest(w: Uint32Array, at: number, hiLimit: number, entries: number): PageTest {
+function pasidDirTest(w: Uint32Array, at: number, hiLimit: number, entries: number): PageTest {
   const out: PageTest = { present: 0, invalid: 0, next: [] };
   for (let k = 0; k < Math.min(512, entries); k++) {
     const lo = w[at + 2 * k], hi = w[at + 2 * k + 1];
@@ -274,7 +262,7 @@ const bdfText = (bus: number, devfn: number): string =>
  *            × (½ + ½ · deep valid / deep checked)   (¾ when nothing deeper could be checked)
  * Structures in lost bytes (`lost`) count neither way: what they held is unknown.
  */
-export function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'> & { lost?: RootCandidate['lost'] }): number {
+function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'> & { lost?: RootCandidate['lost'] }): number {
   const { valid } = c.contextTables;
   const pointers = c.contextTables.pointers - (c.lost?.contextTables ?? 0);
   if (pointers <= 0) return 0;

@@ -21,7 +21,6 @@ import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from '
 import { formatDmardump, formatPciconf, formatSmap, formatVmCommandLines, type DmardumpUnit } from './text-formats.js';
 
 const CHUNK = 512; // 4 KiB pages in a 2 MiB chunk
-const PAGE_PFNS: Record<string, number> = { '4K': 1, '2M': 512, '1G': 262144 };
 const PAGE_BYTES: Record<string, number> = { '4K': 4096, '2M': 2097152, '1G': 1073741824 };
 
 /** A run the generator mapped: for shareWith, host-identity exclusion and the sample README. */
@@ -44,9 +43,7 @@ export interface GeneratedCapture {
 }
 
 export function bdfOf(text: string): Bdf {
-  const b = parseBdf(text);
-  if (!b) throw new Error(`scenario: bad BDF ${text}`);
-  return b;
+  return parseBdf(text);
 }
 
 /**
@@ -97,7 +94,10 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
       let start = Math.floor(rand() * free.length);
       let len = 0;
       while (len < run && start + len < free.length && free[start + len] === free[start] + len) len++;
-      if (len === 0) start = 0, len = 1;
+      if (len === 0) {
+        start = 0;
+        len = 1;
+      }
       out.push(...free.splice(start, len));
     }
     return out;
@@ -233,7 +233,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   // FreeBSD text parts.
   const pciEntries = s.devices.map((dev) => {
     const b = bdfOf(dev.bdf);
-    const ari = b.devfn > 7 && !dev.bdf.includes('.') ? true : false;
+    const ari = b.devfn > 7 && !dev.bdf.includes('.');
     const slot = ari ? 0 : b.devfn >> 3;
     const func = ari ? b.devfn : b.devfn & 7;
     return { dev, domain: b.segment, bus: b.bus, slot, func };

@@ -33,7 +33,7 @@ export function encodeDescriptor(d: ScenarioDescriptor, slot: number): [bigint, 
 }
 
 /** What Linux leaves in a slot in steady state: a page-selective IOTLB invalidation, then a wait. */
-export function routineSlot(slot: number, did: number): [bigint, bigint] {
+function routineSlot(slot: number, did: number): [bigint, bigint] {
   if (slot % 2 === 1) return encodeDescriptor({ type: 'wait' }, slot);
   return encodeDescriptor({ type: 'iotlb', granularity: 'page', did, addr: `0x${((slot / 2) * 0x200000 + 0x1000000).toString(16)}`, am: 9 }, slot);
 }

@@ -71,7 +71,7 @@ export function formatIomem(m: IomemInput): string {
   }
   top.push({ start: window, end: 0xfec00000, text: pci });
   top.push({ start: 0xfec00000, end: 0xfec00400, text: ['fec00000-fec003ff : IOAPIC 0'] });
-  m.units.forEach((base, i) => top.push({ start: base, end: base + 0x1000, text: [`${h(base)}-${h(base + 0xfff)} : dmar${i}`] }));
+  m.units.forEach((base, i) => { top.push({ start: base, end: base + 0x1000, text: [`${h(base)}-${h(base + 0xfff)} : dmar${i}`] }); });
   top.push({ start: 0xfee00000, end: 0xfee01000, text: ['fee00000-fee00fff : Local APIC'] });
   top.push({ start: 0xfffc0000, end: 0x100000000, text: ['fffc0000-ffffffff : Reserved'] });
   return top.sort((a, b) => a.start - b.start).flatMap((t) => t.text).join('\n') + '\n';

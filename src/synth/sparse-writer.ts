@@ -91,7 +91,7 @@ export function writeSparseDump(path: string, pages: SparsePages, registersJson?
     const put = writerAt(fd);
     put(l.header, 0);
     put(l.index, l.indexOff);
-    l.pfns.forEach((pfn, i) => put(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE));
+    l.pfns.forEach((pfn, i) => { put(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE); });
     if (l.regs) put(l.regs, l.regOff);
     // The pad between index and data is a hole; make the length exact even with no pages.
     fs.ftruncateSync(fd, l.total);
@@ -106,7 +106,7 @@ export function buildSparseDump(pages: SparsePages, registersJson?: string): Uin
   const out = new Uint8Array(l.total);
   out.set(l.header, 0);
   out.set(l.index, l.indexOff);
-  l.pfns.forEach((pfn, i) => out.set(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE));
+  l.pfns.forEach((pfn, i) => { out.set(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE); });
   if (l.regs) out.set(l.regs, l.regOff);
   return out;
 }

@@ -27,7 +27,7 @@ import { InputError } from '../errors.js';
 import { MappingCoalescer } from '../model/coalesce.js';
 import type { Contribution, DomainContribution, UnitContribution } from '../model/contribution.js';
 import type { PageSize } from '../model/types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { type Bdf, formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 import { hex } from '../util/hex.js';
 
@@ -121,9 +121,10 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
       const root = Number(rootBig);
       if (rootBig > BigInt(Number.MAX_SAFE_INTEGER) || root % 4096 !== 0) warn(`table address 0x${m[3]} is not a page address`, lineNo);
       const d: DomainContribution = { root, mappings: [], pageCount: 0, tablePfns: [], source: { part, line: lineNo } };
-      let bdf: ReturnType<typeof parseBdf>;
+      let bdf: Bdf | undefined;
       try {
-        bdf = parseBdf(m[1]);
+        // Not every device here is PCI (the name is dev_name()): only a PCI-shaped one is parsed.
+        bdf = isBdfNotation(m[1]) ? parseBdf(m[1]) : undefined;
       } catch (e) {
         // A PCI-shaped name that cannot exist (bus 0x100, device 0x20, function 8): the kernel
         // prints dev_name() of a PCI device here, so this text was altered.

@@ -37,7 +37,6 @@ import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { Fault, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
-import { hex } from '../util/hex.js';
 
 export interface DmesgDrhd { base: number; flags: number; source: Source }
 export interface DmesgRmrr { base: number; end: number; source: Source }

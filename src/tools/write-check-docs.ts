@@ -48,7 +48,7 @@ export function exampleFindings(entry: CatalogEntry, load: (name: string) => Sna
 }
 
 /** The example finding of a check's docs page: the most severe its sample gives. */
-export function checkExample(entry: CatalogEntry, load: (name: string) => Snapshot): CheckDocExample | undefined {
+function checkExample(entry: CatalogEntry, load: (name: string) => Snapshot): CheckDocExample | undefined {
   const source = exampleSource(entry);
   if (source === undefined) return undefined;
   const f = pick(exampleFindings(entry, load));

@@ -45,8 +45,6 @@ export function toSafeNumber(value: bigint): number {
 }
 
 /** Page frame number ↔ byte address as a bigint (for IOVAs that may exceed 2^53). */
-export const PAGE_SHIFT = 12;
-export const PAGE_SIZE = 4096;
 export function pfnToAddr(pfn: number): bigint {
   return BigInt(pfn) << 12n;
 }

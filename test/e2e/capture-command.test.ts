@@ -4,7 +4,7 @@
  * decode exactly as the source files do. Unreadable files (debugfs and the DMAR table are root-only)
  * are skipped with a warning listed in capture.json; nothing readable at all is exit 2.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -96,12 +96,6 @@ function copyIn(root: string, rel: string, file: string): void {
   mkdirSync(path.dirname(p), { recursive: true });
   copyFileSync(capturePath(SRC, file), p);
   chmodSync(p, 0o644); // the shared capture files are read-only; the copies are ours
-}
-
-/** The model without where it was loaded from (the two decodes read different directories). */
-function model(j: Json): Json {
-  const { capture: _c, tool: _t, ...rest } = j;
-  return rest;
 }
 
 describe('dmarsift capture --root (fake Linux host built from real files)', () => {
@@ -220,7 +214,7 @@ describe('unreadable files are skipped with a warning', () => {
     chmodSync(parent, 0o777);
     const out = path.join(parent, 'cap');
     const args = ['capture', '--out', out, '--root', root];
-    let r;
+    let r: SpawnSyncReturns<string>;
     try {
       r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
     } finally {

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { HOST_CLASSES, HOST_CLASS_TEXT, vmDomainMaps, type VmDomainMap } from '../../checks/address-map.js';
 import { flaggedRanges } from '../../checks/evidence-ranges.js';
 import { unitTopologies } from '../../model/topology.js';
-import { SEVERITIES, type CheckMeta, type Finding, type Severity } from '../../checks/types.js';
+import { SEVERITIES, type CheckMeta, type Finding } from '../../checks/types.js';
 import type { Snapshot } from '../../model/types.js';
 import { hex } from '../../util/hex.js';
 import {
@@ -270,7 +270,7 @@ function captureBody(page: Page, input: HtmlReportInput, prefix: string, withFil
   for (const c of input.checks) if (!page.metas.has(c.id)) page.metas.set(c.id, c);
   const findings = sortFindings(input.findings) as HtmlFinding[];
   const numbers = new Map<HtmlFinding, number>();
-  findings.forEach((f, i) => numbers.set(f, i + 1));
+  findings.forEach((f, i) => { numbers.set(f, i + 1); });
   const ids: CaptureIds = { prefix };
   const sc = snapshotCounts(s);
   const assigned = new Set<string>();
