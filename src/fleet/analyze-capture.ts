@@ -6,6 +6,7 @@
  * it, is that capture's row with the error.
  */
 import { loadCapture } from '../capture/load.js';
+import type { CaptureOptions } from '../capture/options.js';
 import { checks } from '../checks/index.js';
 import { nothingCheckable, unmetRequirements, type RequirableKind } from '../checks/run.js';
 import { severityRank, type Severity } from '../checks/types.js';
@@ -32,6 +33,8 @@ export interface FleetContext {
   docsUri?: string;
   /** The formats the run writes: each capture renders its part of these. */
   formats: OutputFormat[];
+  /** `--only` / `--ignore`: the part kinds read from every capture. */
+  load: Pick<CaptureOptions, 'only' | 'ignore'>;
 }
 
 export interface CaptureResult extends FleetCapture {
@@ -66,7 +69,7 @@ export async function analyzeCapture(target: FleetTarget, ctx: FleetContext): Pr
 }
 
 async function analyzeOrThrow(target: FleetTarget, ctx: FleetContext): Promise<CaptureResult> {
-  const snapshot = loadCapture(target.path);
+  const snapshot = loadCapture(target.path, ctx.load);
   const base = ctx.baseline !== undefined ? baselineFor(ctx.baseline, target.label, ctx.alone) : undefined;
   const result = triage(snapshot, ctx.triage, base);
   const active = activeFindings(result.findings);
@@ -118,9 +121,10 @@ async function analyzeOrThrow(target: FleetTarget, ctx: FleetContext): Promise<C
         out.markdown = (await import('../report/markdown.js')).renderMarkdown(input, docs);
         break;
       case 'html': {
-        // The page draws the capture's model: it travels back whole (without the path function).
+        // The page draws the capture's model: it travels back whole, without what holds functions
+        // (the path namer; the checks' metadata, whose messages are functions: the receiver has its own).
         const { absentAsFinding } = await import('../report/render.js');
-        const { showPath: _show, ...plain } = input;
+        const { showPath: _show, checks: _checks, ...plain } = input;
         out.html = { ...plain, ...(input.baseline !== undefined ? { absent: input.baseline.absent.map(absentAsFinding) } : {}) };
         break;
       }

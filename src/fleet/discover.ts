@@ -68,7 +68,8 @@ export function findCaptures(paths: readonly string[], recursive: boolean): Foun
     for (const p of paths) found.captures.push({ path: p, label: tidy(p) });
     return found;
   }
-  const seen = new Set<string>();
+  /** Directories visited (real paths), with the label of the capture or search that took each. */
+  const seen = new Map<string, string>();
   for (const given of paths) {
     const root = tidy(given);
     const label = (rel: string): string => (rel === '' ? root : paths.length > 1 ? path.join(root, rel) : rel.split(path.sep).join('/'));
@@ -80,8 +81,13 @@ export function findCaptures(paths: readonly string[], recursive: boolean): Foun
         found.captures.push({ path: dir, label: label(rel) }); // unreadable: a row with its error
         return 1;
       }
-      if (seen.has(real)) return 0;
-      seen.add(real);
+      const first = seen.get(real);
+      if (first !== undefined) {
+        // A link to a directory seen already: one capture analysed twice would count twice.
+        found.skipped.push({ path: dir, reason: `the same directory as ${first}` });
+        return 0;
+      }
+      seen.set(real, label(rel));
       let entries: fs.Dirent[];
       try {
         entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

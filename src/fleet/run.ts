@@ -7,6 +7,7 @@
 import { availableParallelism } from 'node:os';
 import type { AnalyzeRun } from '../cli/analyze-settings.js';
 import { writeReports } from '../cli/analyze-settings.js';
+import { captureOptionsFrom } from '../cli/capture-options.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../cli/errors.js';
 import { stderrProgress } from '../cli/progress.js';
 import { mark } from '../cli/timing.js';
@@ -16,9 +17,10 @@ import { UsageError } from '../errors.js';
 import {
   fleetSummary, fleetSummaryLine, fleetSuppressionProblems, fleetToJson, fleetToSarif, renderFleetMarkdown, renderFleetTable, type FleetReport,
 } from '../report/fleet.js';
+import type { Baseline } from '../triage/baseline.js';
 import { suppressionStatuses } from '../triage/suppressions.js';
 import type { FleetContext } from './analyze-capture.js';
-import { findCaptures } from './discover.js';
+import { findCaptures, type FleetTarget } from './discover.js';
 import { analyzeAll } from './pool.js';
 
 /** Default --jobs: the cores, at most this many (each worker holds a capture's model). */
@@ -29,6 +31,19 @@ export function jobsOption(v: unknown): number {
   const text = String(v);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 256) throw new UsageError(`--jobs: expected a number of threads from 1 to 256, got ${JSON.stringify(text)}`);
   return Number(text);
+}
+
+/** Labels of the baseline's captures that no capture of this run pairs with (a host gone from the fleet). */
+function notInRun(b: Baseline, captures: readonly FleetTarget[]): string[] {
+  if (captures.length === 1 && b.captures.length === 1) return []; // paired whatever their labels
+  const labels = new Set(captures.map((c) => c.label));
+  return [...new Set(b.captures.map((c) => c.key).filter((k) => !labels.has(k)))];
+}
+
+/** The part-kind filters every capture is read with (other capture options name one capture's parts: refused). */
+function loadOptions(argv: Record<string, unknown>): FleetContext['load'] {
+  const { only, ignore } = captureOptionsFrom(argv);
+  return { ...(only !== undefined ? { only } : {}), ...(ignore !== undefined ? { ignore } : {}) };
 }
 
 async function renderFleet(format: OutputFormat, report: FleetReport, width: number, docsUri: string | undefined): Promise<string> {
@@ -47,7 +62,9 @@ async function renderFleet(format: OutputFormat, report: FleetReport, width: num
     }
     case 'html': {
       const { renderHtmlFleet } = await import('../report/html/html.js');
-      const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: c.html } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
+      const { checks } = await import('../checks/index.js');
+      const metas = checks.map((c) => c.meta);
+      const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: { ...c.html, checks: metas } } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
       return renderHtmlFleet(entries, docsUri !== undefined ? { docsBaseUri: docsUri } : {});
     }
   }
@@ -63,6 +80,7 @@ export async function runFleet(argv: Record<string, unknown>, paths: string[], r
   const ctx: FleetContext = {
     triage: run.triage, alone: captures.length === 1, failOn: run.failOn, required: run.required,
     formats: [run.stdout.format, ...run.outputs.map((o) => o.format)],
+    load: loadOptions(argv),
     ...(run.baseline !== undefined ? { baseline: run.baseline } : {}),
     ...(run.docsUri !== undefined ? { docsUri: run.docsUri } : {}),
   };
@@ -80,14 +98,15 @@ export async function runFleet(argv: Record<string, unknown>, paths: string[], r
   const report: FleetReport = {
     failOn: run.failOn, captures: results, skipped,
     suppressions: suppressionStatuses(run.triage.suppressions ?? [], matched, run.triage.today),
-    ...(run.baseline !== undefined ? { baseline: { file: run.baseline.file } } : {}),
+    ...(run.baseline !== undefined ? { baseline: { file: run.baseline.file, notInRun: notInRun(run.baseline, captures) } } : {}),
   };
   await writeReports(run, (format, out) => renderFleet(format, report, outputWidth(out), run.docsUri));
   mark('written');
-  if (argv.quiet !== true) {
+  // A table on standard output already ends with the suppressions to review and the summary line;
+  // otherwise they go to stderr, for the CI log.
+  if (argv.quiet !== true && (run.stdout.format !== 'table' || run.stdout.file !== undefined)) {
     for (const p of fleetSuppressionProblems(report)) process.stderr.write(`dmarsift: warning: ${p}\n`);
-    // The table ends with the summary line; other formats get it on stderr, for the CI log.
-    if (run.stdout.format !== 'table' || run.stdout.file !== undefined) process.stderr.write(`dmarsift: ${fleetSummaryLine(report)}\n`);
+    process.stderr.write(`dmarsift: ${fleetSummaryLine(report)}\n`);
   }
   const s = fleetSummary(report);
   return s.failing > 0 ? EXIT_FINDINGS : s.notAnalysed > 0 ? EXIT_ERROR : EXIT_OK;

@@ -18,7 +18,7 @@ import { SEVERITIES, type Severity } from '../checks/types.js';
 import type { BaselineFinding } from '../triage/baseline.js';
 import type { SuppressionStatus } from '../triage/suppressions.js';
 import { suppressionProblem } from '../triage/suppressions.js';
-import { columns, plural, TOOL, wrapText, type ToolInfo } from './format.js';
+import { columns, findingSubject, plural, TOOL, wrapText, type ToolInfo } from './format.js';
 import { suppressionToJson, type AnalyzeReportJson } from './findings-json.js';
 import type { HtmlReportInput } from './html/html.js';
 import type { JunitSuite } from './junit.js';
@@ -64,7 +64,8 @@ export interface FleetCapture {
   sarifRun?: Record<string, unknown>;
   junit?: JunitSuite;
   markdown?: string;
-  html?: HtmlReportInput;
+  /** The HTML page's input without the checks' metadata (functions do not cross threads; the page adds its own). */
+  html?: Omit<HtmlReportInput, 'checks'>;
 }
 
 /** A capture that could not be read, in the fleet JSON. */
@@ -81,7 +82,8 @@ export interface FleetReport {
   /** Directories --recursive passed over, with why. */
   skipped: { path: string; reason: string }[];
   suppressions: SuppressionStatus[];
-  baseline?: { file: string };
+  /** With --baseline: its file, and the labels of its captures this run has none of. */
+  baseline?: { file: string; notInRun: string[] };
 }
 
 export interface FleetSummary {
@@ -122,6 +124,20 @@ export function fleetSuppressionProblems(r: FleetReport): string[] {
   return r.suppressions.map(suppressionProblem).filter((x): x is string => x !== undefined);
 }
 
+/** The baseline's counts over the fleet: findings new and unchanged, and the baseline's findings gone. */
+export function fleetBaselineCounts(r: FleetReport): { new: number; unchanged: number; absent: number } {
+  const sum = (get: (b: NonNullable<FleetCapture['baseline']>) => number): number => r.captures.reduce((n, c) => n + (c.baseline !== undefined ? get(c.baseline) : 0), 0);
+  return { new: sum((b) => b.new), unchanged: sum((b) => b.unchanged), absent: sum((b) => b.absent.length) };
+}
+
+/** "Baseline old.json: 1 new, 69 unchanged, 2 absent; captures it has that this run has not: host9." */
+export function fleetBaselineLine(r: FleetReport): string | undefined {
+  if (r.baseline === undefined) return undefined;
+  const b = fleetBaselineCounts(r);
+  const gone = r.baseline.notInRun.length > 0 ? `; captures it has that this run has not: ${r.baseline.notInRun.join(', ')}` : '';
+  return `Baseline ${r.baseline.file}: ${b.new} new, ${b.unchanged} unchanged, ${b.absent} absent${gone}.`;
+}
+
 // ------------------------------------------------------------------------------------ table
 
 export function renderFleetTable(r: FleetReport, opts: { width?: number } = {}): string {
@@ -147,8 +163,15 @@ export function renderFleetTable(r: FleetReport, opts: { width?: number } = {}):
       }
     }
   }
+  const absent = r.captures.flatMap((c) => (c.baseline?.absent ?? []).map((f) => ({ label: c.row.label, f })));
+  if (absent.length > 0) {
+    out.push('', 'Absent (in the baseline, gone now):');
+    for (const { label, f } of absent) out.push(...wrapText(`${label}: ${f.severity} ${findingSubject(f)}: ${f.message}`, width - 2).map((l, i) => (i === 0 ? `  ${l}` : `      ${l}`)));
+  }
   if (r.skipped.length > 0) out.push('', ...wrapText(`Not captures (skipped): ${r.skipped.map((s) => `${s.path} (${s.reason})`).join(', ')}.`, width));
   for (const p of fleetSuppressionProblems(r)) out.push(...wrapText(`Warning: ${p}.`, width));
+  const baseline = fleetBaselineLine(r);
+  if (baseline !== undefined) out.push(...wrapText(baseline, width));
   const s = fleetSummary(r);
   out.push('', ...wrapText(`${fleetSummaryLine(r)} Findings: ${SEVERITIES.map((x) => `${s.findings[x]} ${x}`).join(', ')}${s.suppressed > 0 ? `; ${s.suppressed} suppressed` : ''}.`, width));
   return out.join('\n') + '\n';
@@ -168,8 +191,7 @@ export function fleetToJson(r: FleetReport): Record<string, unknown> {
     captures: r.captures.map((c) => c.json ?? { label: c.row.label, capture: { path: c.row.path }, error: c.row.error ?? 'not analysed' }),
   };
   if (r.baseline !== undefined) {
-    const sum = (k: 'new' | 'unchanged'): number => r.captures.reduce((n, c) => n + (c.baseline?.[k] ?? 0), 0);
-    out.baseline = { file: r.baseline.file, new: sum('new'), unchanged: sum('unchanged'), absent: r.captures.reduce((n, c) => n + (c.baseline?.absent.length ?? 0), 0) };
+    out.baseline = { file: r.baseline.file, ...fleetBaselineCounts(r), capturesNotInRun: r.baseline.notInRun };
   }
   if (r.suppressions.length > 0) out.suppressions = r.suppressions.map(suppressionToJson);
   return out;
@@ -204,7 +226,8 @@ export function fleetToSarif(r: FleetReport): Record<string, unknown> {
 export function renderFleetMarkdown(r: FleetReport): string {
   const tool = r.tool ?? TOOL;
   const out: string[] = ['## dmarsift fleet report', '', `- Tool: ${tool.name} ${tool.version}`, `- ${mdEscape(fleetSummaryLine(r))}`];
-  if (r.baseline !== undefined) out.push(`- Baseline: ${mdCode(r.baseline.file)}`);
+  const baseline = fleetBaselineLine(r);
+  if (baseline !== undefined) out.push(`- ${mdEscape(baseline)}`);
   out.push('', '| capture | units | assigned devices | ' + SEVERITIES.join(' | ') + ' | worst check |', '|---|---:|---:|' + SEVERITIES.map(() => '---:|').join('') + '---|');
   const cell = (t: string): string => mdEscape(t).replace(/\|/g, '\\|').replace(/\n/g, ' ');
   for (const { row } of r.captures) {
