@@ -64,7 +64,7 @@ async function renderFleet(format: OutputFormat, report: FleetReport, width: num
       const { renderHtmlFleet } = await import('../report/html/html.js');
       const { checks } = await import('../checks/index.js');
       const metas = checks.map((c) => c.meta);
-      const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: { ...c.html, checks: metas } } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
+      const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: { ...c.html, checks: metas }, ...(c.row.error !== null ? { error: c.row.error } : {}) } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
       return renderHtmlFleet(entries, docsUri !== undefined ? { docsBaseUri: docsUri } : {});
     }
   }

@@ -210,12 +210,25 @@ export function sarifErrorRun(row: FleetRow, tool: ToolInfo = TOOL): Record<stri
   };
 }
 
+type SarifInvocation = { executionSuccessful?: boolean; toolExecutionNotifications?: unknown[] };
+
+/**
+ * A capture read but not analysed (nothing checkable, a required part missing): its run stays, and
+ * its invocation says it did not succeed, with why — as the summary counts it.
+ */
+function withRowError(run: Record<string, unknown>, row: FleetRow): Record<string, unknown> {
+  if (row.error === null) return run;
+  const [first, ...rest] = (run.invocations as SarifInvocation[] | undefined) ?? [{}];
+  const inv: SarifInvocation = { ...first, executionSuccessful: false, toolExecutionNotifications: [...(first.toolExecutionNotifications ?? []), { level: 'error', message: { text: `${row.path}: ${row.error}` } }] };
+  return { ...run, invocations: [inv, ...rest] };
+}
+
 export function fleetToSarif(r: FleetReport): Record<string, unknown> {
-  const runs = r.captures.map((c) => c.sarifRun ?? sarifErrorRun(c.row, r.tool));
+  const runs = r.captures.map((c) => (c.sarifRun !== undefined ? withRowError(c.sarifRun, c.row) : sarifErrorRun(c.row, r.tool)));
   const problems = fleetSuppressionProblems(r);
   // Suppressions belong to the whole run: their problems go to the first run's notifications.
   if (problems.length > 0 && runs.length > 0) {
-    const inv = (runs[0].invocations as { toolExecutionNotifications?: unknown[] }[] | undefined)?.[0];
+    const inv = (runs[0].invocations as SarifInvocation[] | undefined)?.[0];
     if (inv !== undefined) inv.toolExecutionNotifications = [...(inv.toolExecutionNotifications ?? []), ...problems.map((text) => ({ level: 'warning', message: { text } }))];
   }
   return { $schema: SARIF_SCHEMA_URI, version: '2.1.0', runs };
