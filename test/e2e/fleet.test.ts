@@ -29,7 +29,6 @@ const work = mkdtempSync(path.join(tmpdir(), 'dmarsift-fleet-'));
 const validFleet = schemaValidator('analyze-fleet.schema.json');
 const validSarif = sarifValidator();
 
-// biome-ignore lint/suspicious/noExplicitAny: parsed reports are checked field by field
 type J = any;
 
 /** The analyze command in the work directory (no configuration there unless a test writes one). */
