@@ -101,7 +101,7 @@ const COMMAND_DEFS: CommandDef[] = [
         .option('output-format', { type: 'string', describe: 'also write FORMAT to FILE (FORMAT=FILE, repeatable: sarif=out.sarif --output-format junit=out.xml); replaces the configuration\'s outputs' })
         .option('baseline', { type: 'string', describe: 'an earlier analyze JSON or SARIF report: its findings are unchanged, only new ones count for --fail-on, vanished ones are listed as absent' })
         .option('recursive', { alias: 'r', type: 'boolean', describe: 'find the captures in the directories given (a directory holding capture.json or capture parts is one; others are searched, and listed when they hold none)' })
-        .option('jobs', { alias: 'j', type: 'string', describe: 'analyse this many captures at once, one worker thread each (default: the cores, at most 8)' })
+        .option('jobs', { alias: 'j', type: 'string', describe: 'analyse this many captures at once, one worker thread each (default: the cores, at most 8; on 2 cores or fewer, 1: one after another in this thread)' })
         .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
         .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
         .option('require', { type: 'string', describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })

@@ -26,8 +26,13 @@ import { analyzeAll } from './pool.js';
 /** Default --jobs: the cores, at most this many (each worker holds a capture's model). */
 const MAX_DEFAULT_JOBS = 8;
 
-export function jobsOption(v: unknown): number {
-  if (v === undefined) return Math.min(MAX_DEFAULT_JOBS, availableParallelism());
+/**
+ * `--jobs`, or by default the cores (at most 8) — but on two cores or fewer, this thread alone:
+ * a worker pays its own start and warm-up and its results cross threads, and on a two-core
+ * machine two workers analysed 1,000 small captures slower than one thread did (README).
+ */
+export function jobsOption(v: unknown, cores = availableParallelism()): number {
+  if (v === undefined) return cores <= 2 ? 1 : Math.min(MAX_DEFAULT_JOBS, cores);
   const text = String(v);
   if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 256) throw new UsageError(`--jobs: expected a number of threads from 1 to 256, got ${JSON.stringify(text)}`);
   return Number(text);
