@@ -287,3 +287,31 @@ describe('exit codes, unreadable captures and options', () => {
     expect(analyze(['-r', dir, '-j', '0']).stderr).toContain('--jobs: expected a number of threads from 1 to 256');
   });
 });
+
+describe('docs/ci/github-actions.yml', () => {
+  it("its dmarsift command works on a captures directory with a committed baseline, and its SARIF is what code scanning takes", { timeout: 60_000 }, () => {
+    const yml = readFileSync(path.join(REPO, 'docs/ci/github-actions.yml'), 'utf8');
+    // The folded `run: >` block of the dmarsift step, as the shell gets it (one line).
+    const block = /- name: dmarsift on every capture\n\s+run: >\n((?:\s{10}.*\n)+)/.exec(yml);
+    expect(block).not.toBeNull();
+    const words = block![1].trim().split(/\s+/);
+    expect(words.slice(0, 3)).toEqual(['npx', 'dmarsift', 'analyze']);
+    // A repository with a few hosts' captures and the baseline the comment says how to make.
+    const repo = path.join(work, 'gh-repo');
+    mkdirSync(path.join(repo, 'captures'), { recursive: true });
+    mkdirSync(path.join(repo, 'ci'));
+    for (const n of ['bhyve-host', 'healthy-two-vms', 'hpa-leak-mmio', 'kvm-vfio-host', 'ppt-unmapped']) symlinkSync(path.join(SAMPLES, n), path.join(repo, 'captures', n));
+    expect(cli(['analyze', '-r', 'captures', '-f', 'json', '-o', 'ci/dmarsift-baseline.json', '-q'], { cwd: repo }).status).toBe(1);
+    const r = cli(words.slice(2), { cwd: repo });
+    expect(r.status, r.stderr).toBe(0);
+    const sarif = JSON.parse(readFileSync(path.join(repo, 'dmarsift.sarif'), 'utf8'));
+    expect(validSarif(sarif)).toEqual([]);
+    // Code scanning: at most 20 runs per upload, and no two runs of one category.
+    const categories = sarif.runs.map((run: J) => run.automationDetails.id);
+    expect(new Set(categories).size).toBe(sarif.runs.length);
+    expect(categories).toContain('dmarsift/hpa-leak-mmio/');
+    expect(/upload-sarif@v3\n\s+with:\n\s+sarif_file: dmarsift\.sarif\n(?!\s+category)/.test(yml)).toBe(true);
+    for (const f of ['dmarsift.junit.xml', 'dmarsift.html', 'dmarsift.json']) expect(statSync(path.join(repo, f)).size, f).toBeGreaterThan(0);
+    expect(validFleet(JSON.parse(readFileSync(path.join(repo, 'dmarsift.json'), 'utf8')))).toEqual([]);
+  });
+});
