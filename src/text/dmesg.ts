@@ -36,6 +36,7 @@ import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { Fault, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
+import { exactFromHexDigits, fromHexDigits, hex } from '../util/hex.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 export interface DmesgDrhd { base: number; flags: number; source: Source }
@@ -181,13 +182,13 @@ class DmesgReader {
   /** A line of an open dump; any other line closes the dump and is read as a fact (false). */
   private dumpLine(d: Dump, msg: string, lineNo: number): boolean {
     let m: RegExpExecArray | null;
-    if ((m = ROOT_RE.exec(msg))) { d.root = BigInt('0x' + m[1]); return true; }
-    if ((m = SM_ROOT_RE.exec(msg))) { d.root = BigInt('0x' + m[2]); note(d, `scalable-mode root entry hi 0x${m[1]}`); return true; }
-    if ((m = CTX_RE.exec(msg))) { d.contextHi = BigInt('0x' + m[1]); d.contextLo = BigInt('0x' + m[2]); return true; }
+    if ((m = ROOT_RE.exec(msg))) { d.root = fromHexDigits(m[1]); return true; }
+    if ((m = SM_ROOT_RE.exec(msg))) { d.root = fromHexDigits(m[2]); note(d, `scalable-mode root entry hi 0x${m[1]}`); return true; }
+    if ((m = CTX_RE.exec(msg))) { d.contextHi = fromHexDigits(m[1]); d.contextLo = fromHexDigits(m[2]); return true; }
     if ((m = PTE_RE.exec(msg))) {
       const level = Number(m[1]);
       if (level < 1 || level > 6) this.warn(`pte level ${level} out of range`, lineNo);
-      else d.levels.push({ level, entry: BigInt('0x' + m[2]) });
+      else d.levels.push({ level, entry: fromHexDigits(m[2]) });
       return true;
     }
     if ((m = NOT_PRESENT_NEW_RE.exec(msg))) {
@@ -217,14 +218,35 @@ class DmesgReader {
     else if ((m = DUMP_RE.exec(msg))) this.dumpStart(m, lineNo);
     else if ((m = UNIT_RE.exec(msg))) this.unitLine(m, lineNo);
     else if ((m = HAW_RE.exec(msg))) this.haw = Number(m[1]);
-    else if ((m = DRHD_RE.exec(msg))) this.drhds.push({ base: Number(BigInt('0x' + m[1])), flags: parseInt(m[2], 16), source: { part: this.part, line: lineNo } });
-    else if ((m = RMRR_RE.exec(msg))) this.rmrrs.push({ base: Number(BigInt('0x' + m[1])), end: Number(BigInt('0x' + m[2])), source: { part: this.part, line: lineNo } });
+    else if ((m = DRHD_RE.exec(msg))) this.drhdLine(m, lineNo);
+    else if ((m = RMRR_RE.exec(msg))) this.rmrrLine(m, lineNo);
     else return false;
     return true;
   }
 
+  /**
+   * Matched hex digits of a host address as an exact number; at or above 2^53 a number would
+   * round it (the model's address convention), so the line is rejected with a warning instead.
+   */
+  private address(digits: string, what: string, lineNo: number): number | undefined {
+    const v = exactFromHexDigits(digits);
+    if (v === undefined) this.warn(`${what} 0x${digits} is at or above 2^53 (not a host address): line skipped`, lineNo);
+    return v;
+  }
+
+  private drhdLine(m: RegExpExecArray, lineNo: number): void {
+    const base = this.address(m[1], 'DRHD base', lineNo);
+    if (base !== undefined) this.drhds.push({ base, flags: parseInt(m[2], 16), source: { part: this.part, line: lineNo } });
+  }
+
+  private rmrrLine(m: RegExpExecArray, lineNo: number): void {
+    const base = this.address(m[1], 'RMRR base', lineNo);
+    const end = base === undefined ? undefined : this.address(m[2], 'RMRR end', lineNo);
+    if (base !== undefined && end !== undefined) this.rmrrs.push({ base, end, source: { part: this.part, line: lineNo } });
+  }
+
   private faultLine(m: RegExpExecArray, lineNo: number): void {
-    const addr = BigInt('0x' + m[7]);
+    const addr = fromHexDigits(m[7]);
     const bus = parseInt(m[3], 16);
     const slot = parseInt(m[4], 16);
     const fn = parseInt(m[5], 16);
@@ -256,7 +278,7 @@ class DmesgReader {
   /** `Dump dmarN table entries for IOVA 0x…`: attached to the fault just read when it is that IOVA's. */
   private dumpStart(m: RegExpExecArray, lineNo: number): void {
     const last = this.faults[this.faults.length - 1];
-    const iova = BigInt('0x' + m[2]);
+    const iova = fromHexDigits(m[2]);
     let fault: Fault | undefined = last;
     if (!last || last.dumped !== undefined || BigInt(last.iovaPfn) * 4096n + BigInt(last.iovaOffset) !== iova) {
       this.warn(`table dump for IOVA 0x${m[2]} follows no fault report for that address: not attached`, lineNo);
@@ -269,17 +291,18 @@ class DmesgReader {
 
   private unitLine(m: RegExpExecArray, lineNo: number): void {
     const name = m[1] ?? `dmar${m[2]}`;
-    const base = Number(BigInt('0x' + m[3]));
+    const base = this.address(m[3], `unit ${name}: register base`, lineNo);
+    if (base === undefined) return;
     const major = Number(m[4]);
     const minor = Number(m[5]);
     const raw: RawRegisters = {
-      VER: BigInt(((major & 0xf) << 4) | (minor & 0xf)), CAP: BigInt('0x' + m[6]), ECAP: BigInt('0x' + m[7]),
+      VER: BigInt(((major & 0xf) << 4) | (minor & 0xf)), CAP: fromHexDigits(m[6]), ECAP: fromHexDigits(m[7]),
     };
     const prev = this.unitByBase.get(base);
     if (prev) {
       const pr = prev.registers!.raw;
       if (prev.name !== name || pr.CAP !== raw.CAP || pr.ECAP !== raw.ECAP || pr.VER !== raw.VER) {
-        this.warn(`unit at 0x${base.toString(16)} logged again with different values (line ${prev.source.line}); keeping the first`, lineNo);
+        this.warn(`unit at ${hex(base)} logged again with different values (line ${prev.source.line}); keeping the first`, lineNo);
       }
       return;
     }

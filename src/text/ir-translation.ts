@@ -27,7 +27,7 @@
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
 import type { ModelWarning } from '../model/types.js';
-import { hex } from '../util/hex.js';
+import { fromHexDigits, hex } from '../util/hex.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
 
 /** Longer lines are no debugfs output (rows are ~60 characters): skipped with a warning. */
@@ -160,8 +160,8 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
     }
     const hiText = rowSection === 'remapped' ? m[7] : m[8];
     const loText = rowSection === 'remapped' ? m[8] : m[9];
-    const hi = BigInt('0x' + hiText);
-    const lo = BigInt('0x' + loText);
+    const hi = fromHexDigits(hiText);
+    const lo = fromHexDigits(loText);
     const mismatch = columnMismatches(rowSection, m, lo, hi);
     if (mismatch.length > 0) warn.warn(`IRTE ${index} of ${unit.name}: ${mismatch.join('; ')} (the raw halves are used)`, l.no);
     seen.add(index);
@@ -208,7 +208,7 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
         warn.warn('"IR table address" line before any unit line, skipped', l.no);
         continue;
       }
-      const addr = BigInt('0x' + m[1]);
+      const addr = fromHexDigits(m[1]);
       if (addr >= 1n << 52n || (addr & 0xfffn) !== 0n) {
         warn.warn(`IR table address 0x${m[1]} of ${unit.name} is no page address below 2^52, ignored`, l.no);
         continue;

@@ -31,11 +31,25 @@ export function parseIntLiteral(text: string): bigint {
   throw new RangeError(`not a number: ${JSON.stringify(text)}`);
 }
 
+/** The value of hex digits a reader's pattern already matched (no `0x`, no sign, no spaces). */
+export function fromHexDigits(digits: string): bigint {
+  return BigInt('0x' + digits);
+}
+
+/**
+ * Matched hex digits as an exact number (the model's address convention), or undefined when the
+ * value is at or above 2^53, where a number would round it: the reader rejects those with a warning.
+ */
+export function exactFromHexDigits(digits: string): number | undefined {
+  const v = fromHexDigits(digits);
+  return v > BigInt(Number.MAX_SAFE_INTEGER) ? undefined : Number(v);
+}
+
 /** Parse a hex string with or without 0x prefix (as debugfs prints them). */
 export function parseHex(text: string): bigint {
   const t = text.trim().toLowerCase().replace(/^0x/, '');
   if (!/^[0-9a-f]+$/.test(t)) throw new RangeError(`not a hex number: ${JSON.stringify(text)}`);
-  return BigInt('0x' + t);
+  return fromHexDigits(t);
 }
 
 /** bigint → number, only when exact (addresses are ≤ 52 bits by the VT-d spec). */
