@@ -22,7 +22,7 @@
 import type { ModelWarning, Source } from '../model/types.js';
 import { bdfKey, formatBdf, fromSlotFunc, type Bdf } from '../util/bdf.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
-import { hex } from '../util/hex.js';
+import { hex, hexInMessage } from '../util/hex.js';
 
 export const MAX_CONFIG_BYTES = 4096;
 export const MAX_FUNCTIONS = 16384;
@@ -290,7 +290,7 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
       }
       finish();
       if (start !== 0) {
-        warn.warn(`${formatBdf(bdf)}: pciconf range starts at 0x${start.toString(16)}, not 0: without the header these bytes are not used`, l.no);
+        warn.warn(`${formatBdf(bdf)}: pciconf range starts at ${hexInMessage(start)}, not 0: without the header these bytes are not used`, l.no);
         skipping = true;
         continue;
       }

@@ -1,4 +1,4 @@
-import { hexPad } from './hex.js';
+import { hexDigits } from './hex.js';
 
 /**
  * A PCI function as the model keeps it: segment, bus, and the 8-bit devfn (slot << 3 | fn).
@@ -12,7 +12,7 @@ export interface Bdf {
 
 /** `SSSS:BB:DD.F`, lower-case, the one output notation. */
 export function formatBdf(b: Bdf): string {
-  return `${hexPad(b.segment, 4).slice(2)}:${formatBusDevfn(b.bus, b.devfn)}`;
+  return `${hexDigits(b.segment, 4)}:${formatBusDevfn(b.bus, b.devfn)}`;
 }
 
 /**
@@ -20,7 +20,7 @@ export function formatBdf(b: Bdf): string {
  * descriptor or table holds) where the segment is not known, as Linux prints one (`%02x:%02x.%d`).
  */
 export function formatBusDevfn(bus: number, devfn: number): string {
-  return `${hexPad(bus, 2).slice(2)}:${hexPad(devfn >> 3, 2).slice(2)}.${(devfn & 7).toString(16)}`;
+  return `${hexDigits(bus, 2)}:${hexDigits(devfn >> 3, 2)}.${devfn & 7}`;
 }
 
 /** A stable numeric key: segment << 16 | bus << 8 | devfn. */

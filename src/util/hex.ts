@@ -7,6 +7,15 @@ export function hex(value: number | bigint): string {
 }
 
 /**
+ * hex() for a message about a value a hostile input may have made inexact or negative (an offset
+ * computed from a header, a range read from text): never throws, where hex() would. Such a message
+ * is how that input is refused, so formatting it must not fail.
+ */
+export function hexInMessage(value: number | bigint): string {
+  return '0x' + value.toString(16);
+}
+
+/**
  * hex() of an identifying value a text part gave (PCI ids and class, a manifest's unit base), or
  * null when it is not an exact non-negative integer: the parsers refuse or warn about those, and a
  * writer must never lose a whole report to one that slipped through.
@@ -20,7 +29,12 @@ export function hexIdOrNull(value: number | bigint | undefined): string | null {
 
 /** Fixed-width hex with 0x, e.g. hexPad(0x1n, 16) = 0x0000000000000001 (Linux's %016llx). */
 export function hexPad(value: number | bigint, digits: number): string {
-  return '0x' + value.toString(16).padStart(digits, '0');
+  return '0x' + hexDigits(value, digits);
+}
+
+/** Fixed-width hex without 0x, e.g. hexDigits(0x86, 4) = 0086 (C's %04x, as pciconf and lspci print ids). */
+export function hexDigits(value: number | bigint, digits: number): string {
+  return value.toString(16).padStart(digits, '0');
 }
 
 /** Parse `0x…`, bare hex with a-f, or decimal; returns bigint. Throws RangeError on junk. */
