@@ -29,7 +29,7 @@ import type { Contribution, DomainContribution, UnitContribution } from '../mode
 import type { PageSize } from '../model/types.js';
 import { type Bdf, formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
-import { exactFromHexDigits, hex } from '../util/hex.js';
+import { exactFromHexDigits, hex, hexDigits } from '../util/hex.js';
 
 const DEVICE_RE = /^Device\s+(\S+)\s+(?:with pasid\s+([0-9a-f]{1,5})\s+)?@0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -260,7 +260,7 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   }
   const pages = level === 1 ? 1 : level === 2 ? 512 : 262144;
   const hpaPfn = (hi & 0xfffff) * TWO_POW_20 + (lo >>> 12);
-  if (hpaPfn % pages !== 0) warn(`level-${level} leaf ${hex(hi)}${lo.toString(16).padStart(8, '0')} has reserved address bits set (not ${pages * 4} KiB aligned)`, lineNo);
+  if (hpaPfn % pages !== 0) warn(`level-${level} leaf ${hex(hi)}${hexDigits(lo, 8)} has reserved address bits set (not ${pages * 4} KiB aligned)`, lineNo);
   if (iovaPfn % pages !== 0) warn(`IOVA page ${hex(iovaPfn)} is not aligned to its ${pages * 4} KiB leaf`, lineNo);
   st.lastPfn = iovaPfn + pages - 1;
   st.coalescer.add(iovaPfn, hpaPfn, pages, (lo & 1) !== 0, (lo & 2) !== 0, PAGE_SIZES[level], (lo & 0x800) !== 0, (hi & 0x4000_0000) !== 0);

@@ -25,7 +25,7 @@ import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { ContextEntry, PasidEntry, RootEntry, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
-import { fromHexDigits } from '../util/hex.js';
+import { fromHexDigits, hexDigits } from '../util/hex.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
@@ -193,7 +193,7 @@ function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void)
     const prev = rootByBus.get(r.bus);
     if (prev) {
       if (prev.rootLo !== r.rootLo || prev.rootHi !== r.rootHi) {
-        warn(`root entry of bus ${r.bus.toString(16).padStart(2, '0')} differs from line ${prev.line}`, r.line);
+        warn(`root entry of bus ${hexDigits(r.bus, 2)} differs from line ${prev.line}`, r.line);
       }
       continue;
     }
