@@ -26,6 +26,7 @@
  * is bounded: lines of at most MAX_LINE_CHARS, indices below MAX_ENTRIES_PER_UNIT (each kept once
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
+import type { IrteMode } from '../decode/irte.js';
 import type { ModelWarning } from '../model/types.js';
 import { formatBusDevfn } from '../util/bdf.js';
 import { fromHexDigits, hex, hexDigits } from '../util/hex.js';
@@ -38,7 +39,8 @@ export const MAX_ENTRIES_PER_UNIT = 65536;
 /** More units than any platform has (Linux caps DMAR units at MAX_IO_APICS). */
 export const MAX_UNITS = 1024;
 
-export type IrSection = 'remapped' | 'posted';
+/** The section a row is listed in, which is its entry's format: IM = 0 under "Remapped", IM = 1 under "Posted". */
+export type IrSection = IrteMode;
 
 export interface IrTextEntry {
   index: number;
