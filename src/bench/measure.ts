@@ -68,7 +68,7 @@ export function measure(args: string[], runs: number, scratch: string, keepStdou
  */
 export function measureAlternating(commands: { args: string[]; keepStdout?: boolean }[], runs: number, scratch: string): Measured[] {
   const all: Run[][] = commands.map(() => []);
-  for (let i = 0; i < runs; i++) commands.forEach((c, k) => all[k].push(runOnce(c.args, c.keepStdout === true, scratch)));
+  for (let i = 0; i < runs; i++) commands.forEach((c, k) => void all[k].push(runOnce(c.args, c.keepStdout === true, scratch)));
   return all.map(summarize);
 }
 

@@ -30,12 +30,7 @@ const MAX_SYMLINKS = 40;
 export function openOutput(file: string | undefined): Output {
   if (file === undefined || file === '-') {
     const out = new BufferedWriter(1, STDOUT_LABEL);
-    return {
-      isTTY: process.stdout.isTTY === true,
-      write: (chunk) => out.write(chunk),
-      finish: () => out.flush(),
-      abort: () => out.flushQuietly(),
-    };
+    return writingTo(out, process.stdout.isTTY === true, { finish: () => out.flush(), abort: () => out.flushQuietly() });
   }
   const { target, stat } = resolveTarget(file);
   if (stat?.isDirectory()) throw new OutputError(file, 'is a directory');
@@ -80,9 +75,7 @@ function openStraight(given: string, target: string): Output {
       /* already closed */
     }
   };
-  return {
-    isTTY: false,
-    write: (chunk) => out.write(chunk),
+  return writingTo(out, false, {
     finish() {
       try {
         out.flush();
@@ -94,7 +87,7 @@ function openStraight(given: string, target: string): Output {
       out.flushQuietly();
       close();
     },
-  };
+  });
 }
 
 /** A regular file or a new path: a temporary file beside it, renamed over it at the end. */
@@ -122,9 +115,7 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
     closed = true;
     fs.closeSync(fd);
   };
-  return {
-    isTTY: false,
-    write: (chunk) => out.write(chunk),
+  return writingTo(out, false, {
     finish() {
       try {
         out.flush();
@@ -144,7 +135,12 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
       }
       fs.rmSync(tmp, { force: true });
     },
-  };
+  });
+}
+
+/** An Output whose bytes go through `out`; `end` says how it is committed or dropped. */
+function writingTo(out: BufferedWriter, isTTY: boolean, end: Pick<Output, 'finish' | 'abort'>): Output {
+  return { isTTY, write: (chunk) => out.write(chunk), finish: () => end.finish(), abort: () => end.abort() };
 }
 
 function keepOwnerAndMode(fd: number, st: fs.Stats): void {

@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
-import { hex } from '../util/hex.js';
+import { hex, hexInMessage } from '../util/hex.js';
 
 export const BLOCK_SIZE = 4096;
 /** 256 blocks = 1 MiB of cache per open image. */
@@ -130,7 +130,7 @@ export class BlockFile {
       while (e < count && offsets[e] === start + (e - s) * pageSize) e++;
       const length = (e - s) * pageSize;
       if (!Number.isSafeInteger(start) || start + length > this.size) {
-        throw new InputError(`${what}: needs bytes 0x${start.toString(16)}-0x${(start + length).toString(16)} but the file ends at 0x${this.size.toString(16)} (truncated?)`, { file: this.path, offset: start });
+        throw new InputError(`${what}: needs bytes ${hexInMessage(start)}-${hexInMessage(start + length)} but the file ends at ${hexInMessage(this.size)} (truncated?)`, { file: this.path, offset: start });
       }
       this.readAt(start, dest, s * pageSize, length);
       s = e;

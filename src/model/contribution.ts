@@ -3,28 +3,19 @@
  * Contribution; src/model/build.ts merges them, and turns disagreements between parts into
  * warnings naming both sources.
  */
-import type { UnitRegisters } from '../decode/registers-types.js';
-import type { InvalidationQueue } from './invalidation-queue.js';
 import type {
-  ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, RootEntry, Source, Vm,
+  Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, Source, Unit, Vm,
 } from './types.js';
 
-export interface UnitContribution {
+/** The facts of a Unit a part may state: the model builder merges them (the first source to state one keeps it). */
+type StatedUnitFacts = Partial<Pick<Unit,
+  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'>>;
+
+export interface UnitContribution extends StatedUnitFacts {
   /** Identifies the unit; text parts that only know a name (dmar0) leave it undefined. */
   registerBase?: number;
-  name?: string;
-  segment?: number;
-  version?: { major: number; minor: number };
-  translationEnabled?: boolean;
-  rootTablePointerSet?: boolean;
-  rootTable?: number;
   /** The line that gave rootTable, when it is not the unit's own line (dmardump's root line). */
   rootTableSource?: Source;
-  mode?: ContextMode;
-  registers?: UnitRegisters;
-  rootEntries?: RootEntry[];
-  contexts?: ContextEntry[];
-  invalidationQueue?: InvalidationQueue;
   source: Source;
 }
 

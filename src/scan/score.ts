@@ -15,6 +15,7 @@
  *   q1 22:16, q2 11:8 and q3–q7 reserved.
  * A pointer of 0 is refused everywhere: no OS puts a translation structure at physical page 0.
  */
+import { formatBusDevfn } from '../util/bdf.js';
 
 export const PAGE_WORDS = 1024;
 /** Set in `rootPageTest`'s result when an odd qword (a scalable upper half) is used. */
@@ -253,9 +254,6 @@ export interface EvaluateOptions {
   isLost?: (addr: number) => boolean;
 }
 
-const bdfText = (bus: number, devfn: number): string =>
-  `${bus.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
-
 /**
  * confidence = (valid context tables / distinct context-table pointers not lost)
  *            × (1 − 2^−entries)           — one entry is weak evidence, eight are near certain
@@ -329,7 +327,7 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
   }
   c.dids = dids.size;
   uses.sort((a, b) => a.bus - b.bus || a.e.devfn - b.e.devfn);
-  c.devices = uses.slice(0, 8).map((u) => bdfText(u.bus, u.e.devfn));
+  c.devices = uses.slice(0, 8).map((u) => formatBusDevfn(u.bus, u.e.devfn));
   if (missing) c.problems.push(`${missing} of ${tables.size} context-table pointers lead outside the image`);
   if (c.lost.contextTables) c.problems.push(`${c.lost.contextTables} of ${tables.size} context tables are in bytes the image lost (cut short): not checked`);
   if (invalidTables) c.problems.push(`${invalidTables} pointed-at pages are not well-formed ${layout} context tables`);

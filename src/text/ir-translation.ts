@@ -26,8 +26,10 @@
  * is bounded: lines of at most MAX_LINE_CHARS, indices below MAX_ENTRIES_PER_UNIT (each kept once
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
+import type { IrteMode } from '../decode/irte.js';
 import type { ModelWarning } from '../model/types.js';
-import { hex } from '../util/hex.js';
+import { formatBusDevfn } from '../util/bdf.js';
+import { fromHexDigits, hex, hexDigits } from '../util/hex.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
 
 /** Longer lines are no debugfs output (rows are ~60 characters): skipped with a warning. */
@@ -37,7 +39,8 @@ export const MAX_ENTRIES_PER_UNIT = 65536;
 /** More units than any platform has (Linux caps DMAR units at MAX_IO_APICS). */
 export const MAX_UNITS = 1024;
 
-export type IrSection = 'remapped' | 'posted';
+/** The section a row is listed in, which is its entry's format: IM = 0 under "Remapped", IM = 1 under "Posted". */
+export type IrSection = IrteMode;
 
 export interface IrTextEntry {
   index: number;
@@ -86,7 +89,6 @@ export function looksLikeIrTranslation(text: string): boolean {
   return /^(Remapped|Posted) Interrupt supported on IOMMU:/m.test(head) || /^\s*Entry\s+SrcID\s+(DstID|PDA_high)/m.test(head);
 }
 
-const hexN = (n: number | bigint, w: number): string => n.toString(16).padStart(w, '0');
 const bits = (q: bigint, hi: number, lo: number): number => Number((q >> BigInt(lo)) & ((1n << BigInt(hi - lo + 1)) - 1n));
 
 /** Columns printed beside the raw halves that disagree with them (the kernel derives both from one entry). */
@@ -94,19 +96,19 @@ function columnMismatches(section: IrSection, m: RegExpExecArray, lo: bigint, hi
   const out: string[] = [];
   const sid = bits(hi, 15, 0);
   const printedSid = `${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
-  const rawSid = `${hexN(sid >> 8, 2)}:${hexN((sid >> 3) & 0x1f, 2)}.${sid & 7}`;
+  const rawSid = formatBusDevfn(sid >> 8, sid & 0xff);
   if (printedSid !== rawSid) out.push(`SrcID ${printedSid} but IRTE_high says ${rawSid}`);
   const vector = parseInt(section === 'remapped' ? m[6] : m[7], 16);
-  if (vector !== bits(lo, 23, 16)) out.push(`Vct ${hexN(vector, 2)} but IRTE_low bits 23:16 are ${hexN(bits(lo, 23, 16), 2)}`);
+  if (vector !== bits(lo, 23, 16)) out.push(`Vct ${hexDigits(vector, 2)} but IRTE_low bits 23:16 are ${hexDigits(bits(lo, 23, 16), 2)}`);
   if (section === 'remapped') {
     const dst = parseInt(m[5], 16);
-    if (dst !== bits(lo, 63, 32)) out.push(`DstID ${hexN(dst, 8)} but IRTE_low bits 63:32 are ${hexN(bits(lo, 63, 32), 8)}`);
+    if (dst !== bits(lo, 63, 32)) out.push(`DstID ${hexDigits(dst, 8)} but IRTE_low bits 63:32 are ${hexDigits(bits(lo, 63, 32), 8)}`);
   } else {
     const pdaH = parseInt(m[5], 16);
     const pdaL = parseInt(m[6], 16);
-    if (pdaH !== bits(hi, 63, 32)) out.push(`PDA_high ${hexN(pdaH, 8)} but IRTE_high bits 63:32 are ${hexN(bits(hi, 63, 32), 8)}`);
+    if (pdaH !== bits(hi, 63, 32)) out.push(`PDA_high ${hexDigits(pdaH, 8)} but IRTE_high bits 63:32 are ${hexDigits(bits(hi, 63, 32), 8)}`);
     const rawL = (bits(lo, 63, 38) * 64) >>> 0;
-    if (pdaL !== rawL) out.push(`PDA_low ${hexN(pdaL, 8)} but IRTE_low bits 63:38 give ${hexN(rawL, 8)}`);
+    if (pdaL !== rawL) out.push(`PDA_low ${hexDigits(pdaL, 8)} but IRTE_low bits 63:38 give ${hexDigits(rawL, 8)}`);
   }
   if ((lo & 1n) === 0n) out.push('P = 0 (debugfs lists present entries only)');
   const im = bits(lo, 15, 15) === 1;
@@ -160,8 +162,8 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
     }
     const hiText = rowSection === 'remapped' ? m[7] : m[8];
     const loText = rowSection === 'remapped' ? m[8] : m[9];
-    const hi = BigInt('0x' + hiText);
-    const lo = BigInt('0x' + loText);
+    const hi = fromHexDigits(hiText);
+    const lo = fromHexDigits(loText);
     const mismatch = columnMismatches(rowSection, m, lo, hi);
     if (mismatch.length > 0) warn.warn(`IRTE ${index} of ${unit.name}: ${mismatch.join('; ')} (the raw halves are used)`, l.no);
     seen.add(index);
@@ -208,7 +210,7 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
         warn.warn('"IR table address" line before any unit line, skipped', l.no);
         continue;
       }
-      const addr = BigInt('0x' + m[1]);
+      const addr = fromHexDigits(m[1]);
       if (addr >= 1n << 52n || (addr & 0xfffn) !== 0n) {
         warn.warn(`IR table address 0x${m[1]} of ${unit.name} is no page address below 2^52, ignored`, l.no);
         continue;

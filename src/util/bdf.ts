@@ -1,4 +1,4 @@
-import { hexPad } from './hex.js';
+import { hexDigits } from './hex.js';
 
 /**
  * A PCI function as the model keeps it: segment, bus, and the 8-bit devfn (slot << 3 | fn).
@@ -12,7 +12,15 @@ export interface Bdf {
 
 /** `SSSS:BB:DD.F`, lower-case, the one output notation. */
 export function formatBdf(b: Bdf): string {
-  return `${hexPad(b.segment, 4).slice(2)}:${hexPad(b.bus, 2).slice(2)}:${hexPad(b.devfn >> 3, 2).slice(2)}.${(b.devfn & 7).toString(16)}`;
+  return `${hexDigits(b.segment, 4)}:${formatBusDevfn(b.bus, b.devfn)}`;
+}
+
+/**
+ * `BB:DD.F`, formatBdf without the segment: for a requester/source-id (the 16-bit bus:devfn a
+ * descriptor or table holds) where the segment is not known, as Linux prints one (`%02x:%02x.%d`).
+ */
+export function formatBusDevfn(bus: number, devfn: number): string {
+  return `${hexDigits(bus, 2)}:${hexDigits(devfn >> 3, 2)}.${devfn & 7}`;
 }
 
 /** A stable numeric key: segment << 16 | bus << 8 | devfn. */

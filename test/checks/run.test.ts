@@ -108,7 +108,7 @@ describe('runChecks', () => {
     const r = runChecksWithStatus(snapshot().build());
     expect(r.findings).toEqual([]);
     expect(r.statuses.map((x) => x.id)).toEqual(checks.map((c) => c.meta.id));
-    // Every check that needs an input says so; one that needs none (fault-from-absent-device) ran on nothing.
+    // Every check that needs an input says so; one that needed none would have run on nothing.
     const needsNothing = new Set(checks.filter((c) => c.meta.needs.length === 0).map((c) => c.meta.id));
     for (const st of r.statuses) expect(st.status, st.id).toBe(needsNothing.has(st.id) ? 'ran' : 'not-applicable');
   });
