@@ -12,6 +12,7 @@ import { utcDay } from '../triage/suppressions.js';
 import { settingsFrom, type TriageSettings } from '../triage/triage.js';
 import { withOutput } from './common.js';
 import { openOutput, type Output } from './output.js';
+import { mark } from './timing.js';
 
 /** `--check a,b --check c` → [a, b, c]. */
 export function idList(v: unknown): string[] | undefined {
@@ -111,7 +112,7 @@ export function analyzeRun(argv: Record<string, unknown>, today = utcDay()): Ana
  * format's text for an output (the table reads its width and whether to colour from it).
  */
 export async function writeReports(run: AnalyzeRun, render: (format: OutputFormat, out: Output) => Promise<string>): Promise<void> {
-  for (const target of [run.stdout, ...run.outputs]) {
+  for (const [i, target] of [run.stdout, ...run.outputs].entries()) {
     const out = openOutput(target.file);
     let text: string;
     try {
@@ -120,6 +121,7 @@ export async function writeReports(run: AnalyzeRun, render: (format: OutputForma
       out.abort();
       throw e;
     }
+    mark(i === 0 ? 'report rendered' : `${target.format} report rendered`);
     withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
   }
 }
