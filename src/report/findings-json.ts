@@ -62,18 +62,8 @@ export interface AnalyzeReportJson {
   suppressions?: SuppressionJson[];
 }
 
-export interface SuppressionJson {
-  check: string;
-  bdf?: string;
-  unit?: string;
-  vm?: string;
-  reason: string;
-  expires?: string;
-  /** `file:line` of the suppression. */
-  origin: string;
-  state: SuppressionStatus['state'];
-  matched: number;
-}
+/** A configured suppression (its fields as written, `origin` its `file:line`) and what became of it. */
+export type SuppressionJson = SuppressionStatus['suppression'] & { state: SuppressionStatus['state']; matched: number };
 
 export function suppressionToJson(st: SuppressionStatus): SuppressionJson {
   const { origin, ...rest } = st.suppression;

@@ -19,16 +19,7 @@ import { FINGERPRINT_KEY } from './fingerprint.js';
 const BASELINE_LIMIT = 1 << 30;
 
 /** What a report keeps of a finding: enough to match it and to name it when it is absent. */
-export interface BaselineFinding {
-  fingerprint: string;
-  check: string;
-  severity: Severity;
-  message: string;
-  messageId?: string;
-  unit?: string;
-  bdf?: string;
-  vm?: string;
-}
+export type BaselineFinding = Pick<Finding, 'check' | 'severity' | 'message' | 'messageId' | 'unit' | 'bdf' | 'vm'> & { fingerprint: string };
 
 export interface Baseline {
   file: string;
