@@ -111,10 +111,10 @@ export function analyzeRun(argv: Record<string, unknown>, today = utcDay()): Ana
  * file — each committed only once its text is complete (src/cli/output.ts). `render` makes one
  * format's text for an output (the table reads its width and whether to colour from it).
  */
-export async function writeReports(run: AnalyzeRun, render: (format: OutputFormat, out: Output) => Promise<string>): Promise<void> {
+export async function writeReports(run: AnalyzeRun, render: (format: OutputFormat, out: Output) => Promise<string | string[]>): Promise<void> {
   for (const [i, target] of [run.stdout, ...run.outputs].entries()) {
     const out = openOutput(target.file);
-    let text: string;
+    let text: string | string[];
     try {
       text = await render(target.format, out);
     } catch (e) {
@@ -122,6 +122,11 @@ export async function writeReports(run: AnalyzeRun, render: (format: OutputForma
       throw e;
     }
     mark(i === 0 ? 'report rendered' : `${target.format} report rendered`);
-    withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
+    // A fleet's report comes in pieces (one string of it all could pass V8's longest string).
+    const chunks = typeof text === 'string' ? [text] : text;
+    withOutput(out, () => {
+      for (const c of chunks) out.write(c);
+      if (!chunks[chunks.length - 1]?.endsWith('\n')) out.write('\n');
+    });
   }
 }

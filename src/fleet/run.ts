@@ -15,7 +15,7 @@ import { outputWidth } from '../cli/width.js';
 import type { OutputFormat } from '../config/config.js';
 import { UsageError } from '../errors.js';
 import {
-  fleetSummary, fleetSummaryLine, fleetSuppressionProblems, fleetToJson, fleetToSarif, renderFleetMarkdown, renderFleetTable, type FleetReport,
+  fleetSummary, fleetSummaryLine, fleetSuppressionProblems, fleetToJson, fleetToSarif, jsonChunks, renderFleetMarkdown, renderFleetTable, type FleetReport,
 } from '../report/fleet.js';
 import type { Baseline } from '../triage/baseline.js';
 import { suppressionStatuses } from '../triage/suppressions.js';
@@ -51,14 +51,14 @@ function loadOptions(argv: Record<string, unknown>): FleetContext['load'] {
   return { ...(only !== undefined ? { only } : {}), ...(ignore !== undefined ? { ignore } : {}) };
 }
 
-async function renderFleet(format: OutputFormat, report: FleetReport, width: number, docsUri: string | undefined): Promise<string> {
+async function renderFleet(format: OutputFormat, report: FleetReport, width: number, docsUri: string | undefined): Promise<string | string[]> {
   switch (format) {
     case 'table':
       return renderFleetTable(report, { width });
     case 'json':
-      return JSON.stringify(fleetToJson(report), null, 2) + '\n';
+      return jsonChunks(fleetToJson(report), 'captures');
     case 'sarif':
-      return JSON.stringify(fleetToSarif(report), null, 2) + '\n';
+      return jsonChunks(fleetToSarif(report), 'runs');
     case 'markdown':
       return renderFleetMarkdown(report);
     case 'junit': {

@@ -179,6 +179,27 @@ export function renderFleetTable(r: FleetReport, opts: { width?: number } = {}):
 
 // ------------------------------------------------------------------------------------- JSON
 
+/**
+ * `JSON.stringify(doc, null, 2) + '\n'` in pieces: the elements of `doc[key]` (an array) each one
+ * piece. A fleet's SARIF holds every check's description once per capture (95 MB for 1,000), and
+ * one string of it all would pass V8's longest string (~512 MiB) at a few thousand captures.
+ */
+export function jsonChunks(doc: Record<string, unknown>, key: string): string[] {
+  const list = doc[key];
+  if (!Array.isArray(list) || list.length === 0) return [JSON.stringify(doc, null, 2) + '\n'];
+  const placeholder = '\u0000fleet-elements\u0000';
+  const whole = JSON.stringify({ ...doc, [key]: placeholder }, null, 2);
+  const at = whole.indexOf(JSON.stringify(placeholder));
+  const indent = whole.slice(whole.lastIndexOf('\n', at) + 1, at).match(/^ */)![0];
+  const inner = `${indent}  `;
+  const out = [whole.slice(0, at) + '[\n'];
+  list.forEach((item, i) => {
+    out.push(inner + JSON.stringify(item, null, 2).replace(/\n/g, `\n${inner}`) + (i < list.length - 1 ? ',\n' : '\n'));
+  });
+  out.push(`${indent}]` + whole.slice(at + JSON.stringify(placeholder).length) + '\n');
+  return out;
+}
+
 export function fleetToJson(r: FleetReport): Record<string, unknown> {
   const tool = r.tool ?? TOOL;
   const s = fleetSummary(r);
