@@ -13,6 +13,7 @@ import { UsageError } from '../errors.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
+import { buildInterruptRemapping, type IrTextInput } from './interrupt-remapping.js';
 import { sourceText } from './source.js';
 import { readUnitTables } from './tables.js';
 import type {
@@ -159,6 +160,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
 
   // 4. Unit facts from text parts (contexts are merged after the memory walk).
   const textContexts: { st: UnitState; uc: UnitContribution }[] = [];
+  const irTexts = new Map<UnitState, IrTextInput[]>();
   for (const { part, contribution } of input.contributions) {
     warnings.push(...contribution.warnings);
     for (const uc of contribution.units ?? []) {
@@ -197,6 +199,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
         if (st.unit.invalidationQueue) warnings.push({ message: `unit ${hex(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
         else st.unit.invalidationQueue = uc.invalidationQueue;
       }
+      if (uc.irTable) irTexts.set(st, [...(irTexts.get(st) ?? []), { unit: uc.irTable, part: part.path }]);
     }
   }
 
@@ -246,6 +249,16 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       warnings.push(...t.warnings);
       walked.add(st);
     }
+  }
+
+  // 6b. Interrupt remapping: registers, the table in the image, debugfs' dump.
+  for (const st of units) {
+    const r = buildInterruptRemapping({
+      registers: st.unit.registers, registersSource: st.factSource.get('registers'), texts: irTexts.get(st) ?? [],
+      memory: input.memory, label: `unit ${hex(st.unit.registerBase)}`,
+    });
+    if (r.ir) st.unit.interruptRemapping = r.ir;
+    warnings.push(...r.warnings);
   }
 
   // 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry.

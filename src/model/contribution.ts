@@ -4,6 +4,7 @@
  * warnings naming both sources.
  */
 import type { UnitRegisters } from '../decode/registers-types.js';
+import type { IrTextUnit } from '../text/ir-translation.js';
 import type { InvalidationQueue } from './invalidation-queue.js';
 import type {
   ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, RootEntry, Source, Vm,
@@ -25,6 +26,8 @@ export interface UnitContribution {
   rootEntries?: RootEntry[];
   contexts?: ContextEntry[];
   invalidationQueue?: InvalidationQueue;
+  /** The unit's block of debugfs ir_translation_struct (src/model/interrupt-remapping.ts merges it). */
+  irTable?: IrTextUnit;
   source: Source;
 }
 

@@ -26,6 +26,8 @@
  * is bounded: lines of at most MAX_LINE_CHARS, indices below MAX_ENTRIES_PER_UNIT (each kept once
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
+import { InputError } from '../errors.js';
+import type { Contribution } from '../model/contribution.js';
 import type { ModelWarning } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
@@ -258,4 +260,17 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
   }
 
   return { units: [...units.values()], warnings: warn.done() };
+}
+
+/**
+ * The dump as a Contribution: one unit per block, by the kernel's name (dmar0), for the model to
+ * merge with the unit's registers and memory image (src/model/interrupt-remapping.ts). A dump of a
+ * host with no interrupt-remapping unit is the separator alone: no unit, no error.
+ */
+export function irTranslationContribution(text: string, part: string): Contribution {
+  const r = parseIrTranslation(text, part);
+  if (r.units.length === 0 && text.replace(/\*{4}/, '').trim() !== '') {
+    throw new InputError('does not look like ir_translation_struct (debugfs: "Remapped Interrupt supported on IOMMU: <name>")', { file: part, line: 1 });
+  }
+  return { units: r.units.map((u) => ({ name: u.name, irTable: u, source: { part, line: u.line } })), warnings: r.warnings };
 }

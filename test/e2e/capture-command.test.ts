@@ -133,7 +133,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
       ['debugfs-domain', 'domain_translation_struct'],
       ['invalidation-queue', 'invalidation_queue'],
       ['registers', 'iommu_regset'],
-      ['ignored', 'ir_translation_struct'],
+      ['ir-translation', 'ir_translation_struct'],
       ['ignored', 'intel-iommu.json'],
       ['pci', 'pci-sysfs.txt'],
       ['memory-map', 'iomem.txt'],
