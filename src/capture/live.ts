@@ -62,9 +62,8 @@ const DEBUGFS_KINDS: Record<string, PartKind> = {
   dmar_translation_struct: 'debugfs-translation',
   domain_translation_struct: 'debugfs-domain',
   invalidation_queue: 'invalidation-queue',
+  ir_translation_struct: 'ir-translation',
 };
-/** debugfs files kept for the record but not read by dmarsift (yet). */
-const DEBUGFS_KEPT = new Set(['ir_translation_struct']);
 const BDF_DIR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const QEMU_PROG = /^(?:qemu-system-[\w.-]+|qemu-kvm|kvm)$/;
 const CHUNK = 1 << 20;
@@ -278,9 +277,9 @@ function captureDebugfs(r: Reader, out: string, parts: LiveCapturePart[]): boole
       continue;
     }
     const kind = DEBUGFS_KINDS[e.name];
-    if (kind === undefined && !DEBUGFS_KEPT.has(e.name)) continue; // dmar_perf_latency and the like
+    if (kind === undefined) continue; // dmar_perf_latency and the like
     if (!r.copy(rel, path.join(out, e.name))) continue;
-    parts.push(kind !== undefined ? { kind, path: e.name } : { kind: 'ignored', path: e.name, note: 'kept for the record; dmarsift does not read it' });
+    parts.push({ kind, path: e.name });
     if (kind === 'registers') regset = true;
   }
   return regset;

@@ -21,7 +21,7 @@ import { parseRegisterText, parseTextPart, partText, readRegisterFile, type Regi
 import { hex } from '../util/hex.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
-const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue'];
+const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation'];
 const DMAR_LIMIT = 1 << 20;
 /** Images above this size get a progress display while their tables are walked. */
 const PROGRESS_THRESHOLD = 2 ** 30;

@@ -19,6 +19,7 @@ import { looksLikeDebugfsTranslation, parseDebugfsTranslation } from '../text/de
 import { looksLikeDmardump, parseDmardump } from '../text/dmardump.js';
 import { looksLikeDmesg, parseDmesg, parseDmesgDetails } from '../text/dmesg.js';
 import { looksLikeInvalidationQueue, parseInvalidationQueue } from '../text/invalidation-queue.js';
+import { irTranslationContribution, looksLikeIrTranslation } from '../text/ir-translation.js';
 import { looksLikeMemoryMap, parseMemoryMap } from '../text/memory-map.js';
 import { looksLikeBridgeSysctl, looksLikePciInventory, parseBridgeSysctl, parsePciInventory } from '../text/pci-inventory.js';
 import { looksLikeVmCommandLines, parseVmCommandLines } from '../text/vm-cmdlines.js';
@@ -78,6 +79,7 @@ const TEXT_PARTS: TextPart[] = [
   { kind: 'debugfs-translation', format: 'dmar_translation_struct', looks: looksLikeDebugfsTranslation, confirm: byParsing((t) => parseDebugfsTranslation(t, 'sniff'), 'dmar_translation_struct') },
   { kind: 'debugfs-domain', format: 'domain_translation_struct', looks: looksLikeDebugfsDomain, confirm: byParsing((t) => parseDebugfsDomain(t, 'sniff'), 'domain_translation_struct') },
   { kind: 'invalidation-queue', format: 'invalidation_queue', looks: looksLikeInvalidationQueue, confirm: byParsing((t) => parseInvalidationQueue(t, 'sniff'), 'an invalidation queue dump') },
+  { kind: 'ir-translation', format: 'ir_translation_struct', looks: looksLikeIrTranslation, confirm: byParsing((t) => irTranslationContribution(t, 'sniff'), 'ir_translation_struct') },
   { kind: 'dmardump-text', format: 'dmardump', looks: looksLikeDmardump, confirm: byParsing((t) => parseDmardump(t, 'sniff'), 'dmardump output') },
   {
     kind: 'dmesg', format: 'dmesg', looks: looksLikeDmesg,
@@ -142,6 +144,7 @@ const PARSERS: Partial<Record<PartKind, Parser>> = {
   'vm-cmdlines': whole(parseVmCommandLines),
   'memory-map': parseMemoryMap,
   'invalidation-queue': whole(parseInvalidationQueue),
+  'ir-translation': whole(irTranslationContribution),
 };
 
 /** VM command lines are read whole: a bound on their size (a host's `ps` output is far smaller). */

@@ -19,7 +19,8 @@ export type CheckInput =
   | 'mappings' // page-table walks (memory image or domain_translation_struct)
   | 'inventory' // PCI device list with drivers
   | 'vms' // VM command lines
-  | 'memory-map'; // host memory map
+  | 'memory-map' // host memory map
+  | 'interrupt-remapping'; // the IR table's entries (memory image at IRTA, or debugfs ir_translation_struct)
 
 export type EvidenceValue = string | number | boolean | null | EvidenceValue[] | { [key: string]: EvidenceValue };
 

@@ -121,16 +121,18 @@ const COMMAND_DEFS: CommandDef[] = [
   },
   {
     command: 'translate <capture>',
-    describe: 'walk a device\'s tables for one IOVA: the host address, page size and permissions, or why it faults',
+    describe: 'walk a device\'s tables for one IOVA (the host address, page size and permissions, or why it faults), or remap one of its MSIs (--msi)',
     builder: (y) =>
       addCaptureOptions(common(y))
         .positional('capture', { type: 'string' })
         .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
-        .option('iova', { type: 'string', demandOption: true, describe: 'I/O virtual address (hex with 0x, or decimal)' })
+        .option('iova', { type: 'string', describe: 'I/O virtual address (hex with 0x, or decimal); this or --msi' })
+        .option('msi', { type: 'string', describe: 'an MSI the device writes, ADDR:DATA (e.g. 0xfee002d0:0x0): the IRTE it names and the delivery, or the interrupt fault (0x20-0x26)' })
         .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
         .option('access', { choices: ['read', 'write'] as const, default: 'read' as const, describe: 'request type: decides which permission a fault names' })
         .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
-        .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?'),
+        .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?')
+        .example('$0 translate CAPTURE --bdf 01:00.0 --msi 0xfee002d0:0', 'which vector, on which CPU, does this interrupt raise?'),
     load: () => import('./commands/translate.js'),
   },
   {
@@ -186,7 +188,7 @@ const OVERVIEW = [
   '',
   '  decode <capture>       decode a capture and print it',
   '  analyze <capture..>    run the checks and report findings (several: a fleet)',
-  '  translate <capture>    walk one device\'s tables for one IOVA',
+  '  translate <capture>    walk one device\'s tables for one IOVA, or remap one MSI',
   '  diff <before> <after>  compare two captures',
   '  scan <image>           find root tables in a memory image without registers',
   '  capture --out DIR      capture a live Linux host\'s I/O MMU state',

@@ -28,6 +28,7 @@ export type PartKind =
   | 'vm-cmdlines'
   | 'memory-map'
   | 'invalidation-queue'
+  | 'ir-translation'
   | 'ignored';
 
 export interface Part {
@@ -185,6 +186,8 @@ export interface Unit {
   tableProblems: UnitTableProblem[];
   /** The invalidation queue's descriptors, when the capture holds them (debugfs invalidation_queue). */
   invalidationQueue?: import('./invalidation-queue.js').InvalidationQueue;
+  /** Interrupt remapping: registers and the table's present entries (undefined: the capture says nothing of it). */
+  interruptRemapping?: import('./interrupt-remapping.js').InterruptRemapping;
   /**
    * What the capture tells of the unit's context entries (see contextsState in src/model/tables-state.ts):
    * 'complete' — every table read (or a text dump lists them); 'partial' — some context tables

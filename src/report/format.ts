@@ -84,6 +84,7 @@ export const INPUT_NAMES: Record<CheckInput, string> = {
   inventory: 'PCI inventory',
   vms: 'VM command lines',
   'memory-map': 'host memory map',
+  'interrupt-remapping': 'interrupt remapping table',
 };
 
 /** The checks of one status that did not examine everything, and why in short. */

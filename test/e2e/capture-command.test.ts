@@ -117,7 +117,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
   it('exits 0, no warning, and says what it wrote', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^captured 8 parts into /);
+    expect(run.stdout).toMatch(/^captured 9 parts into /);
   });
 
   it('capture.json names every part; files are byte-for-byte copies', () => {
@@ -127,7 +127,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
       ['debugfs-domain', 'domain_translation_struct'],
       ['invalidation-queue', 'invalidation_queue'],
       ['registers', 'iommu_regset'],
-      ['ignored', 'ir_translation_struct'],
+      ['ir-translation', 'ir_translation_struct'],
       ['ignored', 'intel-iommu.json'],
       ['pci', 'pci-sysfs.txt'],
       ['memory-map', 'iomem.txt'],
@@ -143,7 +143,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
   });
 
   it('decodes exactly as the source files: units, contexts, domains, registers', () => {
-    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs', '--format', 'json']);
+    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs,ir-translation', '--format', 'json']);
     expect(src.status).toBe(0);
     expect(captured.units).toEqual(src.json.units);
     expect(captured.dmar).toEqual(src.json.dmar);
