@@ -40,6 +40,11 @@ export function attachPciConfig(devices: PciFunction[], spaces: PciConfigSpace[]
     }
     dev.config = decoded;
     dev.configSource = space.source;
+    // A bridge's bus range from its header when the inventory did not give one (lspci -nnk does not).
+    if (decoded.header.bridge !== undefined && dev.secondaryBus === undefined) {
+      dev.secondaryBus = decoded.header.bridge.secondary;
+      dev.subordinateBus = decoded.header.bridge.subordinate;
+    }
     for (const w of decoded.warnings) warnings.push({ message: `${space.bdf}: configuration space at ${hex(w.offset)}: ${w.message}`, source: space.source });
   }
 }
