@@ -1,4 +1,5 @@
 /** The check registry, in a stable order (the order `dmarsift checks` lists them). */
+import { acsPeerPath } from './acs-peer-path.js';
 import { didConflict } from './did-conflict.js';
 import { dmarIntegrity } from './dmar-integrity.js';
 import { dmarOptIn } from './dmar-opt-in.js';
@@ -40,4 +41,5 @@ export const checks: readonly Check[] = [
   dmarIntegrity,
   dmarOptIn,
   tableIntegrity,
+  acsPeerPath,
 ];

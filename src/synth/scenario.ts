@@ -3,6 +3,8 @@
  * devices, domains, mappings and VMs of a host, plus deliberate defects for the bug-class
  * samples. Addresses are "0x…" strings; sizes accept "2G", "512M", "4K" or hex.
  */
+import type { ScenarioConfig } from './pci-config-encode.js';
+
 export interface ScenarioUnit {
   base: string;
   segment?: number;
@@ -117,6 +119,8 @@ export interface ScenarioDevice {
   module?: string;
   /** Memory BARs as /proc/iomem nests them (`memoryMapFormat: 'iomem'`), with the driver's claim. */
   bars?: { start: string; size: string; claim?: string }[];
+  /** Configuration space to write into pci-config.txt (lspci -xxxx form): PCIe type, ACS, bus range. */
+  config?: ScenarioConfig;
 }
 
 export interface ScenarioVm {
