@@ -11,6 +11,7 @@ import { hpaLeakOutsideVm } from './hpa-leak-outside-vm.js';
 import { hpaLeakShared } from './hpa-leak-shared.js';
 import { iommuDisabled } from './iommu-disabled.js';
 import { missingContext } from './missing-context.js';
+import { msiIrteMismatch } from './msi-irte-mismatch.js';
 import { pptEmptyDomain } from './ppt-empty-domain.js';
 import { pptPassthrough } from './ppt-passthrough.js';
 import { pptUnmapped } from './ppt-unmapped.js';
@@ -42,4 +43,5 @@ export const checks: readonly Check[] = [
   dmarOptIn,
   tableIntegrity,
   acsPeerPath,
+  msiIrteMismatch,
 ];

@@ -190,6 +190,8 @@ export interface Scenario {
    * written in order from slot `at`, and Head = Tail just after them (all processed).
    */
   invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number };
+  /** Unit 0's debugfs `ir_translation_struct`: present remapped IRTEs (SVT 01b, the function's SID). */
+  irTable?: { entries: { index: number; bdf: string; vector: number }[] };
   /**
    * The memory image: a sparse dump (default) or an ELF core; `noise` adds pages of other data
    * and decoy pages (src/synth/image-extras.ts) and `zeroTail` zero-filled memory not in the file.

@@ -40,7 +40,7 @@ describe('statuses beside findings', () => {
     // The builder's host has no PCI configuration space: only the checks that need it do not run.
     const needsConfig = checks.filter((c) => c.meta.needs.includes('pci-config')).map((c) => c.meta.id);
     expect(needsConfig.length).toBeGreaterThan(0);
-    expect(r.statuses.filter((s) => s.status !== 'ran').map((s) => [s.id, s.status, s.missing])).toEqual(needsConfig.map((id) => [id, 'not-applicable', ['pci-config']]));
+    expect(r.statuses.filter((s) => s.status !== 'ran').map((s) => [s.id, s.status, s.missing])).toEqual(needsConfig.map((id) => [id, 'not-applicable', expect.arrayContaining(['pci-config'])]));
   });
 
   it('a missing need: not-applicable with what to add, no findings of its own; an optional one: partial', () => {
