@@ -3,6 +3,8 @@
  * (file, and a byte offset for binary parts or a line number for text parts) and what was
  * expected, so the CLI can print it as one line and exit 2. Anything else escaping is a bug.
  */
+import { hexInMessage } from './util/hex.js';
+
 export class InputError extends Error {
   readonly file: string | undefined;
   readonly offset: number | undefined;
@@ -17,19 +19,19 @@ export class InputError extends Error {
   }
 
   /**
-   * `file: at byte 0x24: message` / `file:12: message` / `message`. The offset is spelled here
-   * rather than with util/hex.ts `hex()`, which throws for an inexact number: formatting an error
-   * must never throw, whatever offset a hostile file made a reader compute.
+   * `file: at byte 0x24: message` / `file:12: message` / `message`. hexInMessage, not hex(), which
+   * throws for an inexact number: formatting an error must never throw, whatever offset a hostile
+   * file made a reader compute.
    */
   format(): string {
     let where = '';
     if (this.file !== undefined) {
       where = this.file;
       if (this.line !== undefined) where += `:${this.line}`;
-      else if (this.offset !== undefined) where += `: at byte 0x${this.offset.toString(16)}`;
+      else if (this.offset !== undefined) where += `: at byte ${hexInMessage(this.offset)}`;
       where += ': ';
     } else if (this.offset !== undefined) {
-      where = `at byte 0x${this.offset.toString(16)}: `;
+      where = `at byte ${hexInMessage(this.offset)}: `;
     } else if (this.line !== undefined) {
       where = `line ${this.line}: `;
     }

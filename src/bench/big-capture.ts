@@ -11,6 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { openMemoryImage } from '../image/open.js';
 import { encodeDmar } from '../synth/dmar-encode.js';
 import { PhysBuilder } from '../synth/phys.js';
 import { encodeRegistersJson } from '../synth/registers-json-encode.js';
@@ -64,8 +65,15 @@ export interface BigCapture {
   dir: string;
   /** The memory image inside it. */
   image: string;
-  /** Float64Array file of table page addresses in walk order (for the read floor). */
+  /** Float64Array file of table page addresses in walk order (for the reader floor). */
   tablePagesFile: string;
+  /**
+   * Float64Array file of [file offset, length] pairs: the image's byte ranges that hold the table
+   * pages, sorted and merged (for the physical floor).
+   */
+  tableRangesFile: string;
+  /** Bytes in those ranges. */
+  tableRangeBytes: number;
   /** Root table address and host address width (for the in-process engine measurement). */
   rootTable: number;
   haw: number;
@@ -80,6 +88,10 @@ export interface BigCapture {
   imageDiskBytes: number;
   /** Findings `analyze` must give at warning or above: check ids. */
   expect: string[];
+  /** Per VM domain, in DID order: its device and mapped bytes (what `decode` must report). */
+  domains: { did: number; bdf: string; mappedBytes: number }[];
+  /** IOVAs at random places of every VM and the host address each must translate to. */
+  translations: { bdf: string; iova: number; hpa: number }[];
 }
 
 /** Guest page → IOVA page under bhyve's layout. */
@@ -195,6 +207,19 @@ class LeafFiller {
   }
 }
 
+/** The translation structures of a scenario: small ones in a PhysBuilder, leaf pages only numbered. */
+interface Structures {
+  phys: PhysBuilder;
+  root: number;
+  domainRoots: number[];
+  contexts: LegacyContextSpec[];
+  /** 4 KiB-page VMs' leaf tables, computed while the image is written. */
+  leaves: Leaves[];
+  leafEntries: number;
+  /** PFNs of the PhysBuilder's pages, ascending. */
+  smallPfns: number[];
+}
+
 export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
   const dir = path.join(outDir, s.name, 'capture');
   fs.rmSync(path.join(outDir, s.name), { recursive: true, force: true });
@@ -207,9 +232,42 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
     const b = runs[1];
     b.host[b.count - 1] = runs[0].host[0];
   }
+  const st = buildStructures(s, runs, rand);
+  const order = walkOrder(st);
+  const tablePagesFile = path.join(outDir, s.name, 'table-pages.f64');
+  fs.writeFileSync(tablePagesFile, order);
 
-  // Structures: root, context tables, upper levels (small, in a PhysBuilder); leaf pages of
-  // 4 KiB VMs are only numbered here and computed while the image is written.
+  const files: string[] = [];
+  const image = writeImage(s, dir, st, rand);
+  files.push(path.basename(image));
+  writeOtherParts(s, dir, st.root, files);
+  const tableRangesFile = path.join(outDir, s.name, 'table-ranges.f64');
+  const ranges = tableFileRanges(image, order);
+  fs.writeFileSync(tableRangesFile, ranges);
+  let tableRangeBytes = 0;
+  for (let i = 1; i < ranges.length; i += 2) tableRangeBytes += ranges[i];
+
+  const stat = fs.statSync(image);
+  return {
+    name: s.name, description: s.description, dir, image, tablePagesFile, tableRangesFile, tableRangeBytes,
+    tablePages: order.length, leafEntries: st.leafEntries, rootTable: st.root, haw: HAW,
+    runs: runs.reduce((n, r) => n + r.count, 0),
+    mappedBytes: s.vms.reduce((n, vm) => n + vm.guestPages * PAGE, 0),
+    imageBytes: stat.size, imageDiskBytes: stat.blocks * 512,
+    expect: s.shareOne ? ['hpa-leak-shared'] : [],
+    domains: s.vms.map((vm, i) => ({ did: vm.did, bdf: bdfOf(i), mappedBytes: vm.guestPages * PAGE })),
+    translations: runs.flatMap((r, i) => sampleTranslations(r, bdfOf(i), 4, rand)),
+  };
+}
+
+/** The pass-through device of VM `i` (bus 3 + i). */
+const bdfOf = (i: number): string => `0000:${(3 + i).toString(16).padStart(2, '0')}:00.0`;
+
+/**
+ * Root, context tables and upper levels in a PhysBuilder; the leaf pages of 4 KiB VMs are only
+ * numbered here (scattered, as a kernel allocates them) and computed while the image is written.
+ */
+function buildStructures(s: BigScenario, runs: VmRuns[], rand: () => number): Structures {
   const phys = new PhysBuilder(s.tableBase);
   const root = phys.alloc();
   const leafBase = s.tableBase / PAGE + 4096; // 16 MiB above the PhysBuilder's pages
@@ -231,7 +289,7 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
     const n = r.vm.guestPages / 512;
     const pfns = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      leafCursor += Math.floor(rand() * 4); // scattered, as a kernel allocates them
+      leafCursor += Math.floor(rand() * 4);
       pfns[k] = leafCursor++;
       const l2 = upperPath(phys, t.root, 4, iovaOf(k * 512), 2);
       const index = Math.floor(iovaOf(k * 512) / 512) % 512;
@@ -244,34 +302,40 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
   buildLegacyRootTable(phys, contexts, root);
   const smallPfns = [...phys.pages.keys()].sort((a, b) => a - b);
   if (smallPfns[smallPfns.length - 1] >= leafBase) throw new Error('bench: upper-level tables overflow into the leaf area');
+  return { phys, root, domainRoots, contexts, leaves, leafEntries, smallPfns };
+}
 
-  // The floor's read list, in the order the walker visits pages.
-  const order: number[] = [root];
-  for (const c of contexts) order.push(Number(phys.readQword(root + c.bus * 16) & ~0xfffn));
-  const leafAddr = new Map<number, true>();
-  for (const l of leaves) for (const p of l.pfns) leafAddr.set(p * PAGE, true);
+/** Table page addresses in the order the walker visits them (the reader floor's read list). */
+function walkOrder(st: Structures): Float64Array {
+  const { phys, root } = st;
+  const total = 1 + st.contexts.length + st.smallPfns.length + st.leaves.reduce((n, l) => n + l.pfns.length, 0);
+  const order = new Float64Array(total);
+  let n = 0;
+  order[n++] = root;
+  for (const c of st.contexts) order[n++] = Number(phys.readQword(root + c.bus * 16) & ~0xfffn);
   const dfs = (table: number, level: number): void => {
-    order.push(table);
-    if (level === 1) return;
+    order[n++] = table;
     for (let i = 0; i < 512; i++) {
       const q = phys.readQword(table + i * 8);
       if ((q & 3n) === 0n || (q & 0x80n) !== 0n) continue;
       const next = Number(q & 0xf_ffff_ffff_f000n);
-      if (leafAddr.has(next)) order.push(next);
+      // Pages the PhysBuilder does not hold are leaf pages (generated while writing).
+      if (level === 2 && !phys.pages.has(next / PAGE)) order[n++] = next;
       else dfs(next, level - 1);
     }
   };
-  for (const r of domainRoots) dfs(r, 4);
-  const tablePagesFile = path.join(outDir, s.name, 'table-pages.f64');
-  fs.writeFileSync(tablePagesFile, new Float64Array(order));
+  for (const r of st.domainRoots) dfs(r, 4);
+  return order.subarray(0, n);
+}
 
-  // Pages in ascending PFN order: the PhysBuilder's, then every VM's leaves (allocated in order).
-  const totalPages = smallPfns.length + leaves.reduce((n, l) => n + l.pfns.length, 0);
+/** Write the memory image (sparse dump or ELF core); pages in ascending PFN order. */
+function writeImage(s: BigScenario, dir: string, st: Structures, rand: () => number): string {
+  const totalPages = st.smallPfns.length + st.leaves.reduce((n, l) => n + l.pfns.length, 0);
   function* pages(): Generator<{ pfn: number; data: Uint8Array }> {
-    for (const pfn of smallPfns) yield { pfn, data: phys.pages.get(pfn)! };
+    for (const pfn of st.smallPfns) yield { pfn, data: st.phys.pages.get(pfn)! };
     const words = new Uint32Array(1024);
     const data = new Uint8Array(words.buffer);
-    for (const l of leaves) {
+    for (const l of st.leaves) {
       const f = new LeafFiller(l.runs);
       for (const pfn of l.pfns) {
         f.fill(words);
@@ -279,8 +343,18 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
       }
     }
   }
+  if (s.image === 'sparse') {
+    const image = path.join(dir, 'memory.sparse');
+    streamSparseDump(image, totalPages, pages());
+    return image;
+  }
+  const image = path.join(dir, 'memory.elf');
+  writeSparseElf(image, s.ram, pages(), s.fillerPages ?? 0, rand);
+  return image;
+}
 
-  const files: string[] = [];
+/** DMAR, registers, PCI inventory, VM command lines, BIOS memory map and the manifest. */
+function writeOtherParts(s: BigScenario, dir: string, root: number, files: string[]): void {
   const write = (name: string, data: string | Uint8Array): void => {
     fs.writeFileSync(path.join(dir, name), data);
     files.push(name);
@@ -290,19 +364,10 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
     name: 'dmar0', base: UNIT_BASE,
     registers: { VER: 0x10n, CAP, ECAP, GSTS: BigInt(((1 << 31) | (1 << 30) | 0x07000000) >>> 0), RTADDR: BigInt(root), FSTS: 0n },
   }]));
-  let image: string;
-  if (s.image === 'sparse') {
-    image = path.join(dir, 'memory.sparse');
-    streamSparseDump(image, totalPages, pages());
-  } else {
-    image = path.join(dir, 'memory.elf');
-    writeSparseElf(image, s.ram, pages(), s.fillerPages ?? 0, rand);
-  }
-  files.push(path.basename(image));
   const devices = [
     { dev: { bdf: '0000:00:00.0', name: 'hostb0', vendor: '0x8086', device: '0x2020', class: '0x060000', vendorName: 'Intel Corporation', className: 'bridge', subclassName: 'HOST-PCI' }, domain: 0, bus: 0, slot: 0, func: 0 },
-    ...s.vms.map((vm, i) => ({
-      dev: { bdf: `0000:${(3 + i).toString(16).padStart(2, '0')}:00.0`, name: `ppt${i}`, vendor: '0x8086', device: '0x1520', class: '0x020000', vendorName: 'Intel Corporation', deviceName: 'I350 Ethernet Controller Virtual Function', className: 'network', subclassName: 'ethernet' },
+    ...s.vms.map((_vm, i) => ({
+      dev: { bdf: bdfOf(i), name: `ppt${i}`, vendor: '0x8086', device: '0x1520', class: '0x020000', vendorName: 'Intel Corporation', deviceName: 'I350 Ethernet Controller Virtual Function', className: 'network', subclassName: 'ethernet' },
       domain: 0, bus: 3 + i, slot: 0, func: 0,
     })),
   ];
@@ -318,15 +383,49 @@ export function generateBigCapture(s: BigScenario, outDir: string): BigCapture {
   write('smap.txt', formatSmap(smap));
   const kind: Record<string, string> = { DMAR: 'dmar', 'registers.json': 'registers', 'memory.sparse': 'memory', 'memory.elf': 'memory', 'pciconf-lv.txt': 'pci', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map' };
   write('capture.json', JSON.stringify({ notes: s.description, parts: files.map((f) => ({ kind: kind[f], path: f })) }, null, 2) + '\n');
+}
 
-  const st = fs.statSync(image);
-  return {
-    name: s.name, description: s.description, dir, image, tablePagesFile, tablePages: order.length, leafEntries, rootTable: root, haw: HAW,
-    runs: runs.reduce((n, r) => n + r.count, 0),
-    mappedBytes: s.vms.reduce((n, vm) => n + vm.guestPages * PAGE, 0),
-    imageBytes: st.size, imageDiskBytes: st.blocks * 512,
-    expect: s.shareOne ? ['hpa-leak-shared'] : [],
-  };
+/**
+ * The image's byte ranges that hold the table pages, as [offset, length] pairs, sorted and merged
+ * where they touch: what a plain reader of the tables must read at least (the physical floor).
+ */
+function tableFileRanges(image: string, order: Float64Array): Float64Array {
+  const mem = openMemoryImage(image);
+  const offsets = new Float64Array(order.length);
+  try {
+    for (let i = 0; i < order.length; i++) {
+      const off = mem.fileOffsetOf(order[i]);
+      if (off === undefined) throw new Error(`bench: table page 0x${order[i].toString(16)} is not in ${image}`);
+      offsets[i] = off;
+    }
+  } finally {
+    mem.close();
+  }
+  offsets.sort();
+  const out: number[] = [];
+  for (let i = 0; i < offsets.length; i++) {
+    if (i > 0 && offsets[i] === offsets[i - 1]) continue;
+    const n = out.length;
+    if (n > 0 && out[n - 2] + out[n - 1] === offsets[i]) out[n - 1] += PAGE;
+    else out.push(offsets[i], PAGE);
+  }
+  return new Float64Array(out);
+}
+
+/** `count` random IOVAs of a VM and the host address each translates to (from the placed runs). */
+function sampleTranslations(r: VmRuns, bdf: string, count: number, rand: () => number): { bdf: string; iova: number; hpa: number }[] {
+  const out: { bdf: string; iova: number; hpa: number }[] = [];
+  for (let k = 0; k < count; k++) {
+    // Guest byte → (run, offset) by walking the run lengths: a few samples, so no index.
+    const g = Math.floor(rand() * r.vm.guestPages);
+    const inPage = Math.floor(rand() * PAGE) & ~7;
+    let unitIndex = Math.floor(g / r.unit);
+    let run = 0;
+    while (unitIndex >= r.len[run]) unitIndex -= r.len[run++];
+    const hostPage = r.host[run] + unitIndex * r.unit + (g % r.unit);
+    out.push({ bdf, iova: iovaOf(g) * PAGE + inPage, hpa: hostPage * PAGE + inPage });
+  }
+  return out;
 }
 
 /**
@@ -439,4 +538,25 @@ export function benchScenarios(gib: number): BigScenario[] {
       vms: [{ name: 'vm1', guestPages: (elfVmGiB * GiB) / PAGE, pageSize: '4K', did: 1 }],
     },
   ];
+}
+
+/** The 1 TiB scenario's name (`npm run bench -- --only tib`). */
+export const TIB_SCENARIO = 'tib';
+
+/**
+ * One VM with 1 TiB in 4 KiB pages: 268 M PTEs in 2 GiB of leaf tables (a 2 GiB sparse dump),
+ * host runs of 1–512 pages at random places as at 64 GiB, ~1 M mappings. The tables sit at 4 GiB
+ * and the VM's memory above 16 GiB, so no mapping covers them.
+ */
+export function tibScenario(): BigScenario {
+  const gib = 1024;
+  const pages = (gib * GiB) / PAGE;
+  const poolStart = (16 * GiB) / PAGE;
+  const hostHigh = 2 * gib * GiB;
+  return {
+    name: TIB_SCENARIO, image: 'sparse', seed: 5,
+    description: `one VM domain, ${gib} GiB mapped in 4 KiB pages (${pages.toLocaleString('en-US')} PTEs), host pages in runs of 1–512 at random places; sparse dump of the tables`,
+    ram: [[0, 0xa0000], [0x100000, 3 * GiB], [4 * GiB, 16 * GiB + hostHigh]], pool: [poolStart, poolStart + hostHigh / PAGE], tableBase: 4 * GiB,
+    vms: [{ name: 'vm1', guestPages: pages, pageSize: '4K', did: 1 }],
+  };
 }

@@ -60,7 +60,7 @@ export function discoverParts(capturePath: string, opts: CaptureOptions): Discov
 function keep(kind: PartKind, opts: CaptureOptions): boolean {
   if (kind === 'ignored') return true;
   if (opts.only && !opts.only.includes(kind)) return false;
-  if (opts.ignore && opts.ignore.includes(kind)) return false;
+  if (opts.ignore?.includes(kind)) return false;
   return true;
 }
 
@@ -182,7 +182,7 @@ function readManifest(capturePath: string, root: string, file: string): Discover
   const out: DiscoveredPart[] = [];
   const listed = new Set<string>();
   const dirAbs = path.resolve(capturePath);
-  partsV.items.forEach((p, i) => {
+  for (const [i, p] of partsV.items.entries()) {
     const where = `parts[${i}]`;
     if (p.kind !== 'object') return fail(`${where}: expected an object`, p.line);
     const kindV = field(p, 'kind');
@@ -217,8 +217,7 @@ function readManifest(capturePath: string, root: string, file: string): Discover
     }
     listed.add(abs);
     out.push(part);
-    return undefined;
-  });
+  }
   out.push({ kind: 'ignored', path: MANIFEST, absPath: file, note: 'manifest' });
   // Files the manifest does not name are listed as ignored, so the report shows them.
   for (const f of fs.readdirSync(capturePath, { withFileTypes: true })) {

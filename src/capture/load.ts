@@ -14,7 +14,7 @@ import { explainFaults } from '../model/faults.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
 import type { ModelWarning, Part, PartKind, Snapshot } from '../model/types.js';
 import { type MemoryMapSource, mergeMemoryMaps, readMemoryMap } from '../text/memory-map.js';
-import { discoverParts, type DiscoveredPart } from './discover.js';
+import { discoverParts } from './discover.js';
 import type { CaptureOptions } from './options.js';
 import { fileText, readSmallFile } from './read.js';
 import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';

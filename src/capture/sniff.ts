@@ -44,7 +44,7 @@ const NAME_KINDS: [RegExp, PartKind][] = [
 ];
 
 /** The part kind a file's name claims, if any. */
-export function kindFromName(file: string): PartKind | undefined {
+function kindFromName(file: string): PartKind | undefined {
   const base = path.basename(file);
   return NAME_KINDS.find(([re]) => re.test(base))?.[1];
 }

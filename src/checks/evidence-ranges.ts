@@ -22,7 +22,7 @@ export interface FlaggedRange {
 }
 
 /** At most this many ranges per finding (evidence lists are capped by the checks already). */
-export const MAX_FLAGGED_PER_FINDING = 64;
+const MAX_FLAGGED_PER_FINDING = 64;
 
 type Obj = { [key: string]: EvidenceValue };
 

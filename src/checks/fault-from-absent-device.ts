@@ -23,10 +23,10 @@ evidence lists each fault and what the capture's tables say about it (where a wa
 Compare the fault's time with the hot-plug and SR-IOV events in the kernel log; check
 \`stale-context\` for the same function; take the inventory at the time of the fault.
 
-Inputs: recorded faults (fault recording registers, or the kernel log) and the PCI inventory. Without
-an inventory nothing can be absent from it, and the check stays silent rather than adding a note to
-every capture: \`stale-context\` and \`ppt-unmapped\` list faults in their evidence either way.`,
-  needs: [],
+Inputs: the PCI inventory (required: without it nothing can be absent from it, and the check is
+not applicable) and the recorded faults (fault recording registers, or the kernel log; with none
+there is nothing to report). \`stale-context\` and \`ppt-unmapped\` list faults in their evidence either way.`,
+  needs: ['inventory'],
   messages: {
     faultsFromAbsent: (d: { bdf: string; faults: number; entryUnit?: number }) =>
       `${d.faults} DMA fault${d.faults > 1 ? 's' : ''} recorded from ${d.bdf}, which the PCI inventory does not list${d.entryUnit !== undefined ? `, and a present context entry for it survives in unit ${hex(d.entryUnit)} (see stale-context)` : ''}: a device was there when the fault happened (hot-unplugged or VF destroyed since?); check for a stale device.`,
@@ -37,7 +37,7 @@ every capture: \`stale-context\` and \`ppt-unmapped\` list faults in their evide
 export const faultFromAbsentDevice = defineCheck({
   meta,
   run(snapshot) {
-    if (!snapshot.inventoryKnown || snapshot.faults.length === 0) return ran([]);
+    if (snapshot.faults.length === 0) return ran([]);
     const r = roles(snapshot);
     const byBdf = new Map<string, typeof snapshot.faults>();
     for (const f of snapshot.faults) {

@@ -92,8 +92,8 @@ function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout |
     const b = a + m.pages;
     let inside = 0;
     for (let k = 0; k < rs.length; k++) {
-      const lo = a > rs[k] ? a : rs[k];
-      const hi = b < re[k] ? b : re[k];
+      const lo = Math.max(a, rs[k]);
+      const hi = Math.min(b, re[k]);
       if (hi > lo) inside += hi - lo;
     }
     j.ramLikePages += m.pages;

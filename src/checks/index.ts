@@ -41,7 +41,3 @@ export const checks: readonly Check[] = [
   dmarOptIn,
   tableIntegrity,
 ];
-
-export function findCheck(id: string): Check | undefined {
-  return checks.find((c) => c.meta.id === id);
-}

@@ -94,11 +94,6 @@ function irtCoverage(s: Snapshot): [InputCoverage['state'], string[]] {
   return [known.length === 0 ? 'missing' : unreadable.length > 0 ? 'partial' : 'present', unreadable];
 }
 
-/** Which inputs the snapshot holds (wholly or in part). */
-export function presentInputs(s: Snapshot): Set<CheckInput> {
-  return new Set([...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k));
-}
-
 /** The checks `only`/`skip` choose (unknown ids are a usage error). */
 export function selectChecks(opts: RunOptions, all: readonly Check[] = registry): Check[] {
   const ids = new Set(all.map((c) => c.meta.id));

@@ -59,7 +59,7 @@ export const staleContext = defineCheck({
         const uses = r.usesByBdf.get(ctx.bdf)?.filter((u) => u.unit === unit) ?? [];
         const vmDomains = uses.map((u) => (u.domainKey !== undefined ? r.domains.get(u.domainKey) : undefined)).filter((d) => d?.isVm === true);
         const b = parseBdf(ctx.bdf);
-        const alias = b !== undefined && b.devfn === 0 && bridgeSecondaries.has(`${b.segment}:${b.bus}`) && !absentHint;
+        const alias = b.devfn === 0 && bridgeSecondaries.has(`${b.segment}:${b.bus}`) && !absentHint;
         const vm = vmDomains[0];
         const why = absentHint ? 'dmardump marks the function absent' : 'the PCI inventory has no such function';
         out.push(finding(meta, {

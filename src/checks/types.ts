@@ -38,6 +38,14 @@ export interface Finding {
   /** Why the severity differs from the check's default, when it does. */
   severityReason?: string;
   evidence: { [key: string]: EvidenceValue };
+  /** The VM the finding concerns, where one is known (set after the run: src/triage/fingerprint.ts). */
+  vm?: string;
+  /** Identity of the finding that survives a reboot (src/triage/fingerprint.ts). */
+  fingerprint?: string;
+  /** An accepted finding: the suppression that matched it (src/triage/suppressions.ts). */
+  suppressed?: { reason: string; expires?: string };
+  /** Against a baseline (`--baseline`): already there, or new (src/triage/baseline.ts). */
+  baselineState?: 'new' | 'unchanged';
 }
 
 /**

@@ -34,7 +34,7 @@ import { hex } from '../util/hex.js';
 const GIB_PAGES = 2 ** 30 / 4096;
 const FOUR_GIB_PAGES = 4 * GIB_PAGES;
 /** bhyve: libvmmapi vm_open() sets lowmem_limit = 3 GiB; vm_setup_memory() puts the rest at 4 GiB. */
-export const BHYVE_LOWMEM_LIMIT = 3 * 2 ** 30;
+const BHYVE_LOWMEM_LIMIT = 3 * 2 ** 30;
 
 export interface GuestLayout {
   /** Guest RAM (including a hot-plug region) as [startPfn, endPfn) ranges, sorted and disjoint. */
@@ -75,7 +75,7 @@ export function pcBelow4g(family: PcFamily, ram: number, type: string | undefine
     lowmem = maxRamBelow4g ?? 0xe0000000;
     if (ram >= lowmem && gigabyteAligned(type) && lowmem > 0xc0000000) lowmem = 0xc0000000;
   }
-  return ram >= lowmem ? lowmem : ram;
+  return Math.min(ram, lowmem);
 }
 
 function pages(bytes: number): number {

@@ -5,33 +5,46 @@ import type { CaptureOptions } from '../capture/options.js';
 import type { PartKind } from '../model/types.js';
 import { addressOption } from './numbers.js';
 
-export const PART_KINDS: PartKind[] = [
+const PART_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
   'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'ignored',
 ];
 
-/**
- * The capture options a user may give more than once. Each use takes one value (no yargs
- * `array`, which would swallow the capture path after it); every other option takes one value
- * once (main.ts refuses a second use).
- */
-export const REPEATABLE_CAPTURE_OPTIONS = ['registers', 'rtaddr', 'dmardump', 'debugfs', 'dmesg', 'pci', 'vms', 'memory-map'] as const;
+/** A capture option: every one takes one string value and is listed under "Capture parts:". */
+interface CaptureOption {
+  name: string;
+  describe: string;
+  /**
+   * The user may give it more than once. Each use takes one value (no yargs `array`, which would
+   * swallow the capture path after it); every other option takes one value once (main.ts refuses
+   * a second use).
+   */
+  repeatable?: true;
+}
 
-export function addCaptureOptions<T>(y: Argv<T>) {
-  return y
-    .option('dmar', { type: 'string', describe: 'ACPI DMAR table (binary, e.g. /sys/firmware/acpi/tables/DMAR)', group: 'Capture parts:' })
-    .option('registers', { type: 'string', describe: 'register snapshot: Linux iommu_regset text or dmarsift registers JSON (repeatable)', group: 'Capture parts:' })
-    .option('memory', { type: 'string', describe: 'memory image: raw, ELF core, LiME or dmarsift sparse dump', group: 'Capture parts:' })
-    .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image', group: 'Capture parts:' })
-    .option('rtaddr', { type: 'string', describe: 'root table address when registers were not captured: ADDR or BASE=ADDR (repeatable: one value per --rtaddr)', group: 'Capture parts:' })
-    .option('dmardump', { type: 'string', describe: 'FreeBSD dmardump output (repeatable)', group: 'Capture parts:' })
-    .option('debugfs', { type: 'string', describe: 'Linux debugfs dmar_translation_struct / domain_translation_struct (repeatable)', group: 'Capture parts:' })
-    .option('dmesg', { type: 'string', describe: 'kernel log (repeatable)', group: 'Capture parts:' })
-    .option('pci', { type: 'string', describe: 'PCI inventory: pciconf -lv, lspci -Dnnk / -vmmk / -vv, sysfs listing, sysctl dev.pcib (repeatable)', group: 'Capture parts:' })
-    .option('vms', { type: 'string', describe: 'VM command lines (bhyve, vmrun.sh, qemu) (repeatable)', group: 'Capture parts:' })
-    .option('memory-map', { type: 'string', describe: 'host memory map: /proc/iomem, e820 lines, sysctl machdep.smap (repeatable)', group: 'Capture parts:' })
-    .option('only', { type: 'string', describe: 'read only these part kinds (comma-separated)', group: 'Capture parts:' })
-    .option('ignore', { type: 'string', describe: 'skip these part kinds (comma-separated)', group: 'Capture parts:' });
+const CAPTURE_OPTIONS: readonly CaptureOption[] = [
+  { name: 'dmar', describe: 'ACPI DMAR table (binary, e.g. /sys/firmware/acpi/tables/DMAR)' },
+  { name: 'registers', describe: 'register snapshot: Linux iommu_regset text or dmarsift registers JSON (repeatable)', repeatable: true },
+  { name: 'memory', describe: 'memory image: raw, ELF core, LiME or dmarsift sparse dump' },
+  { name: 'base', describe: 'physical address of the first byte of a raw image' },
+  { name: 'rtaddr', describe: 'root table address when registers were not captured: ADDR or BASE=ADDR (repeatable: one value per --rtaddr)', repeatable: true },
+  { name: 'dmardump', describe: 'FreeBSD dmardump output (repeatable)', repeatable: true },
+  { name: 'debugfs', describe: 'Linux debugfs dmar_translation_struct / domain_translation_struct (repeatable)', repeatable: true },
+  { name: 'dmesg', describe: 'kernel log (repeatable)', repeatable: true },
+  { name: 'pci', describe: 'PCI inventory: pciconf -lv, lspci -Dnnk / -vmmk / -vv, sysfs listing, sysctl dev.pcib (repeatable)', repeatable: true },
+  { name: 'vms', describe: 'VM command lines (bhyve, vmrun.sh, qemu) (repeatable)', repeatable: true },
+  { name: 'memory-map', describe: 'host memory map: /proc/iomem, e820 lines, sysctl machdep.smap (repeatable)', repeatable: true },
+  { name: 'only', describe: 'read only these part kinds (comma-separated)' },
+  { name: 'ignore', describe: 'skip these part kinds (comma-separated)' },
+];
+
+/** The capture options a user may give more than once (see CaptureOption.repeatable). */
+export const REPEATABLE_CAPTURE_OPTIONS: readonly string[] = CAPTURE_OPTIONS.filter((o) => o.repeatable).map((o) => o.name);
+
+export function addCaptureOptions<T>(y: Argv<T>): Argv<T> {
+  let out = y;
+  for (const o of CAPTURE_OPTIONS) out = out.option(o.name, { type: 'string', describe: o.describe, group: 'Capture parts:' });
+  return out;
 }
 
 function kinds(list: string | undefined, opt: string): PartKind[] | undefined {

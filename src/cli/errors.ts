@@ -48,6 +48,6 @@ export function reportError(e: unknown): number {
   }
   // A bug: still one line, no stack trace unless asked for.
   const msg = err && typeof err.message === 'string' ? err.message : String(e);
-  process.stderr.write(`dmarsift: internal error: ${msg}${process.env.DMARSIFT_DEBUG ? `\n${(err && err.stack) || ''}` : ' (set DMARSIFT_DEBUG=1 for details; please report it)'}\n`);
+  process.stderr.write(`dmarsift: internal error: ${msg}${process.env.DMARSIFT_DEBUG ? `\n${err?.stack || ''}` : ' (set DMARSIFT_DEBUG=1 for details; please report it)'}\n`);
   return EXIT_ERROR;
 }

@@ -3,29 +3,23 @@
  * handlers load what they need only when they run: node's start-up is part of every figure in the
  * benchmark, so `dmarsift checks` must not pay for the image readers.
  */
-import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
 import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
+import { yargs } from './yargs.js';
+import { UsageError } from '../errors.js';
 import { VERSION } from '../version.js';
 
 type Handler = (argv: Record<string, unknown>) => Promise<number>;
-
-/**
- * yargs 17 through its CommonJS build: one bundled file that node loads in ~20 ms, where yargs
- * 18 (ESM only: a graph of modules compiled one by one, and string-width building an
- * Intl.Segmenter) cost ~100 ms of every run's start-up on node 20 — a third of the time `decode`
- * spends on a 16.8 M-PTE capture. `npm run bench` measures it.
- */
-const yargs = createRequire(import.meta.url)('yargs/yargs') as (args: string[]) => Argv;
 
 const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit', 'html'] as const;
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
 
 /** Options that may be given more than once, one value per use (yargs collects the uses in an array). */
-const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip', 'require']);
+// (`capture` is analyze's list of captures, a positional.)
+const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip', 'require', 'output-format', 'capture']);
 
 /**
  * yargs turns a second use of any option into an array; for an option that takes one value that
@@ -37,7 +31,7 @@ function refuseRepeatedSingles(argv: Record<string, unknown>): void {
     // yargs keeps `memory-map` also as `memoryMap`: judge the spelling users type.
     const kebab = key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
     if (REPEATABLE.has(kebab) || (kebab !== key && kebab in argv)) continue;
-    throw new UsageFailure(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
+    throw new UsageError(`${key.length === 1 ? '-' : '--'}${key} takes one value; it was given ${value.length} times`);
   }
 }
 
@@ -70,120 +64,147 @@ function refuseUnknownCommand(args: string[]): void {
   if (word === undefined || (COMMANDS as readonly string[]).includes(word) || word === 'help') return;
   const near = COMMANDS.map((c) => ({ c, d: distance(word.toLowerCase(), c) })).sort((x, y) => x.d - y.d)[0];
   const hint = near.d <= Math.max(1, Math.floor(near.c.length / 3)) ? `: did you mean ${near.c}?` : '';
-  throw new UsageFailure(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
+  throw new UsageError(`unknown command ${JSON.stringify(word)}${hint} (commands: ${COMMANDS.join(', ')})`);
 }
 
-export async function main(args: string[]): Promise<void> {
-  mark('main');
-  let exitCode = 0;
-  const run = (load: () => Promise<{ run: Handler }>) => async (argv: Record<string, unknown>) => {
-    try {
-      const mod = await load();
-      mark('command loaded');
-      exitCode = await mod.run(argv);
-    } catch (e) {
-      exitCode = reportError(e);
-    }
-  };
+/** One command: its usage line, description, options and examples, and its handler's module (loaded only when it runs). */
+interface CommandDef {
+  command: string;
+  describe: string;
+  builder: (y: Argv) => Argv<unknown>;
+  load: () => Promise<{ run: Handler }>;
+}
 
-  const parser = yargs(args)
+const COMMAND_DEFS: CommandDef[] = [
+  {
+    command: 'decode <capture>',
+    describe: 'decode a capture into the model and print it (dmardump-like table by default)',
+    builder: (y) =>
+      addCaptureOptions(common(y))
+        .positional('capture', { type: 'string', describe: 'capture directory or file' })
+        .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
+        .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
+        .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
+        .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (schema/decode-model.schema.json)')
+        .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
+    load: () => import('./commands/decode.js'),
+  },
+  {
+    command: 'analyze <capture..>',
+    describe: 'run the checks on a capture (or many) and report findings',
+    builder: (y) =>
+      addCaptureOptions(common(y))
+        .positional('capture', { type: 'string', describe: 'capture directory or file; several, or with --recursive directories holding captures, make a fleet run' })
+        .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
+        .option('fail-on', { choices: FAIL_ON, describe: 'exit 1 when a finding that counts (not suppressed; new against --baseline) is at or above this severity (default: the configuration\'s failOn, else error)' })
+        .option('config', { type: 'string', describe: 'configuration file (default: dmarsift.config.json in the working directory; --no-config: none); see docs/ci.md' })
+        .option('output-format', { type: 'string', describe: 'also write FORMAT to FILE (FORMAT=FILE, repeatable: sarif=out.sarif --output-format junit=out.xml); replaces the configuration\'s outputs' })
+        .option('baseline', { type: 'string', describe: 'an earlier analyze JSON or SARIF report: its findings are unchanged, only new ones count for --fail-on, vanished ones are listed as absent' })
+        .option('recursive', { alias: 'r', type: 'boolean', describe: 'find the captures in the directories given (a directory holding capture.json or capture parts is one; others are searched, and listed when they hold none)' })
+        .option('jobs', { alias: 'j', type: 'string', describe: 'analyse this many captures at once, one worker thread each (default: the cores, at most 8; on 2 cores or fewer, 1: one after another in this thread)' })
+        .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
+        .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
+        .option('require', { type: 'string', describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })
+        .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
+        .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
+        .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning')
+        .example('$0 analyze -r captures/ --output-format sarif=fleet.sarif --output-format html=fleet.html', 'a fleet: a summary row per capture, SARIF and HTML from one run')
+        .example('$0 analyze -r captures/ --baseline yesterday.json', 'fail only on findings yesterday\'s report did not have')
+        .epilogue('Exit status: 0 no finding that counts at or above --fail-on; 1 at least one (in any capture); 2 a capture could not be read or nothing in it could be checked (with several captures: when no capture has such a finding).'),
+    load: () => import('./commands/analyze.js'),
+  },
+  {
+    command: 'checks',
+    describe: 'list every check: id, default severity, summary',
+    builder: (y) => common(y).option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }).example('$0 checks', 'the list'),
+    load: () => import('./commands/checks.js'),
+  },
+  {
+    command: 'translate <capture>',
+    describe: 'walk a device\'s tables for one IOVA (the host address, page size and permissions, or why it faults), or remap one of its MSIs (--msi)',
+    builder: (y) =>
+      addCaptureOptions(common(y))
+        .positional('capture', { type: 'string' })
+        .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
+        .option('iova', { type: 'string', describe: 'I/O virtual address (hex with 0x, or decimal); this or --msi' })
+        .option('msi', { type: 'string', describe: 'an MSI the device writes, ADDR:DATA (e.g. 0xfee002d0:0x0): the IRTE it names and the delivery, or the interrupt fault (0x20-0x26)' })
+        .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
+        .option('access', { choices: ['read', 'write'] as const, default: 'read' as const, describe: 'request type: decides which permission a fault names' })
+        .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
+        .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?')
+        .example('$0 translate CAPTURE --bdf 01:00.0 --msi 0xfee002d0:0', 'which vector, on which CPU, does this interrupt raise?'),
+    load: () => import('./commands/translate.js'),
+  },
+  {
+    command: 'diff <before> <after>',
+    describe: 'what changed between two captures, and the findings only the pair reveals',
+    builder: (y) =>
+      common(y)
+        .positional('before', { type: 'string' })
+        .positional('after', { type: 'string' })
+        .option('format', { alias: 'f', choices: ['table', 'json', 'markdown'] as const, default: 'table' as const })
+        .option('fail-on', { choices: FAIL_ON, default: 'error' as const })
+        .example('$0 diff before/ after/', 'entries added, removed, re-pointed; mappings gained or lost'),
+    load: () => import('./commands/diff.js'),
+  },
+  {
+    command: 'scan <image>',
+    describe: 'find root tables in a memory image that came without registers, ranked by confidence with the evidence',
+    builder: (y) =>
+      common(y)
+        .positional('image', { type: 'string', describe: 'memory image (raw, ELF core, LiME, sparse dump), or a capture directory holding one' })
+        .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
+        .option('rtaddr', { type: 'string', describe: 'score this root table (RTADDR value: TTM bits 11:10 = 01 for scalable) and decode the capture with it, instead of scanning' })
+        .option('haw', { type: 'string', describe: 'host address width in bits (default: the capture\'s DMAR table, else 52)' })
+        .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image' })
+        .option('limit', { type: 'string', describe: 'show at most N candidates (default 10)' })
+        .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 128 KiB)' })
+        .option('jobs', { alias: 'j', type: 'string', describe: 'read this many shares of the image at once, one thread each (default: the cores, at most 4; images under 256 MiB use one)' })
+        .epilogue('Exit status: 0 when a root table was found, 1 when none was, 2 when the image could not be read.')
+        .example('$0 scan samples/scan-no-registers/memory.elf', 'rank the pages that look like root tables')
+        .example('$0 decode samples/scan-no-registers --rtaddr auto', 'decode with the best one (a warning names it and the runner-up)')
+        .example('$0 scan samples/scan-no-registers --rtaddr 0x3f800000', 'the evidence for one address, then its decode'),
+    load: () => import('./commands/scan.js'),
+  },
+  {
+    command: 'capture',
+    describe: 'copy a live Linux host\'s I/O MMU state into a capture directory (DMAR, intel-iommu sysfs and debugfs, PCI devices, /proc/iomem, QEMU command lines)',
+    builder: (y) =>
+      y
+        .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write (created; must be empty if it exists)' })
+        .option('root', { type: 'string', default: '/', describe: 'read /sys and /proc under this directory instead of / (a copied or fake tree)' })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but warnings' })
+        .epilogue('Run as root: debugfs, the DMAR table and /proc/iomem addresses need it. Unreadable files are skipped with a warning (listed in capture.json "notes"). Exit status: 0 when anything was captured, 2 when nothing was. On FreeBSD use samples/capture-freebsd.sh.')
+        .example('sudo $0 capture --out host7-$(date +%F)', 'capture this host, then: dmarsift analyze host7-…')
+        .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
+    load: () => import('./commands/capture.js'),
+  },
+];
+
+const OVERVIEW = [
+  'dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state',
+  '',
+  'Usage: dmarsift <command> [options]',
+  '',
+  '  decode <capture>       decode a capture and print it',
+  '  analyze <capture..>    run the checks and report findings (several: a fleet)',
+  '  translate <capture>    walk one device\'s tables for one IOVA, or remap one MSI',
+  '  diff <before> <after>  compare two captures',
+  '  scan <image>           find root tables in a memory image without registers',
+  '  capture --out DIR      capture a live Linux host\'s I/O MMU state',
+  '  checks                 list the checks',
+  '',
+  "Run 'dmarsift <command> --help' for options and examples.",
+  '',
+].join('\n');
+
+/** The parser: every command, with `handle` wrapping each one's handler. */
+function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<string, unknown>) => Promise<void>): Argv {
+  let parser = yargs(args)
     .scriptName('dmarsift')
-    .usage('dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: $0 <command> [options]')
-    .command(
-      'decode <capture>',
-      'decode a capture into the model and print it (dmardump-like table by default)',
-      (y) =>
-        addCaptureOptions(common(y))
-          .positional('capture', { type: 'string', describe: 'capture directory or file' })
-          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const, describe: 'output format' })
-          .option('mappings', { type: 'boolean', default: false, describe: 'table: list every mapping range of each domain' })
-          .example('$0 decode samples/bhyve-host', 'print the units, context entries and domains of a sample')
-          .example('$0 decode capture/ --format json -o model.json', 'the model as JSON (schema/decode-model.schema.json)')
-          .example('$0 decode --dmar DMAR --registers iommu_regset --memory vmcore ""', 'name each part explicitly'),
-      run(() => import('./commands/decode.js')),
-    )
-    .command(
-      'analyze <capture>',
-      'run the checks on a capture and report findings',
-      (y) =>
-        addCaptureOptions(common(y))
-          .positional('capture', { type: 'string', describe: 'capture directory or file' })
-          .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
-          .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
-          .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
-          .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
-          .option('require', { type: 'string', describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })
-          .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
-          .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
-          .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
-      run(() => import('./commands/analyze.js')),
-    )
-    .command(
-      'checks',
-      'list every check: id, default severity, summary',
-      (y) => common(y).option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const }).example('$0 checks', 'the list'),
-      run(() => import('./commands/checks.js')),
-    )
-    .command(
-      'translate <capture>',
-      'walk a device\'s tables for one IOVA (the host address, page size and permissions, or why it faults), or remap one of its MSIs (--msi)',
-      (y) =>
-        addCaptureOptions(common(y))
-          .positional('capture', { type: 'string' })
-          .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
-          .option('iova', { type: 'string', describe: 'I/O virtual address (hex with 0x, or decimal); this or --msi' })
-          .option('msi', { type: 'string', describe: 'an MSI the device writes, ADDR:DATA (e.g. 0xfee002d0:0x0): the IRTE it names and the delivery, or the interrupt fault (0x20-0x26)' })
-          .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
-          .option('access', { choices: ['read', 'write'] as const, default: 'read' as const, describe: 'request type: decides which permission a fault names' })
-          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
-          .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?')
-          .example('$0 translate CAPTURE --bdf 01:00.0 --msi 0xfee002d0:0', 'which vector, on which CPU, does this interrupt raise?'),
-      run(() => import('./commands/translate.js')),
-    )
-    .command(
-      'diff <before> <after>',
-      'what changed between two captures, and the findings only the pair reveals',
-      (y) =>
-        common(y)
-          .positional('before', { type: 'string' })
-          .positional('after', { type: 'string' })
-          .option('format', { alias: 'f', choices: ['table', 'json', 'markdown'] as const, default: 'table' as const })
-          .option('fail-on', { choices: FAIL_ON, default: 'error' as const })
-          .example('$0 diff before/ after/', 'entries added, removed, re-pointed; mappings gained or lost'),
-      run(() => import('./commands/diff.js')),
-    )
-    .command(
-      'scan <image>',
-      'find root tables in a memory image that came without registers, ranked by confidence with the evidence',
-      (y) =>
-        common(y)
-          .positional('image', { type: 'string', describe: 'memory image (raw, ELF core, LiME, sparse dump), or a capture directory holding one' })
-          .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
-          .option('rtaddr', { type: 'string', describe: 'score this root table (RTADDR value: TTM bits 11:10 = 01 for scalable) and decode the capture with it, instead of scanning' })
-          .option('haw', { type: 'string', describe: 'host address width in bits (default: the capture\'s DMAR table, else 52)' })
-          .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image' })
-          .option('limit', { type: 'string', describe: 'show at most N candidates (default 10)' })
-          .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 128 KiB)' })
-          .option('jobs', { alias: 'j', type: 'string', describe: 'read this many shares of the image at once, one thread each (default: the cores, at most 4; images under 256 MiB use one)' })
-          .epilogue('Exit status: 0 when a root table was found, 1 when none was, 2 when the image could not be read.')
-          .example('$0 scan samples/scan-no-registers/memory.elf', 'rank the pages that look like root tables')
-          .example('$0 decode samples/scan-no-registers --rtaddr auto', 'decode with the best one (a warning names it and the runner-up)')
-          .example('$0 scan samples/scan-no-registers --rtaddr 0x3f800000', 'the evidence for one address, then its decode'),
-      run(() => import('./commands/scan.js')),
-    )
-    .command(
-      'capture',
-      'copy a live Linux host\'s I/O MMU state into a capture directory (DMAR, intel-iommu sysfs and debugfs, PCI devices, /proc/iomem, QEMU command lines)',
-      (y) =>
-        y
-          .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'directory to write (created; must be empty if it exists)' })
-          .option('root', { type: 'string', default: '/', describe: 'read /sys and /proc under this directory instead of / (a copied or fake tree)' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but warnings' })
-          .epilogue('Run as root: debugfs, the DMAR table and /proc/iomem addresses need it. Unreadable files are skipped with a warning (listed in capture.json "notes"). Exit status: 0 when anything was captured, 2 when nothing was. On FreeBSD use samples/capture-freebsd.sh.')
-          .example('sudo $0 capture --out host7-$(date +%F)', 'capture this host, then: dmarsift analyze host7-…')
-          .example('$0 capture --out cap --root /mnt/host-sysfs-copy', 'read a copied tree (sys/, proc/) instead of the live one'),
-      run(() => import('./commands/capture.js')),
-    )
+    .usage('dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: $0 <command> [options]');
+  for (const def of COMMAND_DEFS) parser = parser.command(def.command, def.describe, def.builder, handle(def));
+  return parser
     .demandCommand(1, `a command is needed: ${COMMANDS.join(', ')} (see --help)`)
     .strict()
     .recommendCommands()
@@ -195,50 +216,38 @@ export async function main(args: string[]): Promise<void> {
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageFailure(msg);
+      throw new UsageError(msg);
     });
+}
 
-  // yargs renders the whole help text after starting any command handler (cacheHelpMessage, kept
-  // for showHelpOnFail): ~50 ms of string-width on every run, and a handler's failure never
-  // shows help here (run() reports it). Help itself (`--help`) renders as before.
-  const usage = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } })
-    .getInternalMethods?.().getUsageInstance?.();
-  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
+/**
+ * Only parsing gets here (a handler's errors are reported where it runs): a usage error points at
+ * --help, or gives the overview when no command was named.
+ */
+function parseFailure(args: string[], e: unknown): number {
+  if (!(e instanceof UsageError)) return reportError(e);
+  process.stderr.write(args.length === 0 ? OVERVIEW : `dmarsift: ${e.message}\nRun 'dmarsift --help' for usage.\n`);
+  return EXIT_ERROR;
+}
 
-  try {
-    refuseUnknownCommand(args);
-    await parser.parseAsync();
-  } catch (e) {
-    if (e instanceof UsageFailure) {
-      if (args.length === 0) {
-        process.stderr.write(
-          [
-            'dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state',
-            '',
-            'Usage: dmarsift <command> [options]',
-            '',
-            '  decode <capture>       decode a capture and print it',
-            '  analyze <capture>      run the checks and report findings',
-            '  translate <capture>    walk one device\'s tables for one IOVA, or remap one MSI',
-            '  diff <before> <after>  compare two captures',
-            '  scan <image>           find root tables in a memory image without registers',
-            '  capture --out DIR      capture a live Linux host\'s I/O MMU state',
-            '  checks                 list the checks',
-            '',
-            "Run 'dmarsift <command> --help' for options and examples.",
-            '',
-          ].join('\n'),
-        );
-      } else {
-        process.stderr.write(`dmarsift: ${e.message}\nRun 'dmarsift --help' for usage.\n`);
-      }
-      exitCode = EXIT_ERROR;
-    } else {
+export async function main(args: string[]): Promise<void> {
+  mark('main');
+  let exitCode = 0;
+  const handle = (def: CommandDef) => async (argv: Record<string, unknown>) => {
+    try {
+      const mod = await def.load();
+      mark('command loaded');
+      exitCode = await mod.run(argv);
+    } catch (e) {
       exitCode = reportError(e);
     }
+  };
+  try {
+    refuseUnknownCommand(args);
+    await parserFor(args, handle).parseAsync();
+  } catch (e) {
+    exitCode = parseFailure(args, e);
   }
   printTiming();
   process.exitCode = exitCode;
 }
-
-class UsageFailure extends Error {}

@@ -9,13 +9,13 @@
  * over it would replace the node itself (as root, `-o /dev/stdout` destroyed the device entry).
  * A directory is refused, naming the path the user gave.
  */
-import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from './errors.js';
 
 export interface Output {
-  write(chunk: string): void;
+  /** Text, or bytes (valid only during the call: they are copied or written out before it returns). */
+  write(chunk: string | Uint8Array): void;
   /** Commit the output (rename into place / flush). */
   finish(): void;
   /** Drop a partial output (on error). Never throws. */
@@ -24,21 +24,16 @@ export interface Output {
 }
 
 /** How `-o` names standard output (and how errors name it when there is no `-o`). */
-export const STDOUT_LABEL = 'standard output';
+const STDOUT_LABEL = 'standard output';
 const MAX_SYMLINKS = 40;
 
 export function openOutput(file: string | undefined): Output {
   if (file === undefined || file === '-') {
     const out = new BufferedWriter(1, STDOUT_LABEL);
-    return {
-      isTTY: process.stdout.isTTY === true,
-      write: (chunk) => out.write(chunk),
-      finish: () => out.flush(),
-      abort: () => out.flushQuietly(),
-    };
+    return writingTo(out, process.stdout.isTTY === true, { finish: () => out.flush(), abort: () => out.flushQuietly() });
   }
   const { target, stat } = resolveTarget(file);
-  if (stat !== undefined && stat.isDirectory()) throw new OutputError(file, 'is a directory');
+  if (stat?.isDirectory()) throw new OutputError(file, 'is a directory');
   if (stat !== undefined && !stat.isFile()) return openStraight(file, target);
   return openAtomic(file, target, stat);
 }
@@ -80,9 +75,7 @@ function openStraight(given: string, target: string): Output {
       /* already closed */
     }
   };
-  return {
-    isTTY: false,
-    write: (chunk) => out.write(chunk),
+  return writingTo(out, false, {
     finish() {
       try {
         out.flush();
@@ -94,13 +87,14 @@ function openStraight(given: string, target: string): Output {
       out.flushQuietly();
       close();
     },
-  };
+  });
 }
 
 /** A regular file or a new path: a temporary file beside it, renamed over it at the end. */
 function openAtomic(given: string, target: string, existing: fs.Stats | undefined): Output {
   const dir = path.dirname(target);
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // pid and a random suffix (Math.random: node:crypto alone costs every run ~5 ms of start-up); O_EXCL refuses a name taken.
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Math.floor(Math.random() * 2 ** 32).toString(16).padStart(8, '0')}.tmp`);
   // A new file gets what the umask allows; an existing one its own permission bits — the
   // temporary file never has more than either (a report in a mode-600 file is not readable
   // by others while it is being written).
@@ -121,9 +115,7 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
     closed = true;
     fs.closeSync(fd);
   };
-  return {
-    isTTY: false,
-    write: (chunk) => out.write(chunk),
+  return writingTo(out, false, {
     finish() {
       try {
         out.flush();
@@ -143,7 +135,12 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
       }
       fs.rmSync(tmp, { force: true });
     },
-  };
+  });
+}
+
+/** An Output whose bytes go through `out`; `end` says how it is committed or dropped. */
+function writingTo(out: BufferedWriter, isTTY: boolean, end: Pick<Output, 'finish' | 'abort'>): Output {
+  return { isTTY, write: (chunk) => out.write(chunk), finish: () => end.finish(), abort: () => end.abort() };
 }
 
 function keepOwnerAndMode(fd: number, st: fs.Stats): void {
@@ -156,7 +153,7 @@ function keepOwnerAndMode(fd: number, st: fs.Stats): void {
 }
 
 /** "no space left on device (ENOSPC)": what a person reads, and the code to search for. */
-export function errnoText(e: unknown): string {
+function errnoText(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
   const code = typeof err?.code === 'string' ? err.code : undefined;
   const text = code !== undefined ? ERRNO_TEXT[code] : undefined;
@@ -193,7 +190,16 @@ class BufferedWriter {
 
   constructor(private readonly fd: number, private readonly label: string) {}
 
-  write(text: string): void {
+  write(text: string | Uint8Array): void {
+    if (typeof text !== 'string') {
+      if (this.used + text.length > this.buf.length) this.flush();
+      if (text.length > this.buf.length) this.writeAll(text);
+      else {
+        this.buf.set(text, this.used);
+        this.used += text.length;
+      }
+      return;
+    }
     // UTF-8 needs at most 3 bytes per UTF-16 code unit: make that much room, or write a big
     // chunk on its own.
     if (this.used + text.length * 3 > this.buf.length) {

@@ -14,10 +14,10 @@ import type {
 } from './dmar-types.js';
 import { hex } from '../util/hex.js';
 
-export const DMAR_HEADER_SIZE = 48;
+const DMAR_HEADER_SIZE = 48;
 
 /** Fixed size of each known structure type (bytes before the device scopes / name). */
-export const STRUCTURE_FIXED_SIZE: Record<number, number> = { 0: 16, 1: 24, 2: 8, 3: 20, 4: 8, 5: 8, 6: 8 };
+const STRUCTURE_FIXED_SIZE: Record<number, number> = { 0: 16, 1: 24, 2: 8, 3: 20, 4: 8, 5: 8, 6: 8 };
 export const STRUCTURE_NAMES: Record<number, string> = { 0: 'DRHD', 1: 'RMRR', 2: 'ATSR', 3: 'RHSA', 4: 'ANDD', 5: 'SATC', 6: 'SIDP' };
 
 const SCOPE_TYPE_NAMES: Record<number, DeviceScope['typeName']> = {
@@ -245,11 +245,8 @@ function decodeStructure(
       return rmrr;
     }
     case 2: {
-      const f = flagsSegmentParser.parse(body.subarray(0, 8)) as FlagsSegmentFields;
-      const atsr: Atsr = {
-        kind: 'ATSR', type, length, offset, flags: f.flags, allPorts: (f.flags & 1) !== 0, segment: f.segment,
-        scopes: decodeScopes(body, 8, offset, 'ATSR', problem),
-      };
+      const { flags, segment, scopes } = flagsSegmentScopes(body, offset, 'ATSR', problem);
+      const atsr: Atsr = { kind: 'ATSR', type, length, offset, flags, allPorts: (flags & 1) !== 0, segment, scopes };
       return atsr;
     }
     case 3: {
@@ -278,19 +275,13 @@ function decodeStructure(
       return andd;
     }
     case 5: {
-      const f = flagsSegmentParser.parse(body.subarray(0, 8)) as FlagsSegmentFields;
-      const satc: Satc = {
-        kind: 'SATC', type, length, offset, flags: f.flags, atcRequired: (f.flags & 1) !== 0, segment: f.segment,
-        scopes: decodeScopes(body, 8, offset, 'SATC', problem),
-      };
+      const { flags, segment, scopes } = flagsSegmentScopes(body, offset, 'SATC', problem);
+      const satc: Satc = { kind: 'SATC', type, length, offset, flags, atcRequired: (flags & 1) !== 0, segment, scopes };
       return satc;
     }
     case 6: {
-      const f = flagsSegmentParser.parse(body.subarray(0, 8)) as FlagsSegmentFields;
-      const sidp: Sidp = {
-        kind: 'SIDP', type, length, offset, segment: f.segment,
-        scopes: decodeScopes(body, 8, offset, 'SIDP', problem),
-      };
+      const { segment, scopes } = flagsSegmentScopes(body, offset, 'SIDP', problem);
+      const sidp: Sidp = { kind: 'SIDP', type, length, offset, segment, scopes };
       return sidp;
     }
     default: {
@@ -299,6 +290,12 @@ function decodeStructure(
       return u;
     }
   }
+}
+
+/** The head ATSR, SATC and SIDP share (flags at byte 4, segment at bytes 6-7), and their device scopes from byte 8. */
+function flagsSegmentScopes(body: Uint8Array, offset: number, owner: string, problem: ProblemFn): { flags: number; segment: number; scopes: DeviceScope[] } {
+  const f = flagsSegmentParser.parse(body.subarray(0, 8)) as FlagsSegmentFields;
+  return { flags: f.flags, segment: f.segment, scopes: decodeScopes(body, 8, offset, owner, problem) };
 }
 
 /**

@@ -19,7 +19,7 @@ function bits(q: bigint, lo: number, hi: number): number {
  * the host address width) are reserved: `beyondHaw` reports them from the raw qword, which the
  * model keeps, so dropping them here loses nothing and keeps every writer's hex() exact.
  */
-export function pointerOf(q: bigint): number {
+function pointerOf(q: bigint): number {
   return Number(q & ADDR_MASK);
 }
 

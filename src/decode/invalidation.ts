@@ -15,6 +15,7 @@
  * | 8 | PASID-based device-TLB invalidate | SID 31:16, PASID 51:32, PFSID; qw1 ADDR, S |
  * | 9 | page group response | (page requests, not caches) |
  */
+import { formatBusDevfn } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 export type DescriptorKind =
   | 'context-cache' | 'iotlb' | 'device-tlb' | 'iec' | 'wait' | 'pasid-iotlb' | 'pasid-cache' | 'pasid-device-tlb'
@@ -137,7 +138,7 @@ export function describeDescriptor(d: InvalidationDescriptor): string {
   if (d.granularity !== undefined) parts.push(`${d.granularity}${d.granularity === 'global' ? '' : '-selective'}`);
   if (d.DID !== undefined && d.granularity !== 'global') parts.push(`DID ${d.DID}`);
   if (d.SID !== undefined && (d.kind !== 'context-cache' || d.granularity === 'device')) {
-    parts.push(`SID ${(d.SID >> 8).toString(16).padStart(2, '0')}:${((d.SID >> 3) & 0x1f).toString(16).padStart(2, '0')}.${d.SID & 7}`);
+    parts.push(`SID ${formatBusDevfn(d.SID >> 8, d.SID & 0xff)}`);
   }
   if (d.PASID !== undefined && d.granularity !== 'global' && d.granularity !== 'domain') parts.push(`PASID ${d.PASID}`);
   if (d.ADDR !== undefined && (d.granularity === 'page' || d.kind.endsWith('device-tlb'))) parts.push(`ADDR ${hex(d.ADDR)}${d.AM !== undefined ? ` AM ${d.AM}` : ''}`);

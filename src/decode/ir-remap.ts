@@ -22,7 +22,7 @@
  * 0x23 (error accessing the table) is a hardware event the capture cannot show; an IRTE the
  * image lacks gives outcome `unknown`, not a fault.
  */
-import { type DecodedMsi } from './msi.js';
+import type { DecodedMsi } from './msi.js';
 import { decodeIrte, type PostedIrte, type RemappedIrte } from './irte.js';
 import { faultReasonName } from './registers.js';
 import { bdfFromKey, formatBdf } from '../util/bdf.js';

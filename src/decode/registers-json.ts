@@ -12,8 +12,8 @@ import { type JValue, JsonReader } from '../util/json-lines.js';
 import type { RawRegisters } from './registers-types.js';
 import { hex } from '../util/hex.js';
 
-export const REGISTERS_JSON_FORMAT = 'dmarsift-registers';
-export const REGISTERS_JSON_VERSION = 1;
+const REGISTERS_JSON_FORMAT = 'dmarsift-registers';
+const REGISTERS_JSON_VERSION = 1;
 
 export interface RegistersJsonUnit {
   name?: string;
@@ -79,15 +79,15 @@ export function parseRegistersJson(text: string, file: string): RegistersJsonRes
   };
 
   const format = field(root, 'format', '$');
-  if (!format || format.kind !== 'string' || format.value !== REGISTERS_JSON_FORMAT) {
+  if (format?.kind !== 'string' || format.value !== REGISTERS_JSON_FORMAT) {
     return fail(`$.format: expected "${REGISTERS_JSON_FORMAT}", found ${format ? describe(format) : 'nothing'}`, format?.line ?? root.line);
   }
   const version = field(root, 'version', '$');
-  if (!version || version.kind !== 'number' || version.text !== String(REGISTERS_JSON_VERSION)) {
+  if (version?.kind !== 'number' || version.text !== String(REGISTERS_JSON_VERSION)) {
     return fail(`$.version: expected ${REGISTERS_JSON_VERSION}, found ${version ? describe(version) : 'nothing'}`, version?.line ?? root.line);
   }
   const unitsV = field(root, 'units', '$');
-  if (!unitsV || unitsV.kind !== 'array') {
+  if (unitsV?.kind !== 'array') {
     return fail(`$.units: expected an array of units, found ${unitsV ? describe(unitsV) : 'nothing'}`, unitsV?.line ?? root.line);
   }
   unknownKeys(root, ['format', 'version', 'units'], '$');
@@ -114,7 +114,7 @@ export function parseRegistersJson(text: string, file: string): RegistersJsonRes
     if ((base! & 0xfffn) !== 0n) warnings.push({ message: `${path}.base: ${hex(base!)} is not 4 KiB aligned`, line: baseV!.line });
 
     const regsV = field(uo, 'registers', path);
-    if (!regsV || regsV.kind !== 'object') {
+    if (regsV?.kind !== 'object') {
       fail(`${path}.registers: expected an object of register values, found ${regsV ? describe(regsV) : 'nothing'}`, regsV?.line ?? uo.line);
     }
     const raw: RawRegisters = {};

@@ -207,7 +207,7 @@ export function decodeFaultRecord(index: number, lo: bigint, hi: bigint): FaultR
 const MASK64 = (1n << 64n) - 1n;
 
 /** Fault recording registers present in `raw`, by index (see the naming note at the top). */
-export function faultRecordsOf(raw: RawRegisters): FaultRecord[] {
+function faultRecordsOf(raw: RawRegisters): FaultRecord[] {
   const halves = new Map<number, { lo?: bigint; hi?: bigint; whole?: bigint }>();
   for (const [name, value] of Object.entries(raw)) {
     const m = /^FRCD(\d{1,3})(?:_(LO|HI))?$/.exec(name);

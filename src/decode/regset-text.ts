@@ -12,7 +12,7 @@
 import { BoundedWarnings, eachLine, NotRecognisedError, type TextInput } from '../util/lines.js';
 import { REGISTERS_32BIT } from './registers-json.js';
 import type { RawRegisters } from './registers-types.js';
-import { hex } from '../util/hex.js';
+import { fromHexDigits, hex } from '../util/hex.js';
 
 export interface RegsetUnit {
   name: string;
@@ -142,7 +142,7 @@ export function parseIommuRegset(input: TextInput, file: string): RegsetResult {
       continue;
     }
     const offset = parseInt(off[1], 16);
-    const value = BigInt('0x' + v[1]);
+    const value = fromHexDigits(v[1]);
     if (value > MAX64) {
       unread(`value 0x${v[1]} is wider than 64 bits`);
       continue;

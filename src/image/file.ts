@@ -8,7 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
-import { hex } from '../util/hex.js';
+import { hex, hexInMessage } from '../util/hex.js';
 
 export const BLOCK_SIZE = 4096;
 /** 256 blocks = 1 MiB of cache per open image. */
@@ -25,6 +25,14 @@ export function fsError(e: unknown, file: string): InputError {
     : code === 'EISDIR' ? 'is a directory, not a memory image'
     : `cannot read file: ${String((e as Error)?.message ?? e)}`;
   return new InputError(what, { file });
+}
+
+let offsetsScratch = new Float64Array(64);
+
+/** A reused scratch array of at least `count` file offsets, for the readers' `readPages`. */
+export function pageOffsets(count: number): Float64Array {
+  if (offsetsScratch.length < count) offsetsScratch = new Float64Array(count);
+  return offsetsScratch;
 }
 
 export class BlockFile {
@@ -103,6 +111,32 @@ export class BlockFile {
     this.readAt(offset, dest);
   }
 
+  /**
+   * Page-sized reads for `readPages`: for each s < count with `offsets[s]` ≥ 0, the `pageSize`
+   * bytes at that file offset into `dest` at s·pageSize. Slots whose offsets follow each other in
+   * the file (offsets[s + 1] = offsets[s] + pageSize) are read with one positioned read straight
+   * into `dest`; slots with a negative offset are left alone (the caller fills them). Throws
+   * InputError like `read`.
+   */
+  readPagesAt(offsets: Float64Array, count: number, pageSize: number, dest: Uint8Array, what = 'data'): void {
+    let s = 0;
+    while (s < count) {
+      const start = offsets[s];
+      if (start < 0) {
+        s++;
+        continue;
+      }
+      let e = s + 1;
+      while (e < count && offsets[e] === start + (e - s) * pageSize) e++;
+      const length = (e - s) * pageSize;
+      if (!Number.isSafeInteger(start) || start + length > this.size) {
+        throw new InputError(`${what}: needs bytes ${hexInMessage(start)}-${hexInMessage(start + length)} but the file ends at ${hexInMessage(this.size)} (truncated?)`, { file: this.path, offset: start });
+      }
+      this.readAt(start, dest, s * pageSize, length);
+      s = e;
+    }
+  }
+
   /** Blocks currently cached (never more than the bound given to the constructor). */
   get cachedBlocks(): number {
     return this.cache.size;
@@ -145,13 +179,13 @@ export class BlockFile {
     return buf;
   }
 
-  private readAt(offset: number, buf: Uint8Array): void {
+  /** `length` bytes (default: all of `buf` past `at`) at file `offset` into `buf` at `at`. */
+  private readAt(offset: number, buf: Uint8Array, at = 0, length = buf.length - at): void {
     if (this.fd === undefined) throw new InputError('read after close', { file: this.path });
-    const length = buf.length;
     let done = 0;
     try {
       while (done < length) {
-        const n = fs.readSync(this.fd, buf, done, length - done, offset + done);
+        const n = fs.readSync(this.fd, buf, at + done, length - done, offset + done);
         if (n === 0) break;
         done += n;
       }

@@ -4,8 +4,10 @@
  * (ELF p_memsz > p_filesz). Also the overlap resolution the container formats share.
  */
 import type { ImageFormat, PhysicalMemory, PhysRange } from './types.js';
-import type { BlockFile } from './file.js';
+import { pageOffsets, type BlockFile } from './file.js';
 import { hex } from '../util/hex.js';
+
+const PAGE = 4096;
 
 export interface Segment {
   /** Physical [start, end). */
@@ -207,6 +209,27 @@ export class SegmentedMemory implements PhysicalMemory {
     if (b === undefined) return false;
     dest.set(b);
     return true;
+  }
+
+  readPages(addrs: Float64Array, count: number, dest: Uint8Array, present: Uint8Array): void {
+    const offsets = pageOffsets(count);
+    const segs = this.segs;
+    let i = -1;
+    for (let s = 0; s < count; s++) {
+      const addr = addrs[s];
+      // Table pages come mostly in address order: try the last segment first.
+      if (i < 0 || addr < segs[i].start || addr >= segs[i].end) i = this.find(addr);
+      const seg = i < 0 ? undefined : segs[i];
+      if (seg !== undefined && addr % PAGE === 0 && addr + PAGE <= Math.min(seg.end, seg.fileEnd)) {
+        offsets[s] = seg.fileOffset + (addr - seg.start);
+        present[s] = 1;
+      } else {
+        // Absent, or crossing into a zero tail or the next segment: the general path.
+        offsets[s] = -1;
+        present[s] = seg !== undefined && this.readInto(addr, dest.subarray(s * PAGE, (s + 1) * PAGE)) ? 1 : 0;
+      }
+    }
+    this.file.readPagesAt(offsets, count, PAGE, dest, 'physical memory');
   }
 
   fileOffsetOf(addr: number): number | undefined {

@@ -13,7 +13,7 @@
  * doubles), and every lookup is a binary search on it. Page data is read on demand.
  */
 import { InputError } from '../errors.js';
-import { BlockFile } from './file.js';
+import { BlockFile, pageOffsets } from './file.js';
 import type { PhysicalMemory, PhysRange } from './types.js';
 import { hex } from '../util/hex.js';
 
@@ -176,6 +176,28 @@ class SparseMemory implements PhysicalMemory {
     if (pages > 1 && (i + pages > this.pfns.length || this.pfns[i + pages - 1] !== lastPfn)) return false;
     this.file.readInto(this.dataOff + i * SPARSE_PAGE_SIZE + (addr - firstPfn * SPARSE_PAGE_SIZE), dest, 'page data');
     return true;
+  }
+
+  readPages(addrs: Float64Array, count: number, dest: Uint8Array, present: Uint8Array): void {
+    const offsets = pageOffsets(count);
+    const p = this.pfns;
+    let i = -1;
+    for (let s = 0; s < count; s++) {
+      const addr = addrs[s];
+      const pfn = addr / SPARSE_PAGE_SIZE;
+      // Table pages come mostly in file order: try the entry after the last one first.
+      if (i + 1 < p.length && p[i + 1] === pfn) i++;
+      else if (Number.isSafeInteger(pfn)) i = this.indexOf(pfn);
+      else {
+        // Not page-aligned (the walker never asks for one): the general path.
+        offsets[s] = -1;
+        present[s] = this.readInto(addr, dest.subarray(s * SPARSE_PAGE_SIZE, (s + 1) * SPARSE_PAGE_SIZE)) ? 1 : 0;
+        continue;
+      }
+      present[s] = i < 0 ? 0 : 1;
+      offsets[s] = i < 0 ? -1 : this.dataOff + i * SPARSE_PAGE_SIZE;
+    }
+    this.file.readPagesAt(offsets, count, SPARSE_PAGE_SIZE, dest, 'page data');
   }
 
   fileOffsetOf(addr: number): number | undefined {

@@ -51,6 +51,14 @@ export interface PhysicalMemory {
    * undefined. Callers fall back to `read` when a reader does not have it.
    */
   readInto?(addr: number, dest: Uint8Array): boolean;
+  /**
+   * Optional fast path for many table pages at once (the walker's leaf pages): for each
+   * s < count, the 4 KiB page at `addrs[s]` into `dest` at byte s·4096, and `present[s]` = 1, or
+   * 0 exactly when `readInto` of that page would return false (its bytes in `dest` are then
+   * unspecified). Pages that lie one after the other in the file are read with one positioned
+   * read: one call instead of one per page is most of what reading 32 k table pages costs.
+   */
+  readPages?(addrs: Float64Array, count: number, dest: Uint8Array, present: Uint8Array): void;
   /** The file offset holding physical address `addr`, if present (for provenance). */
   fileOffsetOf(addr: number): number | undefined;
   close(): void;

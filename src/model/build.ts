@@ -54,28 +54,60 @@ interface UnitState {
 }
 
 export function buildSnapshot(input: BuildInput): Snapshot {
-  const warnings: ModelWarning[] = [...input.warnings];
-  const haw = input.dmar?.table.haw ?? DEFAULT_HAW;
-  const units: UnitState[] = [];
-  const byName = new Map<string, number>();
+  const m = new UnitMerge(input);
+  m.addDmarUnits(); // 1.
+  m.addRegisterSnapshots(); // 2.
+  m.learnUnitNames(); // 3.
+  const textContexts = m.addTextUnitFacts(); // 4.
+  m.applyRtaddr(); // 5.
+  const walked = m.walkMemoryTables(); // 6.
+  m.addInterruptRemapping(); // 6b.
+  m.addTextContexts(textContexts, walked); // 7.
+  // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
+  const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);
+  joinDomains(m.units.map((s) => s.unit), domainTexts, walked, m.units, m.warnings);
+  return assembleSnapshot(input, m); // 9.
+}
 
-  const newUnit = (registerBase: number, segment: number): UnitState => {
+/**
+ * The units as the sources state them, merged in rank order (the steps of buildSnapshot), with
+ * the warnings the merge gives: the first source to state a fact keeps it.
+ */
+class UnitMerge {
+  readonly warnings: ModelWarning[];
+  readonly haw: number;
+  readonly units: UnitState[] = [];
+  /** Unit names (dmar0 …) → register base, from the sources that state both. */
+  private readonly byName = new Map<string, number>();
+  /** Each unit's blocks of debugfs ir_translation_struct (step 4), merged with the image in step 6b. */
+  private readonly irTexts = new Map<UnitState, IrTextInput[]>();
+
+  constructor(private readonly input: BuildInput) {
+    this.warnings = [...input.warnings];
+    this.haw = input.dmar?.table.haw ?? DEFAULT_HAW;
+  }
+
+  private newUnit(registerBase: number, segment: number): UnitState {
     const st: UnitState = {
       unit: { segment, registerBase, rootEntries: [], contexts: [], domains: [], tableProblems: [] },
       factSource: new Map(),
     };
-    units.push(st);
+    this.units.push(st);
     return st;
-  };
-  const unitByBase = (base: number): UnitState | undefined => units.find((u) => u.unit.registerBase === base && !u.unit.baseUnknown);
-  const unknownBaseUnit = (): UnitState => {
-    const st = newUnit(0, 0);
+  }
+
+  private unitByBase(base: number): UnitState | undefined {
+    return this.units.find((u) => u.unit.registerBase === base && !u.unit.baseUnknown);
+  }
+
+  private unknownBaseUnit(): UnitState {
+    const st = this.newUnit(0, 0);
     st.unit.baseUnknown = true;
     return st;
-  };
+  }
 
   /** Set a fact unless another source already did; warn when they disagree. */
-  const setFact = <K extends keyof Unit>(st: UnitState, key: K, value: Unit[K] | undefined, source: Source, show: (v: NonNullable<Unit[K]>) => string = String): void => {
+  private setFact<K extends keyof Unit>(st: UnitState, key: K, value: Unit[K] | undefined, source: Source, show: (v: NonNullable<Unit[K]>) => string = String): void {
     if (value === undefined || value === null) return;
     const prev = st.unit[key];
     if (prev === undefined || prev === null) {
@@ -86,159 +118,181 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     const a = show(prev as NonNullable<Unit[K]>);
     const b = show(value as NonNullable<Unit[K]>);
     if (a !== b) {
-      warnings.push({
+      this.warnings.push({
         message: `unit ${hex(st.unit.registerBase)}: ${key} is ${a} in ${describe(st.factSource.get(key))} but ${b} in ${describe(source)}; keeping the first`,
         source,
       });
     }
-  };
+  }
 
-  // 1. Units from the DMAR table.
-  if (input.dmar) {
-    for (const s of input.dmar.table.structures) {
+  /** 1. Units from the DMAR table. */
+  addDmarUnits(): void {
+    if (!this.input.dmar) return;
+    for (const s of this.input.dmar.table.structures) {
       if (s.kind !== 'DRHD') continue;
-      if (unitByBase(s.registerBase)) continue;
-      newUnit(s.registerBase, s.segment).unit.drhd = s;
+      if (this.unitByBase(s.registerBase)) continue;
+      this.newUnit(s.registerBase, s.segment).unit.drhd = s;
     }
   }
 
-  // 2. Register snapshots.
-  for (const { regs, source } of input.registers) {
-    const st = unitByBase(regs.base) ?? newUnit(regs.base, 0);
-    if (st.unit.registers) {
-      warnings.push({ message: `unit ${hex(regs.base)}: registers given twice (${describe(st.factSource.get('registers'))} and ${describe(source)}); keeping the first`, source });
-      continue;
+  /** 2. Register snapshots. */
+  addRegisterSnapshots(): void {
+    for (const { regs, source } of this.input.registers) {
+      const st = this.unitByBase(regs.base) ?? this.newUnit(regs.base, 0);
+      if (st.unit.registers) {
+        this.warnings.push({ message: `unit ${hex(regs.base)}: registers given twice (${describe(st.factSource.get('registers'))} and ${describe(source)}); keeping the first`, source });
+        continue;
+      }
+      st.unit.registers = regs;
+      st.factSource.set('registers', source);
+      this.applyRegisters(st, regs, source);
     }
-    st.unit.registers = regs;
-    st.factSource.set('registers', source);
-    applyRegisters(st, regs, source);
   }
 
-  function applyRegisters(st: UnitState, regs: UnitRegisters, source: Source): void {
+  private applyRegisters(st: UnitState, regs: UnitRegisters, source: Source): void {
     if (regs.name) {
-      setFact(st, 'name', regs.name, source);
-      byName.set(regs.name, st.unit.registerBase);
+      this.setFact(st, 'name', regs.name, source);
+      this.byName.set(regs.name, st.unit.registerBase);
     }
-    setFact(st, 'version', regs.VER, source, (v) => `${v.major}.${v.minor}`);
+    this.setFact(st, 'version', regs.VER, source, (v) => `${v.major}.${v.minor}`);
     if (regs.GSTS) {
-      setFact(st, 'translationEnabled', regs.GSTS.TES, source);
-      setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
+      this.setFact(st, 'translationEnabled', regs.GSTS.TES, source);
+      this.setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
     }
     if (regs.RTADDR) {
       const r = regs.RTADDR;
       if (r.mode === 'abort') {
-        warnings.push({ message: `unit ${hex(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
+        this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
       } else if (r.RTA !== 0 || regs.GSTS?.RTPS === true) {
-        setFact(st, 'rootTable', r.RTA, source, hex);
-        setFact(st, 'mode', r.mode, source);
+        this.setFact(st, 'rootTable', r.RTA, source, hex);
+        this.setFact(st, 'mode', r.mode, source);
         if (!st.unit.rootTableSource) st.unit.rootTableSource = source;
       }
     }
   }
 
-  // 3. Names from text parts that state both a name and a base (dmesg boot lines).
-  for (const { contribution } of input.contributions) {
-    for (const uc of contribution.units ?? []) {
-      if (uc.name !== undefined && uc.registerBase !== undefined && !byName.has(uc.name)) byName.set(uc.name, uc.registerBase);
+  /** 3. Names from text parts that state both a name and a base (dmesg boot lines). */
+  learnUnitNames(): void {
+    for (const { contribution } of this.input.contributions) {
+      for (const uc of contribution.units ?? []) {
+        if (uc.name !== undefined && uc.registerBase !== undefined && !this.byName.has(uc.name)) this.byName.set(uc.name, uc.registerBase);
+      }
     }
   }
 
-  const resolveUnit = (uc: UnitContribution): UnitState | undefined => {
+  private resolveUnit(uc: UnitContribution): UnitState | undefined {
     let base = uc.registerBase;
-    if (base === undefined && uc.name !== undefined) base = byName.get(uc.name);
+    if (base === undefined && uc.name !== undefined) base = this.byName.get(uc.name);
     if (base !== undefined) {
-      const st = unitByBase(base) ?? newUnit(base, uc.segment ?? 0);
+      const st = this.unitByBase(base) ?? this.newUnit(base, uc.segment ?? 0);
       if (uc.name) {
-        setFact(st, 'name', uc.name, uc.source);
-        byName.set(uc.name, base);
+        this.setFact(st, 'name', uc.name, uc.source);
+        this.byName.set(uc.name, base);
       }
       return st;
     }
-    if (units.length === 1) return units[0];
+    if (this.units.length === 1) return this.units[0];
     return undefined;
-  };
+  }
 
-  // 4. Unit facts from text parts (contexts are merged after the memory walk).
-  const textContexts: { st: UnitState; uc: UnitContribution }[] = [];
-  const irTexts = new Map<UnitState, IrTextInput[]>();
-  for (const { part, contribution } of input.contributions) {
-    warnings.push(...contribution.warnings);
-    for (const uc of contribution.units ?? []) {
-      let st = resolveUnit(uc);
-      if (!st) {
-        if (units.length === 0) {
-          st = newUnit(0, uc.segment ?? 0);
-          st.unit.baseUnknown = true;
-          if (uc.name) setFact(st, 'name', uc.name, uc.source);
-          warnings.push({ message: `${part.path}: unit ${uc.name ?? '?'} has no register base in the capture (add the DMAR table or iommu_regset)`, source: uc.source });
-        } else {
-          warnings.push({ message: `${part.path}: cannot tell which remapping unit ${uc.name ?? '(unnamed)'} is (add iommu_regset or dmesg, which name units by base)`, source: uc.source });
-          continue;
-        }
+  /** 4. Unit facts from text parts; their contexts are returned, merged after the memory walk. */
+  addTextUnitFacts(): TextContexts {
+    const textContexts: TextContexts = [];
+    for (const { part, contribution } of this.input.contributions) {
+      this.warnings.push(...contribution.warnings);
+      for (const uc of contribution.units ?? []) {
+        const st = this.textUnit(part, uc);
+        if (!st) continue;
+        this.addTextFacts(st, uc);
+        if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
+        if (uc.irTable) this.irTexts.set(st, [...(this.irTexts.get(st) ?? []), { unit: uc.irTable, part: part.path }]);
       }
-      if (uc.segment !== undefined && st.unit.segment !== uc.segment && st.unit.drhd) {
-        warnings.push({ message: `unit ${hex(st.unit.registerBase)}: segment ${st.unit.segment} in the DMAR table but ${uc.segment} in ${describe(uc.source)}`, source: uc.source });
-      }
-      setFact(st, 'version', uc.version, uc.source, (v) => `${v.major}.${v.minor}`);
-      setFact(st, 'translationEnabled', uc.translationEnabled, uc.source);
-      setFact(st, 'rootTablePointerSet', uc.rootTablePointerSet, uc.source);
-      if (uc.rootTable !== undefined) {
-        const src = uc.rootTableSource ?? uc.source;
-        setFact(st, 'rootTable', uc.rootTable, src, hex);
-        if (!st.unit.rootTableSource) st.unit.rootTableSource = src;
-      }
-      setFact(st, 'mode', uc.mode, uc.source);
-      if (uc.registers && !st.unit.registers) {
-        const regs = buildUnitRegisters(st.unit.registerBase, uc.registers.raw, uc.registers.name ?? uc.name);
-        st.unit.registers = regs;
-        st.factSource.set('registers', uc.source);
-        applyRegisters(st, regs, uc.source);
-      }
-      if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
-      if (uc.invalidationQueue) {
-        if (st.unit.invalidationQueue) warnings.push({ message: `unit ${hex(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
-        else st.unit.invalidationQueue = uc.invalidationQueue;
-      }
-      if (uc.irTable) irTexts.set(st, [...(irTexts.get(st) ?? []), { unit: uc.irTable, part: part.path }]);
+    }
+    return textContexts;
+  }
+
+  /** The unit a text part speaks of; with no unit known, one whose base is unknown. */
+  private textUnit(part: Part, uc: UnitContribution): UnitState | undefined {
+    const st = this.resolveUnit(uc);
+    if (st) return st;
+    if (this.units.length > 0) {
+      this.warnings.push({ message: `${part.path}: cannot tell which remapping unit ${uc.name ?? '(unnamed)'} is (add iommu_regset or dmesg, which name units by base)`, source: uc.source });
+      return undefined;
+    }
+    const unknown = this.newUnit(0, uc.segment ?? 0);
+    unknown.unit.baseUnknown = true;
+    if (uc.name) this.setFact(unknown, 'name', uc.name, uc.source);
+    this.warnings.push({ message: `${part.path}: unit ${uc.name ?? '?'} has no register base in the capture (add the DMAR table or iommu_regset)`, source: uc.source });
+    return unknown;
+  }
+
+  private addTextFacts(st: UnitState, uc: UnitContribution): void {
+    if (uc.segment !== undefined && st.unit.segment !== uc.segment && st.unit.drhd) {
+      this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: segment ${st.unit.segment} in the DMAR table but ${uc.segment} in ${describe(uc.source)}`, source: uc.source });
+    }
+    this.setFact(st, 'version', uc.version, uc.source, (v) => `${v.major}.${v.minor}`);
+    this.setFact(st, 'translationEnabled', uc.translationEnabled, uc.source);
+    this.setFact(st, 'rootTablePointerSet', uc.rootTablePointerSet, uc.source);
+    if (uc.rootTable !== undefined) {
+      const src = uc.rootTableSource ?? uc.source;
+      this.setFact(st, 'rootTable', uc.rootTable, src, hex);
+      if (!st.unit.rootTableSource) st.unit.rootTableSource = src;
+    }
+    this.setFact(st, 'mode', uc.mode, uc.source);
+    if (uc.registers && !st.unit.registers) {
+      const regs = buildUnitRegisters(st.unit.registerBase, uc.registers.raw, uc.registers.name ?? uc.name);
+      st.unit.registers = regs;
+      st.factSource.set('registers', uc.source);
+      this.applyRegisters(st, regs, uc.source);
+    }
+    if (uc.invalidationQueue) {
+      if (st.unit.invalidationQueue) this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: a second invalidation queue in ${describe(uc.source)} is ignored`, source: uc.source });
+      else st.unit.invalidationQueue = uc.invalidationQueue;
     }
   }
 
-  // 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ.
   /** A unit named by `--rtaddr BASE=…` must be one the capture has; with none known, BASE makes it. */
-  const rtaddrUnit = (r: BuildInput['rtaddr'][number] & { base: number }): UnitState => {
-    const known = units.filter((u) => !u.unit.baseUnknown);
-    const st = unitByBase(r.base) ?? (known.length === 0 ? newUnit(r.base, 0) : undefined);
+  private rtaddrUnit(r: BuildInput['rtaddr'][number] & { base: number }): UnitState {
+    const known = this.units.filter((u) => !u.unit.baseUnknown);
+    const st = this.unitByBase(r.base) ?? (known.length === 0 ? this.newUnit(r.base, 0) : undefined);
     if (st) return st;
     const bases = known.map((u) => hex(u.unit.registerBase)).join(', ');
     const given = `--rtaddr ${hex(r.base)}=${hex(r.addr + (r.mode === 'scalable' ? 0x400 : 0))}`;
-    throw new UsageError(`${given}: no remapping unit has register base ${hex(r.base)}; ${input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
-  };
-  for (const r of input.rtaddr) {
-    const st = r.base !== undefined ? rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? unknownBaseUnit() : undefined;
-    if (!st) {
-      warnings.push({ message: `--rtaddr ${hex(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
-      continue;
-    }
-    const src: Source = { part: '--rtaddr' };
-    if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
-      warnings.push({ message: `unit ${hex(st.unit.registerBase)}: root table is ${hex(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${hex(r.addr)}; using --rtaddr`, source: src });
-    }
-    st.unit.rootTable = r.addr;
-    st.unit.rootTableSource = src;
-    if (r.mode !== undefined) st.unit.mode = r.mode;
-    else if (st.unit.mode === undefined) st.unit.mode = 'legacy'; // TTM 00 and no source saying otherwise
+    throw new UsageError(`${given}: no remapping unit has register base ${hex(r.base)}; ${this.input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
   }
 
-  // 6. Walk the tables in the memory image.
-  const walked = new Set<UnitState>();
-  if (input.memory) {
-    if (!input.dmar) warnings.push({ message: `no DMAR table in the capture: assuming a ${DEFAULT_HAW}-bit host address width for table checks` });
-    for (const st of units) {
+  /** 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ. */
+  applyRtaddr(): void {
+    const units = this.units;
+    for (const r of this.input.rtaddr) {
+      const st = r.base !== undefined ? this.rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? this.unknownBaseUnit() : undefined;
+      if (!st) {
+        this.warnings.push({ message: `--rtaddr ${hex(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
+        continue;
+      }
+      const src: Source = { part: '--rtaddr' };
+      if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
+        this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: root table is ${hex(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${hex(r.addr)}; using --rtaddr`, source: src });
+      }
+      st.unit.rootTable = r.addr;
+      st.unit.rootTableSource = src;
+      if (r.mode !== undefined) st.unit.mode = r.mode;
+      else if (st.unit.mode === undefined) st.unit.mode = 'legacy'; // TTM 00 and no source saying otherwise
+    }
+  }
+
+  /** 6. Walk the tables in the memory image; returns the units walked. */
+  walkMemoryTables(): Set<UnitState> {
+    const walked = new Set<UnitState>();
+    const memory = this.input.memory;
+    if (!memory) return walked;
+    if (!this.input.dmar) this.warnings.push({ message: `no DMAR table in the capture: assuming a ${DEFAULT_HAW}-bit host address width for table checks` });
+    for (const st of this.units) {
       const u = st.unit;
       if (u.rootTable === undefined) continue;
-      const t = readUnitTables(input.memory.mem, {
-        segment: u.segment, rootTable: u.rootTable, mode: u.mode ?? 'legacy', haw,
-        cap: u.registers?.CAP, ecap: u.registers?.ECAP, part: input.memory.part,
+      const t = readUnitTables(memory.mem, {
+        segment: u.segment, rootTable: u.rootTable, mode: u.mode ?? 'legacy', haw: this.haw,
+        cap: u.registers?.CAP, ecap: u.registers?.ECAP, part: memory.part,
       });
       u.rootEntries = t.rootEntries;
       u.contexts = t.contexts;
@@ -246,74 +300,62 @@ export function buildSnapshot(input: BuildInput): Snapshot {
       u.tableProblems = t.problems;
       u.contextsKnown = t.contextsKnown;
       u.unreadableTables = t.unreadable;
-      warnings.push(...t.warnings);
+      this.warnings.push(...t.warnings);
       walked.add(st);
+    }
+    return walked;
+  }
+
+  /** 6b. Interrupt remapping: registers, the table in the image, debugfs' dump. */
+  addInterruptRemapping(): void {
+    for (const st of this.units) {
+      const r = buildInterruptRemapping({
+        registers: st.unit.registers, registersSource: st.factSource.get('registers'), texts: this.irTexts.get(st) ?? [],
+        memory: this.input.memory, label: `unit ${hex(st.unit.registerBase)}`,
+      });
+      if (r.ir) st.unit.interruptRemapping = r.ir;
+      this.warnings.push(...r.warnings);
     }
   }
 
-  // 6b. Interrupt remapping: registers, the table in the image, debugfs' dump.
-  for (const st of units) {
-    const r = buildInterruptRemapping({
-      registers: st.unit.registers, registersSource: st.factSource.get('registers'), texts: irTexts.get(st) ?? [],
-      memory: input.memory, label: `unit ${hex(st.unit.registerBase)}`,
-    });
-    if (r.ir) st.unit.interruptRemapping = r.ir;
-    warnings.push(...r.warnings);
-  }
-
-  // 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry.
-  for (const { st, uc } of textContexts) mergeTextContexts(st, uc, walked.has(st), warnings);
-  // What is known of the contexts of units with no memory walk: a text dump lists them; a root
-  // table the capture names but holds no image of is unknown, not empty.
-  for (const st of units) {
-    const u = st.unit;
-    if (walked.has(st)) continue;
-    if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
-    else {
-      u.contextsKnown = 'unknown';
-      if (u.rootTable !== undefined) {
-        u.unreadableTables = [{
-          structure: 'root', addr: u.rootTable,
-          message: `root table ${hex(u.rootTable)} (from ${describe(u.rootTableSource)}) cannot be read: the capture has no memory image holding it and no text dump of its entries`,
-        }];
+  /** 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry. */
+  addTextContexts(textContexts: TextContexts, walked: Set<UnitState>): void {
+    for (const { st, uc } of textContexts) mergeTextContexts(st, uc, walked.has(st), this.warnings);
+    // What is known of the contexts of units with no memory walk: a text dump lists them; a root
+    // table the capture names but holds no image of is unknown, not empty.
+    for (const st of this.units) {
+      const u = st.unit;
+      if (walked.has(st)) continue;
+      if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+      else {
+        u.contextsKnown = 'unknown';
+        if (u.rootTable !== undefined) {
+          u.unreadableTables = [{
+            structure: 'root', addr: u.rootTable,
+            message: `root table ${hex(u.rootTable)} (from ${describe(u.rootTableSource)}) cannot be read: the capture has no memory image holding it and no text dump of its entries`,
+          }];
+        }
       }
     }
   }
+}
 
-  // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
-  const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);
-  joinDomains(units.map((s) => s.unit), domainTexts, walked, units, warnings);
+type TextContexts = { st: UnitState; uc: UnitContribution }[];
 
-  // 9. Inventory, VMs, memory map, faults.
+/** 9. Inventory, VMs, memory map, faults, and the snapshot in its order. */
+function assembleSnapshot(input: BuildInput, m: UnitMerge): Snapshot {
+  const warnings = m.warnings;
   const devices = mergeDevices(input.contributions, warnings);
   const vms = mergeVms(input.contributions.flatMap(({ contribution }) => contribution.vms ?? []), devices, warnings);
-  for (const vm of vms) {
-    for (const bdf of vm.passthru) {
-      const d = devices.find((x) => x.bdf === bdf);
-      if (!d) continue;
-      if (d.vm && d.vm !== vm.name) warnings.push({ message: `${bdf} is passed through by two VMs: ${d.vm} and ${vm.name}`, source: vm.source });
-      else d.vm = vm.name;
-    }
-  }
+  assignPassthrough(vms, devices, warnings);
   const memoryMap: MemoryRegion[] = input.contributions.flatMap(({ contribution }) => contribution.memoryMap ?? []).sort((a, b) => a.start - b.start);
   const pciResources = input.contributions.flatMap(({ contribution }) => contribution.pciResources ?? []);
-  const faults: Fault[] = input.contributions.flatMap(({ contribution }) => contribution.faults ?? []);
-  for (const st of units) {
-    for (const fr of st.unit.registers?.faultRecords ?? []) {
-      if (!fr.F) continue;
-      faults.push({
-        unit: st.unit.registerBase, bdf: formatBdf({ segment: st.unit.segment, bus: fr.bus, devfn: fr.devfn }),
-        iovaPfn: fr.FIpfn, iovaOffset: 0, reason: fr.FR, reasonText: fr.reason, type: fr.type,
-        ...(fr.PP ? { pasid: fr.PV } : {}), source: st.factSource.get('registers') ?? { part: 'registers' },
-      });
-    }
-  }
-
+  const faults: Fault[] = [...input.contributions.flatMap(({ contribution }) => contribution.faults ?? []), ...recordedFaults(m.units)];
   const kinds = new Set(input.parts.map((p) => p.kind));
-  const out = units.map((s) => s.unit).sort((a, b) => a.segment - b.segment || a.registerBase - b.registerBase);
+  const out = m.units.map((s) => s.unit).sort((a, b) => a.segment - b.segment || a.registerBase - b.registerBase);
   for (const u of out) u.contexts.sort((a, b) => a.bus - b.bus || a.devfn - b.devfn);
   return {
-    haw,
+    haw: m.haw,
     capture: { path: input.capturePath, parts: input.parts },
     ...(input.dmar ? { dmar: input.dmar.table } : {}),
     units: out,
@@ -327,6 +369,34 @@ export function buildSnapshot(input: BuildInput): Snapshot {
     faults,
     warnings,
   };
+}
+
+/** Each pass-through device names the VM that has it; a device two VMs claim is a warning. */
+function assignPassthrough(vms: Vm[], devices: PciFunction[], warnings: ModelWarning[]): void {
+  for (const vm of vms) {
+    for (const bdf of vm.passthru) {
+      const d = devices.find((x) => x.bdf === bdf);
+      if (!d) continue;
+      if (d.vm && d.vm !== vm.name) warnings.push({ message: `${bdf} is passed through by two VMs: ${d.vm} and ${vm.name}`, source: vm.source });
+      else d.vm = vm.name;
+    }
+  }
+}
+
+/** The faults the units' fault recording registers hold (F set). */
+function recordedFaults(units: UnitState[]): Fault[] {
+  const faults: Fault[] = [];
+  for (const st of units) {
+    for (const fr of st.unit.registers?.faultRecords ?? []) {
+      if (!fr.F) continue;
+      faults.push({
+        unit: st.unit.registerBase, bdf: formatBdf({ segment: st.unit.segment, bus: fr.bus, devfn: fr.devfn }),
+        iovaPfn: fr.FIpfn, iovaOffset: 0, reason: fr.FR, reasonText: fr.reason, type: fr.type,
+        ...(fr.PP ? { pasid: fr.PV } : {}), source: st.factSource.get('registers') ?? { part: 'registers' },
+      });
+    }
+  }
+  return faults;
 }
 
 function contextFacts(c: ContextEntry): string {
@@ -457,13 +527,13 @@ function mergeDevices(contributions: BuildInput['contributions'], warnings: Mode
   }
   for (const { contribution } of contributions) {
     for (const b of contribution.bridges ?? []) {
-      const bdf = b.bdf !== undefined ? formatBdf(parseBdf(b.bdf) ?? { segment: 0, bus: 0, devfn: 0 }) : undefined;
+      const bdf = b.bdf !== undefined ? formatBdf(parseBdf(b.bdf)) : undefined;
       const dev = bdf !== undefined ? byBdf.get(bdf) : undefined;
       if (dev) {
         dev.secondaryBus = b.secondary;
         dev.subordinateBus = b.subordinate;
       } else if (bdf !== undefined) {
-        const p = parseBdf(bdf)!;
+        const p = parseBdf(bdf);
         byBdf.set(bdf, { bdf, ...p, passThrough: false, secondaryBus: b.secondary, subordinateBus: b.subordinate, source: b.source });
       } else {
         warnings.push({ message: `bridge ${b.name ?? '?'} (buses ${b.secondary}-${b.subordinate}) has no PCI address in the capture`, source: b.source });

@@ -3,29 +3,20 @@
  * Contribution; src/model/build.ts merges them, and turns disagreements between parts into
  * warnings naming both sources.
  */
-import type { UnitRegisters } from '../decode/registers-types.js';
-import type { IrTextUnit } from '../text/ir-translation.js';
-import type { InvalidationQueue } from './invalidation-queue.js';
+import type { IrteMode } from '../decode/irte.js';
 import type {
-  ContextEntry, ContextMode, Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, RootEntry, Source, Vm,
+  Fault, Mapping, MemoryRegion, ModelWarning, PciFunction, PciResource, Source, Unit, Vm,
 } from './types.js';
 
-export interface UnitContribution {
+/** The facts of a Unit a part may state: the model builder merges them (the first source to state one keeps it). */
+type StatedUnitFacts = Partial<Pick<Unit,
+  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'>>;
+
+export interface UnitContribution extends StatedUnitFacts {
   /** Identifies the unit; text parts that only know a name (dmar0) leave it undefined. */
   registerBase?: number;
-  name?: string;
-  segment?: number;
-  version?: { major: number; minor: number };
-  translationEnabled?: boolean;
-  rootTablePointerSet?: boolean;
-  rootTable?: number;
   /** The line that gave rootTable, when it is not the unit's own line (dmardump's root line). */
   rootTableSource?: Source;
-  mode?: ContextMode;
-  registers?: UnitRegisters;
-  rootEntries?: RootEntry[];
-  contexts?: ContextEntry[];
-  invalidationQueue?: InvalidationQueue;
   /** The unit's block of debugfs ir_translation_struct (src/model/interrupt-remapping.ts merges it). */
   irTable?: IrTextUnit;
   source: Source;
@@ -67,4 +58,35 @@ export interface Contribution {
   pciResources?: PciResource[];
   faults?: Fault[];
   warnings: ModelWarning[];
+}
+
+/* The blocks of debugfs `ir_translation_struct` (src/text/ir-translation.ts reads them). */
+
+/** The section a row is listed in, which is its entry's format: IM = 0 under "Remapped", IM = 1 under "Posted". */
+export type IrSection = IrteMode;
+
+export interface IrTextEntry {
+  index: number;
+  section: IrSection;
+  /** IRTE bits 63:0 (`IRTE_low`) and 127:64 (`IRTE_high`). */
+  lo: bigint;
+  hi: bigint;
+  /** 1-based line of the row. */
+  line: number;
+}
+
+export interface IrTextUnit {
+  /** Linux unit name (dmar0). */
+  name: string;
+  /** `IR table address:` (the kernel's ir_table, i.e. IRTA's table address). */
+  tableAddress?: number;
+  /** True when the remapped section listed the table; false on "Interrupt Remapping is not enabled". */
+  enabled?: boolean;
+  /** The unit is in the remapped section (ECAP.IR) / the posted one (CAP.PI). */
+  remappedSection: boolean;
+  postedSection: boolean;
+  /** Present entries of both sections, in file order. */
+  entries: IrTextEntry[];
+  /** The first line naming the unit. */
+  line: number;
 }

@@ -10,7 +10,7 @@
  * context entry for the function covers it; otherwise which unit does is unknown.
  */
 import type { DeviceScope, Drhd } from '../decode/dmar-types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import type { PciFunction, Snapshot, Unit } from './types.js';
 
@@ -31,7 +31,7 @@ export interface CoverageIndex {
   presentHolders: ReadonlyMap<string, Unit[]>;
 }
 
-export function coverageIndex(snapshot: Snapshot): CoverageIndex {
+function coverageIndex(snapshot: Snapshot): CoverageIndex {
   const devices = new Map<string, PciFunction>();
   for (const d of snapshot.devices) devices.set(d.bdf, d);
   const presentHolders = new Map<string, Unit[]>();
@@ -65,8 +65,8 @@ function scopeMatches(scope: DeviceScope, bus: number, devfn: number, devices: R
 
 /** Which unit covers `bdf` (an `SSSS:BB:DD.F` string). */
 export function coverage(snapshot: Snapshot, bdf: string, index: CoverageIndex = coverageIndex(snapshot)): Coverage {
+  if (!isBdfNotation(bdf)) return { status: 'unknown', candidates: [], reason: `${bdf} is no PCI address` };
   const b = parseBdf(bdf);
-  if (b === undefined) return { status: 'unknown', candidates: [], reason: `${bdf} is no PCI address` };
   const all = drhds(snapshot).filter((d) => d.segment === b.segment);
   if (snapshot.dmar === undefined) {
     const holder = index.presentHolders.get(bdf)?.[0];

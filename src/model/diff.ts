@@ -11,7 +11,7 @@
 import { diffIrtes, type IrteDiff } from './diff-irte.js';
 import { contextKnown, contextsState } from './known.js';
 import type { ContextEntry, Domain, Mapping, PasidEntry, PciFunction, Snapshot, Unit } from './types.js';
-import { parseBdf } from '../util/bdf.js';
+import { isBdfNotation, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 
 export type ContextKey = string;
@@ -229,8 +229,9 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   // An entry one side holds and the other could not read is unknown there: not added, not removed.
   const readableIn = (units: Map<string, Unit>, e: EntryView): boolean => {
     const u = [...units.values()].find((x) => x.registerBase === e.unit);
+    if (u === undefined || !isBdfNotation(e.bdf)) return true;
     const b = parseBdf(e.bdf);
-    return u !== undefined && b !== undefined ? contextKnown(u, b.bus, b.devfn) : true;
+    return contextKnown(u, b.bus, b.devfn);
   };
   let unknownEntries = 0;
   for (const [k, a] of ea) {

@@ -12,7 +12,7 @@
 import { faultReasonName } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import { unitFor } from './coverage.js';
 import { unitDmaMode } from './dma.js';
@@ -58,8 +58,8 @@ function compareDump(f: Fault, steps: TranslateStep[]): FaultExplanation['dump']
 function explainOne(s: Snapshot, f: Fault, mem: PhysicalMemory | undefined): FaultExplanation {
   const { unit, ...why } = unitOf(s, f);
   if (!unit) return { method: 'none', text: `not explained: the capture does not say which remapping unit reported it${'reason' in why ? ` (${why.reason})` : ''}` };
+  if (!isBdfNotation(f.bdf)) return { method: 'none', text: `not explained: ${f.bdf} is no PCI address` };
   const bdf = parseBdf(f.bdf);
-  if (!bdf) return { method: 'none', text: `not explained: ${f.bdf} is no PCI address` };
   if (unitDmaMode(unit).kind === 'translated' && mem === undefined && unit.contexts.length === 0) return { method: 'none', text: 'not explained: the capture has neither a memory image nor decoded tables for this unit' };
   const iova = (BigInt(f.iovaPfn) << 12n) + BigInt(f.iovaOffset);
   const access = f.type === 'write' || f.type === 'atomic' ? 'write' : 'read';

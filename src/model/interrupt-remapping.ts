@@ -15,7 +15,7 @@ import { decodeIrta, type Irta } from '../decode/ir-registers.js';
 import { decodeIrte, IRTE_BYTES, presentIrtes, type Irte } from '../decode/irte.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
-import type { IrTextUnit } from '../text/ir-translation.js';
+import type { IrTextUnit } from './contribution.js';
 import { hex } from '../util/hex.js';
 import { sourceText } from './source.js';
 import type { ModelWarning, Source } from './types.js';

@@ -1,18 +1,31 @@
 /**
- * The walker's hot loop — how far a run of leaf PTEs continues, each the previous plus 4 KiB, bit
- * for bit — in WebAssembly SIMD: two 64-bit PTEs per compare. On the benchmark's 16.8 M PTEs it
- * takes the walk from ~2.2× to ~1.8× the time of merely reading the table pages, where the
- * JavaScript loop (two 32-bit compares per PTE) stays the fallback and the reference.
+ * The walker's leaf loop in WebAssembly (SIMD): how far a run of leaf PTEs continues, each the
+ * previous plus 4 KiB, bit for bit (`runEnd`, two 64-bit PTEs per compare), and a whole leaf page
+ * joined into mappings (`leafScan`), the mapping being built carried across pages and finished
+ * ones written as records. On the benchmark's 16.8 M PTEs the JavaScript that stays per mapping
+ * (~65 k) rather than per run (~100 k) or per PTE: most of a walk runs once, before the JIT has
+ * optimized it. The JavaScript loop (walk.ts) stays the fallback and the reference.
  *
  * Source: leaf-run.wat beside this file, assembled by `npm run wasm` into leaf-run-wasm.ts (a test
- * checks the two agree). The module has one page of memory; the walker reads every leaf table
- * page straight into its first 4 KiB (`bytes`), so nothing is copied.
+ * checks the two agree). The module declares one page of memory, grown once here to hold a
+ * single leaf page (offset 0), a staging area of LEAF_BATCH_PAGES pages after it, and the records:
+ * the walker reads every leaf table page straight into it (`bytes`, `batchBytes`), so nothing is
+ * copied.
  */
 import { LEAF_RUN_WASM } from './leaf-run-wasm.js';
 
+/** Leaf pages the walker reads in one go (walk.ts): the staging area after the first 4 KiB. */
+export const LEAF_BATCH_PAGES = 64;
+/** Mapping records `leafScan` writes before the caller must take them. */
+export const LEAF_RECORDS = 256;
+const RECORDS_AT = 4096 * (1 + LEAF_BATCH_PAGES);
+
 export interface LeafRunScanner {
-  /** The 4 KiB the walker reads a leaf page into, and the same bytes as 32-bit words. */
+  /** The 4 KiB the walker reads a single leaf page into (memory offset 0). */
   readonly bytes: Uint8Array;
+  /** The staging area for LEAF_BATCH_PAGES leaf pages read at once, from memory offset 4096. */
+  readonly batchBytes: Uint8Array;
+  /** Both, as 32-bit words: the single page at word 0, batch page s at word 1024·(s + 1). */
   readonly words: Int32Array;
   /**
    * With v the PTE at index i of the page at byte `base` of the memory (0: `bytes`): the first
@@ -20,6 +33,15 @@ export interface LeafRunScanner {
    * is. The caller keeps v + 4096·(limit − i) within the host address width.
    */
   runEnd(base: number, i: number, limit: number): number;
+  /** See leaf-run.wat; `recBase`/`recCap` are RECORDS_AT and LEAF_RECORDS (the walker passes them). */
+  leafScan(base: number, start: number, iovaBase: number, parentMask: number, first: number, badLo: number, badHi: number, maxPfn: number, recBase: number, recCap: number): number;
+  finishLeaves(recBase: number): number;
+  records(): number;
+  clearRecords(): void;
+  resetLeaves(): void;
+  /** The records as f64: IOVA page, host page, pages, bits — four per record. */
+  readonly recordValues: Float64Array;
+  readonly recordsAt: number;
 }
 
 /** The part of the WebAssembly API used here (the project's libs declare no DOM). */
@@ -35,15 +57,26 @@ export function leafRunScanner(): LeafRunScanner | undefined {
   if (instance === undefined) {
     try {
       const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      const exports = new wasm.Instance(new wasm.Module(Buffer.from(LEAF_RUN_WASM, 'base64')), {}).exports as {
-        memory: { buffer: ArrayBuffer };
-        runEnd: (base: number, i: number, limit: number) => number;
+      const exports = new wasm.Instance(new wasm.Module(Buffer.from(LEAF_RUN_WASM, 'base64')), {}).exports as Omit<LeafRunScanner, 'bytes' | 'batchBytes' | 'words' | 'recordValues' | 'recordsAt'> & {
+        memory: { buffer: ArrayBuffer; grow(pages: number): number };
       };
-      // The memory never grows (the module has no memory.grow), so these views stay valid.
+      // Room for the single page, the staging area and the records, made once here: the module
+      // never grows its memory itself (it has no memory.grow), so these views stay valid.
+      const bytes = RECORDS_AT + 32 * LEAF_RECORDS;
+      const memory = exports.memory;
+      if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       instance = {
-        bytes: new Uint8Array(exports.memory.buffer, 0, 4096),
-        words: new Int32Array(exports.memory.buffer, 0, 1024),
+        bytes: new Uint8Array(memory.buffer, 0, 4096),
+        batchBytes: new Uint8Array(memory.buffer, 4096, 4096 * LEAF_BATCH_PAGES),
+        words: new Int32Array(memory.buffer, 0, RECORDS_AT / 4),
+        recordValues: new Float64Array(memory.buffer, RECORDS_AT, 4 * LEAF_RECORDS),
+        recordsAt: RECORDS_AT,
         runEnd: exports.runEnd,
+        leafScan: exports.leafScan,
+        finishLeaves: exports.finishLeaves,
+        records: exports.records,
+        clearRecords: exports.clearRecords,
+        resetLeaves: exports.resetLeaves,
       };
     } catch {
       instance = null;

@@ -12,7 +12,7 @@
  * devices. A vfio-pci device no running VM names is idle, not assigned (Linux leaves it in its own,
  * empty DMA domain).
  */
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { coverage as coverageOfBdf, unitFor, type Coverage, type CoverageIndex } from './coverage.js';
 import { unreadableContextTable } from './known.js';
 import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from './types.js';
@@ -24,7 +24,7 @@ export type { Coverage } from './coverage.js';
  * vfio-pci and pci-stub (`pci_stub` is the module's name, which lspci -k prints beside the
  * driver's), Xen's pciback (xen-pciback). Names compare without case and surrounding blanks.
  */
-export const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub'];
+const PASS_THROUGH_DRIVERS: readonly string[] = ['ppt', 'vfio-pci', 'pciback', 'xen-pciback', 'pci-stub', 'pci_stub'];
 
 /** True for a driver (or a FreeBSD unit name such as `ppt0`) that hands the function to VMs. */
 export function isPassThroughDriver(name: string | undefined): boolean {
@@ -36,10 +36,10 @@ export function isPassThroughDriver(name: string | undefined): boolean {
 /** Normalize any BDF notation to `SSSS:BB:DD.F`; undefined when it is no BDF. */
 export function normBdf(text: string): string | undefined {
   try {
-    const b = parseBdf(text);
-    return b === undefined ? undefined : formatBdf(b);
-  } catch {
-    return undefined;
+    return formatBdf(parseBdf(text));
+  } catch (e) {
+    if (e instanceof RangeError) return undefined;
+    throw e;
   }
 }
 
@@ -248,8 +248,8 @@ function buildRoles(snapshot: Snapshot): Roles {
     return c;
   };
   const unknownEntry = (bdf: string): { unit: Unit; table: UnreadableTable }[] => {
+    if (!isBdfNotation(bdf)) return [];
     const b = parseBdf(bdf);
-    if (b === undefined) return [];
     const cov = coverageOf(bdf);
     const units = cov.status === 'covered' ? [unitByBase(cov.unit)] : cov.status === 'unknown' && cov.candidates.length > 0 ? cov.candidates.map(unitByBase) : snapshot.units.filter((u) => u.segment === b.segment);
     const out: { unit: Unit; table: UnreadableTable }[] = [];

@@ -96,104 +96,136 @@ interface Referrer {
 }
 
 export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): UnitTables {
-  const out: UnitTables = { rootEntries: [], contexts: [], domains: [], problems: [], warnings: [], pagesVisited: 0, contextsKnown: 'complete', unreadable: [] };
-  const src = (addr: number): Source => {
-    const offset = mem.fileOffsetOf(addr);
-    return offset === undefined ? { part: input.part } : { part: input.part, offset };
-  };
-  const problem = (p: EntryProblem): void => {
-    const q: UnitTableProblem = { ...p, level: 0, raw: p.entry[0], source: src(p.entryAddr) };
+  const reader = new UnitTableReader(mem, input);
+  if (reader.readRootTable()) walkDomains(mem, input, reader.out, (a) => reader.src(a));
+  return reader.out;
+}
+
+/**
+ * One unit's root, context and PASID tables, read into `out` in named steps over explicit state:
+ * the budgets that bound hostile tables (PASID entries and table reads per unit), the context
+ * and PASID-directory pages already read (each is read once however many entries name it).
+ */
+class UnitTableReader {
+  readonly out: UnitTables = { rootEntries: [], contexts: [], domains: [], problems: [], warnings: [], pagesVisited: 0, contextsKnown: 'complete', unreadable: [] };
+  /** PASID entries of each directory read, by `${address}:${entries}`. */
+  private readonly pasidDirs = new Map<string, PasidEntry[]>();
+  /** Context-table pages read (null: not in the image). */
+  private readonly contextTables = new Map<number, BigUint64Array | null>();
+  private pasidBudget = MAX_PASID_ENTRIES;
+  private pasidBudgetHit = false;
+  private pasidReads = 0;
+
+  constructor(private readonly mem: PhysicalMemory, private readonly input: UnitTablesInput) {}
+
+  /** Where `addr` is in the image part (the file offset, when the image stores it). */
+  src(addr: number): Source {
+    const offset = this.mem.fileOffsetOf(addr);
+    return offset === undefined ? { part: this.input.part } : { part: this.input.part, offset };
+  }
+
+  private problem(p: EntryProblem): void {
+    const q: UnitTableProblem = { ...p, level: 0, raw: p.entry[0], source: this.src(p.entryAddr) };
     if (p.bdf === undefined) delete q.bdf;
     if (p.did === undefined) delete q.did;
     if (p.target === undefined) delete q.target;
-    out.problems.push(q);
-  };
-  const beyond = (structure: EntryProblem['structure'], entryAddr: number, entry: bigint[], qword: number, message: string, extra: { bdf?: string; did?: number } = {}): void => {
-    problem({ structure, kind: 'beyond-haw', entryAddr, entry, faultBits: bitsAt(entry, qword, bitsBeyondHaw(entry[qword], input.haw)), message, ...extra });
-  };
-  const missing = (what: string, addr: number, table: Omit<UnreadableTable, 'addr' | 'message'>, warn = true): void => {
-    const message = `${what} at ${hex(addr)} is not in the image ${input.part}`;
-    if (warn) out.warnings.push({ message, source: { part: input.part } });
-    out.unreadable.push({ ...table, addr, message });
-  };
+    this.out.problems.push(q);
+  }
 
-  if (input.mode === 'extended') {
-    const message = `unit uses a VT-d 2.x extended root table (RTADDR bit 11), deprecated since VT-d 3.0: its context tables are not decoded`;
-    out.warnings.push({ message, source: { part: input.part } });
-    out.contextsKnown = 'unknown';
-    out.unreadable.push({ structure: 'root', addr: input.rootTable, message });
-    return out;
+  private beyond(structure: EntryProblem['structure'], entryAddr: number, entry: bigint[], qword: number, message: string, extra: { bdf?: string; did?: number } = {}): void {
+    this.problem({ structure, kind: 'beyond-haw', entryAddr, entry, faultBits: bitsAt(entry, qword, bitsBeyondHaw(entry[qword], this.input.haw)), message, ...extra });
   }
-  const root = readQwords(mem, input.rootTable);
-  out.pagesVisited++;
-  if (root === undefined) {
-    missing('root table', input.rootTable, { structure: 'root' });
-    out.contextsKnown = 'unknown';
-    return out;
+
+  private missing(what: string, addr: number, table: Omit<UnreadableTable, 'addr' | 'message'>, warn = true): void {
+    const message = `${what} at 0x${addr.toString(16)} is not in the image ${this.input.part}`;
+    if (warn) this.out.warnings.push({ message, source: { part: this.input.part } });
+    this.out.unreadable.push({ ...table, addr, message });
   }
-  const scalable = input.mode === 'scalable';
-  const pasidDirs = new Map<string, PasidEntry[]>();
-  let pasidBudget = MAX_PASID_ENTRIES;
-  let pasidBudgetHit = false;
-  let pasidReads = 0;
-  const contextTables = new Map<number, BigUint64Array | null>();
-  const contextTable = (addr: number, what: string, bus: number, devfns: [number, number]): BigUint64Array | undefined => {
-    let t = contextTables.get(addr);
+
+  /** The root table and everything below it but the page tables; false when there is nothing to walk. */
+  readRootTable(): boolean {
+    const { input, out } = this;
+    if (input.mode === 'extended') {
+      const message = `unit uses a VT-d 2.x extended root table (RTADDR bit 11), deprecated since VT-d 3.0: its context tables are not decoded`;
+      out.warnings.push({ message, source: { part: input.part } });
+      out.contextsKnown = 'unknown';
+      out.unreadable.push({ structure: 'root', addr: input.rootTable, message });
+      return false;
+    }
+    const root = readQwords(this.mem, input.rootTable);
+    out.pagesVisited++;
+    if (root === undefined) {
+      this.missing('root table', input.rootTable, { structure: 'root' });
+      out.contextsKnown = 'unknown';
+      return false;
+    }
+    for (let bus = 0; bus < 256; bus++) {
+      if (input.mode === 'scalable') this.scalableRootEntry(bus, root[2 * bus], root[2 * bus + 1]);
+      else this.legacyRootEntry(bus, root[2 * bus], root[2 * bus + 1]);
+    }
+    return true;
+  }
+
+  private legacyRootEntry(bus: number, lo: bigint, hi: bigint): void {
+    const { input, out } = this;
+    const entryAddr = input.rootTable + bus * 16;
+    const r = decodeLegacyRootEntry(lo, hi);
+    if (!r.P) return;
+    out.rootEntries.push({ bus, lo, hi, lowerContextTable: r.CTP, source: this.src(entryAddr) });
+    if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
+      this.problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry: [lo, hi], faultBits: [...r.reserved], message: `root entry for bus ${bus} has reserved bits set (lo 11:1 or hi)` });
+    }
+    if (beyondHaw(lo, input.haw)) {
+      this.beyond('root', entryAddr, [lo, hi], 0, `root entry for bus ${bus} points past the host address width (${input.haw} bits)`);
+      return;
+    }
+    const table = this.contextTable(r.CTP, `context table of bus ${bus}`, bus, [0, 255]);
+    if (table) this.readLegacyContexts(bus, r.CTP, table);
+  }
+
+  private scalableRootEntry(bus: number, lo: bigint, hi: bigint): void {
+    const { input, out } = this;
+    const entryAddr = input.rootTable + bus * 16;
+    const entry = [lo, hi];
+    const r = decodeScalableRootEntry(lo, hi);
+    if (!r.LP && !r.UP) return;
+    const rootEntry: RootEntry = { bus, lo, hi, source: this.src(entryAddr) };
+    if (r.LP) rootEntry.lowerContextTable = r.LCTP;
+    if (r.UP) rootEntry.upperContextTable = r.UCTP;
+    out.rootEntries.push(rootEntry);
+    if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
+      this.problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry, faultBits: [...r.reserved], message: `scalable root entry for bus ${bus} has reserved bits 11:1 set` });
+    }
+    for (const [present, addr, qword, half] of [[r.LP, r.LCTP, 0, 0], [r.UP, r.UCTP, 1, 128]] as const) {
+      if (!present) continue;
+      if (beyondHaw(entry[qword], input.haw)) {
+        this.beyond('root', entryAddr, entry, qword, `root entry for bus ${bus} points past the host address width (${input.haw} bits) with its ${half ? 'upper' : 'lower'} context-table pointer`);
+        continue;
+      }
+      const table = this.contextTable(addr, `${half ? 'upper' : 'lower'} context table of bus ${bus}`, bus, [half, half + 127]);
+      if (table) this.readScalableContexts(bus, addr, table, half);
+    }
+  }
+
+  /** The context-table page at `addr`, read once however many root entries name it. */
+  private contextTable(addr: number, what: string, bus: number, devfns: [number, number]): BigUint64Array | undefined {
+    let t = this.contextTables.get(addr);
     const first = t === undefined;
     if (t === undefined) {
-      t = readQwords(mem, addr) ?? null;
-      out.pagesVisited++;
-      contextTables.set(addr, t);
+      t = readQwords(this.mem, addr) ?? null;
+      this.out.pagesVisited++;
+      this.contextTables.set(addr, t);
     }
     if (t === null) {
       // Every bus whose entries the missing page holds is unknown, not absent (one warning per page).
-      missing(what, addr, { structure: 'context', bus, devfns }, first);
-      out.contextsKnown = 'partial';
+      this.missing(what, addr, { structure: 'context', bus, devfns }, first);
+      this.out.contextsKnown = 'partial';
     }
     return t ?? undefined;
-  };
-
-  for (let bus = 0; bus < 256; bus++) {
-    const lo = root[2 * bus];
-    const hi = root[2 * bus + 1];
-    const entryAddr = input.rootTable + bus * 16;
-    const entry = [lo, hi];
-    if (!scalable) {
-      const r = decodeLegacyRootEntry(lo, hi);
-      if (!r.P) continue;
-      out.rootEntries.push({ bus, lo, hi, lowerContextTable: r.CTP, source: src(entryAddr) });
-      if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
-        problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry, faultBits: [...r.reserved], message: `root entry for bus ${bus} has reserved bits set (lo 11:1 or hi)` });
-      }
-      if (beyondHaw(lo, input.haw)) {
-        beyond('root', entryAddr, entry, 0, `root entry for bus ${bus} points past the host address width (${input.haw} bits)`);
-        continue;
-      }
-      const table = contextTable(r.CTP, `context table of bus ${bus}`, bus, [0, 255]);
-      if (table) readLegacyContexts(bus, r.CTP, table);
-    } else {
-      const r = decodeScalableRootEntry(lo, hi);
-      if (!r.LP && !r.UP) continue;
-      const rootEntry: RootEntry = { bus, lo, hi, source: src(entryAddr) };
-      if (r.LP) rootEntry.lowerContextTable = r.LCTP;
-      if (r.UP) rootEntry.upperContextTable = r.UCTP;
-      out.rootEntries.push(rootEntry);
-      if (r.reserved[0] !== 0n || r.reserved[1] !== 0n) {
-        problem({ structure: 'root', kind: 'reserved-bits', entryAddr, entry, faultBits: [...r.reserved], message: `scalable root entry for bus ${bus} has reserved bits 11:1 set` });
-      }
-      for (const [present, addr, qword, half] of [[r.LP, r.LCTP, 0, 0], [r.UP, r.UCTP, 1, 128]] as const) {
-        if (!present) continue;
-        if (beyondHaw(entry[qword], input.haw)) {
-          beyond('root', entryAddr, entry, qword, `root entry for bus ${bus} points past the host address width (${input.haw} bits) with its ${half ? 'upper' : 'lower'} context-table pointer`);
-          continue;
-        }
-        const table = contextTable(addr, `${half ? 'upper' : 'lower'} context table of bus ${bus}`, bus, [half, half + 127]);
-        if (table) readScalableContexts(bus, addr, table, half);
-      }
-    }
   }
 
-  function readLegacyContexts(bus: number, tableAddr: number, table: BigUint64Array): void {
+  private readLegacyContexts(bus: number, tableAddr: number, table: BigUint64Array): void {
+    const { input } = this;
     for (let devfn = 0; devfn < 256; devfn++) {
       const lo = table[2 * devfn];
       const hi = table[2 * devfn + 1];
@@ -201,20 +233,21 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
       const c = decodeLegacyContextEntry(lo, hi);
       const entryAddr = tableAddr + devfn * 16;
       const bdf = formatBdf({ segment: input.segment, bus, devfn });
-      out.contexts.push({
+      this.out.contexts.push({
         bdf, segment: input.segment, bus, devfn, present: true, fpd: c.FPD, tt: c.TT, aw: c.AW, levels: awToLevels(c.AW),
-        did: c.DID, slptptr: c.SLPTPTR, raw: [lo, hi], addr: entryAddr, source: src(entryAddr),
+        did: c.DID, slptptr: c.SLPTPTR, raw: [lo, hi], addr: entryAddr, source: this.src(entryAddr),
       });
       if (c.reserved[0] !== 0n || c.reserved[1] !== 0n) {
-        problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: [lo, hi], faultBits: [...c.reserved], bdf, did: c.DID, message: `context entry of ${bdf} has reserved bits set (lo 11:4, hi 7 or 63:24)` });
+        this.problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: [lo, hi], faultBits: [...c.reserved], bdf, did: c.DID, message: `context entry of ${bdf} has reserved bits set (lo 11:4, hi 7 or 63:24)` });
       }
       if (c.TT !== 2 && beyondHaw(lo, input.haw)) {
-        beyond('context', entryAddr, [lo, hi], 0, `SLPTPTR of ${bdf} points past the host address width (${input.haw} bits)`, { bdf, did: c.DID });
+        this.beyond('context', entryAddr, [lo, hi], 0, `SLPTPTR of ${bdf} points past the host address width (${input.haw} bits)`, { bdf, did: c.DID });
       }
     }
   }
 
-  function readScalableContexts(bus: number, tableAddr: number, table: BigUint64Array, half: number): void {
+  private readScalableContexts(bus: number, tableAddr: number, table: BigUint64Array, half: number): void {
+    const { input } = this;
     for (let i = 0; i < 128; i++) {
       const q = [table[4 * i], table[4 * i + 1], table[4 * i + 2], table[4 * i + 3]];
       if ((q[0] & 1n) === 0n) continue;
@@ -224,15 +257,15 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
       const bdf = formatBdf({ segment: input.segment, bus, devfn });
       const ctx: ContextEntry = {
         bdf, segment: input.segment, bus, devfn, present: true, fpd: c.FPD, aw: 0, levels: 0, did: 0, slptptr: 0,
-        raw: q, addr: entryAddr, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: src(entryAddr),
+        raw: q, addr: entryAddr, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: this.src(entryAddr),
       };
       if (c.reserved.some((r) => r !== 0n)) {
-        problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: q, faultBits: [...c.reserved], bdf, message: `scalable-mode context entry of ${bdf} has reserved bits set` });
+        this.problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: q, faultBits: [...c.reserved], bdf, message: `scalable-mode context entry of ${bdf} has reserved bits set` });
       }
       if (beyondHaw(q[0], input.haw)) {
-        beyond('context', entryAddr, q, 0, `PASID directory pointer of ${bdf} points past the host address width (${input.haw} bits)`, { bdf });
+        this.beyond('context', entryAddr, q, 0, `PASID directory pointer of ${bdf} points past the host address width (${input.haw} bits)`, { bdf });
       } else {
-        ctx.pasids = pasidsOf(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7), entryAddr, q);
+        ctx.pasids = this.pasidsOf(bdf, c.PASIDDIRPTR, 2 ** (c.PDTS + 7), entryAddr, q);
       }
       const rid = ctx.pasids!.find((p) => p.pasid === c.RID_PASID);
       if (rid) {
@@ -241,7 +274,7 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
         ctx.levels = rid.levels;
         ctx.slptptr = rid.pgtt === 1 ? rid.flptptr : rid.slptptr;
       }
-      out.contexts.push(ctx);
+      this.out.contexts.push(ctx);
     }
   }
 
@@ -251,34 +284,35 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
    * and all PASID entries attached to contexts count against one budget per unit, so a few pages
    * of hostile tables cannot make millions of entries.
    */
-  function pasidsOf(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
+  private pasidsOf(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
     const key = `${dirAddr}:${dirEntries}`;
-    let list = pasidDirs.get(key);
+    let list = this.pasidDirs.get(key);
     if (list === undefined) {
-      list = readPasids(bdf, dirAddr, dirEntries, ctxAddr, ctx);
-      pasidDirs.set(key, list);
-    } else if (list.length > pasidBudget) {
-      overBudget(bdf, ctxAddr, ctx);
+      list = this.readPasids(bdf, dirAddr, dirEntries, ctxAddr, ctx);
+      this.pasidDirs.set(key, list);
+    } else if (list.length > this.pasidBudget) {
+      this.overBudget(bdf, ctxAddr, ctx);
       return [];
-    } else pasidBudget -= list.length;
+    } else this.pasidBudget -= list.length;
     return list;
   }
 
-  function overBudget(bdf: string, entryAddr: number, ctx: bigint[]): void {
-    if (pasidBudgetHit) return;
-    pasidBudgetHit = true;
-    problem({ structure: 'context', kind: 'budget', entryAddr, entry: ctx, faultBits: ctx.map(() => 0n), bdf, message: `more than ${MAX_PASID_ENTRIES} PASID entries or ${MAX_PASID_TABLE_READS} PASID table pages in the unit's tables (first cut at ${bdf}): the rest are not decoded` });
-    out.warnings.push({ message: `PASID entries beyond ${MAX_PASID_ENTRIES} are not decoded (from ${bdf} on): the PASID tables are hostile or corrupt`, source: src(entryAddr) });
+  private overBudget(bdf: string, entryAddr: number, ctx: bigint[]): void {
+    if (this.pasidBudgetHit) return;
+    this.pasidBudgetHit = true;
+    this.problem({ structure: 'context', kind: 'budget', entryAddr, entry: ctx, faultBits: ctx.map(() => 0n), bdf, message: `more than ${MAX_PASID_ENTRIES} PASID entries or ${MAX_PASID_TABLE_READS} PASID table pages in the unit's tables (first cut at ${bdf}): the rest are not decoded` });
+    this.out.warnings.push({ message: `PASID entries beyond ${MAX_PASID_ENTRIES} are not decoded (from ${bdf} on): the PASID tables are hostile or corrupt`, source: this.src(entryAddr) });
   }
 
-  function readPasids(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
+  /** Every present entry of a PASID directory's tables, within the unit's budgets. */
+  private readPasids(bdf: string, dirAddr: number, dirEntries: number, ctxAddr: number, ctx: bigint[]): PasidEntry[] {
     const pasids: PasidEntry[] = [];
     const dirPages = Math.ceil((dirEntries * 8) / 4096);
     for (let page = 0; page < dirPages; page++) {
-      const dir = readQwords(mem, dirAddr + page * 4096, Math.min(4096, dirEntries * 8));
-      out.pagesVisited++;
+      const dir = readQwords(this.mem, dirAddr + page * 4096, Math.min(4096, dirEntries * 8));
+      this.out.pagesVisited++;
       if (dir === undefined) {
-        missing(`PASID directory of ${bdf}`, dirAddr + page * 4096, { structure: 'pasid-dir', bdf });
+        this.missing(`PASID directory of ${bdf}`, dirAddr + page * 4096, { structure: 'pasid-dir', bdf });
         break;
       }
       for (let j = 0; j < dir.length; j++) {
@@ -286,57 +320,61 @@ export function readUnitTables(mem: PhysicalMemory, input: UnitTablesInput): Uni
         if (!d.P) continue;
         const dirIndex = page * 512 + j;
         const dEntryAddr = dirAddr + dirIndex * 8;
-        if (d.reserved !== 0n) problem({ structure: 'pasid-dir', kind: 'reserved-bits', entryAddr: dEntryAddr, entry: [dir[j]], faultBits: [d.reserved], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} has reserved bits 11:2 set` });
-        if (beyondHaw(dir[j], input.haw)) {
-          beyond('pasid-dir', dEntryAddr, [dir[j]], 0, `PASID directory entry ${dirIndex} of ${bdf} points past the host address width (${input.haw} bits)`, { bdf });
+        if (d.reserved !== 0n) this.problem({ structure: 'pasid-dir', kind: 'reserved-bits', entryAddr: dEntryAddr, entry: [dir[j]], faultBits: [d.reserved], bdf, message: `PASID directory entry ${dirIndex} of ${bdf} has reserved bits 11:2 set` });
+        if (beyondHaw(dir[j], this.input.haw)) {
+          this.beyond('pasid-dir', dEntryAddr, [dir[j]], 0, `PASID directory entry ${dirIndex} of ${bdf} points past the host address width (${this.input.haw} bits)`, { bdf });
           continue;
         }
-        if (pasidBudget === 0 || pasidReads >= MAX_PASID_TABLE_READS) {
-          overBudget(bdf, ctxAddr, ctx);
+        if (this.pasidBudget === 0 || this.pasidReads >= MAX_PASID_TABLE_READS) {
+          this.overBudget(bdf, ctxAddr, ctx);
           return pasids;
         }
-        pasidReads++;
-        const table = readQwords(mem, d.PTP);
-        out.pagesVisited++;
+        this.pasidReads++;
+        const table = readQwords(this.mem, d.PTP);
+        this.out.pagesVisited++;
         if (table === undefined) {
-          missing(`PASID table ${dirIndex} of ${bdf}`, d.PTP, { structure: 'pasid', bdf });
+          this.missing(`PASID table ${dirIndex} of ${bdf}`, d.PTP, { structure: 'pasid', bdf });
           continue;
         }
-        for (let k = 0; k < 64; k++) {
-          if ((table[8 * k] & 1n) === 0n) continue;
-          if (pasidBudget === 0) {
-            overBudget(bdf, ctxAddr, ctx);
-            return pasids;
-          }
-          pasidBudget--;
-          const q = Array.from(table.subarray(8 * k, 8 * k + 8));
-          const e = decodePasidTableEntry(q);
-          const entryAddr = d.PTP + k * 64;
-          const pasid = dirIndex * 64 + k;
-          const levels = e.PGTT === 1 ? (e.FLPM === 1 ? 5 : 4) : awToLevels(e.AW);
-          pasids.push({
-            pasid, present: true, fpd: e.FPD, pgtt: e.PGTT, aw: e.AW, levels, did: e.DID, slptptr: e.SLPTPTR, flptptr: e.FLPTPTR,
-            flpm: e.FLPM, sre: e.SRE, raw: q, addr: entryAddr, source: src(entryAddr),
-          });
-          const at = { structure: 'pasid' as const, entryAddr, entry: q, bdf, did: e.DID };
-          if (e.reserved.some((r) => r !== 0n)) problem({ ...at, kind: 'reserved-bits', faultBits: [...e.reserved], message: `PASID ${pasid} entry of ${bdf} has reserved bits set` });
-          if (e.PGTT === 1 && e.FLPM > 1) {
-            problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} has reserved FLPM ${e.FLPM} (00 = 4-level, 01 = 5-level): its first-level table cannot be walked` });
-          } else if (e.PGTT === 1 && e.FLPM === 1 && input.cap !== undefined && !input.cap.FL5LP) {
-            problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} selects 5-level first-level paging but CAP.FL5LP is clear` });
-          }
-          const ptrQword = e.PGTT === 1 ? 2 : e.PGTT === 2 || e.PGTT === 3 ? 0 : undefined;
-          if (ptrQword !== undefined && beyondHaw(q[ptrQword], input.haw)) {
-            beyond('pasid', entryAddr, q, ptrQword, `PASID ${pasid} entry of ${bdf}: ${e.PGTT === 1 ? 'FLPTPTR' : 'SLPTPTR'} points past the host address width (${input.haw} bits)`, { bdf, did: e.DID });
-          }
-        }
+        if (!this.pasidTableEntries(bdf, dirIndex, d.PTP, table, ctxAddr, ctx, pasids)) return pasids;
       }
     }
     return pasids;
   }
 
-  walkDomains(mem, input, out, src);
-  return out;
+  /** The 64 entries of one PASID table into `pasids`; false when the budget cut them short. */
+  private pasidTableEntries(bdf: string, dirIndex: number, tableAddr: number, table: BigUint64Array, ctxAddr: number, ctx: bigint[], pasids: PasidEntry[]): boolean {
+    const { input } = this;
+    for (let k = 0; k < 64; k++) {
+      if ((table[8 * k] & 1n) === 0n) continue;
+      if (this.pasidBudget === 0) {
+        this.overBudget(bdf, ctxAddr, ctx);
+        return false;
+      }
+      this.pasidBudget--;
+      const q = Array.from(table.subarray(8 * k, 8 * k + 8));
+      const e = decodePasidTableEntry(q);
+      const entryAddr = tableAddr + k * 64;
+      const pasid = dirIndex * 64 + k;
+      const levels = e.PGTT === 1 ? (e.FLPM === 1 ? 5 : 4) : awToLevels(e.AW);
+      pasids.push({
+        pasid, present: true, fpd: e.FPD, pgtt: e.PGTT, aw: e.AW, levels, did: e.DID, slptptr: e.SLPTPTR, flptptr: e.FLPTPTR,
+        flpm: e.FLPM, sre: e.SRE, raw: q, addr: entryAddr, source: this.src(entryAddr),
+      });
+      const at = { structure: 'pasid' as const, entryAddr, entry: q, bdf, did: e.DID };
+      if (e.reserved.some((r) => r !== 0n)) this.problem({ ...at, kind: 'reserved-bits', faultBits: [...e.reserved], message: `PASID ${pasid} entry of ${bdf} has reserved bits set` });
+      if (e.PGTT === 1 && e.FLPM > 1) {
+        this.problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} has reserved FLPM ${e.FLPM} (00 = 4-level, 01 = 5-level): its first-level table cannot be walked` });
+      } else if (e.PGTT === 1 && e.FLPM === 1 && input.cap !== undefined && !input.cap.FL5LP) {
+        this.problem({ ...at, kind: 'reserved-bits', faultBits: bitsAt(q, 2, 0xcn), message: `PASID ${pasid} entry of ${bdf} selects 5-level first-level paging but CAP.FL5LP is clear` });
+      }
+      const ptrQword = e.PGTT === 1 ? 2 : e.PGTT === 2 || e.PGTT === 3 ? 0 : undefined;
+      if (ptrQword !== undefined && beyondHaw(q[ptrQword], input.haw)) {
+        this.beyond('pasid', entryAddr, q, ptrQword, `PASID ${pasid} entry of ${bdf}: ${e.PGTT === 1 ? 'FLPTPTR' : 'SLPTPTR'} points past the host address width (${input.haw} bits)`, { bdf, did: e.DID });
+      }
+    }
+    return true;
+  }
 }
 
 /** One walk per distinct (DID, table root, format): contexts and PASIDs that share it share the domain. */

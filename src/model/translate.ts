@@ -191,7 +191,7 @@ const hex2 = (n: number): string => hexPad(n, 2);
  * scalable mode for root and context faults; the spec has SM codes): the classes are used to tell
  * whether a recorded fault agrees with a walk of the captured tables.
  */
-export const FAULT_EQUIVALENT: readonly (readonly number[])[] = [
+const FAULT_EQUIVALENT: readonly (readonly number[])[] = [
   [0x1, 0x39],
   [0x2, 0x41],
   [0xa, 0x3a],
@@ -283,7 +283,7 @@ function fromMappings(t: TranslateInput): TranslateResult {
   }
   if (ctx.tt === 2) return { steps: [], hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through)' };
   const dom = u.domains.find((d) => d.did === ctx.did && d.root === ctx.slptptr);
-  if (!dom || !dom.mappingsKnown) {
+  if (!dom?.mappingsKnown) {
     throw new InputError('cannot translate: the capture has neither a memory image nor the page tables of this device (add memory or domain_translation_struct)', { file: ctx.source.part });
   }
   const iovaPfn = Number(t.iova >> 12n);

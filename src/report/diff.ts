@@ -16,7 +16,7 @@ import {
 } from './format.js';
 import { mdCode, mdEscape } from './markdown.js';
 
-export const DIFF_SCHEMA_VERSION = 1;
+const DIFF_SCHEMA_VERSION = 1;
 
 export interface DiffReportInput {
   before: Snapshot;

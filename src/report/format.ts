@@ -4,6 +4,8 @@
  * Reporters format; they never decode and never judge.
  */
 import type { CheckStatusReport } from '../checks/run.js';
+import type { BaselineFinding } from '../triage/baseline.js';
+import type { SuppressionStatus } from '../triage/suppressions.js';
 import { SEVERITIES, severityRank, type CheckInput, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
 import { sourceText } from '../model/source.js';
 import type { Snapshot, Source, Unit } from '../model/types.js';
@@ -46,6 +48,22 @@ export interface AnalyzeReportInput {
   tool?: ToolInfo;
   /** How to print a part path (the CLI's: as the user gave it); default: the model's own name. */
   showPath?: ShowPath;
+  /** The capture's name in a fleet (its path, or below a `--recursive` root). */
+  label?: string;
+  /** With `--baseline`: the baseline's file, and its findings this run no longer has. */
+  baseline?: { file: string; absent: BaselineFinding[] };
+  /** The configured suppressions and what became of them (a single capture's run). */
+  suppressions?: SuppressionStatus[];
+}
+
+/** The findings that are not suppressed (what summaries count). */
+export function activeFindings<F extends Finding>(findings: readonly F[]): F[] {
+  return findings.filter((f) => f.suppressed === undefined);
+}
+
+/** "hpa-leak-mmio 0000:03:01.0 unit 0xfed90000 VM vm1": what a finding is about, in a few words. */
+export function findingSubject(f: Pick<Finding, 'check' | 'bdf' | 'unit' | 'vm'>): string {
+  return [f.check, f.bdf, f.unit !== undefined ? `unit ${f.unit}` : undefined, f.vm !== undefined ? `VM ${f.vm}` : undefined].filter(Boolean).join(' ');
 }
 
 /**
@@ -247,7 +265,7 @@ export function dim(text: string, color: boolean): string {
   return color ? `${ESC}2m${text}${ESC}22m` : text;
 }
 
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC and BEL are what terminal escape sequences are made of
 const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
 
 export function stripAnsi(text: string): string {
@@ -341,7 +359,7 @@ export function wrapText(text: string, width: number): string[] {
 export function columns(rows: string[][], opts: { indent?: string; gap?: number; right?: number[] } = {}): string[] {
   const gap = ' '.repeat(opts.gap ?? 2);
   const widths: number[] = [];
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, displayWidth(c))));
+  for (const r of rows) r.forEach((c, i) => { widths[i] = Math.max(widths[i] ?? 0, displayWidth(c)); });
   return rows.map((r) =>
     ((opts.indent ?? '') +
       r

@@ -3,7 +3,7 @@ import type { ScanCandidate, ScanResult } from '../scan/scan.js';
 import { hex } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural } from './format.js';
 
-export const SCAN_SCHEMA_VERSION = 1;
+const SCAN_SCHEMA_VERSION = 1;
 
 /** `rank` is null for an unverified candidate (its context tables are in lost bytes: not ranked). */
 export function candidateToJson(c: ScanCandidate, rank: number | null): Record<string, unknown> {
@@ -62,7 +62,7 @@ function devicesText(c: ScanCandidate): string {
 }
 
 /** Rows of the candidates table; `firstRank` null marks unverified candidates ("-", not ranked). */
-export function candidateRows(list: ScanCandidate[], firstRank: number | null = 1): string[][] {
+function candidateRows(list: ScanCandidate[], firstRank: number | null = 1): string[][] {
   return list.map((c, i) => [
     firstRank === null ? '-' : String(firstRank + i), hex(c.rtaddr), c.layout,
     // Nothing readable below the root: no evidence either way.
@@ -73,10 +73,10 @@ export function candidateRows(list: ScanCandidate[], firstRank: number | null = 
   ]);
 }
 
-export const CANDIDATE_HEADER = ['#', 'RTADDR', 'layout', 'confidence', 'buses', 'context tables', 'entries', 'DIDs', 'deeper', 'functions'];
+const CANDIDATE_HEADER = ['#', 'RTADDR', 'layout', 'confidence', 'buses', 'context tables', 'entries', 'DIDs', 'deeper', 'functions'];
 
 /** An argument as sh reads it back: bare when safe, else in single quotes ('' for an empty one). */
-export function shellWord(arg: string): string {
+function shellWord(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

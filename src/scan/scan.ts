@@ -22,7 +22,7 @@ import { hex } from '../util/hex.js';
  * with 1–4 MiB chunks (the chunk no longer stays in cache between the copy into the buffer and the
  * page test). Override with `chunkBytes` (`dmarsift scan --chunk`).
  */
-export const DEFAULT_CHUNK = 128 << 10;
+const DEFAULT_CHUNK = 128 << 10;
 /** Root-like pages kept for the second stage; past this the scan keeps counting but not storing. */
 const MAX_ROOT_LIKE = 4096;
 /** Root-like pages evaluated in full (after a cheap first look at all of them). */
@@ -289,7 +289,7 @@ export interface ParallelScanOptions extends ScanOptions {
 }
 
 /** Below this the worker start-up costs more than the pass it would take over. */
-export const MIN_PARALLEL_BYTES = 256 << 20;
+const MIN_PARALLEL_BYTES = 256 << 20;
 
 /**
  * `scanImage` with the sequential pass split into `jobs` contiguous shares of the file, one per

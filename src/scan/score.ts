@@ -15,6 +15,7 @@
  *   q1 22:16, q2 11:8 and q3–q7 reserved.
  * A pointer of 0 is refused everywhere: no OS puts a translation structure at physical page 0.
  */
+import { formatBusDevfn } from '../util/bdf.js';
 
 export const PAGE_WORDS = 1024;
 /** Set in `rootPageTest`'s result when an odd qword (a scalable upper half) is used. */
@@ -151,7 +152,7 @@ export interface PageTest {
  * A second-level paging-structure page (§6.1) of unknown level: every entry is 0 or has R or W set
  * and no address bit at or above the host address width.
  */
-export function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
+function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
   const out: PageTest = { present: 0, invalid: 0, next: [] };
   for (let i = at; i < at + PAGE_WORDS; i += 2) {
     const lo = w[i], hi = w[i + 1];
@@ -162,20 +163,8 @@ export function secondLevelPageTest(w: Uint32Array, at: number, hiLimit: number)
   return out;
 }
 
-/** A first-level (IA-32e) page of unknown level: entries 0 or P = 1 with the address below 2^HAW. */
-export function firstLevelPageTest(w: Uint32Array, at: number, hiLimit: number): PageTest {
-  const out: PageTest = { present: 0, invalid: 0, next: [] };
-  for (let i = at; i < at + PAGE_WORDS; i += 2) {
-    const lo = w[i], hi = w[i + 1];
-    if ((lo | hi) === 0) continue;
-    if ((lo & 1) === 0 || (hi & 0xfffff) >= hiLimit) out.invalid++;
-    else out.present++;
-  }
-  return out;
-}
-
 /** PASID directory entries (§5.2) in the first `entries` qwords of a page. */
-export function pasidDirTest(w: Uint32Array, at: number, hiLimit: number, entries: number): PageTest {
+function pasidDirTest(w: Uint32Array, at: number, hiLimit: number, entries: number): PageTest {
   const out: PageTest = { present: 0, invalid: 0, next: [] };
   for (let k = 0; k < Math.min(512, entries); k++) {
     const lo = w[at + 2 * k], hi = w[at + 2 * k + 1];
@@ -265,16 +254,13 @@ export interface EvaluateOptions {
   isLost?: (addr: number) => boolean;
 }
 
-const bdfText = (bus: number, devfn: number): string =>
-  `${bus.toString(16).padStart(2, '0')}:${(devfn >> 3).toString(16).padStart(2, '0')}.${devfn & 7}`;
-
 /**
  * confidence = (valid context tables / distinct context-table pointers not lost)
  *            × (1 − 2^−entries)           — one entry is weak evidence, eight are near certain
  *            × (½ + ½ · deep valid / deep checked)   (¾ when nothing deeper could be checked)
  * Structures in lost bytes (`lost`) count neither way: what they held is unknown.
  */
-export function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'> & { lost?: RootCandidate['lost'] }): number {
+function confidenceOf(c: Pick<RootCandidate, 'contextTables' | 'contextEntries' | 'deep'> & { lost?: RootCandidate['lost'] }): number {
   const { valid } = c.contextTables;
   const pointers = c.contextTables.pointers - (c.lost?.contextTables ?? 0);
   if (pointers <= 0) return 0;
@@ -341,7 +327,7 @@ export function evaluateLayout(rootWords: Uint32Array, at: number, root: number,
   }
   c.dids = dids.size;
   uses.sort((a, b) => a.bus - b.bus || a.e.devfn - b.e.devfn);
-  c.devices = uses.slice(0, 8).map((u) => bdfText(u.bus, u.e.devfn));
+  c.devices = uses.slice(0, 8).map((u) => formatBusDevfn(u.bus, u.e.devfn));
   if (missing) c.problems.push(`${missing} of ${tables.size} context-table pointers lead outside the image`);
   if (c.lost.contextTables) c.problems.push(`${c.lost.contextTables} of ${tables.size} context tables are in bytes the image lost (cut short): not checked`);
   if (invalidTables) c.problems.push(`${invalidTables} pointed-at pages are not well-formed ${layout} context tables`);

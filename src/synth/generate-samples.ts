@@ -40,7 +40,7 @@ export function generateAll(samplesDir: string, only?: string[]): Scenario[] {
 }
 
 /** "`stale-context` on 0000:03:01.1, `dmar-integrity`", or "nothing at warning or above". */
-export function mustReport(expect: [string, string | null][]): string {
+function mustReport(expect: [string, string | null][]): string {
   return expect.length ? expect.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'nothing at warning or above';
 }
 

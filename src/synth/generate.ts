@@ -11,7 +11,7 @@ import { encodeDmar } from './dmar-encode.js';
 import { PhysBuilder } from './phys.js';
 import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
-import { parseAddr, parseSize, type Scenario, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
+import { parseAddr, parseSize, type Scenario, type ScenarioDevice, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
 import { addNoise, writeElfCore } from './image-extras.js';
 import { formatIomem, formatLspci, formatProcCmdlines } from './linux-text.js';
 import { buildQueue, formatInvalidationQueue } from './invalidation-encode.js';
@@ -21,7 +21,6 @@ import { buildLegacyRootTable, SecondLevelTable, type LegacyContextSpec } from '
 import { formatDmardump, formatPciconf, formatSmap, formatVmCommandLines, type DmardumpUnit } from './text-formats.js';
 
 const CHUNK = 512; // 4 KiB pages in a 2 MiB chunk
-const PAGE_PFNS: Record<string, number> = { '4K': 1, '2M': 512, '1G': 262144 };
 const PAGE_BYTES: Record<string, number> = { '4K': 4096, '2M': 2097152, '1G': 1073741824 };
 
 /** A run the generator mapped: for shareWith, host-identity exclusion and the sample README. */
@@ -44,9 +43,7 @@ export interface GeneratedCapture {
 }
 
 export function bdfOf(text: string): Bdf {
-  const b = parseBdf(text);
-  if (!b) throw new Error(`scenario: bad BDF ${text}`);
-  return b;
+  return parseBdf(text);
 }
 
 /**
@@ -69,87 +66,147 @@ function faultRegisters(records: NonNullable<ScenarioUnit['faultRecords']>): Rec
 export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f), { recursive: true, force: true });
-  const rand = mulberry32(s.seed ?? hashString(s.name));
-  const phys = new PhysBuilder();
-  const files: string[] = [];
+  const w = new CaptureWriter(s, dir);
+  // Host memory first (root tables at each unit's tableBase, then the domains' page tables, then
+  // the context tables that point at them), then the parts that describe it.
+  w.placeRootTables();
+  w.buildDomains();
+  w.writeContextTables();
+  w.writeDmar();
+  w.writeRegisters();
+  w.writeMemory();
+  w.writeTextParts();
+  w.writeManifest();
+  return { dir, files: w.files, rootTables: w.rootTables, domainRoots: w.domainRoots, placed: w.placed };
+}
 
-  // Host RAM as 2 MiB chunks; the low 16 MiB and each unit's table area are never handed to VMs.
-  const ram = s.ram.map(([a, b]) => [parseAddr(a), parseAddr(b) + 1] as [number, number]);
-  const reserved: [number, number][] = [[0, 16 << 20], ...s.units.map((u) => [parseAddr(u.tableBase), parseAddr(u.tableBase) + (64 << 20)] as [number, number])];
-  // Host pages a scenario places explicitly are never handed out at random as well.
-  for (const d of s.domains) {
-    for (const r of d.guest ?? []) if (r.hpa !== undefined) reserved.push([parseAddr(r.hpa), parseAddr(r.hpa) + parseSize(r.size)]);
+/** Register values of a unit that both registers.json and dmardump state. */
+interface UnitRegs {
+  gsts: number;
+  maj: number;
+  min: number;
+  rtaddr: bigint;
+}
+
+/**
+ * One capture being written (the steps of generateCapture): the host memory the tables are built
+ * in, the free host RAM VMs are given from, and the files written so far.
+ */
+class CaptureWriter {
+  readonly files: string[] = [];
+  readonly rootTables: number[] = [];
+  readonly placed: Record<string, Placed[]> = {};
+  readonly domainRoots: Record<string, number> = {};
+  private readonly rand: () => number;
+  private readonly phys = new PhysBuilder();
+  /** Host RAM as [start, end) byte ranges. */
+  private readonly ram: [number, number][];
+  /** Chunk numbers (2 MiB units) of host RAM no table area or explicit placement holds. */
+  private readonly free: number[];
+
+  constructor(private readonly s: Scenario, private readonly dir: string) {
+    this.rand = mulberry32(s.seed ?? hashString(s.name));
+    this.ram = s.ram.map(([a, b]) => [parseAddr(a), parseAddr(b) + 1] as [number, number]);
+    this.free = freeChunks(s, this.ram);
   }
-  for (const [a, b] of s.reserve ?? []) reserved.push([parseAddr(a), parseAddr(b) + 1]);
-  const free: number[] = []; // chunk numbers (2 MiB units)
-  for (const [a, b] of ram) {
-    for (let c = Math.ceil(a / (2 << 20)); (c + 1) * (2 << 20) <= b; c++) {
-      const lo = c * (2 << 20);
-      if (!reserved.some(([ra, rb]) => lo < rb && lo + (2 << 20) > ra)) free.push(c);
-    }
+
+  /** Unit `i`'s registers as the scenario sets them (after placeRootTables: RTADDR points at its root table). */
+  private unitRegs(i: number): UnitRegs {
+    const u = this.s.units[i];
+    const tes = u.enabled ? 1 << 31 : 0;
+    const rtps = u.rootTable ? 1 << 30 : 0;
+    const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
+    const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
+    const rtaddr = BigInt(this.rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
+    return { gsts, maj, min, rtaddr };
   }
-  const takeChunks = (n: number): number[] => {
-    // Contiguous runs of random length at random places, like a real host's free memory.
+
+  private write(name: string, data: string | Uint8Array): void {
+    write(this.dir, name, data, this.files);
+  }
+
+  /** `n` chunks of free host RAM: contiguous runs of random length at random places, like a real host's free memory. */
+  private takeChunks(n: number): number[] {
+    const { free, rand } = this;
     const out: number[] = [];
     while (out.length < n) {
-      if (free.length === 0) throw new Error(`scenario ${s.name}: host RAM exhausted`);
+      if (free.length === 0) throw new Error(`scenario ${this.s.name}: host RAM exhausted`);
       const run = Math.min(n - out.length, 1 + Math.floor(rand() * 16));
       let start = Math.floor(rand() * free.length);
       let len = 0;
       while (len < run && start + len < free.length && free[start + len] === free[start] + len) len++;
-      if (len === 0) start = 0, len = 1;
+      if (len === 0) {
+        start = 0;
+        len = 1;
+      }
       out.push(...free.splice(start, len));
     }
     return out;
-  };
-
-  // Root tables first, so each sits at its unit's tableBase.
-  const rootTables: number[] = [];
-  for (const u of s.units) {
-    phys.moveTo(parseAddr(u.tableBase));
-    rootTables.push(u.rootTable ? phys.alloc() : 0);
   }
 
-  const placed: Record<string, Placed[]> = {};
-  const tables: Record<string, SecondLevelTable> = {};
-  const domainRoots: Record<string, number> = {};
-  const ordered = [...s.domains].sort((a, b) => Number(!!a.hostIdentity) - Number(!!b.hostIdentity));
-  for (const d of ordered) {
-    const unit = s.units[d.unit ?? 0];
-    const area = parseAddr(unit.tableBase);
-    const at = d.tablesAt !== undefined ? parseAddr(d.tablesAt) : area;
-    if (at < area || at >= area + (64 << 20)) throw new Error(`scenario ${s.name}: domain ${d.id} tablesAt is outside the unit's 64 MiB table area`);
-    phys.moveTo(at);
-    const t = d.format === 'first-level' ? new FirstLevelPageTable(phys, d.flLevels ?? 4) : new SecondLevelTable(phys, d.aw + 2);
-    tables[d.id] = t;
-    domainRoots[d.id] = t.root;
-    const runs: Placed[] = (placed[d.id] = []);
-    for (const r of d.guest ?? []) mapGuestRange(t, r, runs, takeChunks, placed);
-    if (d.shareWith) {
-      for (const p of placed[d.shareWith] ?? []) {
-        t.mapRange(p.gpaPfn, p.hpaPfn, p.pages, PAGE_BYTES[p.pageSize], { read: true, write: true });
-        runs.push({ ...p });
+  /** Root tables first, so each sits at its unit's tableBase. */
+  placeRootTables(): void {
+    for (const u of this.s.units) {
+      this.phys.moveTo(parseAddr(u.tableBase));
+      this.rootTables.push(u.rootTable ? this.phys.alloc() : 0);
+    }
+  }
+
+  /** Each domain's page table in its unit's table area, host-identity domains last (they map around the VMs'). */
+  buildDomains(): void {
+    const { s, phys, placed } = this;
+    const ordered = [...s.domains].sort((a, b) => Number(!!a.hostIdentity) - Number(!!b.hostIdentity));
+    const takeChunks = (n: number): number[] => this.takeChunks(n);
+    for (const d of ordered) {
+      const unit = s.units[d.unit ?? 0];
+      const area = parseAddr(unit.tableBase);
+      const at = d.tablesAt !== undefined ? parseAddr(d.tablesAt) : area;
+      if (at < area || at >= area + (64 << 20)) throw new Error(`scenario ${s.name}: domain ${d.id} tablesAt is outside the unit's 64 MiB table area`);
+      phys.moveTo(at);
+      const t = d.format === 'first-level' ? new FirstLevelPageTable(phys, d.flLevels ?? 4) : new SecondLevelTable(phys, d.aw + 2);
+      this.domainRoots[d.id] = t.root;
+      const runs: Placed[] = (placed[d.id] = []);
+      for (const r of d.guest ?? []) mapGuestRange(t, r, runs, takeChunks, placed);
+      if (d.shareWith) {
+        for (const p of placed[d.shareWith] ?? []) {
+          t.mapRange(p.gpaPfn, p.hpaPfn, p.pages, PAGE_BYTES[p.pageSize], { read: true, write: true });
+          runs.push({ ...p });
+        }
       }
+      if (d.hostIdentity) mapHostIdentity(t, d, this.ram, placed, s);
+      for (const r of d.extra ?? []) {
+        const gpa = parseAddr(r.gpa) / 4096;
+        const hpa = parseAddr(r.hpa ?? r.gpa) / 4096;
+        const pages = parseSize(r.size) / 4096;
+        t.mapRange(gpa, hpa, pages, PAGE_BYTES[r.pageSize], { read: r.read ?? true, write: r.write ?? true });
+        runs.push({ gpaPfn: gpa, hpaPfn: hpa, pages, pageSize: r.pageSize });
+      }
+      if (d.corruptLeaf) corruptLeaf(phys, t, d);
     }
-    if (d.hostIdentity) mapHostIdentity(t, d, ram, placed, s);
-    for (const r of d.extra ?? []) {
-      const gpa = parseAddr(r.gpa) / 4096;
-      const hpa = parseAddr(r.hpa ?? r.gpa) / 4096;
-      const pages = parseSize(r.size) / 4096;
-      t.mapRange(gpa, hpa, pages, PAGE_BYTES[r.pageSize], { read: r.read ?? true, write: r.write ?? true });
-      runs.push({ gpaPfn: gpa, hpaPfn: hpa, pages, pageSize: r.pageSize });
-    }
-    if (d.corruptLeaf) corruptLeaf(phys, t, d);
   }
 
-  // Context tables.
-  s.units.forEach((u, ui) => {
-    if (!u.rootTable) return;
-    if (u.mode === 'scalable') {
+  /** Context tables (and the root entries pointing at them) of each unit with a root table. */
+  writeContextTables(): void {
+    const { s, phys, rootTables } = this;
+    s.units.forEach((u, ui) => {
+      if (!u.rootTable) return;
       phys.moveTo(parseAddr(u.tableBase));
-      writeScalableTables(phys, rootTables[ui], scalableContextsOf(s, ui, domainRoots));
-      return;
-    }
+      if (u.mode === 'scalable') {
+        writeScalableTables(phys, rootTables[ui], scalableContextsOf(s, ui, this.domainRoots));
+        return;
+      }
+      buildLegacyRootTable(phys, this.legacyContexts(ui), rootTables[ui]);
+      for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui && c.hiOr)) {
+        const b = bdfOf(c.bdf);
+        const rootEntry = phys.readQword(rootTables[ui] + b.bus * 16);
+        const entry = Number(rootEntry & ~0xfffn) + b.devfn * 16 + 8;
+        phys.writeQword(entry, phys.readQword(entry) | BigInt(c.hiOr!));
+      }
+    });
+  }
+
+  private legacyContexts(ui: number): LegacyContextSpec[] {
+    const s = this.s;
     const specs: LegacyContextSpec[] = [];
     for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui)) {
       const b = bdfOf(c.bdf);
@@ -160,51 +217,38 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
         bus: b.bus, devfn: b.devfn, tt, fpd: c.fpd,
         aw: c.aw ?? d?.aw ?? 1,
         did: c.did ?? d?.did ?? 0,
-        slptptr: c.slptptr !== undefined ? parseAddr(c.slptptr) : tt === 2 ? 0 : d ? domainRoots[d.id] : 0,
+        slptptr: c.slptptr !== undefined ? parseAddr(c.slptptr) : tt === 2 ? 0 : d ? this.domainRoots[d.id] : 0,
       });
     }
-    phys.moveTo(parseAddr(u.tableBase));
-    buildLegacyRootTable(phys, specs, rootTables[ui]);
-    for (const c of s.contexts.filter((c) => (c.unit ?? 0) === ui && c.hiOr)) {
-      const b = bdfOf(c.bdf);
-      const rootEntry = phys.readQword(rootTables[ui] + b.bus * 16);
-      const entry = Number(rootEntry & ~0xfffn) + b.devfn * 16 + 8;
-      phys.writeQword(entry, phys.readQword(entry) | BigInt(c.hiOr!));
-    }
-  });
+    return specs;
+  }
 
-  // DMAR table.
-  const dmar = encodeDmar({
-    haw: s.haw,
-    flags: s.dmarFlags ?? 1,
-    oemId: 'DMRSFT',
-    drhd: s.units.map((u) => ({
-      flags: u.includePciAll ? 1 : 0,
-      segment: u.segment ?? 0,
-      base: parseAddr(u.base),
-      size: 0,
-      scopes: (u.scopes ?? []).map((sc) => ({ type: { endpoint: 1, bridge: 2, ioapic: 3, hpet: 4 }[sc.type], enumId: sc.enumId ?? 0, startBus: sc.bus, path: sc.path })),
-    })),
-    rmrr: (s.rmrr ?? []).map((r) => {
-      const b = bdfOf(r.bdf);
-      return { segment: b.segment, base: parseAddr(r.base), limit: parseAddr(r.end), scopes: [{ type: 1, enumId: 0, startBus: b.bus, path: [[b.devfn >> 3, b.devfn & 7]] as [number, number][] }] };
-    }),
-    corrupt: s.dmarDefect,
-  });
-  if (s.parts?.dmar !== false) write(dir, 'DMAR', dmar, files);
+  writeDmar(): void {
+    const s = this.s;
+    const dmar = encodeDmar({
+      haw: s.haw,
+      flags: s.dmarFlags ?? 1,
+      oemId: 'DMRSFT',
+      drhd: s.units.map((u) => ({
+        flags: u.includePciAll ? 1 : 0,
+        segment: u.segment ?? 0,
+        base: parseAddr(u.base),
+        size: 0,
+        scopes: (u.scopes ?? []).map((sc) => ({ type: { endpoint: 1, bridge: 2, ioapic: 3, hpet: 4 }[sc.type], enumId: sc.enumId ?? 0, startBus: sc.bus, path: sc.path })),
+      })),
+      rmrr: (s.rmrr ?? []).map((r) => {
+        const b = bdfOf(r.bdf);
+        return { segment: b.segment, base: parseAddr(r.base), limit: parseAddr(r.end), scopes: [{ type: 1, enumId: 0, startBus: b.bus, path: [[b.devfn >> 3, b.devfn & 7]] as [number, number][] }] };
+      }),
+      corrupt: s.dmarDefect,
+    });
+    if (s.parts?.dmar !== false) this.write('DMAR', dmar);
+  }
 
-  // Registers.
-  const regs = s.units.map((u, i) => {
-    const tes = u.enabled ? 1 << 31 : 0;
-    const rtps = u.rootTable ? 1 << 30 : 0;
-    const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
-    const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
-    const rtaddr = BigInt(rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
-    return { gsts, maj, min, rtaddr };
-  });
-  if (s.parts?.registers !== false) {
-    const units = s.units.map((u, i) => {
-      const { gsts, maj, min, rtaddr } = regs[i];
+  writeRegisters(): void {
+    if (this.s.parts?.registers === false) return;
+    const units = this.s.units.map((u, i) => {
+      const { gsts, maj, min, rtaddr } = this.unitRegs(i);
       return {
         name: `dmar${i}`,
         base: parseAddr(u.base),
@@ -214,78 +258,113 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
         } as Record<string, bigint>,
       };
     });
-    write(dir, 'registers.json', encodeRegistersJson(units), files);
+    this.write('registers.json', encodeRegistersJson(units));
   }
 
-  // Memory.
-  const img = s.memoryImage;
-  if (img?.noise) addNoise(phys, rand, { randomPages: img.noise.randomPages, at: parseAddr(img.noise.at), decoys: img.noise.decoys ?? false });
-  if (s.parts?.memory !== false && phys.pages.size > 0) {
+  /** The memory image (sparse dump or ELF core) of every page written, with the scenario's noise. */
+  writeMemory(): void {
+    const { s, phys } = this;
+    const img = s.memoryImage;
+    if (img?.noise) addNoise(phys, this.rand, { randomPages: img.noise.randomPages, at: parseAddr(img.noise.at), decoys: img.noise.decoys ?? false });
+    if (s.parts?.memory === false || phys.pages.size === 0) return;
     if (img?.format === 'elf') {
-      writeElfCore(path.join(dir, 'memory.elf'), phys.pages, img.zeroTail !== undefined ? parseSize(img.zeroTail) : 0);
-      files.push('memory.elf');
+      writeElfCore(path.join(this.dir, 'memory.elf'), phys.pages, img.zeroTail !== undefined ? parseSize(img.zeroTail) : 0);
+      this.files.push('memory.elf');
     } else {
-      writeSparseDump(path.join(dir, 'memory.sparse'), phys.pages);
-      files.push('memory.sparse');
+      writeSparseDump(path.join(this.dir, 'memory.sparse'), phys.pages);
+      this.files.push('memory.sparse');
     }
   }
 
-  // FreeBSD text parts.
-  const pciEntries = s.devices.map((dev) => {
-    const b = bdfOf(dev.bdf);
-    const ari = b.devfn > 7 && !dev.bdf.includes('.') ? true : false;
-    const slot = ari ? 0 : b.devfn >> 3;
-    const func = ari ? b.devfn : b.devfn & 7;
-    return { dev, domain: b.segment, bus: b.bus, slot, func };
-  });
-  if (s.parts?.dmardump === true) {
-    const units: DmardumpUnit[] = s.units.map((u, i) => ({
-      base: parseAddr(u.base),
-      segment: u.segment ?? 0,
-      version: [regs[i].maj, regs[i].min],
-      gsts: regs[i].gsts,
-      rtaddr: regs[i].rtaddr,
-      buses: u.rootTable ? readContexts(phys, rootTables[i]) : [],
-    }));
+  /** The text a capture script collects: dmardump, the PCI inventory, VM command lines, the memory map, the invalidation queue. */
+  writeTextParts(): void {
+    const s = this.s;
+    const pciEntries = s.devices.map((dev) => {
+      const b = bdfOf(dev.bdf);
+      const ari = b.devfn > 7 && !dev.bdf.includes('.');
+      const slot = ari ? 0 : b.devfn >> 3;
+      const func = ari ? b.devfn : b.devfn & 7;
+      return { dev, domain: b.segment, bus: b.bus, slot, func };
+    });
+    if (s.parts?.dmardump === true) this.writeDmardump(pciEntries);
+    if (s.parts?.pci !== false && s.devices.length) {
+      if (s.inventory === 'lspci') this.write('lspci.txt', formatLspci(s.devices.map((d) => ({ ...d, bdf: formatBdf(bdfOf(d.bdf)) }))));
+      else this.write('pciconf-lv.txt', formatPciconf(pciEntries));
+    }
+    // `parts.vms: true` writes the process listing even with no VM running (a host whose VMs are gone).
+    if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) {
+      if (s.vmCmdlines === 'proc') this.write('qemu-cmdline.txt', formatProcCmdlines(s.vms));
+      else this.write('ps-args.txt', formatVmCommandLines(s.vms));
+    }
+    if (s.parts?.memoryMap !== false) this.writeMemoryMap();
+    if (s.invalidationQueue) {
+      // The ring itself lies in the unit's table area (never handed out); only its text is written.
+      const q = buildQueue(s.invalidationQueue);
+      this.write('invalidation_queue', formatInvalidationQueue('dmar0', parseAddr(s.units[0].tableBase) + (63 << 20), q.head, q.head, q.slots));
+    }
+  }
+
+  private writeDmardump(pciEntries: { dev: ScenarioDevice; domain: number; bus: number; slot: number; func: number }[]): void {
+    const units: DmardumpUnit[] = this.s.units.map((u, i) => {
+      const r = this.unitRegs(i);
+      return {
+        base: parseAddr(u.base),
+        segment: u.segment ?? 0,
+        version: [r.maj, r.min],
+        gsts: r.gsts,
+        rtaddr: r.rtaddr,
+        buses: u.rootTable ? readContexts(this.phys, this.rootTables[i]) : [],
+      };
+    });
     const lookup = (segment: number, bus: number, slot: number, func: number): { slot: number; func: number; name?: string } | undefined => {
       const e = pciEntries.find((x) => x.domain === segment && x.bus === bus && x.slot === slot && x.func === func);
       return e ? { slot, func, ...(e.dev.name !== undefined ? { name: e.dev.name } : {}) } : undefined;
     };
-    write(dir, 'dmardump.txt', formatDmardump(units, lookup), files);
-  }
-  if (s.parts?.pci !== false && s.devices.length) {
-    if (s.inventory === 'lspci') write(dir, 'lspci.txt', formatLspci(s.devices.map((d) => ({ ...d, bdf: formatBdf(bdfOf(d.bdf)) }))), files);
-    else write(dir, 'pciconf-lv.txt', formatPciconf(pciEntries), files);
-  }
-  // `parts.vms: true` writes the process listing even with no VM running (a host whose VMs are gone).
-  if (s.parts?.vms === true || (s.parts?.vms !== false && s.vms.length)) {
-    if (s.vmCmdlines === 'proc') write(dir, 'qemu-cmdline.txt', formatProcCmdlines(s.vms), files);
-    else write(dir, 'ps-args.txt', formatVmCommandLines(s.vms), files);
-  }
-  if (s.parts?.memoryMap !== false) {
-    if (s.memoryMapFormat === 'iomem') {
-      const devices = s.devices.filter((d) => d.bars?.length).map((d) => ({
-        bdf: formatBdf(bdfOf(d.bdf)),
-        bars: d.bars!.map((b) => ({ start: parseAddr(b.start), end: parseAddr(b.start) + parseSize(b.size), ...(b.claim !== undefined ? { claim: b.claim } : {}) })),
-      }));
-      write(dir, 'iomem.txt', formatIomem({ ram, units: s.units.map((u) => parseAddr(u.base)), devices }), files);
-    } else write(dir, 'smap.txt', formatSmap(smapOf(ram)), files);
-  }
-  if (s.invalidationQueue) {
-    // The ring itself lies in the unit's table area (never handed out); only its text is written.
-    const q = buildQueue(s.invalidationQueue);
-    write(dir, 'invalidation_queue', formatInvalidationQueue('dmar0', parseAddr(s.units[0].tableBase) + (63 << 20), q.head, q.head, q.slots), files);
+    this.write('dmardump.txt', formatDmardump(units, lookup));
   }
 
-  const manifest = {
-    notes: s.summary,
-    parts: files.map((f) => ({ kind: kindOf(f), path: f })),
-  };
-  write(dir, 'capture.json', JSON.stringify(manifest, null, 2) + '\n', files);
-  const must = (e: [string, string | null][]): string => (e.length ? e.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'no finding at warning or above');
-  const pair = s.diff ? `\n\nExpected from \`dmarsift diff ${s.diff.before} ${s.name}\` (pair checks): ${must(s.diff.expect)}.` : '';
-  write(dir, 'README.md', `# ${s.name}\n\n${s.summary}\n\nGenerated by \`npm run samples\` from \`samples/scenarios/${s.name}.json\`; do not edit by hand.\n\nExpected from \`dmarsift analyze\`: ${must(s.expect)}.${pair}\n`, files);
-  return { dir, files, rootTables, domainRoots, placed };
+  private writeMemoryMap(): void {
+    const s = this.s;
+    if (s.memoryMapFormat !== 'iomem') {
+      this.write('smap.txt', formatSmap(smapOf(this.ram)));
+      return;
+    }
+    const devices = s.devices.filter((d) => d.bars?.length).map((d) => ({
+      bdf: formatBdf(bdfOf(d.bdf)),
+      bars: d.bars!.map((b) => ({ start: parseAddr(b.start), end: parseAddr(b.start) + parseSize(b.size), ...(b.claim !== undefined ? { claim: b.claim } : {}) })),
+    }));
+    this.write('iomem.txt', formatIomem({ ram: this.ram, units: s.units.map((u) => parseAddr(u.base)), devices }));
+  }
+
+  /** capture.json (the parts written) and the sample's README (what analyze must find). */
+  writeManifest(): void {
+    const s = this.s;
+    const manifest = {
+      notes: s.summary,
+      parts: this.files.map((f) => ({ kind: kindOf(f), path: f })),
+    };
+    this.write('capture.json', JSON.stringify(manifest, null, 2) + '\n');
+    const must = (e: [string, string | null][]): string => (e.length ? e.map(([c, b]) => `\`${c}\`${b ? ` on ${b}` : ''}`).join(', ') : 'no finding at warning or above');
+    const pair = s.diff ? `\n\nExpected from \`dmarsift diff ${s.diff.before} ${s.name}\` (pair checks): ${must(s.diff.expect)}.` : '';
+    this.write('README.md', `# ${s.name}\n\n${s.summary}\n\nGenerated by \`npm run samples\` from \`samples/scenarios/${s.name}.json\`; do not edit by hand.\n\nExpected from \`dmarsift analyze\`: ${must(s.expect)}.${pair}\n`);
+  }
+}
+
+/** Host RAM as 2 MiB chunks; the low 16 MiB, each unit's table area and host pages a scenario places explicitly are never handed to VMs. */
+function freeChunks(s: Scenario, ram: [number, number][]): number[] {
+  const reserved: [number, number][] = [[0, 16 << 20], ...s.units.map((u) => [parseAddr(u.tableBase), parseAddr(u.tableBase) + (64 << 20)] as [number, number])];
+  for (const d of s.domains) {
+    for (const r of d.guest ?? []) if (r.hpa !== undefined) reserved.push([parseAddr(r.hpa), parseAddr(r.hpa) + parseSize(r.size)]);
+  }
+  for (const [a, b] of s.reserve ?? []) reserved.push([parseAddr(a), parseAddr(b) + 1]);
+  const free: number[] = [];
+  for (const [a, b] of ram) {
+    for (let c = Math.ceil(a / (2 << 20)); (c + 1) * (2 << 20) <= b; c++) {
+      const lo = c * (2 << 20);
+      if (!reserved.some(([ra, rb]) => lo < rb && lo + (2 << 20) > ra)) free.push(c);
+    }
+  }
+  return free;
 }
 
 /** The present root entries of a legacy root table and the raw context entries they point at, as dmardump reads them. */

@@ -5,7 +5,7 @@
  */
 import { parseBdf } from '../util/bdf.js';
 import type { ScenarioDescriptor } from './scenario.js';
-import { hex } from '../util/hex.js';
+import { hex, hexDigits } from '../util/hex.js';
 
 /** Linux's ring length (QI_LENGTH). */
 export const QI_LENGTH = 256;
@@ -33,9 +33,9 @@ export function encodeDescriptor(d: ScenarioDescriptor, slot: number): [bigint, 
 }
 
 /** What Linux leaves in a slot in steady state: a page-selective IOTLB invalidation, then a wait. */
-export function routineSlot(slot: number, did: number): [bigint, bigint] {
+function routineSlot(slot: number, did: number): [bigint, bigint] {
   if (slot % 2 === 1) return encodeDescriptor({ type: 'wait' }, slot);
-  return encodeDescriptor({ type: 'iotlb', granularity: 'page', did, addr: `0x${((slot / 2) * 0x200000 + 0x1000000).toString(16)}`, am: 9 }, slot);
+  return encodeDescriptor({ type: 'iotlb', granularity: 'page', did, addr: hex((slot / 2) * 0x200000 + 0x1000000), am: 9 }, slot);
 }
 
 /** The ring of a scenario: routine slots, `descriptors` from `at`; Head = Tail after them. */
@@ -48,13 +48,11 @@ export function buildQueue(q: { at: number; descriptors: ScenarioDescriptor[]; r
   return { slots, head: (q.at + q.descriptors.length) % QI_LENGTH };
 }
 
-const x16 = (v: bigint): string => v.toString(16).padStart(16, '0');
-
 /** invalidation_queue_show for one unit with 128-bit descriptors (status 0: reclaimed). */
 export function formatInvalidationQueue(unitName: string, base: number, head: number, tail: number, slots: [bigint, bigint][]): string {
   let out = `Invalidation queue on IOMMU: ${unitName}\n Base: ${hex(base)}\tHead: ${head}\tTail: ${tail}\nIndex\t\tqw0\t\t\tqw1\t\t\tstatus\n`;
   slots.forEach(([a, b], i) => {
-    out += `${String(i).padStart(5)}\t${x16(a)}\t${x16(b)}\t${x16(0n)}\n`;
+    out += `${String(i).padStart(5)}\t${hexDigits(a, 16)}\t${hexDigits(b, 16)}\t${hexDigits(0n, 16)}\n`;
   });
   return out + '\n';
 }

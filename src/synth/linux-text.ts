@@ -3,9 +3,9 @@
  * (pciutils lspci.c show_device + ls-kernel.c: `Kernel driver in use:`), /proc/iomem and the
  * running QEMUs' /proc/PID/cmdline.
  */
+import { hexDigits } from '../util/hex.js';
 import type { ScenarioDevice, ScenarioVm } from './scenario.js';
 
-const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 
 /** `0000:65:00.0 Ethernet controller [0200]: Intel Corporation Ethernet Controller X710 [8086:1572] (rev 02)` + driver line. */
 export function formatLspci(devices: (ScenarioDevice & { bdf: string })[]): string {
@@ -15,8 +15,8 @@ export function formatLspci(devices: (ScenarioDevice & { bdf: string })[]): stri
     const vendor = Number(BigInt(d.vendor));
     const device = Number(BigInt(d.device));
     const name = [d.vendorName, d.deviceName].filter(Boolean).join(' ') || 'Device';
-    lines.push(`${d.bdf} ${d.className ?? 'Device'} [${hex(cls >> 8, 4)}]: ${name} [${hex(vendor, 4)}:${hex(device, 4)}] (rev 01)${(cls & 0xff) !== 0 ? ` (prog-if ${hex(cls & 0xff, 2)})` : ''}`);
-    lines.push(`\tSubsystem: ${d.vendorName ?? 'Device'} Device [${hex(Number(BigInt(d.subvendor ?? d.vendor)), 4)}:${hex(Number(BigInt(d.subdevice ?? '0x0000')), 4)}]`);
+    lines.push(`${d.bdf} ${d.className ?? 'Device'} [${hexDigits(cls >> 8, 4)}]: ${name} [${hexDigits(vendor, 4)}:${hexDigits(device, 4)}] (rev 01)${(cls & 0xff) !== 0 ? ` (prog-if ${hexDigits(cls & 0xff, 2)})` : ''}`);
+    lines.push(`\tSubsystem: ${d.vendorName ?? 'Device'} Device [${hexDigits(Number(BigInt(d.subvendor ?? d.vendor)), 4)}:${hexDigits(Number(BigInt(d.subdevice ?? '0x0000')), 4)}]`);
     if (d.driver) lines.push(`\tKernel driver in use: ${d.driver}`);
     if (d.driver) lines.push(`\tKernel modules: ${d.driver === 'vfio-pci' ? (d.module ?? d.driver) : d.driver}`);
   }
@@ -52,7 +52,7 @@ export interface IomemInput {
  * units' registers, the local APIC and the firmware below 4 GiB.
  */
 export function formatIomem(m: IomemInput): string {
-  const h = (v: number): string => v.toString(16).padStart(8, '0');
+  const h = (v: number): string => hexDigits(v, 8);
   const top: { start: number; end: number; text: string[] }[] = [];
   const lowEnd = Math.max(0, ...m.ram.filter(([, b]) => b <= 0x100000000).map(([, b]) => b));
   const window = Math.max(0xc0000000, Math.ceil(lowEnd / 0x10000000) * 0x10000000);
@@ -71,7 +71,7 @@ export function formatIomem(m: IomemInput): string {
   }
   top.push({ start: window, end: 0xfec00000, text: pci });
   top.push({ start: 0xfec00000, end: 0xfec00400, text: ['fec00000-fec003ff : IOAPIC 0'] });
-  m.units.forEach((base, i) => top.push({ start: base, end: base + 0x1000, text: [`${h(base)}-${h(base + 0xfff)} : dmar${i}`] }));
+  m.units.forEach((base, i) => { top.push({ start: base, end: base + 0x1000, text: [`${h(base)}-${h(base + 0xfff)} : dmar${i}`] }); });
   top.push({ start: 0xfee00000, end: 0xfee01000, text: ['fee00000-fee00fff : Local APIC'] });
   top.push({ start: 0xfffc0000, end: 0x100000000, text: ['fffc0000-ffffffff : Reserved'] });
   return top.sort((a, b) => a.start - b.start).flatMap((t) => t.text).join('\n') + '\n';

@@ -3,7 +3,7 @@
  * generator; the reader is src/decode/registers-json.ts.
  */
 import type { RawRegisters } from '../decode/registers-types.js';
-import { hex } from '../util/hex.js';
+import { hex, hexPad } from '../util/hex.js';
 
 export interface RegistersJsonUnitInput {
   name?: string;
@@ -33,7 +33,7 @@ export function encodeRegistersJson(units: RegistersJsonUnitInput[], opts: Encod
           done.add(whole);
           const lo = u.registers[`${whole}_LO`] ?? 0n;
           const hi = u.registers[`${whole}_HI`] ?? 0n;
-          registers[whole] = '0x' + ((hi << 64n) | lo).toString(16).padStart(32, '0');
+          registers[whole] = hexPad((hi << 64n) | lo, 32);
           continue;
         }
         registers[name] = hex(value);

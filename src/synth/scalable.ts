@@ -157,7 +157,6 @@ export function scalableContextsOf(s: Scenario, ui: number, domainRoots: Record<
   const out: ScalableContext[] = [];
   for (const c of s.contexts.filter((x) => (x.unit ?? 0) === ui)) {
     const b = parseBdf(c.bdf);
-    if (!b) throw new Error(`scenario ${s.name}: bad BDF ${c.bdf}`);
     const ridPasid = c.ridPasid ?? 0;
     const list = c.pasids ?? [{ pasid: ridPasid, ...(c.domain !== undefined ? { domain: c.domain } : {}), ...(c.tt === 2 ? { pgtt: 4 } : {}) }];
     const pasids: ScalablePasid[] = list.map((p) => {

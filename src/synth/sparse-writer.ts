@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import { SPARSE_HEADER_SIZE, SPARSE_MAGIC, SPARSE_MAX_PFN, SPARSE_PAGE_SIZE, SPARSE_VERSION } from '../image/sparse.js';
-import { hex } from '../util/hex.js';
+import { hex, hexInMessage } from '../util/hex.js';
 
 export type SparsePages = Map<number, Uint8Array> | Iterable<{ pfn: number; data: Uint8Array }>;
 
@@ -91,7 +91,7 @@ export function writeSparseDump(path: string, pages: SparsePages, registersJson?
     const put = writerAt(fd);
     put(l.header, 0);
     put(l.index, l.indexOff);
-    l.pfns.forEach((pfn, i) => put(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE));
+    l.pfns.forEach((pfn, i) => { put(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE); });
     if (l.regs) put(l.regs, l.regOff);
     // The pad between index and data is a hole; make the length exact even with no pages.
     fs.ftruncateSync(fd, l.total);
@@ -106,7 +106,7 @@ export function buildSparseDump(pages: SparsePages, registersJson?: string): Uin
   const out = new Uint8Array(l.total);
   out.set(l.header, 0);
   out.set(l.index, l.indexOff);
-  l.pfns.forEach((pfn, i) => out.set(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE));
+  l.pfns.forEach((pfn, i) => { out.set(l.data.get(pfn) as Uint8Array, l.dataOff + i * SPARSE_PAGE_SIZE); });
   if (l.regs) out.set(l.regs, l.regOff);
   return out;
 }
@@ -137,7 +137,7 @@ export function streamSparseDump(path: string, count: number, pages: Iterable<{ 
     let prev = -1;
     for (const { pfn, data } of pages) {
       if (n >= count) throw new RangeError(`sparse dump: more than the ${count} pages announced`);
-      if (!Number.isSafeInteger(pfn) || pfn <= prev || pfn > SPARSE_MAX_PFN) throw new RangeError(`sparse dump: PFN 0x${pfn.toString(16)} is not above 0x${prev.toString(16)} (pages must come in ascending order)`);
+      if (!Number.isSafeInteger(pfn) || pfn <= prev || pfn > SPARSE_MAX_PFN) throw new RangeError(`sparse dump: PFN ${hexInMessage(pfn)} is not above ${hexInMessage(prev)} (pages must come in ascending order)`);
       if (data.length !== SPARSE_PAGE_SIZE) throw new RangeError(`sparse dump: page ${hex(pfn)} is ${data.length} bytes, need ${SPARSE_PAGE_SIZE}`);
       idv.setUint32(n * 8, pfn % 2 ** 32, true);
       idv.setUint32(n * 8 + 4, Math.floor(pfn / 2 ** 32), true);

@@ -98,29 +98,3 @@ export function buildLegacyRootTable(phys: PhysBuilder, contexts: LegacyContextS
   return root;
 }
 
-/** A first-level (IA-32e) table: P bit 0, R/W bit 1, U/S bit 2, PS bit 7. */
-export class FirstLevelTable {
-  readonly root: number;
-  constructor(private readonly phys: PhysBuilder, readonly levels: number) {
-    this.root = phys.alloc();
-  }
-  mapPage(iovaPfn: number, hpaPfn: number, size: number, write: boolean): void {
-    const leafLevel = size === SIZE_4K ? 1 : size === SIZE_2M ? 2 : 3;
-    let table = this.root;
-    for (let level = this.levels; level > leafLevel; level--) {
-      const index = Math.floor(iovaPfn / 512 ** (level - 1)) % 512;
-      const entry = table + index * 8;
-      const existing = this.phys.readQword(entry);
-      if (existing & 1n) table = Number(existing & 0xf_ffff_ffff_f000n);
-      else {
-        const next = this.phys.alloc();
-        const [lo, hi] = split(next);
-        this.phys.write64(entry, lo | 7, hi);
-        table = next;
-      }
-    }
-    const index = Math.floor(iovaPfn / 512 ** (leafLevel - 1)) % 512;
-    const [lo, hi] = split(hpaPfn * 4096);
-    this.phys.write64(table + index * 8, lo | 1 | (write ? 2 : 0) | 4 | (leafLevel > 1 ? 0x80 : 0), hi);
-  }
-}

@@ -3,9 +3,9 @@
  * (usr.sbin/pciconf/pciconf.c list_devs/list_verbose), `sysctl machdep.smap` (sbin/sysctl
  * S_bios_smap_xattr) and `ps -ww -o args` lines of bhyve / vmrun.sh / qemu processes.
  */
+import { hex, hexDigits } from '../util/hex.js';
 import type { ScenarioDevice, ScenarioVm } from './scenario.js';
 
-const hex = (v: number, w: number): string => v.toString(16).padStart(w, '0');
 
 export interface PciconfEntry {
   dev: ScenarioDevice;
@@ -23,7 +23,7 @@ export function formatPciconf(entries: PciconfEntry[]): string {
     const name = dev.name ?? `none${none++}`;
     const cls = Number(BigInt(dev.class));
     lines.push(
-      `${name}@pci${domain}:${bus}:${slot}:${func}:\tclass=0x${hex(cls, 6)} rev=0x01 hdr=0x00 vendor=0x${hex(Number(BigInt(dev.vendor)), 4)} device=0x${hex(Number(BigInt(dev.device)), 4)} subvendor=0x${hex(Number(BigInt(dev.subvendor ?? dev.vendor)), 4)} subdevice=0x${hex(Number(BigInt(dev.subdevice ?? '0x0000')), 4)}`,
+      `${name}@pci${domain}:${bus}:${slot}:${func}:\tclass=0x${hexDigits(cls, 6)} rev=0x01 hdr=0x00 vendor=0x${hexDigits(Number(BigInt(dev.vendor)), 4)} device=0x${hexDigits(Number(BigInt(dev.device)), 4)} subvendor=0x${hexDigits(Number(BigInt(dev.subvendor ?? dev.vendor)), 4)} subdevice=0x${hexDigits(Number(BigInt(dev.subdevice ?? '0x0000')), 4)}`,
     );
     if (dev.vendorName) lines.push(`    vendor     = '${dev.vendorName}'`);
     if (dev.deviceName) lines.push(`    device     = '${dev.deviceName}'`);
@@ -36,7 +36,7 @@ export function formatPciconf(entries: PciconfEntry[]): string {
 /** `sysctl machdep.smap`: one `SMAP type=…` line per BIOS e820 entry. */
 export function formatSmap(entries: { base: number; length: number; type: number }[]): string {
   let out = 'machdep.smap: ';
-  for (const e of entries) out += `\nSMAP type=${hex(e.type, 2)}, xattr=01, base=${hex(e.base, 16)}, len=${hex(e.length, 16)}`;
+  for (const e of entries) out += `\nSMAP type=${hexDigits(e.type, 2)}, xattr=01, base=${hexDigits(e.base, 16)}, len=${hexDigits(e.length, 16)}`;
   return out + '\n';
 }
 
@@ -82,7 +82,7 @@ export type PciLookup = (segment: number, bus: number, slot: number, func: numbe
  * 254, and the device lookup tries the ARI form (slot 0, function = devfn) first.
  */
 export function formatDmardump(units: DmardumpUnit[], lookup: PciLookup): string {
-  const jx = (v: bigint | number): string => (BigInt(v) === 0n ? '0' : `0x${BigInt(v).toString(16)}`);
+  const jx = (v: bigint | number): string => (BigInt(v) === 0n ? '0' : hex(v));
   const TES = 0x80000000;
   const RTPS = 0x40000000;
   let out = '';

@@ -27,9 +27,9 @@ import { InputError } from '../errors.js';
 import { MappingCoalescer } from '../model/coalesce.js';
 import type { Contribution, DomainContribution, UnitContribution } from '../model/contribution.js';
 import type { PageSize } from '../model/types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { type Bdf, formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
-import { hex } from '../util/hex.js';
+import { exactFromHexDigits, hex, hexDigits } from '../util/hex.js';
 
 const DEVICE_RE = /^Device\s+(\S+)\s+(?:with pasid\s+([0-9a-f]{1,5})\s+)?@0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -70,6 +70,8 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
   let orphanRows = 0;
   let orphanFirst = 0;
   let nonBlank = false;
+  /** After a `Device … @0x…` line whose table address was rejected, until the next header. */
+  let inRejectedBlock = false;
 
   const finish = (): void => {
     if (!cur) return;
@@ -83,7 +85,7 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
       tablesOf.set(d, cur.tables);
       domains.push(d);
     } else if (!sameMappings(prev, d)) {
-      warn(`table 0x${d.root.toString(16)} dumped again with different mappings (${prev.pageCount} pages from line ${prev.source.line}, ${d.pageCount} here); keeping the first`, d.source.line ?? 0);
+      warn(`table ${hex(d.root)} dumped again with different mappings (${prev.pageCount} pages from line ${prev.source.line}, ${d.pageCount} here); keeping the first`, d.source.line ?? 0);
     } else {
       const seen = tablesOf.get(prev)!;
       for (const p of d.tablePfns) {
@@ -100,7 +102,8 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
     if (line.startsWith('0x')) {
       nonBlank = true;
       if (!cur) {
-        if (orphanRows++ === 0) orphanFirst = lineNo;
+        // Rows of a rejected block were warned about with their header.
+        if (!inRejectedBlock && orphanRows++ === 0) orphanFirst = lineNo;
         continue;
       }
       parseRowInto(cur, line, lineNo, warn);
@@ -117,13 +120,19 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
     if (m) {
       recognised = true;
       finish();
-      const rootBig = BigInt('0x' + m[3]);
-      const root = Number(rootBig);
-      if (rootBig > BigInt(Number.MAX_SAFE_INTEGER) || root % 4096 !== 0) warn(`table address 0x${m[3]} is not a page address`, lineNo);
+      const root = exactFromHexDigits(m[3]);
+      inRejectedBlock = root === undefined;
+      if (root === undefined) {
+        // A number would round it (the model's address convention): no domain at a wrong address.
+        warn(`table address 0x${m[3]} is at or above 2^53 (not a host address): this device's table and its rows skipped`, lineNo);
+        continue;
+      }
+      if (root % 4096 !== 0) warn(`table address 0x${m[3]} is not a page address`, lineNo);
       const d: DomainContribution = { root, mappings: [], pageCount: 0, tablePfns: [], source: { part, line: lineNo } };
-      let bdf: ReturnType<typeof parseBdf>;
+      let bdf: Bdf | undefined;
       try {
-        bdf = parseBdf(m[1]);
+        // Not every device here is PCI (the name is dev_name()): only a PCI-shaped one is parsed.
+        bdf = isBdfNotation(m[1]) ? parseBdf(m[1]) : undefined;
       } catch (e) {
         // A PCI-shaped name that cannot exist (bus 0x100, device 0x20, function 8): the kernel
         // prints dev_name() of a PCI device here, so this text was altered.
@@ -143,6 +152,7 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
     if (m) {
       recognised = true;
       finish();
+      inRejectedBlock = false;
       units.push({ name: m[1], translationEnabled: false, source: { part, line: lineNo } });
       continue;
     }
@@ -250,7 +260,7 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   }
   const pages = level === 1 ? 1 : level === 2 ? 512 : 262144;
   const hpaPfn = (hi & 0xfffff) * TWO_POW_20 + (lo >>> 12);
-  if (hpaPfn % pages !== 0) warn(`level-${level} leaf ${hex(hi)}${lo.toString(16).padStart(8, '0')} has reserved address bits set (not ${pages * 4} KiB aligned)`, lineNo);
+  if (hpaPfn % pages !== 0) warn(`level-${level} leaf ${hex(hi)}${hexDigits(lo, 8)} has reserved address bits set (not ${pages * 4} KiB aligned)`, lineNo);
   if (iovaPfn % pages !== 0) warn(`IOVA page ${hex(iovaPfn)} is not aligned to its ${pages * 4} KiB leaf`, lineNo);
   st.lastPfn = iovaPfn + pages - 1;
   st.coalescer.add(iovaPfn, hpaPfn, pages, (lo & 1) !== 0, (lo & 2) !== 0, PAGE_SIZES[level], (lo & 0x800) !== 0, (hi & 0x4000_0000) !== 0);

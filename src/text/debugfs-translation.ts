@@ -25,6 +25,7 @@ import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
 import type { ContextEntry, PasidEntry, RootEntry, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
+import { fromHexDigits, hexDigits } from '../util/hex.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
@@ -66,10 +67,6 @@ interface Block {
   rows: Row[];
 }
 
-function big(hex: string): bigint {
-  return BigInt('0x' + hex);
-}
-
 export function parseDebugfsTranslation(input: TextInput, part: string): Contribution {
   const w = new LineWarnings(part);
   const warn = (message: string, line: number): void => w.warn(message, line);
@@ -89,14 +86,13 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     if (m) {
       recognised = true;
       // An address is an exact number (≤ 2^53, cli-contract "Numbers"), as dmardump's reader requires.
-      const rootTable = big(m[2]) & ~0xfffn;
+      const rootTable = fromHexDigits(m[2]) & ~0xfffn;
       if (rootTable > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`root table address 0x${m[2]} is beyond 2^53`, { file: part, line: lineNo });
       current = {
         unit: { name: m[1], rootTable: Number(rootTable), translationEnabled: true, source: { part, line: lineNo } },
         rows: [],
       };
-      if ((big(m[2]) & 0xfffn) !== 0n) warn(`root table address 0x${m[2]} is not page aligned`, lineNo);
-      if (big(m[2]) > BigInt(Number.MAX_SAFE_INTEGER)) warn(`root table address 0x${m[2]} is beyond any host address width`, lineNo);
+      if ((fromHexDigits(m[2]) & 0xfffn) !== 0n) warn(`root table address 0x${m[2]} is not page aligned`, lineNo);
       blocks.push(current);
       continue;
     }
@@ -156,7 +152,7 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
   }
   const row: Row = {
     line: lineNo, bus, devfn: (slot << 3) | fn,
-    rootHi: big(root[1]), rootLo: big(root[2]), ctxHi: big(ctx[1]), ctxLo: big(ctx[2]), pasid: -1, pasidPrinted: false,
+    rootHi: fromHexDigits(root[1]), rootLo: fromHexDigits(root[2]), ctxHi: fromHexDigits(ctx[1]), ctxLo: fromHexDigits(ctx[2]), pasid: -1, pasidPrinted: false,
   };
   const pasidOk = f.length > 3 && PASID_RE.test(f[3]);
   const pe = f.length > 4 ? TRIPLE_RE.exec(f[4]) : null;
@@ -175,7 +171,7 @@ function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => voi
     warn(`PASID ${f[3]} out of range`, lineNo);
     return undefined;
   }
-  if (pe && row.pasid >= 0) row.pe = [big(pe[3]), big(pe[2]), big(pe[1])];
+  if (pe && row.pasid >= 0) row.pe = [fromHexDigits(pe[3]), fromHexDigits(pe[2]), fromHexDigits(pe[1])];
   return row;
 }
 
@@ -197,7 +193,7 @@ function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void)
     const prev = rootByBus.get(r.bus);
     if (prev) {
       if (prev.rootLo !== r.rootLo || prev.rootHi !== r.rootHi) {
-        warn(`root entry of bus ${r.bus.toString(16).padStart(2, '0')} differs from line ${prev.line}`, r.line);
+        warn(`root entry of bus ${hexDigits(r.bus, 2)} differs from line ${prev.line}`, r.line);
       }
       continue;
     }

@@ -25,7 +25,7 @@ const REGS_RE = /^\s*Base:\s*0x([0-9a-f]{1,16})\s+Head:\s*(\d{1,10})\s+Tail:\s*(
 const HEADER_RE = /^Index\s+qw0\s+qw1\s+(?:qw2\s+qw3\s+)?status\s*$/;
 const ROW_RE = /^\s*(\d{1,10})((?:\s+[0-9a-f]{16}){3,5})\s*$/i;
 /** Most descriptors a ring can hold: 2^QS × 256 with QS ≤ 7 (IQA register). */
-export const MAX_QUEUE_SLOTS = 32768;
+const MAX_QUEUE_SLOTS = 32768;
 
 export function looksLikeInvalidationQueue(text: string): boolean {
   const head = headLines(text, 5);

@@ -40,7 +40,7 @@ export function iomemPciResources(entries: readonly IomemEntry[], part: string):
       continue; // the memory-map reader already warned about this line
     }
     if (end <= start) continue;
-    const bdf = formatBdf(parseBdf(e.name)!);
+    const bdf = formatBdf(parseBdf(e.name));
     const r: PciResource = { bdf, start, end, source: { part, line: e.line } };
     const child = entries[i + 1];
     if (child !== undefined && child.depth > e.depth && !BDF_NAME.test(child.name)) r.claimedBy = child.name;

@@ -27,9 +27,10 @@
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
 import { InputError } from '../errors.js';
-import type { Contribution } from '../model/contribution.js';
+import type { Contribution, IrSection, IrTextUnit } from '../model/contribution.js';
 import type { ModelWarning } from '../model/types.js';
-import { hex } from '../util/hex.js';
+import { formatBusDevfn } from '../util/bdf.js';
+import { fromHexDigits, hex, hexDigits } from '../util/hex.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
 
 /** Longer lines are no debugfs output (rows are ~60 characters): skipped with a warning. */
@@ -38,34 +39,6 @@ export const MAX_LINE_CHARS = 1024;
 export const MAX_ENTRIES_PER_UNIT = 65536;
 /** More units than any platform has (Linux caps DMAR units at MAX_IO_APICS). */
 export const MAX_UNITS = 1024;
-
-export type IrSection = 'remapped' | 'posted';
-
-export interface IrTextEntry {
-  index: number;
-  section: IrSection;
-  /** IRTE bits 63:0 (`IRTE_low`) and 127:64 (`IRTE_high`). */
-  lo: bigint;
-  hi: bigint;
-  /** 1-based line of the row. */
-  line: number;
-}
-
-export interface IrTextUnit {
-  /** Linux unit name (dmar0). */
-  name: string;
-  /** `IR table address:` (the kernel's ir_table, i.e. IRTA's table address). */
-  tableAddress?: number;
-  /** True when the remapped section listed the table; false on "Interrupt Remapping is not enabled". */
-  enabled?: boolean;
-  /** The unit is in the remapped section (ECAP.IR) / the posted one (CAP.PI). */
-  remappedSection: boolean;
-  postedSection: boolean;
-  /** Present entries of both sections, in file order. */
-  entries: IrTextEntry[];
-  /** The first line naming the unit. */
-  line: number;
-}
 
 export interface IrTranslationText {
   units: IrTextUnit[];
@@ -88,7 +61,6 @@ export function looksLikeIrTranslation(text: string): boolean {
   return /^(Remapped|Posted) Interrupt supported on IOMMU:/m.test(head) || /^\s*Entry\s+SrcID\s+(DstID|PDA_high)/m.test(head);
 }
 
-const hexN = (n: number | bigint, w: number): string => n.toString(16).padStart(w, '0');
 const bits = (q: bigint, hi: number, lo: number): number => Number((q >> BigInt(lo)) & ((1n << BigInt(hi - lo + 1)) - 1n));
 
 /** Columns printed beside the raw halves that disagree with them (the kernel derives both from one entry). */
@@ -96,19 +68,19 @@ function columnMismatches(section: IrSection, m: RegExpExecArray, lo: bigint, hi
   const out: string[] = [];
   const sid = bits(hi, 15, 0);
   const printedSid = `${m[2]}:${m[3]}.${m[4]}`.toLowerCase();
-  const rawSid = `${hexN(sid >> 8, 2)}:${hexN((sid >> 3) & 0x1f, 2)}.${sid & 7}`;
+  const rawSid = formatBusDevfn(sid >> 8, sid & 0xff);
   if (printedSid !== rawSid) out.push(`SrcID ${printedSid} but IRTE_high says ${rawSid}`);
   const vector = parseInt(section === 'remapped' ? m[6] : m[7], 16);
-  if (vector !== bits(lo, 23, 16)) out.push(`Vct ${hexN(vector, 2)} but IRTE_low bits 23:16 are ${hexN(bits(lo, 23, 16), 2)}`);
+  if (vector !== bits(lo, 23, 16)) out.push(`Vct ${hexDigits(vector, 2)} but IRTE_low bits 23:16 are ${hexDigits(bits(lo, 23, 16), 2)}`);
   if (section === 'remapped') {
     const dst = parseInt(m[5], 16);
-    if (dst !== bits(lo, 63, 32)) out.push(`DstID ${hexN(dst, 8)} but IRTE_low bits 63:32 are ${hexN(bits(lo, 63, 32), 8)}`);
+    if (dst !== bits(lo, 63, 32)) out.push(`DstID ${hexDigits(dst, 8)} but IRTE_low bits 63:32 are ${hexDigits(bits(lo, 63, 32), 8)}`);
   } else {
     const pdaH = parseInt(m[5], 16);
     const pdaL = parseInt(m[6], 16);
-    if (pdaH !== bits(hi, 63, 32)) out.push(`PDA_high ${hexN(pdaH, 8)} but IRTE_high bits 63:32 are ${hexN(bits(hi, 63, 32), 8)}`);
+    if (pdaH !== bits(hi, 63, 32)) out.push(`PDA_high ${hexDigits(pdaH, 8)} but IRTE_high bits 63:32 are ${hexDigits(bits(hi, 63, 32), 8)}`);
     const rawL = (bits(lo, 63, 38) * 64) >>> 0;
-    if (pdaL !== rawL) out.push(`PDA_low ${hexN(pdaL, 8)} but IRTE_low bits 63:38 give ${hexN(rawL, 8)}`);
+    if (pdaL !== rawL) out.push(`PDA_low ${hexDigits(pdaL, 8)} but IRTE_low bits 63:38 give ${hexDigits(rawL, 8)}`);
   }
   if ((lo & 1n) === 0n) out.push('P = 0 (debugfs lists present entries only)');
   const im = bits(lo, 15, 15) === 1;
@@ -162,8 +134,8 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
     }
     const hiText = rowSection === 'remapped' ? m[7] : m[8];
     const loText = rowSection === 'remapped' ? m[8] : m[9];
-    const hi = BigInt('0x' + hiText);
-    const lo = BigInt('0x' + loText);
+    const hi = fromHexDigits(hiText);
+    const lo = fromHexDigits(loText);
     const mismatch = columnMismatches(rowSection, m, lo, hi);
     if (mismatch.length > 0) warn.warn(`IRTE ${index} of ${unit.name}: ${mismatch.join('; ')} (the raw halves are used)`, l.no);
     seen.add(index);
@@ -210,7 +182,7 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
         warn.warn('"IR table address" line before any unit line, skipped', l.no);
         continue;
       }
-      const addr = BigInt('0x' + m[1]);
+      const addr = fromHexDigits(m[1]);
       if (addr >= 1n << 52n || (addr & 0xfffn) !== 0n) {
         warn.warn(`IR table address 0x${m[1]} of ${unit.name} is no page address below 2^52, ignored`, l.no);
         continue;

@@ -22,7 +22,7 @@
 import type { ModelWarning, Source } from '../model/types.js';
 import { bdfKey, formatBdf, fromSlotFunc, type Bdf } from '../util/bdf.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
-import { hex } from '../util/hex.js';
+import { hex, hexInMessage } from '../util/hex.js';
 
 export const MAX_CONFIG_BYTES = 4096;
 export const MAX_FUNCTIONS = 16384;
@@ -64,7 +64,12 @@ class Functions {
   readonly list: ConfigDump[] = [];
   private readonly seen = new Set<number>();
   private full = false;
-  constructor(private readonly warn: LineWarnings) {}
+  constructor(private readonly warn: LineWarnings, private readonly part: string) {}
+
+  /** The bytes read for one function (a device block of the dump starting at `line`). */
+  addBlock(b: { bdf: Bdf; line: number; buf: ByteBuffer }, what: string): void {
+    this.add({ bdf: b.bdf, bytes: b.buf.bytes(), source: { part: this.part, line: b.line } }, what);
+  }
 
   add(d: ConfigDump, what: string): void {
     const line = d.source.line ?? 0;
@@ -90,6 +95,14 @@ class Functions {
     }
     this.seen.add(bdfKey(d.bdf));
     this.list.push(d);
+  }
+}
+
+/** The lines of a dump, but those longer than any line `tool` prints (a warning each). */
+function* dumpLines(text: string, warn: LineWarnings, tool: string): Generator<Line> {
+  for (const l of textLines(text)) {
+    if (l.text.length > MAX_LINE_CHARS) warn.warn(`line of ${l.text.length} characters is no ${tool} output, skipped`, l.no);
+    else yield l;
   }
 }
 
@@ -123,22 +136,18 @@ export function looksLikeLspciHexDump(text: string): boolean {
 
 export function parseLspciHexDump(text: string, part: string): ConfigDumps {
   const warn = new LineWarnings(part);
-  const out = new Functions(warn);
+  const out = new Functions(warn, part);
   let cur: { bdf: Bdf; line: number; buf: ByteBuffer; broken: boolean } | undefined;
   let detailLines = 0;
   let firstDetail = 0;
 
   const finish = (): void => {
     if (cur === undefined) return;
-    out.add({ bdf: cur.bdf, bytes: cur.buf.bytes(), source: { part, line: cur.line } }, 'lspci dump');
+    out.addBlock(cur, 'lspci dump');
     cur = undefined;
   };
 
-  for (const l of textLines(text)) {
-    if (l.text.length > MAX_LINE_CHARS) {
-      warn.warn(`line of ${l.text.length} characters is no lspci output, skipped`, l.no);
-      continue;
-    }
+  for (const l of dumpLines(text, warn, 'lspci')) {
     const t = l.text;
     if (t.trim() === '') {
       finish();
@@ -246,7 +255,7 @@ interface PciconfBlock {
 
 export function parsePciconfDump(text: string, part: string): ConfigDumps {
   const warn = new LineWarnings(part);
-  const out = new Functions(warn);
+  const out = new Functions(warn, part);
   let cur: PciconfBlock | undefined;
   let skipping = false;
 
@@ -255,15 +264,11 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
     if (cur.buf.length < cur.end) {
       warn.warn(`${formatBdf(cur.bdf)}: pciconf output ends at byte ${hex(cur.buf.length)}, its range asked for ${hex(cur.end)} (pciconf stopped early?)`, cur.line);
     }
-    out.add({ bdf: cur.bdf, bytes: cur.buf.bytes(), source: { part, line: cur.line } }, 'pciconf dump');
+    out.addBlock(cur, 'pciconf dump');
     cur = undefined;
   };
 
-  for (const l of textLines(text)) {
-    if (l.text.length > MAX_LINE_CHARS) {
-      warn.warn(`line of ${l.text.length} characters is no pciconf output, skipped`, l.no);
-      continue;
-    }
+  for (const l of dumpLines(text, warn, 'pciconf')) {
     const t = l.text;
     if (t.trim() === '') continue;
 
@@ -290,7 +295,7 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
       }
       finish();
       if (start !== 0) {
-        warn.warn(`${formatBdf(bdf)}: pciconf range starts at 0x${start.toString(16)}, not 0: without the header these bytes are not used`, l.no);
+        warn.warn(`${formatBdf(bdf)}: pciconf range starts at ${hexInMessage(start)}, not 0: without the header these bytes are not used`, l.no);
         skipping = true;
         continue;
       }
@@ -343,7 +348,7 @@ function pciconfValues(t: string, l: Line, cur: PciconfBlock, warn: LineWarnings
  */
 export function sysfsConfigDump(bytes: Uint8Array, path: string, part: string = path): ConfigDumps {
   const warn = new LineWarnings(part);
-  const out = new Functions(warn);
+  const out = new Functions(warn, part);
   const pieces = path.split(/[\\/]/).filter((p) => p !== '');
   const base = pieces[pieces.length - 1] ?? '';
   const name = base === 'config' ? pieces[pieces.length - 2] ?? '' : base.replace(/\.(config|bin)$/, '');

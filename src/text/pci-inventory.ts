@@ -32,7 +32,7 @@
 import { InputError } from '../errors.js';
 import type { BridgeRange, Contribution } from '../model/contribution.js';
 import type { PciFunction } from '../model/types.js';
-import { type Bdf, formatBdf, fromSlotFunc, parseBdf } from '../util/bdf.js';
+import { type Bdf, formatBdf, fromSlotFunc, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { isPassThroughDriver } from '../model/roles.js';
 import { driverOfUnit, eachLine, headLines, type Line, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
 
@@ -110,9 +110,8 @@ function bdfAt<T>(l: Line, part: string, f: () => T): T {
 }
 
 function linuxBdf(text: string, l: Line, part: string): Bdf {
-  const b = bdfAt(l, part, () => parseBdf(text));
-  if (!b) throw new InputError(`not a PCI address: ${JSON.stringify(text)}`, { file: part, line: l.no });
-  return b;
+  if (!isBdfNotation(text)) throw new InputError(`not a PCI address: ${JSON.stringify(text)}`, { file: part, line: l.no });
+  return bdfAt(l, part, () => parseBdf(text));
 }
 
 /** The record for a BDF (merged with what earlier lines said about it). */

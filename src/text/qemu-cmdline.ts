@@ -20,14 +20,13 @@
  *   the hot-plug region. Backends come from `-object memory-backend-{ram,file,memfd},id=ID,size=SIZE`
  *   (sizes in bytes unless suffixed) in either syntax.
  */
+import { InputError } from '../errors.js';
 import type { QemuMachine } from '../model/types.js';
 
-/** A command line that cannot be understood (the caller turns it into a warning naming the line). */
-export class CommandLineError extends Error {}
 
 const MIB = 2 ** 20;
 /** QEMU's RAM size when `-m` is absent (hw/core/machine.c default_ram_size on x86). */
-export const QEMU_DEFAULT_RAM = 128 * MIB;
+const QEMU_DEFAULT_RAM = 128 * MIB;
 
 export interface QemuVm {
   /** From `-name`; undefined when the line has none. */
@@ -53,6 +52,7 @@ const VFIO_DRIVERS = new Set(['vfio-pci', 'vfio-pci-nohotplug', 'pci-assign', 'k
 const DIMM_DRIVERS = new Set(['pc-dimm', 'nvdimm', 'virtio-mem-pci', 'virtio-mem', 'virtio-pmem-pci', 'virtio-pmem']);
 const BACKEND_TYPES = /^memory-backend-(?:ram|file|memfd|epc)$/;
 
+/** Throws InputError, without a place (the caller names the line), for what it cannot understand. */
 export function parseQemuArgs(args: readonly string[]): QemuVm {
   const warnings: string[] = [];
   const passthru: string[] = [];
@@ -69,7 +69,7 @@ export function parseQemuArgs(args: readonly string[]): QemuVm {
     if (!a.startsWith('-') || !WITH_VALUE.has(a)) continue;
     const v = args[++i];
     if (v === undefined) {
-      if (a === '-m' || a === '-device' || a === '-name' || a === '-machine' || a === '-M') throw new CommandLineError(`option ${a} without its value`);
+      if (a === '-m' || a === '-device' || a === '-name' || a === '-machine' || a === '-M') throw new InputError(`option ${a} without its value`);
       break;
     }
     switch (a) {
@@ -87,7 +87,7 @@ export function parseQemuArgs(args: readonly string[]): QemuVm {
         if (max !== undefined) machine.maxMemoryBytes = qemuSize(max, 1, `-m ${v}`);
         const slots = o.get('slots');
         if (slots !== undefined) {
-          if (!/^\d{1,6}$/.test(slots)) throw new CommandLineError(`-m ${v}: slots=${slots} is no count`);
+          if (!/^\d{1,6}$/.test(slots)) throw new InputError(`-m ${v}: slots=${slots} is no count`);
           machine.slots = Number(slots);
         }
         break;
@@ -183,7 +183,7 @@ function deviceHost(o: Map<string, string>): { bdf?: string; why: string } {
     return { bdf: base, why: '' };
   }
   if (o.has('fd')) return { why: 'device passed by file descriptor (fd=): the command line does not say which host function it is' };
-  throw new CommandLineError('vfio-pci device without host= or sysfsdev=');
+  throw new InputError('vfio-pci device without host= or sysfsdev=');
 }
 
 /** An option value as key → value: QEMU's `a,b=c` syntax or a JSON object. */
@@ -193,10 +193,10 @@ export function options(v: string, implied: string, opt: string): Map<string, st
     try {
       o = JSON.parse(v);
     } catch {
-      throw new CommandLineError(`${opt} ${shorten(v)}: not valid JSON`);
+      throw new InputError(`${opt} ${shorten(v)}: not valid JSON`);
     }
     const out = new Map<string, string>();
-    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new CommandLineError(`${opt} ${shorten(v)}: not a JSON object`);
+    if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InputError(`${opt} ${shorten(v)}: not a JSON object`);
     for (const [k, x] of Object.entries(o as Record<string, unknown>)) {
       if (typeof x === 'string') out.set(k, x);
       else if (typeof x === 'number' || typeof x === 'boolean') out.set(k, String(x));
@@ -210,7 +210,7 @@ export function options(v: string, implied: string, opt: string): Map<string, st
  * QEMU's `key=value,…` list: `,,` is a literal comma; an item without `=` is the implied key's value
  * when it comes first, else a boolean flag (`key` = `on`). Linear in the length of `v`.
  */
-export function keyval(v: string, implied: string): Map<string, string> {
+function keyval(v: string, implied: string): Map<string, string> {
   const out = new Map<string, string>();
   const items: string[] = [];
   let parts: string[] = [];
@@ -247,12 +247,12 @@ const SUFFIX: Record<string, number> = { b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 3
  * an optional suffix B/K/M/G/T/P/E (binary, either case); `unit` applies to a bare number (MiB for
  * `-m`, bytes elsewhere). Exact up to 2^53 bytes.
  */
-export function qemuSize(text: string, unit: number, what: string): number {
+function qemuSize(text: string, unit: number, what: string): number {
   const m = /^(0x[0-9a-f]{1,13}|\d{1,16}(?:\.\d{1,16})?)([bkmgtpe])?$/i.exec(text.trim());
-  if (!m) throw new CommandLineError(`${what}: size ${JSON.stringify(shorten(text))} is not a size`);
+  if (!m) throw new InputError(`${what}: size ${JSON.stringify(shorten(text))} is not a size`);
   const n = m[1].toLowerCase().startsWith('0x') ? Number(BigInt(m[1])) : Number(m[1]);
   const bytes = Math.round(n * (m[2] !== undefined ? SUFFIX[m[2].toLowerCase()] : unit));
-  if (!Number.isSafeInteger(bytes)) throw new CommandLineError(`${what}: size ${text} is beyond 2^53 bytes`);
+  if (!Number.isSafeInteger(bytes)) throw new InputError(`${what}: size ${text} is beyond 2^53 bytes`);
   return bytes;
 }
 

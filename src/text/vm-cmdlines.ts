@@ -30,9 +30,9 @@
 import { InputError } from '../errors.js';
 import type { Contribution } from '../model/contribution.js';
 import type { Vm } from '../model/types.js';
-import { formatBdf, parseBdf } from '../util/bdf.js';
+import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { headLines, type Line, LineWarnings, textLines } from './lines.js';
-import { CommandLineError, parseQemuArgs } from './qemu-cmdline.js';
+import { parseQemuArgs, type QemuVm } from './qemu-cmdline.js';
 
 const MIB = 1024 * 1024;
 /**
@@ -165,23 +165,28 @@ export function parseVmCommandLines(text: string, part: string): Contribution {
     const prog = basename(args[at]);
     const rest = args.slice(at + 1);
     const pid = cut.pid ?? leadingPid(args, at) ?? partPid;
+    // The argument parsers throw InputError (without a place) for what they cannot understand: a
+    // warning naming the line. A pass-through device that cannot exist is an error (bdfText).
+    let understood: { bhyve: ReturnType<typeof bhyve> } | { qemu: QemuVm };
     try {
-      let vm: Vm;
-      if (prog === 'bhyve' || prog === 'vmrun.sh') {
-        const b = prog === 'bhyve' ? bhyve(rest) : vmrun(rest);
-        vm = { name: b.name, hypervisor: 'bhyve', passthru: b.passthru.map((p) => bdfText(p, l, part)), source: { part, line: l.no } };
-        if (b.memory !== undefined) vm.memoryBytes = b.memory;
-      } else {
-        const q = parseQemuArgs(rest);
-        for (const msg of q.warnings) w.warn(msg, l.no);
-        const name = q.name ?? (pid !== undefined ? `qemu-${pid}` : `qemu@${basename(part)}:${l.no}`);
-        vm = { name, hypervisor: 'qemu', passthru: q.passthru.map((p) => bdfText(p, l, part)), memoryBytes: q.memoryBytes, qemu: q.machine, source: { part, line: l.no } };
-      }
-      vms.push(vm);
+      understood = prog === 'bhyve' ? { bhyve: bhyve(rest) } : prog === 'vmrun.sh' ? { bhyve: vmrun(rest) } : { qemu: parseQemuArgs(rest) };
     } catch (e) {
-      if (e instanceof CommandLineError) w.warn(`${prog} command line not understood (${e.message}), skipped`, l.no);
-      else throw e;
+      if (!(e instanceof InputError)) throw e;
+      w.warn(`${prog} command line not understood (${e.message}), skipped`, l.no);
+      continue;
     }
+    let vm: Vm;
+    if ('bhyve' in understood) {
+      const b = understood.bhyve;
+      vm = { name: b.name, hypervisor: 'bhyve', passthru: b.passthru.map((p) => bdfText(p, l, part)), source: { part, line: l.no } };
+      if (b.memory !== undefined) vm.memoryBytes = b.memory;
+    } else {
+      const q = understood.qemu;
+      for (const msg of q.warnings) w.warn(msg, l.no);
+      const name = q.name ?? (pid !== undefined ? `qemu-${pid}` : `qemu@${basename(part)}:${l.no}`);
+      vm = { name, hypervisor: 'qemu', passthru: q.passthru.map((p) => bdfText(p, l, part)), memoryBytes: q.memoryBytes, qemu: q.machine, source: { part, line: l.no } };
+    }
+    vms.push(vm);
   }
 
   // An empty part, or a process listing naming no hypervisor, says "no VM runs" (a capture taken
@@ -253,7 +258,7 @@ function bhyve(args: string[]): ParsedVm {
     const opt = a.slice(0, 2);
     if (!BHYVE_WITH_ARG.has(opt)) continue;
     const v = a.length > 2 ? a.slice(2) : args[++i];
-    if (v === undefined) throw new CommandLineError(`option ${opt} without its value`);
+    if (v === undefined) throw new InputError(`option ${opt} without its value`);
     if (opt === '-m') memory = bhyveMemSize(v);
     if (opt === '-s') {
       const parts = v.split(',');
@@ -262,12 +267,12 @@ function bhyve(args: string[]): ParsedVm {
         // Newer key=value form: passthru,bus=3,slot=0,func=8.
         if (kv.bus !== undefined && kv.slot !== undefined && kv.func !== undefined) passthru.push(`${kv.bus}/${kv.slot}/${kv.func}`);
         else if (parts[2] !== undefined && !parts[2].includes('=')) passthru.push(parts[2]);
-        else throw new CommandLineError(`-s ${v}: passthru without a device`);
+        else throw new InputError(`-s ${v}: passthru without a device`);
       }
     }
   }
   const name = args[args.length - 1];
-  if (i >= args.length || name.startsWith('-')) throw new CommandLineError('no VM name after the options');
+  if (i >= args.length || name.startsWith('-')) throw new InputError('no VM name after the options');
   return { name, passthru, memory };
 }
 
@@ -285,38 +290,37 @@ function vmrun(args: string[]): ParsedVm {
       const c = a[k];
       if (!VMRUN_WITH_ARG.has(c)) continue;
       const v = k + 1 < a.length ? a.slice(k + 1) : args[++i];
-      if (v === undefined) throw new CommandLineError(`option -${c} without its value`);
+      if (v === undefined) throw new InputError(`option -${c} without its value`);
       if (c === 'm') memory = bhyveMemSize(v);
       if (c === 'p') passthru.push(v);
       break;
     }
   }
-  if (i !== args.length - 1) throw new CommandLineError(i >= args.length ? 'no VM name after the options' : `expected the VM name last, found ${JSON.stringify(args[i].slice(0, 80))}`);
+  if (i !== args.length - 1) throw new InputError(i >= args.length ? 'no VM name after the options' : `expected the VM name last, found ${JSON.stringify(args[i].slice(0, 80))}`);
   return { name: args[i], passthru, memory };
 }
 
 /** bhyve (vm_parse_memsize): a bare number below 1 MiB is MiB, else bytes; suffixes k/m/g/t (expand_number, binary). */
 function bhyveMemSize(v: string): number {
   const m = /^(\d{1,16}(?:\.\d{1,16})?)([kmgtKMGT])?[bB]?$/.exec(v.trim());
-  if (!m) throw new CommandLineError(`memory size ${JSON.stringify(v.slice(0, 80))}`);
+  if (!m) throw new InputError(`memory size ${JSON.stringify(v.slice(0, 80))}`);
   const n = Number(m[1]);
   if (m[2] === undefined) return n < MIB ? n * MIB : n;
   const shift = { k: 10, m: 20, g: 30, t: 40 }[m[2].toLowerCase() as 'k' | 'm' | 'g' | 't'];
   const bytes = Math.round(n * 2 ** shift);
-  if (!Number.isSafeInteger(bytes)) throw new CommandLineError(`memory size ${v} is beyond 2^53 bytes`);
+  if (!Number.isSafeInteger(bytes)) throw new InputError(`memory size ${v} is beyond 2^53 bytes`);
   return bytes;
 }
 
 /** `3/0/8`, `pci0:3:0:8`, `0000:03:00.0`, `03:00.0` → `SSSS:BB:DD.F`; names (`ppt0`) kept as written. */
 function bdfText(spec: string, l: Line, part: string): string {
+  if (!isBdfNotation(spec)) return spec;
   try {
-    const b = parseBdf(spec);
-    if (b) return formatBdf(b);
+    return formatBdf(parseBdf(spec));
   } catch (e) {
     if (e instanceof RangeError) throw new InputError(`pass-through device cannot exist: ${e.message}`, { file: part, line: l.no });
     throw e;
   }
-  return spec;
 }
 
 /**
@@ -344,7 +348,7 @@ function basename(p: string): string {
  * Split like a POSIX shell would for simple pasted commands: quotes and backslashes. Runs of
  * ordinary characters are copied as slices (never a string grown one character at a time).
  */
-export function shellSplit(s: string): string[] {
+function shellSplit(s: string): string[] {
   const out: string[] = [];
   let pieces: string[] = [];
   let has = false;

@@ -1,9 +1,10 @@
-/** Assemble WebAssembly text with wabt (a dev dependency): for `npm run wasm` and its test. */
+/** Assemble WebAssembly text with wabt (a dev dependency): for `npm run wasm` and its tests. */
 import wabtInit from 'wabt';
 
-export async function assembleLeafRun(text: string): Promise<Uint8Array> {
+/** The project's modules use SIMD (leaf-run.wat) and bulk memory (json-lines.wat). */
+export async function assembleWat(name: string, text: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
-  const module = wabt.parseWat('leaf-run.wat', text, { simd: true });
+  const module = wabt.parseWat(name, text, { simd: true, bulk_memory: true });
   try {
     module.validate();
     return module.toBinary({}).buffer;
@@ -11,3 +12,5 @@ export async function assembleLeafRun(text: string): Promise<Uint8Array> {
     module.destroy();
   }
 }
+
+export const assembleLeafRun = (text: string): Promise<Uint8Array> => assembleWat('leaf-run.wat', text);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { faultFromAbsentDevice } from '../../src/checks/fault-from-absent-device.js';
 import { pptUnmapped } from '../../src/checks/ppt-unmapped.js';
+import { runChecksWithStatus } from '../../src/checks/run.js';
 import { staleContext } from '../../src/checks/stale-context.js';
 import type { Snapshot } from '../../src/model/types.js';
 import { PPT, UNIT } from './fixtures.js';
@@ -51,10 +52,18 @@ describe('fault-from-absent-device', () => {
     expect(stale[0].evidence.faults).toEqual([{ iova: '0x1000000', reason: '0x2', reasonName: 'context entry not present', type: 'read', recordedIn: 'dmesg:1' }]);
   });
 
-  it('stays quiet without an inventory, without faults, and for faults from listed functions', () => {
-    expect(findingsOf(faultFromAbsentDevice, snapshot().unit(UNIT, (u) => u.regs()).fault(GONE).build())).toEqual([]);
+  it('stays quiet without faults, and for faults from listed functions', () => {
     expect(findingsOf(faultFromAbsentDevice, host().build())).toEqual([]);
     expect(findingsOf(faultFromAbsentDevice, host().fault('0000:00:19.0').build())).toEqual([]);
+  });
+
+  it('without an inventory it is not-applicable, naming the inventory, not "ran, nothing found" (issue 13)', () => {
+    const noInventory = snapshot().unit(UNIT, (u) => u.regs()).fault(GONE).build();
+    const r = runChecksWithStatus(noInventory, { only: ['fault-from-absent-device'] });
+    expect(r.findings).toEqual([]);
+    expect(r.statuses).toEqual([{ id: 'fault-from-absent-device', status: 'not-applicable', missing: ['inventory'], reasons: [expect.stringMatching(/PCI inventory/)] }]);
+    // With one it runs (and finds the fault from a function the inventory lacks).
+    expect(runChecksWithStatus(host().fault(GONE).build(), { only: ['fault-from-absent-device'] }).statuses[0].status).toBe('ran');
   });
 });
 

@@ -3,9 +3,10 @@ import { ran } from '../../src/checks/finding.js';
 import { checks } from '../../src/checks/index.js';
 import { pairChecks } from '../../src/checks/pair/index.js';
 import { resolveOptions } from '../../src/checks/options.js';
-import { presentInputs, runChecks, runChecksWithStatus } from '../../src/checks/run.js';
-import type { Check } from '../../src/checks/types.js';
+import { inputCoverage, runChecks, runChecksWithStatus } from '../../src/checks/run.js';
+import type { Check, CheckInput } from '../../src/checks/types.js';
 import { UsageError } from '../../src/errors.js';
+import type { Snapshot } from '../../src/model/types.js';
 import { bhyveHost, PPT, UNIT } from './fixtures.js';
 import { snapshot } from './snapshot-builder.js';
 
@@ -50,14 +51,16 @@ describe('resolveOptions', () => {
   });
   it('the runner passes options by check id and refuses bad ones before running anything', () => {
     const seen: unknown[] = [];
-    const c: Check = { meta: { ...meta, defaultSeverity: 'info', summary: 's', description: 'd', needs: [], messages: {} }, run: (_s, o) => (seen.push(o), ran([])) };
+    const c: Check = { meta: { ...meta, defaultSeverity: 'info', summary: 's', description: 'd', needs: [], messages: {} }, run: (_s, o) => { seen.push(o); return ran([]); } };
     runChecks(snapshot().build(), { options: { x: { n: 7 } } }, [c]);
     expect(seen).toEqual([{ n: 7, on: false }]);
     expect(() => runChecks(snapshot().build(), { options: { x: { n: -1 } } }, [c])).toThrow(UsageError);
   });
 });
 
-describe('presentInputs', () => {
+describe('inputCoverage', () => {
+  // The inputs the snapshot holds, wholly or in part.
+  const presentInputs = (s: Snapshot): CheckInput[] => [...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k);
   it('decides presence from the snapshot', () => {
     expect([...presentInputs(snapshot().build())]).toEqual([]);
     expect([...presentInputs(bhyveHost().build())].sort()).toEqual(['dmar', 'inventory', 'mappings', 'memory-map', 'registers', 'tables', 'vms']);
@@ -105,7 +108,7 @@ describe('runChecks', () => {
     const r = runChecksWithStatus(snapshot().build());
     expect(r.findings).toEqual([]);
     expect(r.statuses.map((x) => x.id)).toEqual(checks.map((c) => c.meta.id));
-    // Every check that needs an input says so; one that needs none (fault-from-absent-device) ran on nothing.
+    // Every check that needs an input says so; one that needed none would have run on nothing.
     const needsNothing = new Set(checks.filter((c) => c.meta.needs.length === 0).map((c) => c.meta.id));
     for (const st of r.statuses) expect(st.status, st.id).toBe(needsNothing.has(st.id) ? 'ran' : 'not-applicable');
   });

@@ -127,14 +127,14 @@ export class UnitBuilder {
   }
 
   context(bdf: string, o: ContextOptions = {}): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const did = o.did ?? 1;
     const root = o.root ?? 0;
     const tt = o.tt ?? 0;
     const aw = o.aw ?? 2;
     const present = o.present ?? true;
     const lo = BigInt(root) | (BigInt(tt) << 2n) | (present ? 1n : 0n);
-    const hi = BigInt(aw < 0 ? 0 : aw) | (BigInt(did) << 8n);
+    const hi = BigInt(Math.max(aw, 0)) | (BigInt(did) << 8n);
     const c: ContextEntry = {
       bdf, segment: b.segment, bus: b.bus, devfn: b.devfn, present, fpd: false, tt, aw, levels: aw < 0 ? 0 : aw + 2, did,
       slptptr: root, raw: o.raw ?? [lo, hi], source: src('tables.txt', this.line++),
@@ -145,7 +145,7 @@ export class UnitBuilder {
   }
 
   scalableContext(bdf: string, pasids: PasidOptions[], pasidDirPtr = 0x300000): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const entries: PasidEntry[] = pasids.map((p) => {
       const aw = p.aw ?? 2;
       const slptptr = p.slptptr ?? 0;
@@ -213,7 +213,7 @@ export class DmarBuilder {
   optIn = false;
 
   private scope(type: number, bdf: string): DeviceScope {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     return {
       type, typeName: type === 1 ? 'endpoint' : 'bridge', length: 8, flags: 0, enumerationId: 0, startBus: b.bus,
       path: [{ device: b.devfn >> 3, function: b.devfn & 7 }], resolved: { bus: b.bus, devfn: b.devfn }, offset: 0,
@@ -286,7 +286,7 @@ export class SnapshotBuilder {
   }
 
   device(bdf: string, o: DeviceOptions = {}): this {
-    const b = parseBdf(bdf)!;
+    const b = parseBdf(bdf);
     const pt = o.passThrough ?? isPassThroughDriver(o.driver);
     const d: PciFunction = { bdf, segment: b.segment, bus: b.bus, devfn: b.devfn, passThrough: pt, source: src('pciconf.txt', this.devices.length + 1) };
     if (o.driver !== undefined) d.driver = o.driver;

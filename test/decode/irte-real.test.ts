@@ -68,7 +68,7 @@ function memoryEntries(mem: PhysicalMemory, irta: bigint): { index: number; e: R
 for (const [capture, count] of [['qemu-linux61-debugfs', 12], ['qemu-linux61-dmar-fault', 9]] as const) {
   describe.skipIf(!HAVE_CAPTURES)(`${capture}: IR table in memory.elf = the kernel's ir_translation_struct`, () => {
     const opened: PhysicalMemory[] = [];
-    afterAll(() => opened.forEach((m) => m.close()));
+    afterAll(() => { for (const m of opened) m.close(); });
     const load = () => {
       const mem = openMemoryImage(capturePath(capture, 'memory.elf'));
       opened.push(mem);

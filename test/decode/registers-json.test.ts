@@ -85,7 +85,7 @@ describe('parseRegistersJson', () => {
     ['truncated', doc('        "VER": "0x10"').slice(0, 60), 4, /unexpected end|unterminated/],
     ['base missing', doc('').replace('"base": "0xfed90000",', ''), 5, /\$\.units\[0\]\.base: missing/],
     ['base beyond 52 bits', doc('').replace('0xfed90000', '0x10000000000000'), 7, /beyond 52 bits/],
-    ['registers not an object', doc('').replace(/"registers": \{\n\n      \}/, '"registers": []'), 8, /\$\.units\[0\]\.registers: expected an object/],
+    ['registers not an object', doc('').replace(/"registers": \{\n\n {6}\}/, '"registers": []'), 8, /\$\.units\[0\]\.registers: expected an object/],
     ['units not an array', '{\n"format": "dmarsift-registers",\n"version": 1,\n"units": {}\n}', 4, /\$\.units: expected an array/],
     ['top level not an object', '\n[1, 2]', 2, /top level/],
     ['text after the value', '{"format":"dmarsift-registers","version":1,"units":[]}\n}', 2, /after the JSON value/],

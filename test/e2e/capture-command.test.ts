@@ -4,7 +4,7 @@
  * decode exactly as the source files do. Unreadable files (debugfs and the DMAR table are root-only)
  * are skipped with a warning listed in capture.json; nothing readable at all is exit 2.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -98,12 +98,6 @@ function copyIn(root: string, rel: string, file: string): void {
   chmodSync(p, 0o644); // the shared capture files are read-only; the copies are ours
 }
 
-/** The model without where it was loaded from (the two decodes read different directories). */
-function model(j: Json): Json {
-  const { capture: _c, tool: _t, ...rest } = j;
-  return rest;
-}
-
 describe('dmarsift capture --root (fake Linux host built from real files)', () => {
   let root: string;
   let out: string;
@@ -123,7 +117,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
   it('exits 0, no warning, and says what it wrote', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^captured 8 parts into /);
+    expect(run.stdout).toMatch(/^captured 9 parts into /);
   });
 
   it('capture.json names every part; files are byte-for-byte copies', () => {
@@ -149,7 +143,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
   });
 
   it('decodes exactly as the source files: units, contexts, domains, registers', () => {
-    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs', '--format', 'json']);
+    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs,ir-translation', '--format', 'json']);
     expect(src.status).toBe(0);
     expect(captured.units).toEqual(src.json.units);
     expect(captured.dmar).toEqual(src.json.dmar);
@@ -220,7 +214,7 @@ describe('unreadable files are skipped with a warning', () => {
     chmodSync(parent, 0o777);
     const out = path.join(parent, 'cap');
     const args = ['capture', '--out', out, '--root', root];
-    let r;
+    let r: SpawnSyncReturns<string>;
     try {
       r = other?.ok ? other.run(args) : spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: cliEnv(), timeout: 60_000 });
     } finally {

@@ -60,7 +60,7 @@ describe.each([...sampleDirs, ...real])('translate agrees with the mappings: %s'
         for (const ctx of unit.contexts) {
           if (!ctx.present || (ctx.tt ?? 0) > 1) continue;
           const d = unit.domains.find((x) => x.did === ctx.did && x.root === ctx.slptptr && x.kind === 'second-level');
-          if (!d || !d.mappingsKnown || !d.complete || unit.tableProblems.length > 0) continue;
+          if (!d?.mappingsKnown || !d.complete || unit.tableProblems.length > 0) continue;
           targets.push({ unit, bdf: ctx.bdf, mappings: [...d.mappings].sort((a, b) => a.iovaPfn - b.iovaPfn), aw: d.levels * 9 + 12 });
         }
       }
@@ -88,7 +88,7 @@ describe.each([...sampleDirs, ...real])('translate agrees with the mappings: %s'
         }
         const offset = Math.floor(rand() * 4096);
         const iova = BigInt(iovaPfn) * 4096n + BigInt(offset);
-        const res = translate(cap.memory, { unit: t.unit, bdf: parseBdf(t.bdf)!, iova, access: 'read', haw: cap.snapshot.haw });
+        const res = translate(cap.memory, { unit: t.unit, bdf: parseBdf(t.bdf), iova, access: 'read', haw: cap.snapshot.haw });
         const where = `${t.bdf} IOVA 0x${iova.toString(16)}`;
         const mappedHpa = expected ? (BigInt(expected.hpaPfn + (iovaPfn - expected.iovaPfn)) << 12n) + BigInt(offset) : undefined;
         if (expected && mappedHpa !== undefined && mappedHpa >= 0xfee00000n && mappedHpa <= 0xfeefffffn) {

@@ -82,8 +82,7 @@ export function pipeline(dir: string): Snapshot {
   }
   const findings = runChecks(snapshot);
   const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((k) => k.meta) };
-  let bytes = 0;
-  streamSnapshotJson(snapshot, (chunk) => { bytes += chunk.length; });
+  streamSnapshotJson(snapshot, () => undefined);
   renderDecodeTable(snapshot, { color: false, mappings: true });
   renderFindingsJson(input);
   renderSarif(input);
@@ -191,7 +190,7 @@ export interface EntryEdit { site: number; value: bigint }
 /** Up to four edits; each picks the kind of entry first (root, context, PASID, page table), so the few root and context entries are hit as often as the many page-table entries. */
 export function entryEdits(seed: EntrySeed): fc.Arbitrary<EntryEdit[]> {
   const byKind = new Map<EntrySite['kind'], number[]>();
-  seed.sites.forEach((s, i) => byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), i]));
+  seed.sites.forEach((s, i) => { byKind.set(s.kind, [...(byKind.get(s.kind) ?? []), i]); });
   const site = fc.constantFrom(...byKind.values()).chain((idx) => fc.constantFrom(...idx));
   return fc.array(fc.record({ site, value: interesting64(seed.pointers) }), { minLength: 1, maxLength: 4 });
 }

@@ -310,6 +310,10 @@ export function memFile(bytes: Uint8Array, name = 'fuzz.img'): BlockFile {
     readInto(offset: number, dest: Uint8Array, what = 'data'): void {
       dest.set(f.read(offset, dest.length, what));
     },
+    // BlockFile.readPagesAt's contract, one page at a time: negative offsets are left alone.
+    readPagesAt(offsets: Float64Array, count: number, pageSize: number, dest: Uint8Array, what = 'data'): void {
+      for (let s = 0; s < count; s++) if (offsets[s] >= 0) dest.set(f.read(offsets[s], pageSize, what), s * pageSize);
+    },
     close(): void {},
   };
   return f as unknown as BlockFile;

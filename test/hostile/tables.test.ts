@@ -151,7 +151,10 @@ describe('fan-out', () => {
     const dir = phys.alloc(); // 32 pages: PDTS 7 = 2^14 entries
     for (let i = 1; i < 32; i++) phys.alloc();
     const ptable = phys.alloc();
-    for (let bus = 0; bus < 256; bus++) phys.write64(root + bus * 16, ctx | 1, 0), phys.write64(root + bus * 16 + 8, ctx | 1, 0);
+    for (let bus = 0; bus < 256; bus++) {
+      phys.write64(root + bus * 16, ctx | 1, 0);
+      phys.write64(root + bus * 16 + 8, ctx | 1, 0);
+    }
     for (let i = 0; i < 128; i++) phys.write64(ctx + i * 32, dir | 1 | (7 << 9), 0); // P, PDTS 7, RID_PASID 0
     for (let i = 0; i < 16384; i++) phys.write64(dir + i * 8, ptable | 1, 0);
     for (let k = 0; k < 64; k++) {

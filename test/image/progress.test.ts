@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { presentBytes, withReadProgress } from '../../src/image/progress.js';
-import type { PhysicalMemory } from '../../src/image/types.js';
+import { describeMissing, type PhysicalMemory } from '../../src/image/types.js';
 
 const fake = (): PhysicalMemory => ({
   path: 'x.raw', format: 'raw', warnings: [],
@@ -43,6 +43,21 @@ describe('withReadProgress', () => {
     expect(m.bytesPresent).toBe(0x4000);
     // Without readInto underneath there is none on top (callers fall back to read).
     expect(withReadProgress(fake(), () => undefined).readInto).toBeUndefined();
+  });
+});
+
+describe('withReadProgress keeps what the image says of its lost bytes (issue 13: the wrapper forwarded a hand-kept list)', () => {
+  it('missing ranges of a cut-short image are the same through the wrapper, so a lost table page stays "cut short", not absent', () => {
+    const cut: PhysicalMemory = { ...fake(), missing: [{ start: 0x10000, end: 0x12000, fileOffset: 0x4000 }] };
+    const m = withReadProgress(cut, () => undefined);
+    expect(m.missing).toEqual(cut.missing);
+    expect(describeMissing(m, 0x11000)).toBe(describeMissing(cut, 0x11000));
+    expect(describeMissing(m, 0x11000)).toContain('cut short');
+  });
+  it('every property of the reader reads the same through the wrapper', () => {
+    const base: PhysicalMemory = { ...fake(), bytesPresent: 0x4000, embeddedRegisters: '{}', warnings: ['w'], missing: [] };
+    const m = withReadProgress(base, () => undefined);
+    for (const k of ['path', 'format', 'ranges', 'bytesPresent', 'embeddedRegisters', 'warnings', 'missing'] as const) expect(m[k], k).toBe(base[k]);
   });
 });
 

@@ -56,7 +56,7 @@ describe('leaf-run WebAssembly', () => {
       fc.property(page, fc.integer({ min: 0, max: 511 }), fc.integer({ min: 1, max: 512 }), (ptes, i, lim) => {
         const limit = Math.max(i + 1, lim);
         const view = new DataView(scanner!.bytes.buffer, scanner!.bytes.byteOffset, 4096);
-        ptes.forEach((v, k) => view.setBigUint64(k * 8, v, true));
+        ptes.forEach((v, k) => { view.setBigUint64(k * 8, v, true); });
         expect(scanner!.runEnd(0, i, limit)).toBe(reference(ptes, i, limit));
       }),
       { numRuns: 3000 },

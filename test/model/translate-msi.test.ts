@@ -41,7 +41,9 @@ const cases: [capture: string, opts: { ignore?: string[] }, entries: { index: nu
 ];
 
 const opened: OpenCapture[] = [];
-afterAll(() => opened.forEach((c) => c.close()));
+afterAll(() => {
+  for (const c of opened) c.close();
+});
 
 for (const [capture, opts, entries] of cases) {
   describe(`${capture}${opts.ignore ? ' (debugfs ignored)' : ''}: translate --msi`, () => {

@@ -95,10 +95,16 @@ function reference(pages: Leaf[][], opts: WalkOptions, parentR: boolean, parentW
       if (!present) return;
       const hpa = Math.floor(lo / 4096) + (hi % 2 ** 20) * 2 ** 20;
       const entryAddr = LEAF_BASE + k * 4096 + i * 8;
-      if (opts.haw < 52 && hpa >= 2 ** (opts.haw - 12)) return void problems.push(['beyond-haw', entryAddr]);
+      if (opts.haw < 52 && hpa >= 2 ** (opts.haw - 12)) {
+        problems.push(['beyond-haw', entryAddr]);
+        return;
+      }
       const snp = !first && (lo & 0x800) !== 0;
       const tm = !first && (Math.floor(hi / 2 ** 30) & 1) !== 0;
-      if ((snp && opts.snoopControl === false) || (tm && opts.deviceTlb === false)) return void problems.push(['reserved-bits', entryAddr]);
+      if ((snp && opts.snoopControl === false) || (tm && opts.deviceTlb === false)) {
+        problems.push(['reserved-bits', entryAddr]);
+        return;
+      }
       const read = parentR && (first || (lo & 1) !== 0);
       const write = parentW && (lo & 2) !== 0;
       const iovaPfn = k * 512 + i;
@@ -122,7 +128,7 @@ function walkLeaves(entries: Leaf[], haw = 48, portableLeafLoop = false): Mappin
   const phys = new PhysBuilder(0x100000);
   const root = phys.alloc();
   phys.page(LEAF_BASE);
-  entries.forEach((e, i) => phys.write64(LEAF_BASE + i * 8, e.lo, e.hi));
+  entries.forEach((e, i) => { phys.write64(LEAF_BASE + i * 8, e.lo, e.hi); });
   phys.write64(root, LEAF_BASE | 3, 0);
   return walkPageTable(memoryOf(phys), root, 2, { haw, portableLeafLoop }).mappings;
 }
@@ -153,7 +159,7 @@ describe('walker leaf loop = per-PTE reference', () => {
         pages.forEach((entries, k) => {
           const leaf = LEAF_BASE + k * 4096;
           phys.page(leaf);
-          entries.forEach((e, i) => phys.write64(leaf + i * 8, e.lo, e.hi));
+          entries.forEach((e, i) => { phys.write64(leaf + i * 8, e.lo, e.hi); });
           const rootLo = leaf | (o.firstLevel ? 1 | (o.parentBits & 2) : o.parentBits);
           phys.write64(root + k * 8, rootLo, 0);
         });

@@ -125,7 +125,12 @@ describe('band runs: merged at the drawing resolution', () => {
     // Every class in every other column: the tightest case of the bound.
     const start: number[] = [];
     const cls: number[] = [];
-    for (let c = 0; c < HOST_CLASSES.length; c++) for (let x = 0; x < BAND_COLUMNS; x += 2) (start.push(x), cls.push(c));
+    for (let c = 0; c < HOST_CLASSES.length; c++) {
+      for (let x = 0; x < BAND_COLUMNS; x += 2) {
+        start.push(x);
+        cls.push(c);
+      }
+    }
     const runs = bandRuns(axis, start, start.map((s) => s + 0.5), cls, start.length, HOST_CLASSES.length);
     expect(runs).toHaveLength(maxRuns(HOST_CLASSES.length));
     // Ranges much thinner than a column, many per column: still one run per covered stretch.

@@ -111,7 +111,7 @@ describe('snapshotToJson', () => {
     const walk = (v: unknown, path: string): void => {
       if (typeof v === 'bigint') bad.push(`${path}: bigint`);
       else if (typeof v === 'string' && /^0x/i.test(v) && !/^0x(0|[1-9a-f][0-9a-f]*)$/.test(v)) bad.push(`${path}: ${v}`);
-      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      else if (Array.isArray(v)) v.forEach((x, i) => { walk(x, `${path}[${i}]`); });
       else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
     };
     walk(j, '$');

@@ -181,3 +181,24 @@ describe('parseDebugfsDomain on hand-written newer per-device / per-PASID files'
     }), { numRuns: 2000 });
   });
 });
+
+describe('table address at or above 2^53 (issue 13: an address is an exact number in the model)', () => {
+  const ROW = '0x0000000000000 |\t0x0000000000000000\t0x0000000000000000\t0x0000000001001003\t0x0000000001002003\t0x0000000001003003';
+  const block = (root: string, bdf: string): string => `Device ${bdf} @0x${root}\nIOVA_PFN\t\tPML5E\t\t\tPML4E\t\t\tPDPE\t\t\tPDE\t\t\tPTE\n${ROW}\n`;
+
+  it('the block is rejected with a warning at its header line, its rows are not kept under a rounded root', () => {
+    for (const root of ['20000000000000', '200000000001000', 'fffffffffffff000']) {
+      const c = parseDebugfsDomain(block(root, '0000:01:00.0') + '\n' + block('1000000', '0000:02:00.0'), 'domain_translation_struct');
+      expect(c.domains!.map((d) => [d.root, d.headerBdf]), root).toEqual([[0x1000000, '0000:02:00.0']]);
+      expect(c.warnings.map((w) => [w.source, w.message]), root).toEqual([
+        [{ part: 'domain_translation_struct', line: 1 }, expect.stringMatching(new RegExp(`0x${root}.*2\\^53`))],
+      ]);
+    }
+  });
+
+  it('the largest exact table address is kept to the byte', () => {
+    const c = parseDebugfsDomain(block('1ffffffffff000', '0000:01:00.0'), 'p');
+    expect(c.domains!.map((d) => d.root)).toEqual([2 ** 53 - 4096]);
+    expect(c.warnings).toEqual([]);
+  });
+});

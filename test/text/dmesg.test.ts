@@ -140,3 +140,37 @@ describe('parseDmesg on hand-written lines of other kernel versions', () => {
     }), { numRuns: 2000 });
   });
 });
+
+describe('addresses at or above 2^53 (issue 13: an address is an exact number in the model)', () => {
+  // 2^53 = 0x20000000000000: the first address a double cannot hold next to its neighbour.
+  const UNIT = (base: string): string => `[    0.01] DMAR: dmar0: reg_base_addr ${base} ver 1:0 cap d2008c22260206 ecap f00f4a`;
+  const at = (ws: { message: string; source?: { part: string; line?: number } }[], line: number): string[] =>
+    ws.filter((w) => w.source?.part === 'dmesg.txt' && w.source.line === line).map((w) => w.message);
+
+  it('a unit register base of 2^53 or more is rejected with a warning at its line, not rounded', () => {
+    for (const base of ['20000000000000', '20000000000001', 'fffffffffffff000']) {
+      const r = parseDmesgDetails(`[    0.00] DMAR: Host address width 39\n${UNIT(base)}\n`, 'dmesg.txt');
+      expect(r.contribution.units, base).toBeUndefined();
+      expect(at(r.contribution.warnings, 2), base).toEqual([expect.stringMatching(new RegExp(`0x${base}.*2\\^53`))]);
+    }
+  });
+
+  it('the largest exact base is kept to the byte', () => {
+    const r = parseDmesgDetails(`${UNIT('1ffffffffff000')}\n`, 'dmesg.txt');
+    expect(r.contribution.units![0].registerBase).toBe(2 ** 53 - 4096);
+    expect(r.contribution.warnings).toEqual([]);
+  });
+
+  it('DRHD base and RMRR base or end of 2^53 or more: the line is rejected with a warning, not rounded', () => {
+    const log = [
+      'DMAR: DRHD base: 0x20000000000000 flags: 0x1',
+      'DMAR: RMRR base: 0x20000000000000 end: 0x20000000000fff',
+      'DMAR: RMRR base: 0x000000bf7ec000 end: 0xffffffffffffffff',
+      'DMAR: DRHD base: 0x000000fed90000 flags: 0x0',
+    ].join('\n');
+    const r = parseDmesgDetails(log, 'dmesg.txt');
+    expect(r.drhds.map((d) => d.base)).toEqual([0xfed90000]);
+    expect(r.rmrrs).toEqual([]);
+    for (const line of [1, 2, 3]) expect(at(r.contribution.warnings, line), `line ${line}`).toEqual([expect.stringMatching(/2\^53/)]);
+  });
+});

@@ -9,7 +9,7 @@ import { parseDebugfsDomain } from '../../src/text/debugfs-domain.js';
 import { parseDebugfsTranslation } from '../../src/text/debugfs-translation.js';
 import { parseDmesg } from '../../src/text/dmesg.js';
 import { parsePciInventory } from '../../src/text/pci-inventory.js';
-import { parseBdf } from '../../src/util/bdf.js';
+import { isBdfNotation, parseBdf } from '../../src/util/bdf.js';
 
 function errorOf(f: () => unknown): InputError {
   try {
@@ -39,6 +39,17 @@ describe('parseBdf refuses Linux addresses that cannot exist', () => {
   });
   it('three-digit bus numbers below 0x100 are still accepted (leading zero)', () => {
     expect(parseBdf('0000:003:00.0')).toEqual({ segment: 0, bus: 3, devfn: 0 });
+  });
+});
+
+describe('parseBdf has one way to fail', () => {
+  it('a name is no PCI address: RangeError, as for an address that cannot exist', () => {
+    for (const text of ['ppt0', 'dmar0', '', '03:00', 'pci0:3']) expect(() => parseBdf(text)).toThrow(RangeError);
+    expect(() => parseBdf('ppt0')).toThrow(/"ppt0" is no PCI address/);
+  });
+  it('isBdfNotation tells a name from a BDF, possible or not', () => {
+    expect(['ppt0', 'dmar0', 'INT3432:00', '03:00'].map(isBdfNotation)).toEqual([false, false, false, false]);
+    expect(['0000:03:00.0', '03:00.0', '3/0/8', 'pci0:3:0:8', 'pci3:0:8', '0000:100:00.0', '00:20.0'].every(isBdfNotation)).toBe(true);
   });
 });
 

@@ -9,7 +9,7 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const snapshot = loadFromArgv(argv);
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {
-    if (argv.format === 'json') streamSnapshotJson(snapshot, (chunk) => out.write(chunk));
+    if (argv.format === 'json') streamSnapshotJson(snapshot, (chunk) => out.write(chunk), { writeBytes: (bytes) => out.write(bytes) });
     else out.write(renderDecodeTable(snapshot, { color: useColor(argv, out), mappings: argv.mappings === true, showPath: showPathFor(argv, snapshot) }));
   });
   mark('written');

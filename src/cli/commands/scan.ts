@@ -10,7 +10,7 @@ import { openMemoryImage } from '../../image/open.js';
 import { renderDecodeTable } from '../../report/decode-table.js';
 import { snapshotToJson } from '../../report/model-json.js';
 import { candidateToJson, renderOneCandidate, renderScan, scanToJson } from '../../report/scan.js';
-import { scanImageParallel, scoreAt } from '../../scan/scan.js';
+import { scanImageParallel, scoreAt, type ScanResult } from '../../scan/scan.js';
 import type { CaptureOptions } from '../../capture/options.js';
 import type { PhysicalMemory } from '../../image/types.js';
 import { hex } from '../../util/hex.js';
@@ -114,7 +114,7 @@ async function scan(argv: Record<string, unknown>): Promise<number> {
       }
     } else {
       const progress = stderrProgress(argv);
-      let result;
+      let result: ScanResult;
       try {
         result = await scanImageParallel(mem, {
           haw, jobs, ...(chunk !== undefined ? { chunkBytes: chunk } : {}),

@@ -26,7 +26,7 @@ export interface Axis {
 /** Column of a page number (fractional), clamped to the axis. */
 export function columnOf(axis: Axis, pfn: number): number {
   const x = ((pfn - axis.lo) / (axis.hi - axis.lo)) * axis.columns;
-  return x < 0 ? 0 : x > axis.columns ? axis.columns : x;
+  return x < 0 ? 0 : Math.min(x, axis.columns);
 }
 
 export interface BandRun {

@@ -5,7 +5,7 @@
  */
 
 /** C0/C1 controls other than tab and newline: replaced, so nothing can confuse a parser or a terminal. */
-// eslint-disable-next-line no-control-regex
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it replaces
 const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
 
 /** Text or a double-quoted attribute value: & < > " ' escaped, control characters replaced. */

@@ -12,7 +12,7 @@ import { humanBytes } from '../format.js';
 import { attr, clip, esc } from './escape.js';
 
 /** Context rows drawn per unit (so one unit's picture has at most ~4 × MAX_ROWS boxes). */
-export const MAX_ROWS = 48;
+const MAX_ROWS = 48;
 
 const ROW = 40;
 const BOX_H = 32;
@@ -163,7 +163,7 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
   const order = drawnDomains.map((_, i) => i).sort((a, b) => wanted[a] - wanted[b]);
   const placed = spread(order.map((i) => wanted[i]));
   const domY = new Map<string, number>();
-  order.forEach((i, k) => domY.set(drawnDomains[i].key, placed[k]));
+  order.forEach((i, k) => { domY.set(drawnDomains[i].key, placed[k]); });
   const vmWant = new Map<string, number[]>();
   for (const d of drawnDomains) {
     const y = domY.get(d.key)!;
@@ -186,7 +186,7 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
   const vmOrder = vmNames.map((_, i) => i).sort((a, b) => vmWanted[a] - vmWanted[b]);
   const vmPlaced = spread(vmOrder.map((i) => vmWanted[i]));
   const vmY = new Map<string, number>();
-  vmOrder.forEach((i, k) => vmY.set(vmNames[i], vmPlaced[k]));
+  vmOrder.forEach((i, k) => { vmY.set(vmNames[i], vmPlaced[k]); });
   for (const v of t.vms) {
     const y = vmY.get(v.name);
     if (y === undefined) continue;

@@ -1,0 +1,119 @@
+/**
+ * One scenario of the benchmark: its floors, the engine in one process, and `decode` / `analyze`
+ * as users run them, alternated round by round so that each ratio compares runs made under the
+ * same load; then the correctness checks (planted findings, mapped bytes, sampled translations).
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as fs from 'node:fs';
+import type { BigCapture } from './big-capture.js';
+import { measureAlternating, median, mib, msSpread, REPO, runOnce, target, type Measured } from './measure.js';
+import { verifyCapture, type Verified } from './verify.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PHYS_FLOOR = path.join(HERE, 'phys-floor.js');
+// The reader floor built like the CLI it is compared with: bundled when bin/dmarsift.js runs the bundle.
+const READER_FLOOR = fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main.js')) ? path.join(REPO, 'dist', 'bundle', 'floor.js') : path.join(HERE, 'floor.js');
+const ENGINE = path.join(HERE, 'engine.js');
+
+export interface Timed {
+  ms: number;
+  msAll: number[];
+  rssKiB: number | null;
+}
+
+export interface ScenarioResult {
+  name: string;
+  description: string;
+  tablePages: number;
+  tableRangeBytes: number;
+  leafEntries: number;
+  hostRuns: number;
+  mappedBytes: number;
+  imageBytes: number;
+  imageDiskBytes: number;
+  generateMs: number;
+  physFloor: Timed;
+  readerFloor?: Timed;
+  engine?: { readMs: number; walkMs: number; firstReadMs: number; firstWalkMs: number; mappings: number; ratio: number };
+  decode: Timed;
+  analyze: Timed & { findings: string[]; expected: string[]; asExpected: boolean };
+  /** Median ratios to the physical floor, and the spread of the per-round ratios. */
+  ratio: { decode: number; analyze: number; decodeSpread: [number, number]; analyzeSpread: [number, number]; readerFloor?: number };
+  verified: Verified;
+}
+
+const timed = (m: Measured): Timed => ({ ms: Math.round(m.ms), msAll: m.msAll, rssKiB: m.rssKiB });
+const r2 = (x: number): number => Math.round(x * 100) / 100;
+const spread = (a: number[], b: number[]): [number, number] => {
+  const rs = a.map((x, i) => x / b[i]);
+  return [r2(Math.min(...rs)), r2(Math.max(...rs))];
+};
+
+export interface ScenarioOptions {
+  runs: number;
+  scratch: string;
+  log: (s: string) => void;
+  /** Also the reader floor and the in-process engine figures (skipped at 1 TiB: they only repeat the read). */
+  detail: boolean;
+}
+
+export function measureScenario(cap: BigCapture, generateMs: number, o: ScenarioOptions): ScenarioResult {
+  const { log, runs, scratch } = o;
+  const n = cap.name;
+  const commands = [
+    { args: [PHYS_FLOOR, cap.image, cap.tableRangesFile], keepStdout: true },
+    { args: [target.bin, 'decode', cap.dir, '--format', 'json'] },
+    { args: [target.bin, 'analyze', cap.dir, '--format', 'json', '--fail-on', 'none'], keepStdout: true },
+    ...(o.detail ? [{ args: [READER_FLOOR, cap.image, cap.tablePagesFile], keepStdout: true }] : []),
+  ];
+  const [phys, decode, analyze, reader] = measureAlternating(commands, runs, scratch);
+  const physOut = JSON.parse(phys.last.stdout || '{}') as { bytes?: number };
+  if (phys.exit !== 0 || physOut.bytes !== cap.tableRangeBytes) throw new Error(`physical floor failed on ${n}: exit ${phys.exit}, ${physOut.bytes ?? '?'} bytes read of ${cap.tableRangeBytes} ${phys.last.stderr}`);
+  if (decode.exit !== 0) throw new Error(`decode failed on ${n} (exit ${decode.exit}): ${decode.last.stderr.trim()}`);
+  if (analyze.exit !== 0) throw new Error(`analyze failed on ${n} (exit ${analyze.exit}): ${analyze.last.stderr.trim()}`);
+  log(`[${n}] physical floor ${msSpread(phys)} (${(cap.tableRangeBytes / 2 ** 20).toFixed(1)} MiB in 1 MiB reads), ${mib(phys.rssKiB)}`);
+  let readerFloor: Timed | undefined;
+  if (reader !== undefined) {
+    const out = JSON.parse(reader.last.stdout || '{}') as { missing?: number };
+    if (reader.exit !== 0 || out.missing) throw new Error(`reader floor failed on ${n}: exit ${reader.exit}, ${out.missing ?? '?'} pages missing ${reader.last.stderr}`);
+    readerFloor = timed(reader);
+    log(`[${n}] reader floor ${msSpread(reader)} (the table pages through dmarsift's image reader, no decoding)`);
+  }
+  const engine = o.detail ? measureEngine(cap, runs, scratch, log) : undefined;
+  log(`[${n}] decode --format json ${msSpread(decode)}, ${mib(decode.rssKiB)}`);
+
+  const report = JSON.parse(analyze.last.stdout) as { findings: { check: string; severity: string }[] };
+  const serious = [...new Set(report.findings.filter((f) => f.severity !== 'info').map((f) => f.check))].sort();
+  const asExpected = JSON.stringify(serious) === JSON.stringify([...cap.expect].sort());
+  log(`[${n}] analyze --format json ${msSpread(analyze)}, ${mib(analyze.rssKiB)}; findings ≥ warning: ${serious.join(', ') || 'none'}${asExpected ? '' : ` — EXPECTED ${cap.expect.join(', ') || 'none'}`}`);
+  const verified = verifyCapture(target.bin, cap, scratch);
+  log(`[${n}] ${verified.ok ? `mapped bytes right (${verified.mappings.toLocaleString('en-US')} mappings), ${verified.translations} sampled translations right` : `WRONG: ${verified.errors.join('; ')}`}`);
+
+  return {
+    name: n, description: cap.description, tablePages: cap.tablePages, tableRangeBytes: cap.tableRangeBytes, leafEntries: cap.leafEntries,
+    hostRuns: cap.runs, mappedBytes: cap.mappedBytes, imageBytes: cap.imageBytes, imageDiskBytes: cap.imageDiskBytes, generateMs: Math.round(generateMs),
+    physFloor: timed(phys), readerFloor, engine,
+    decode: timed(decode),
+    analyze: { ...timed(analyze), findings: serious, expected: cap.expect, asExpected },
+    ratio: {
+      decode: r2(decode.ms / phys.ms), analyze: r2(analyze.ms / phys.ms),
+      decodeSpread: spread(decode.msAll, phys.msAll), analyzeSpread: spread(analyze.msAll, phys.msAll),
+      ...(reader !== undefined ? { readerFloor: r2(reader.ms / phys.ms) } : {}),
+    },
+    verified,
+  };
+}
+
+/** Walk + coalesce against the physical read, in one process (no start-up, no output). */
+function measureEngine(cap: BigCapture, runs: number, scratch: string, log: (s: string) => void): NonNullable<ScenarioResult['engine']> {
+  const eng = runOnce([ENGINE, cap.image, cap.tableRangesFile, String(cap.rootTable), String(cap.haw), String(Math.max(5, runs))], true, scratch);
+  if (eng.exit !== 0) throw new Error(`engine measurement failed on ${cap.name}: ${eng.stderr.trim()}`);
+  const e = JSON.parse(eng.stdout) as { readMs: number[]; walkMs: number[]; mappings: number };
+  const engine = {
+    readMs: Math.round(median(e.readMs)), walkMs: Math.round(median(e.walkMs)), firstReadMs: Math.round(e.readMs[0]), firstWalkMs: Math.round(e.walkMs[0]),
+    mappings: e.mappings, ratio: r2(median(e.walkMs) / Math.max(0.5, median(e.readMs))),
+  };
+  log(`[${cap.name}] in-process: read ${engine.readMs} ms, walk+coalesce ${engine.walkMs} ms (${engine.ratio}×; first run ${engine.firstReadMs} / ${engine.firstWalkMs} ms), ${engine.mappings.toLocaleString('en-US')} mappings`);
+  return engine;
+}

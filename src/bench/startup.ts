@@ -1,0 +1,14 @@
+/** `dmarsift --version` against `node -e 0`: what loading the CLI adds to node's own start-up. */
+import { measureAlternating, target, type Measured } from './measure.js';
+
+export interface StartupResult {
+  node: { ms: number; msAll: number[]; rssKiB: number | null };
+  version: { ms: number; msAll: number[]; rssKiB: number | null };
+  ratio: number;
+}
+
+export function measureStartup(runs: number, scratch: string): StartupResult {
+  const [node, version] = measureAlternating([{ args: ['-e', '0'] }, { args: [target.bin, '--version'] }], runs, scratch);
+  const t = (m: Measured) => ({ ms: Math.round(m.ms), msAll: m.msAll, rssKiB: m.rssKiB });
+  return { node: t(node), version: t(version), ratio: Math.round((version.ms / node.ms) * 100) / 100 };
+}
