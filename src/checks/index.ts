@@ -10,6 +10,10 @@ import { hpaLeakMmio } from './hpa-leak-mmio.js';
 import { hpaLeakOutsideVm } from './hpa-leak-outside-vm.js';
 import { hpaLeakShared } from './hpa-leak-shared.js';
 import { iommuDisabled } from './iommu-disabled.js';
+import { irCompatAllowed } from './ir-compat-allowed.js';
+import { irOffWithAssigned } from './ir-off-with-assigned.js';
+import { irteStale } from './irte-stale.js';
+import { irteUnverifiedSource } from './irte-unverified-source.js';
 import { missingContext } from './missing-context.js';
 import { msiIrteMismatch } from './msi-irte-mismatch.js';
 import { pptEmptyDomain } from './ppt-empty-domain.js';
@@ -24,6 +28,10 @@ import type { Check } from './types.js';
 
 export const checks: readonly Check[] = [
   iommuDisabled,
+  irOffWithAssigned,
+  irCompatAllowed,
+  irteUnverifiedSource,
+  irteStale,
   pptUnmapped,
   pptPassthrough,
   pptEmptyDomain,

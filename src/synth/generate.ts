@@ -15,6 +15,7 @@ import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
 import { parseAddr, parseSize, type Scenario, type ScenarioDevice, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
 import { addNoise, writeElfCore } from './image-extras.js';
+import { irtaOf, writeIrTable } from './ir-scenario.js';
 import { formatIomem, formatLspci, formatProcCmdlines } from './linux-text.js';
 import { buildQueue, formatInvalidationQueue } from './invalidation-encode.js';
 import { FirstLevelPageTable, scalableContextsOf, writeScalableTables } from './scalable.js';
@@ -74,6 +75,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   w.placeRootTables();
   w.buildDomains();
   w.writeContextTables();
+  w.writeIrTables();
   w.writeDmar();
   w.writeRegisters();
   w.writeMemory();
@@ -225,6 +227,11 @@ class CaptureWriter {
     return specs;
   }
 
+  /** Each unit's interrupt remapping table (units with `ir`), in its table area. */
+  writeIrTables(): void {
+    for (const u of this.s.units) writeIrTable(this.phys, u);
+  }
+
   writeDmar(): void {
     const s = this.s;
     const dmar = encodeDmar({
@@ -257,6 +264,7 @@ class CaptureWriter {
         registers: {
           VER: BigInt((maj << 4) | min), CAP: BigInt(u.cap), ECAP: BigInt(u.ecap), GSTS: BigInt(gsts), RTADDR: rtaddr, FSTS: 0n,
           ...faultRegisters(u.faultRecords ?? []),
+          ...(irtaOf(u) !== undefined ? { IRTA: irtaOf(u)! } : {}),
         } as Record<string, bigint>,
       };
     });

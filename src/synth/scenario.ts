@@ -28,6 +28,28 @@ export interface ScenarioUnit {
   faultRecords?: { bdf: string; iova: string; reason: number; access?: 'read' | 'write' }[];
   /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
   gstsExtra?: string;
+  /**
+   * Interrupt remapping (src/synth/ir-scenario.ts): IRTA in registers.json and the table in the
+   * memory image at `table` (default: 62 MiB into the unit's table area), 2^(size + 1) entries
+   * (size default 7: one page), x2APIC mode with `eime`. GSTS.IRES/CFIS come from `gstsExtra`.
+   */
+  ir?: { table?: string; size?: number; eime?: boolean; entries: ScenarioIrte[] };
+}
+
+/**
+ * One present IRTE: its source-id as a BDF (or a raw `sid`, e.g. "0xff00" or a bus range with
+ * SVT 10b), SVT (default 01b) and SQ, its vector, and DST (remapped) or `pda` (posted: the
+ * posted-interrupt descriptor's address).
+ */
+export interface ScenarioIrte {
+  index: number;
+  bdf?: string;
+  sid?: string;
+  svt?: number;
+  sq?: number;
+  vector: number;
+  dst?: string;
+  pda?: string;
 }
 
 export interface ScenarioRange {
