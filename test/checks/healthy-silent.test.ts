@@ -16,7 +16,15 @@ import type { Snapshot } from '../../src/model/types.js';
 import { CAPTURES, capturePath } from '../helpers/captures.js';
 
 const SAMPLES = path.resolve(import.meta.dirname, '../../samples');
-const healthySamples = loadScenarios(SAMPLES).filter((s) => s.expect.length === 0).map((s) => s.name);
+/**
+ * Healthy: a scenario that expects nothing at warning or above, or only `ir-off-with-assigned` —
+ * the warning every bhyve host with a pass-through device has by design (bhyve never enables
+ * interrupt remapping), which is no defect of the sample.
+ */
+const BY_DESIGN = new Set(['ir-off-with-assigned']);
+const healthySamples = loadScenarios(SAMPLES)
+  .filter((s) => s.expect.every(([id]) => BY_DESIGN.has(id)))
+  .map((s) => s.name);
 const realCaptures = readdirSync(CAPTURES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
 
 const loaded = new Map<string, Snapshot>();
