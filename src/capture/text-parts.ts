@@ -21,6 +21,7 @@ import { looksLikeDmesg, parseDmesg, parseDmesgDetails } from '../text/dmesg.js'
 import { looksLikeInvalidationQueue, parseInvalidationQueue } from '../text/invalidation-queue.js';
 import { irTranslationContribution, looksLikeIrTranslation } from '../text/ir-translation.js';
 import { looksLikeMemoryMap, parseMemoryMap } from '../text/memory-map.js';
+import { pciConfigContribution, looksLikeLspciHexDump, looksLikePciconfDump } from '../text/pci-config-dump.js';
 import { looksLikeBridgeSysctl, looksLikePciInventory, parseBridgeSysctl, parsePciInventory } from '../text/pci-inventory.js';
 import { looksLikeVmCommandLines, parseVmCommandLines } from '../text/vm-cmdlines.js';
 import { NotRecognisedError, type TextInput } from '../util/lines.js';
@@ -39,7 +40,7 @@ type Confirmation = { ok: true } | { ok: false; why: string };
 
 /** Anything a Contribution can carry but warnings. */
 function hasFacts(c: Contribution): boolean {
-  return Boolean(c.units?.length || c.domains?.length || c.devices?.length || c.bridges?.length || c.vms?.length || c.memoryMap?.length || c.faults?.length);
+  return Boolean(c.units?.length || c.domains?.length || c.devices?.length || c.bridges?.length || c.vms?.length || c.memoryMap?.length || c.faults?.length || c.pciConfig?.length);
 }
 
 /**
@@ -89,6 +90,9 @@ const TEXT_PARTS: TextPart[] = [
       return d.recognised > 0 || d.timestamped >= 2;
     }, 'a kernel log'),
   },
+  // Before the inventory: `lspci -x…` output starts each block with the device line an inventory has too.
+  { kind: 'pci-config', format: 'lspci -x', looks: looksLikeLspciHexDump, confirm: byParsing((t) => pciConfigContribution(t, 'sniff'), 'lspci -x hex dump') },
+  { kind: 'pci-config', format: 'pciconf -r', looks: looksLikePciconfDump, confirm: byParsing((t) => pciConfigContribution(t, 'sniff'), 'pciconf -r dump') },
   { kind: 'pci', format: 'pci-inventory', looks: looksLikePciInventory, confirm: byParsing((t) => parsePciInventory(t, 'sniff'), 'a PCI inventory') },
   { kind: 'bridges', format: 'sysctl dev.pcib', looks: looksLikeBridgeSysctl, confirm: byParsing((t) => parseBridgeSysctl(t, 'sniff'), 'sysctl dev.pcib output') },
   {
@@ -145,6 +149,7 @@ const PARSERS: Partial<Record<PartKind, Parser>> = {
   'memory-map': parseMemoryMap,
   'invalidation-queue': whole(parseInvalidationQueue),
   'ir-translation': whole(irTranslationContribution),
+  'pci-config': whole(pciConfigContribution),
 };
 
 /** VM command lines are read whole: a bound on their size (a host's `ps` output is far smaller). */

@@ -1,4 +1,5 @@
 /** The check registry, in a stable order (the order `dmarsift checks` lists them). */
+import { acsPeerPath } from './acs-peer-path.js';
 import { didConflict } from './did-conflict.js';
 import { dmarIntegrity } from './dmar-integrity.js';
 import { dmarOptIn } from './dmar-opt-in.js';
@@ -14,6 +15,7 @@ import { irOffWithAssigned } from './ir-off-with-assigned.js';
 import { irteStale } from './irte-stale.js';
 import { irteUnverifiedSource } from './irte-unverified-source.js';
 import { missingContext } from './missing-context.js';
+import { msiIrteMismatch } from './msi-irte-mismatch.js';
 import { pptEmptyDomain } from './ppt-empty-domain.js';
 import { pptPassthrough } from './ppt-passthrough.js';
 import { pptUnmapped } from './ppt-unmapped.js';
@@ -48,4 +50,6 @@ export const checks: readonly Check[] = [
   dmarIntegrity,
   dmarOptIn,
   tableIntegrity,
+  acsPeerPath,
+  msiIrteMismatch,
 ];

@@ -20,7 +20,8 @@ export type CheckInput =
   | 'inventory' // PCI device list with drivers
   | 'vms' // VM command lines
   | 'memory-map' // host memory map
-  | 'interrupt-remapping'; // the IR table's entries (memory image at IRTA, or debugfs ir_translation_struct)
+  | 'interrupt-remapping' // the IR table's entries (memory image at IRTA, or debugfs ir_translation_struct)
+  | 'pci-config'; // configuration space of the PCI functions (sysfs config, lspci -xxxx, pciconf -r)
 
 export type EvidenceValue = string | number | boolean | null | EvidenceValue[] | { [key: string]: EvidenceValue };
 

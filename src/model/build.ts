@@ -15,6 +15,7 @@ import { hex } from '../util/hex.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
 import { buildInterruptRemapping, type IrTextInput } from './interrupt-remapping.js';
 import { sourceText } from './source.js';
+import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
@@ -346,6 +347,7 @@ type TextContexts = { st: UnitState; uc: UnitContribution }[];
 function assembleSnapshot(input: BuildInput, m: UnitMerge): Snapshot {
   const warnings = m.warnings;
   const devices = mergeDevices(input.contributions, warnings);
+  attachPciConfig(devices, input.contributions.flatMap(({ contribution }) => contribution.pciConfig ?? []), warnings);
   const vms = mergeVms(input.contributions.flatMap(({ contribution }) => contribution.vms ?? []), devices, warnings);
   assignPassthrough(vms, devices, warnings);
   const memoryMap: MemoryRegion[] = input.contributions.flatMap(({ contribution }) => contribution.memoryMap ?? []).sort((a, b) => a.start - b.start);

@@ -57,6 +57,8 @@ export interface Contribution {
   memoryMap?: MemoryRegion[];
   pciResources?: PciResource[];
   faults?: Fault[];
+  /** Configuration-space dumps (lspci -x…, pciconf -r, sysfs config), decoded in src/model/pci-config.ts. */
+  pciConfig?: PciConfigSpace[];
   warnings: ModelWarning[];
 }
 
@@ -89,4 +91,12 @@ export interface IrTextUnit {
   entries: IrTextEntry[];
   /** The first line naming the unit. */
   line: number;
+}
+
+/** One function's configuration space as a dump gave it (bytes from offset 0). */
+export interface PciConfigSpace {
+  /** Canonical BDF (0000:03:00.0). */
+  bdf: string;
+  bytes: Uint8Array;
+  source: Source;
 }

@@ -12,6 +12,7 @@
  * - JSON output turns all addresses into "0x…" strings (report/json.ts); this file never formats.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
+import type { PciConfig } from '../decode/pci-config.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { TableProblem } from './walk.js';
 
@@ -29,6 +30,7 @@ export type PartKind =
   | 'memory-map'
   | 'invalidation-queue'
   | 'ir-translation'
+  | 'pci-config'
   | 'ignored';
 
 export interface Part {
@@ -247,6 +249,12 @@ export interface PciFunction {
   subordinateBus?: number;
   /** Name of the VM whose command line passes this function through. */
   vm?: string;
+  /**
+   * Its configuration space decoded (MSI, MSI-X, PCIe, ACS, ATS, SR-IOV), when the capture holds a
+   * dump of it (part kind pci-config); `configSource` says where.
+   */
+  config?: PciConfig;
+  configSource?: Source;
   source: Source;
 }
 

@@ -85,6 +85,7 @@ export const INPUT_NAMES: Record<CheckInput, string> = {
   vms: 'VM command lines',
   'memory-map': 'host memory map',
   'interrupt-remapping': 'interrupt remapping table',
+  'pci-config': 'PCI configuration space',
 };
 
 /** The checks of one status that did not examine everything, and why in short. */

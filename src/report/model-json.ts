@@ -22,6 +22,7 @@ import { contextsState } from '../model/known.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 import { AsciiChunks } from './json-bytes.js';
 import { interruptRemappingToJson } from './ir-json.js';
+import { pciConfigToJson } from './pci-config-json.js';
 
 export const MODEL_SCHEMA_VERSION = 1;
 
@@ -334,6 +335,7 @@ function deviceToJson(d: PciFunction): Json {
     secondaryBus: orNull(d.secondaryBus),
     subordinateBus: orNull(d.subordinateBus),
     source: sourceToJson(d.source),
+    ...(d.config !== undefined ? { config: pciConfigToJson(d.config, d.configSource) } : {}),
   };
 }
 

@@ -3,6 +3,8 @@
  * devices, domains, mappings and VMs of a host, plus deliberate defects for the bug-class
  * samples. Addresses are "0x…" strings; sizes accept "2G", "512M", "4K" or hex.
  */
+import type { ScenarioConfig } from './pci-config-encode.js';
+
 export interface ScenarioUnit {
   base: string;
   segment?: number;
@@ -139,6 +141,8 @@ export interface ScenarioDevice {
   module?: string;
   /** Memory BARs as /proc/iomem nests them (`memoryMapFormat: 'iomem'`), with the driver's claim. */
   bars?: { start: string; size: string; claim?: string }[];
+  /** Configuration space to write into pci-config.txt (lspci -xxxx form): PCIe type, ACS, bus range. */
+  config?: ScenarioConfig;
 }
 
 export interface ScenarioVm {
@@ -208,6 +212,8 @@ export interface Scenario {
    * written in order from slot `at`, and Head = Tail just after them (all processed).
    */
   invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number };
+  /** Unit 0's debugfs `ir_translation_struct`: present remapped IRTEs (SVT 01b, the function's SID). */
+  irTable?: { entries: { index: number; bdf: string; vector: number }[] };
   /**
    * The memory image: a sparse dump (default) or an ELF core; `noise` adds pages of other data
    * and decoy pages (src/synth/image-extras.ts) and `zeroTail` zero-filled memory not in the file.
