@@ -25,11 +25,12 @@ describe('ats-on-assigned', () => {
     if (ctx) ctx.tt = 1;
     expect(resultOf(atsOnAssigned, s).findings.map((x) => [x.bdf, x.messageId])).toEqual([['0000:01:00.0', 'other']]);
   });
-  it('scalable mode: the context entry\'s DTE bit (bit 2 of qword 0)', () => {
+  it('scalable mode: the context entry\'s DTE bit (bit 2 of qword 0, as the model carries it)', () => {
     const s = sample('scalable-kvm-host');
+    expect(s.units[0].contexts.filter((c) => c.present).map((c) => c.dte)).not.toContain(true);
     expect(resultOf(atsOnAssigned, s).findings).toEqual([]);
     const assigned = s.vms.flatMap((v) => v.passthru);
-    for (const c of s.units[0].contexts) if (assigned.includes(c.bdf)) c.raw[0] = (c.raw[0] ?? 0n) | 4n;
+    for (const c of s.units[0].contexts) if (assigned.includes(c.bdf)) c.dte = true;
     expect(resultOf(atsOnAssigned, s).findings.map((x) => x.bdf)).toEqual(assigned.sort());
   });
 });
