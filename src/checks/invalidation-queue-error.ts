@@ -1,5 +1,5 @@
 import { decodeIqa, decodeIqercd } from '../decode/ir-registers.js';
-import { decodeDescriptor } from '../decode/invalidation.js';
+import { decodeDescriptor, describeDescriptor } from '../decode/invalidation.js';
 import type { Unit } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
@@ -42,8 +42,8 @@ Inputs: registers (FSTS, and IQH, IQA, IQERCD when captured); the queue's descri
   messages: {
     iqe: (d: { unit: number; iqh: string; descriptor: string; why: string }) =>
       `Unit ${hex(d.unit)}'s invalidation queue stopped on an invalid descriptor (FSTS.IQE${d.why}) at IQH ${d.iqh}${d.descriptor}: the invalidations queued after it have not run, so cached translations may be stale and devices may still DMA to pages the tables no longer map.`,
-    ite: (d: { unit: number; device: string }) =>
-      `Unit ${hex(d.unit)} reports a device-TLB invalidation time-out (FSTS.ITE)${d.device}: the device may still hold translations the tables no longer have, and keep DMAing through them.`,
+    ite: (d: { unit: number; device: string; wait: string }) =>
+      `Unit ${hex(d.unit)} reports a device-TLB invalidation time-out (FSTS.ITE)${d.device}; IQH is already past the wait descriptor that timed out${d.wait}: the device may still hold translations the tables no longer have, and keep DMAing through them.`,
     ice: (d: { unit: number; device: string }) =>
       `Unit ${hex(d.unit)} reports an invalid device-TLB invalidation completion (FSTS.ICE)${d.device}: the device's TLB state is unknown; it may keep stale translations.`,
   },
@@ -52,14 +52,28 @@ Inputs: registers (FSTS, and IQH, IQA, IQERCD when captured); the queue's descri
 
 const sidText = (segment: number, sid: number): string => formatBdf({ segment, bus: sid >> 8, devfn: sid & 0xff });
 
-/** The descriptor at IQH, from debugfs' copy of the ring when the capture holds it. */
-function descriptorAt(u: Unit, iqh: bigint): { index: number; text: string } {
+/**
+ * IQH as a descriptor index: bits 18:4 of the register (18:5 with 256-bit descriptors, IQA.DW), or
+ * the head debugfs printed with the ring when IQH itself was not captured.
+ */
+function headIndex(u: Unit): number | undefined {
+  const iqh = u.registers?.raw.IQH;
+  if (iqh === undefined) return u.invalidationQueue?.head;
   const dw = u.registers?.raw.IQA !== undefined ? decodeIqa(u.registers.raw.IQA).DW : u.invalidationQueue?.qwords === 4;
-  const index = Number(iqh >> (dw ? 5n : 4n)) & 0x7fff;
+  return Number(iqh >> (dw ? 5n : 4n)) & 0x7fff;
+}
+
+/** The descriptor `offset` slots from IQH (the ring wraps), from debugfs' copy of the ring when the capture holds it. */
+function descriptorAt(u: Unit, offset: number): { index: number; text: string } | undefined {
+  const head = headIndex(u);
+  if (head === undefined) return undefined;
+  const n = u.invalidationQueue?.slots.length ?? 0;
+  const index = n > 0 ? (((head + offset) % n) + n) % n : head + offset;
   const slot = u.invalidationQueue?.slots.find((s) => s.index === index);
-  if (slot === undefined) return { index, text: ` (descriptor ${index}; the queue's contents are not in the capture)` };
+  if (slot === undefined || index < 0) return { index, text: ` (descriptor ${index}; the queue's contents are not in the capture)` };
   const d = decodeDescriptor(slot.qw);
-  return { index, text: ` (descriptor ${index}: ${d.kind}${d.DID !== undefined ? ` DID ${d.DID}` : ''}, qw0 ${hex(slot.qw[0] ?? 0n)})` };
+  const what = d.kind === 'reserved' ? `reserved type ${d.type}` : describeDescriptor(d);
+  return { index, text: ` (descriptor ${index}: ${what}, qw0 ${hex(slot.qw[0] ?? 0n)})` };
 }
 
 export const invalidationQueueError = defineCheck({
@@ -78,20 +92,27 @@ export const invalidationQueueError = defineCheck({
       const iqercd = regs.raw.IQERCD !== undefined ? decodeIqercd(regs.raw.IQERCD) : undefined;
       const evidence = { FSTS: hex(fsts.raw), IQH: regs.raw.IQH !== undefined ? hex(regs.raw.IQH) : undefined, IQT: regs.raw.IQT !== undefined ? hex(regs.raw.IQT) : undefined, IQERCD: iqercd ? hex(iqercd.raw) : undefined };
       if (fsts.IQE) {
-        const at = regs.raw.IQH !== undefined ? descriptorAt(u, regs.raw.IQH) : undefined;
+        const at = descriptorAt(u, 0);
         out.push(finding(meta, {
           messageId: 'iqe',
-          data: { unit, iqh: regs.raw.IQH !== undefined ? hex(regs.raw.IQH) : '(not captured)', descriptor: at?.text ?? '', why: iqercd ? `: ${iqercd.iqeiName}` : '' },
+          data: { unit, iqh: regs.raw.IQH !== undefined ? hex(regs.raw.IQH) : '(register not captured)', descriptor: at?.text ?? '', why: iqercd ? `: ${iqercd.iqeiName}` : '' },
           unit, evidence: { ...evidence, descriptorIndex: at?.index },
         }));
       }
       if (fsts.ITE) {
-        out.push(finding(meta, { messageId: 'ite', data: { unit, device: iqercd ? ` from ${sidText(u.segment, iqercd.ITESID)} (IQERCD.ITESID)` : ' (IQERCD not captured: the device is unknown)' }, unit, ...(iqercd ? { bdf: sidText(u.segment, iqercd.ITESID) } : {}), evidence }));
+        // The unit has already fetched the wait descriptor that timed out: it is the one before IQH (Linux's qi_check_fault looks there).
+        const wait = descriptorAt(u, -1);
+        out.push(finding(meta, {
+          messageId: 'ite', data: { unit, device: iqercd ? ` from ${sidText(u.segment, iqercd.ITESID)} (IQERCD.ITESID)` : ' (IQERCD not captured: the device is unknown)', wait: wait?.text ?? '' },
+          unit, ...(iqercd ? { bdf: sidText(u.segment, iqercd.ITESID) } : {}), evidence: { ...evidence, waitDescriptorIndex: wait?.index },
+        }));
       }
       if (fsts.ICE) {
         out.push(finding(meta, { messageId: 'ice', data: { unit, device: iqercd ? ` from ${sidText(u.segment, iqercd.ICESID)} (IQERCD.ICESID)` : ' (IQERCD not captured: the device is unknown)' }, unit, ...(iqercd ? { bdf: sidText(u.segment, iqercd.ICESID) } : {}), evidence }));
       }
     }
+    // No unit's FSTS: nothing was judged (no verdict), which is not "ran in part".
+    if (snapshot.units.length > 0 && reasons.length === snapshot.units.length) return { status: 'not-applicable', reasons, findings: [] };
     return ranInPart(reasons, out);
   },
 });

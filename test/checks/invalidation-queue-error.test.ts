@@ -28,7 +28,7 @@ describe('invalidation-queue-error', () => {
     const f = resultOf(invalidationQueueError, withRegisters({ FSTS: 0x60n, IQERCD: (0x0208n << 48n) | (0x0100n << 32n) })).findings;
     expect(f.map((x) => [x.messageId, x.bdf])).toEqual([['ite', '0000:01:00.0'], ['ice', '0000:02:01.0']]);
   });
-  it('silent with FSTS clear; partial without FSTS', () => {
+  it('silent with FSTS clear; not-applicable when no unit\'s FSTS was captured (nothing judged)', () => {
     expect(resultOf(invalidationQueueError, withRegisters({ FSTS: 0n })).findings).toEqual([]);
     const s = loadCapture(SAMPLE);
     const u = s.units[0];
@@ -36,6 +36,28 @@ describe('invalidation-queue-error', () => {
       const { FSTS: _f, ...raw } = u.registers.raw;
       u.registers = buildUnitRegisters(u.registerBase, raw);
     }
-    expect(resultOf(invalidationQueueError, s).status).toBe('partial');
+    expect(resultOf(invalidationQueueError, s).status).toBe('not-applicable');
+    expect(resultOf(invalidationQueueError, s).reasons).toEqual(['unit 0xfed90000: FSTS is not in the capture']);
+  });
+  it('ITE: IQH is already past the wait descriptor that timed out — the one before it, decoded from the ring', () => {
+    // IQH 0x640 >> 4 = 100; slot 99 holds qw0 0x200000025 (type 5 wait, SW bit 5, status data 2 in bits 63:32), qw1 0x14ed8c.
+    const f = resultOf(invalidationQueueError, withRegisters({ FSTS: 0x40n })).findings;
+    expect(f.map((x) => [x.messageId, x.evidence.waitDescriptorIndex])).toEqual([['ite', 99]]);
+    expect(f[0].message).toContain('IQH is already past the wait descriptor that timed out (descriptor 99: wait status 0x2 → 0x14ed8c, qw0 0x200000025)');
+  });
+  it('ITE with IQH at descriptor 0: the wait descriptor is the ring\'s last (255)', () => {
+    const f = resultOf(invalidationQueueError, withRegisters({ FSTS: 0x40n, IQH: 0n })).findings;
+    expect(f[0].evidence.waitDescriptorIndex).toBe(255);
+  });
+  it('IQE without the IQH register: the head debugfs printed with the ring (100)', () => {
+    const s = loadCapture(SAMPLE);
+    const u = s.units[0];
+    if (u.registers) {
+      const { IQH: _h, ...raw } = u.registers.raw;
+      u.registers = buildUnitRegisters(u.registerBase, raw);
+    }
+    const f = resultOf(invalidationQueueError, s).findings;
+    expect(f.map((x) => x.evidence.descriptorIndex)).toEqual([100]);
+    expect(f[0].message).toContain('at IQH (register not captured) (descriptor 100: iotlb page-selective DID 6');
   });
 });
