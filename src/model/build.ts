@@ -256,15 +256,25 @@ class UnitMerge {
     throw new UsageError(`${given}: no remapping unit has register base ${hex(r.base)}; ${this.input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
   }
 
-  /** 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ. */
+  /**
+   * 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ.
+   * Options that contradict each other (two tables for one unit, a bare ADDR when several units could
+   * be meant) are usage errors: a warning would let one value win silently, or drop it.
+   */
   applyRtaddr(): void {
     const units = this.units;
+    const given = new Map<UnitState, number>();
     for (const r of this.input.rtaddr) {
       const st = r.base !== undefined ? this.rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? this.unknownBaseUnit() : undefined;
       if (!st) {
-        this.warnings.push({ message: `--rtaddr ${hex(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
-        continue;
+        const bases = units.map((u) => hex(u.unit.registerBase)).join(', ');
+        throw new UsageError(`--rtaddr ${hex(r.addr)} names no unit, and the capture has ${units.length} (${bases}): use --rtaddr BASE=ADDR`);
       }
+      const earlier = given.get(st);
+      if (earlier !== undefined && earlier !== r.addr) {
+        throw new UsageError(`--rtaddr: ${st.unit.baseUnknown ? 'the unit' : `unit ${hex(st.unit.registerBase)}`} was given two root tables, ${hex(earlier)} and ${hex(r.addr)}: give one`);
+      }
+      given.set(st, r.addr);
       const src: Source = { part: '--rtaddr' };
       if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
         this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: root table is ${hex(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${hex(r.addr)}; using --rtaddr`, source: src });
