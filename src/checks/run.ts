@@ -192,7 +192,7 @@ export function nothingCheckable(snapshot: Snapshot, result: RunResult, selected
   const found = foundText(snapshot);
   let lacking: string;
   if (!dmaKnown && judgesDma) {
-    const unreadable = snapshot.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+    const unreadable = snapshot.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root' || t.structure === 'context').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
     if (snapshot.units.length === 0) lacking = 'missing a remapping unit (add the DMAR table, the unit registers or a text dump of the tables)';
     else if (unreadable.length > 0) lacking = `could not read the translation tables (${listed(unreadable)})`;
     else lacking = `missing how any remapping unit handles DMA (add ${INPUT_HINTS.registers}, and ${INPUT_HINTS.tables})`;

@@ -166,7 +166,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     const why = (u.unreadableTables ?? []).find((t) => t.structure === 'root')?.message;
     out.push(`    context entries unknown${why ? `: ${why}` : ''}`);
   } else {
-    out.push('    no context entries');
+    out.push(contextsState(u) === 'partial' ? '    no context entry could be read' : '    no context entries');
   }
   for (const t of (u.unreadableTables ?? []).filter((x) => x.structure === 'context')) {
     out.push(`    PCI bus ${t.bus} (${hexPad(t.bus ?? 0, 2)})${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn ${hex(t.devfns[0])}-${hex(t.devfns[1])}` : ''}: context entries unknown (${t.message})`);
