@@ -1,0 +1,97 @@
+/**
+ * A dmar_translation_struct cut short or garbled: the kernel prints one row per present context
+ * entry, in bus and devfn order, so a row that cannot be read hides entries between the rows
+ * around it (up to the end of the unit's list when it is the last). Those entries are unknown, not
+ * absent: no check may say such a device has no context entry.
+ *
+ * Truth from test/fixtures/real/qemu-linux61-debugfs/README.md: 0000:01:00.0 (e1000e) has a
+ * present context entry, DID 6; 0000:02:00.0 (virtio-net) one with DID 7.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadCapture } from '../../src/capture/load.js';
+import { runChecks } from '../../src/checks/run.js';
+import { contextKnown } from '../../src/model/known.js';
+import type { Unit } from '../../src/model/types.js';
+import { parseDebugfsTranslation } from '../../src/text/debugfs-translation.js';
+import { capturePath } from '../helpers/captures.js';
+
+const REAL = 'qemu-linux61-debugfs';
+const text = fs.readFileSync(capturePath(REAL, 'dmar_translation_struct'), 'latin1');
+const lines = text.split('\n');
+/** Index of the 00:1f.2 row: the first row cut in half below. */
+const cutRow = lines.findIndex((l) => l.startsWith('00:1f.2\t'));
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** DMAR, registers and a PCI listing of the real capture, with the given translation text. */
+function captureWith(translation: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-cut-'));
+  dirs.push(dir);
+  for (const f of ['DMAR', 'iommu_regset']) fs.copyFileSync(capturePath(REAL, f), path.join(dir, f));
+  fs.copyFileSync(capturePath('qemu-linux61-vfio', 'pci-sysfs.txt'), path.join(dir, 'pci-sysfs.txt'));
+  fs.writeFileSync(path.join(dir, 'dmar_translation_struct'), translation);
+  return dir;
+}
+
+function unitOf(dir: string): Unit {
+  const s = loadCapture(dir);
+  expect(s.units).toHaveLength(1);
+  return s.units[0];
+}
+
+describe('dmar_translation_struct cut short', () => {
+  it('the fixture is what the test assumes', () => {
+    expect(cutRow).toBeGreaterThan(0);
+    expect(lines.some((l) => l.startsWith('01:00.0\t0x0000000000000000:0x'))).toBe(true);
+  });
+
+  it('cut in the middle of a row: the entries from there to the end are unknown, not absent', () => {
+    const cut = `${lines.slice(0, cutRow).join('\n')}\n${lines[cutRow].slice(0, 4)}`;
+    const u = unitOf(captureWith(cut));
+    expect(u.contexts.map((c) => c.bdf)).toEqual(['0000:00:00.0', '0000:00:02.0', '0000:00:03.0', '0000:00:1f.0']);
+    expect(u.contextsKnown).toBe('partial');
+    // Read rows are known; what follows the last read row is not.
+    expect(contextKnown(u, 0, 0x18)).toBe(true);
+    expect(contextKnown(u, 0, 0xfa)).toBe(false);
+    expect(contextKnown(u, 1, 0)).toBe(false);
+    expect(contextKnown(u, 2, 0)).toBe(false);
+    expect(contextKnown(u, 0xff, 0xff)).toBe(false);
+  });
+
+  it('no check says 0000:01:00.0 has no context entry', () => {
+    const cut = `${lines.slice(0, cutRow).join('\n')}\n${lines[cutRow].slice(0, 4)}`;
+    const findings = runChecks(loadCapture(captureWith(cut)));
+    expect(findings.filter((f) => f.bdf === '0000:01:00.0')).toEqual([]);
+  });
+
+  it('a garbled row between two good ones hides only the entries between them', () => {
+    const garbled = lines.map((l, i) => (i === cutRow ? '00:1f.2\t0x0000000000000000:0xzz' : l)).join('\n');
+    const u = unitOf(captureWith(garbled));
+    expect(contextKnown(u, 0, 0xfa)).toBe(false); // 00:1f.2: the row itself
+    expect(contextKnown(u, 0, 0xf8)).toBe(true); // 00:1f.0, read
+    expect(contextKnown(u, 0, 0xfb)).toBe(true); // 00:1f.3, read
+    expect(contextKnown(u, 1, 0)).toBe(true);
+    expect(u.contexts.some((c) => c.bdf === '0000:01:00.0' && c.did === 6)).toBe(true);
+  });
+
+  it('the whole file leaves every entry known', () => {
+    const u = unitOf(captureWith(text));
+    expect(u.contextsKnown).toBe('complete');
+    expect(u.contexts.find((c) => c.bdf === '0000:02:00.0')?.did).toBe(7);
+  });
+
+  it('the parser names the unknown ranges by line', () => {
+    const cut = `${lines.slice(0, cutRow).join('\n')}\n${lines[cutRow].slice(0, 4)}`;
+    const c = parseDebugfsTranslation(cut, 'dmar_translation_struct');
+    const lost = c.units?.[0].unreadableTables ?? [];
+    expect(lost.length).toBeGreaterThan(0);
+    expect(lost[0]).toMatchObject({ structure: 'context', bus: 0 });
+    expect(lost[0].message).toMatch(new RegExp(`dmar_translation_struct:${cutRow + 1}`));
+  });
+});
