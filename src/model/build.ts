@@ -200,7 +200,7 @@ class UnitMerge {
         const st = this.textUnit(part, uc);
         if (!st) continue;
         this.addTextFacts(st, uc);
-        if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
+        if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0 || (uc.unreadableTables?.length ?? 0) > 0) textContexts.push({ st, uc });
       }
     }
     return textContexts;
@@ -319,7 +319,8 @@ class UnitMerge {
     for (const st of this.units) {
       const u = st.unit;
       if (walked.has(st)) continue;
-      if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+      if (u.unreadableTables?.some((t) => t.structure === 'context')) u.contextsKnown = 'partial';
+      else if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
       else {
         u.contextsKnown = 'unknown';
         if (u.rootTable !== undefined) {
@@ -403,6 +404,8 @@ function contextFacts(c: ContextEntry): string {
 function mergeTextContexts(st: UnitState, uc: UnitContribution, walked: boolean, warnings: ModelWarning[]): void {
   const u = st.unit;
   const incoming = uc.contexts ?? [];
+  // Entries the text hides (a row cut short) stay unknown unless a memory walk read them.
+  if (!walked && uc.unreadableTables) u.unreadableTables = [...(u.unreadableTables ?? []), ...uc.unreadableTables];
   if (!walked && u.contexts.length === 0) {
     u.contexts = incoming.map((c) => ({ ...c, segment: u.segment, bdf: formatBdf({ segment: u.segment, bus: c.bus, devfn: c.devfn }) }));
     if (u.rootEntries.length === 0) u.rootEntries = uc.rootEntries ?? [];

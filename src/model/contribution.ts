@@ -9,7 +9,9 @@ import type {
 
 /** The facts of a Unit a part may state: the model builder merges them (the first source to state one keeps it). */
 type StatedUnitFacts = Partial<Pick<Unit,
-  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'>>;
+  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'
+  // Context entries a text dump hides (a row cut short or garbled): unknown, not absent.
+  | 'unreadableTables'>>;
 
 export interface UnitContribution extends StatedUnitFacts {
   /** Identifies the unit; text parts that only know a name (dmar0) leave it undefined. */
