@@ -23,10 +23,11 @@ import {
 } from '../decode/entries.js';
 import { InputError } from '../errors.js';
 import type { Contribution, UnitContribution } from '../model/contribution.js';
-import type { ContextEntry, PasidEntry, RootEntry, Source, UnreadableTable } from '../model/types.js';
+import type { ContextEntry, PasidEntry, RootEntry, Source } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
 import { fromHexDigits, hexDigits } from '../util/hex.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
+import { LostRows } from './lost-rows.js';
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -65,18 +66,15 @@ interface Row {
 interface Block {
   unit: UnitContribution;
   rows: Row[];
-  /** Rows that could not be read: the keys (bus << 8 | devfn) they may have held, from..to inclusive. */
-  lost: { from: number; to: number; line: number }[];
-  /** A row that could not be read whose range ends at the next row read (or the end of the list). */
-  open?: { from: number; line: number };
+  /** Rows that could not be read, and the entries they hide. */
+  lost: LostRows;
 }
 
-/** Closes the block's open lost range at `next` (the key of the next row read; 0x10000: end of list). */
-function closeLost(b: Block | undefined, next: number): void {
-  if (!b?.open) return;
-  if (next - 1 >= b.open.from) b.lost.push({ from: b.open.from, to: next - 1, line: b.open.line });
-  b.open = undefined;
-}
+/**
+ * A line that failed to parse as a row but starts like one (a BDF, or the start of one: a file cut
+ * short) hides entries; any other line (a shell prompt pasted with the output) hides nothing.
+ */
+const ROW_START_RE = /^[0-9a-f]{1,3}(?::|\s|$)/i;
 
 export function parseDebugfsTranslation(input: TextInput, part: string): Contribution {
   const w = new LineWarnings(part);
@@ -99,11 +97,11 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
       // An address is an exact number (≤ 2^53, cli-contract "Numbers"), as dmardump's reader requires.
       const rootTable = fromHexDigits(m[2]) & ~0xfffn;
       if (rootTable > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`root table address 0x${m[2]} is beyond 2^53`, { file: part, line: lineNo });
-      closeLost(current, 0x10000);
+      current?.lost.end();
       current = {
         unit: { name: m[1], rootTable: Number(rootTable), translationEnabled: true, source: { part, line: lineNo } },
         rows: [],
-        lost: [],
+        lost: new LostRows(),
       };
       if ((fromHexDigits(m[2]) & 0xfffn) !== 0n) warn(`root table address 0x${m[2]} is not page aligned`, lineNo);
       blocks.push(current);
@@ -112,7 +110,7 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     m = DISABLED_RE.exec(t);
     if (m) {
       recognised = true;
-      closeLost(current, 0x10000);
+      current?.lost.end();
       disabled.push({ name: m[1], translationEnabled: false, source: { part, line: lineNo } });
       current = undefined;
       continue;
@@ -131,13 +129,12 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     if (!current) {
       // Half-pasted file: rows without their `IOMMU dmarN:` line. Keep them under an unnamed unit.
       warn('row before any "IOMMU dmarN: Root Table Address" line: unit unknown', lineNo);
-      current = { unit: { source: { part, line: lineNo } }, rows: [], lost: [] };
+      current = { unit: { source: { part, line: lineNo } }, rows: [], lost: new LostRows() };
       blocks.push(current);
     }
-    closeLost(current, row.bus * 256 + row.devfn);
+    current.lost.read(row.bus * 256 + row.devfn);
     current.rows.push(row);
   }
-  closeLost(current, 0x10000);
 
   if (!recognised) {
     if (!nonBlank) {
@@ -153,38 +150,19 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
   return { units, warnings: w.done() };
 }
 
-/**
- * A row that could not be read hides entries: when its BDF is readable, that one entry; otherwise
- * any entry after the last row read (rows come in bus and devfn order), up to the next row read.
- */
+/** A row that could not be read: its own entry when its BDF is readable, else those up to the next row read. */
 function noteLost(b: Block | undefined, t: string, line: number): void {
-  if (!b || b.open) return;
+  if (!b || !ROW_START_RE.test(t)) return;
   const bdf = BDF_RE.exec(t.split(/\s+/)[0]);
-  if (bdf && parseInt(bdf[1], 16) <= 0xff && parseInt(bdf[2], 16) <= 31 && parseInt(bdf[3], 16) <= 7) {
-    const key = (parseInt(bdf[1], 16) << 8) | (parseInt(bdf[2], 16) << 3) | parseInt(bdf[3], 16);
-    b.lost.push({ from: key, to: key, line });
-    return;
-  }
-  const last = b.rows.at(-1);
-  b.open = { from: last ? last.bus * 256 + last.devfn + 1 : 0, line };
+  const [bus, slot, fn] = bdf ? [parseInt(bdf[1], 16), parseInt(bdf[2], 16), parseInt(bdf[3], 16)] : [];
+  b.lost.lost(line, bus !== undefined && bus <= 0xff && slot! <= 31 && fn! <= 7 ? (bus << 8) | (slot! << 3) | fn! : undefined);
 }
 
-/** The block's lost ranges as unknown context-table parts, one per bus (as a memory walk states them). */
-function lostTables(b: Block, part: string): UnreadableTable[] {
-  const out: UnreadableTable[] = [];
-  const bdf = (key: number): string => `${hexDigits(key >> 8, 2)}:${hexDigits((key >> 3) & 31, 2)}.${key & 7}`;
-  for (const r of b.lost) {
-    // One message for the whole range, so that reports can show it once.
-    const what = r.from === r.to ? `the context entry of ${bdf(r.from)}` : `the context entries from ${bdf(r.from)} to ${bdf(r.to)}`;
-    const message = `${part}:${r.line}: a row that could not be read hides ${what}`;
-    for (let bus = r.from >> 8; bus <= r.to >> 8; bus++) {
-      const devfns: [number, number] = [bus === r.from >> 8 ? r.from & 0xff : 0, bus === r.to >> 8 ? r.to & 0xff : 0xff];
-      const root = b.rows.find((x) => x.bus === bus);
-      const ctp = root ? (devfns[0] >= 0x80 && root.rootHi !== 0n ? root.rootHi : root.rootLo) & 0xffffffffff000n : 0n;
-      out.push({ structure: 'context', addr: Number(ctp), bus, devfns, message });
-    }
-  }
-  return out;
+/** A bus's context table address as its rows print it (the upper half for devfn >= 0x80 in scalable mode). */
+function ctpOf(b: Block, bus: number, devfn: number): number {
+  const root = b.rows.find((x) => x.bus === bus);
+  if (!root) return 0;
+  return Number((devfn >= 0x80 && root.rootHi !== 0n ? root.rootHi : root.rootLo) & 0xffffffffff000n);
 }
 
 function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => void, part: string): Row | undefined {
@@ -328,7 +306,7 @@ function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void)
   }
   u.rootEntries = rootEntries;
   u.contexts = contexts;
-  const lost = lostTables(b, part);
+  const lost = b.lost.tables(part, (bus, devfn) => ctpOf(b, bus, devfn));
   if (lost.length > 0) u.unreadableTables = lost;
   return u;
 }

@@ -80,6 +80,11 @@ describe('dmar_translation_struct cut short', () => {
     expect(u.contexts.some((c) => c.bdf === '0000:01:00.0' && c.did === 6)).toBe(true);
   });
 
+  it('a shell prompt pasted after the rows hides nothing', () => {
+    const u = unitOf(captureWith(`${text.trimEnd()}\nroot@host:~# \n`));
+    expect(u.contextsKnown).toBe('complete');
+  });
+
   it('the whole file leaves every entry known', () => {
     const u = unitOf(captureWith(text));
     expect(u.contextsKnown).toBe('complete');
@@ -93,5 +98,42 @@ describe('dmar_translation_struct cut short', () => {
     expect(lost.length).toBeGreaterThan(0);
     expect(lost[0]).toMatchObject({ structure: 'context', bus: 0 });
     expect(lost[0].message).toMatch(new RegExp(`dmar_translation_struct:${cutRow + 1}`));
+  });
+});
+
+/**
+ * FreeBSD dmardump output cut short (samples/dmardump-absent/README.md: igb0 = pci0:3:0:0 and
+ * ahci0 = pci0:0:31:2 have present context entries in the host domain).
+ */
+describe('dmardump output cut short', () => {
+  const sample = path.join(import.meta.dirname, '../../samples/dmardump-absent');
+  const dump = fs.readFileSync(path.join(sample, 'dmardump.txt'), 'latin1');
+  const cutAt = dump.indexOf('{ 31,2 } (ahci0) UNTR SLPT 0x7f') + '{ 31,2 } (ahci0) UNTR SLPT 0x7f'.length;
+
+  function dir(text: string): string {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-cut-'));
+    dirs.push(d);
+    fs.copyFileSync(path.join(sample, 'pciconf-lv.txt'), path.join(d, 'pciconf-lv.txt'));
+    fs.writeFileSync(path.join(d, 'dmardump.txt'), text);
+    return d;
+  }
+
+  it('no missing-context finding for the devices after the cut', () => {
+    expect(cutAt).toBeGreaterThan(40);
+    const findings = runChecks(loadCapture(dir(dump.slice(0, cutAt))));
+    expect(findings.filter((f) => f.check === 'missing-context')).toEqual([]);
+  });
+
+  it('entries before the cut are known, the rest are not', () => {
+    const s = loadCapture(dir(dump.slice(0, cutAt)));
+    const u = s.units[0];
+    expect(u.contextsKnown).toBe('partial');
+    expect(contextKnown(u, 0, 25 << 3)).toBe(true); // em0, read
+    expect(contextKnown(u, 0, (31 << 3) | 2)).toBe(false); // ahci0, the cut row
+    expect(contextKnown(u, 3, 0)).toBe(false); // igb0, after the cut
+  });
+
+  it('the whole output leaves every entry known', () => {
+    expect(loadCapture(dir(dump)).units[0].contextsKnown).toBe('complete');
   });
 });
