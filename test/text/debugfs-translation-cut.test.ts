@@ -137,3 +137,35 @@ describe('dmardump output cut short', () => {
     expect(loadCapture(dir(dump)).units[0].contextsKnown).toBe('complete');
   });
 });
+
+/**
+ * domain_translation_struct cut in the middle of a row: the domain whose rows stop there is
+ * incomplete (README: 0000:01:00.0's table 0x285b000 maps 258 pages), not a complete smaller one.
+ */
+describe('domain_translation_struct cut short', () => {
+  const domainText = fs.readFileSync(capturePath(REAL, 'domain_translation_struct'), 'latin1');
+
+  function domainOf(domainFile: string, root: number) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-cut-'));
+    dirs.push(dir);
+    for (const f of ['DMAR', 'iommu_regset', 'dmar_translation_struct']) fs.copyFileSync(capturePath(REAL, f), path.join(dir, f));
+    fs.writeFileSync(path.join(dir, 'domain_translation_struct'), domainFile);
+    return loadCapture(dir).units[0].domains.find((d) => d.root === root)!;
+  }
+
+  it('the whole file: 258 pages, complete', () => {
+    const d = domainOf(domainText, 0x285b000);
+    expect(d.pageCount).toBe(258);
+    expect(d.complete).toBe(true);
+  });
+
+  it('cut in the middle of a row of that block: incomplete', () => {
+    const start = domainText.indexOf('Device 0000:01:00.0 @0x285b000');
+    const next = domainText.indexOf('Device ', start + 1);
+    const cut = domainText.slice(0, start + Math.floor((next - start) / 2));
+    expect(cut.endsWith('\n')).toBe(false);
+    const d = domainOf(cut, 0x285b000);
+    expect(d.pageCount).toBeLessThan(258);
+    expect(d.complete).toBe(false);
+  });
+});
