@@ -478,7 +478,7 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
       if (t) used.add(root);
       byKey.set(key, {
         did, root, kind, aw, levels: t?.levels ?? levels, pageCount: t?.pageCount ?? 0, mappings: t?.mappings ?? [],
-        tablePfns: t?.tablePfns ?? [], complete: t !== undefined, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
+        tablePfns: t?.tablePfns ?? [], complete: t !== undefined && t.complete !== false, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
       });
     };
     for (const c of u.contexts) {

@@ -34,6 +34,8 @@ export interface DomainContribution {
   pageCount: number;
   /** Non-leaf table pages seen in the rows (PFNs). */
   tablePfns: number[];
+  /** False when a row of the block could not be read (a file cut short): mappings are missing. */
+  complete?: boolean;
   source: Source;
 }
 
