@@ -1,5 +1,5 @@
 /**
- * A dmar_translation_struct cut short or garbled: the kernel prints one row per present context
+^ * Text dumps cut short or garbled. A dmar_translation_struct: the kernel prints one row per present context
  * entry, in bus and devfn order, so a row that cannot be read hides entries between the rows
  * around it (up to the end of the unit's list when it is the last). Those entries are unknown, not
  * absent: no check may say such a device has no context entry.
@@ -167,5 +167,36 @@ describe('domain_translation_struct cut short', () => {
     const d = domainOf(cut, 0x285b000);
     expect(d.pageCount).toBeLessThan(258);
     expect(d.complete).toBe(false);
+  });
+});
+
+/**
+ * A PCI inventory cut short (samples/bhyve-host/README.md: its pciconf -lv lists igb0 = pci0:3:0:0
+ * and ppt0 = pci0:3:0:8, both with present context entries): the functions after the cut are
+ * unknown, so no check may call their context entries stale.
+ */
+describe('pciconf -lv cut short', () => {
+  const sample = path.join(import.meta.dirname, '../../samples/bhyve-host');
+  const listing = fs.readFileSync(path.join(sample, 'pciconf-lv.txt'), 'latin1');
+
+  function withListing(text: string): string {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-cut-'));
+    dirs.push(d);
+    fs.cpSync(sample, d, { recursive: true });
+    fs.writeFileSync(path.join(d, 'pciconf-lv.txt'), text);
+    return d;
+  }
+
+  it('cut in the igb0 line: no stale-context finding, and the inventory is not taken as whole', () => {
+    const at = listing.indexOf('igb0@pci0:3:0:0') + 'igb0@pci0:3:0:0'.length;
+    expect(at).toBeGreaterThan(20);
+    const s = loadCapture(withListing(listing.slice(0, at)));
+    expect(s.inventoryKnown).toBe(false);
+    expect(runChecks(s).filter((f) => f.check === 'stale-context')).toEqual([]);
+    expect(s.warnings.some((w) => /pciconf-lv\.txt/.test(w.source?.part ?? '') && /incomplete/.test(w.message))).toBe(true);
+  });
+
+  it('the whole listing is a whole inventory', () => {
+    expect(loadCapture(withListing(listing)).inventoryKnown).toBe(true);
   });
 });
