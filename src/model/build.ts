@@ -354,7 +354,7 @@ function assembleSnapshot(input: BuildInput, m: UnitMerge): Snapshot {
     ...(input.dmar ? { dmar: input.dmar.table } : {}),
     units: out,
     devices: devices.sort((a, b) => a.segment - b.segment || a.bus - b.bus || a.devfn - b.devfn),
-    inventoryKnown: kinds.has('pci'),
+    inventoryKnown: kinds.has('pci') && !input.contributions.some(({ contribution }) => contribution.inventoryIncomplete),
     vms,
     vmsKnown: kinds.has('vm-cmdlines'),
     memoryMap,

@@ -58,5 +58,7 @@ export interface Contribution {
   memoryMap?: MemoryRegion[];
   pciResources?: PciResource[];
   faults?: Fault[];
+  /** A PCI inventory with a device line it could not read (a listing cut short): not a whole inventory. */
+  inventoryIncomplete?: Source;
   warnings: ModelWarning[];
 }

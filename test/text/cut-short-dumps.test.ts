@@ -1,5 +1,5 @@
 /**
-^ * Text dumps cut short or garbled. A dmar_translation_struct: the kernel prints one row per present context
+ * Text dumps cut short or garbled. dmar_translation_struct: the kernel prints one row per present context
  * entry, in bus and devfn order, so a row that cannot be read hides entries between the rows
  * around it (up to the end of the unit's list when it is the last). Those entries are unknown, not
  * absent: no check may say such a device has no context entry.
