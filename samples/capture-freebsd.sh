@@ -13,6 +13,7 @@
 #                                                                                          dmardump-text
 #   pciconf-lv.txt        pciconf -lvc (pciconf -lv when -c is refused)                     pci
 #   sysctl-dev-pcib.txt   sysctl dev.pcib (bridge bus ranges)                               bridges
+#   pciconf-r.txt         pciconf -r of every function (configuration space: MSI, ACS, ATS)  pci-config
 #   smap.txt              sysctl machdep.smap (host memory map)                             memory-map
 #   ps-args.txt           ps -ww -o args of the bhyve and vmrun.sh processes                vm-cmdlines
 #   sysctl-iommu.txt      sysctl hw.vmm hw.dmar, for the record                              ignored
@@ -155,6 +156,29 @@ fi
 # 3. PCI inventory (with SR-IOV capabilities when allowed) and bridge bus ranges.
 capture pciconf-lv.txt pci pciconf -lvc || capture pciconf-lv.txt pci pciconf -lv
 capture sysctl-dev-pcib.txt bridges sysctl dev.pcib
+
+# 3b. Each function's configuration space (MSI, ACS, ATS capabilities): pciconf -r prints values
+# only, so a "# pciconf -r SELECTOR RANGE" line names each block (docs/pci-config.md). The
+# extended space (0x100-0xfff) exists only for PCIe functions: its read may fail, and is skipped.
+sels=$(pciconf -l 2>/dev/null | sed -n 's/^[^@]*@\(pci[0-9:]*\):.*/\1/p')
+if [ -n "$sels" ]; then
+	: >"$out/pciconf-r.txt"
+	for sel in $sels; do
+		if pciconf -r "$sel" 0:0xff >"$out/.block" 2>/dev/null && [ -s "$out/.block" ]; then
+			{ echo "# pciconf -r $sel 0:0xff"; cat "$out/.block"; } >>"$out/pciconf-r.txt"
+			if pciconf -r "$sel" 0x100:0xfff >"$out/.block" 2>/dev/null && [ -s "$out/.block" ]; then
+				{ echo "# pciconf -r $sel 0x100:0xfff"; cat "$out/.block"; } >>"$out/pciconf-r.txt"
+			fi
+		fi
+	done
+	rm -f "$out/.block"
+	if [ -s "$out/pciconf-r.txt" ]; then
+		add_part pci-config pciconf-r.txt
+	else
+		rm -f "$out/pciconf-r.txt"
+		note "pciconf -r read no configuration space (needs root); pciconf-r.txt not captured"
+	fi
+fi
 
 # 4. Host memory map.
 capture smap.txt memory-map sysctl machdep.smap

@@ -31,7 +31,7 @@ export interface DiscoveredPart extends Part {
 export const MANIFEST = 'capture.json';
 const KNOWN_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
-  'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ignored',
+  'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'pci-config', 'ignored',
 ];
 const MAX_FILES = 10000;
 const MAX_DEPTH = 8;

@@ -11,6 +11,9 @@
  *                                                            only when iommu_regset could not be read)
  * - /sys/bus/pci/devices/*: vendor, device, class, driver link, sriov_numvfs, physfn link,
  *   secondary/subordinate_bus_number                       → pci-sysfs.txt        (pci, sysfs listing)
+ * - /sys/bus/pci/devices/*\/config (4096 bytes as root; 64 without, which hold no capabilities)
+ *                                                          → pci-config.txt       (pci-config, in the
+ *                                                            `lspci -xxxx` hex-dump format)
  * - /proc/iomem (needs root for real addresses)            → iomem.txt            (memory-map)
  * - /proc/PID/cmdline of running QEMU/KVM processes        → vm-cmdlines/PID.cmdline (vm-cmdlines)
  * and writes capture.json naming every part, with the notes.
@@ -62,9 +65,8 @@ const DEBUGFS_KINDS: Record<string, PartKind> = {
   dmar_translation_struct: 'debugfs-translation',
   domain_translation_struct: 'debugfs-domain',
   invalidation_queue: 'invalidation-queue',
+  ir_translation_struct: 'ir-translation',
 };
-/** debugfs files kept for the record but not read by dmarsift (yet). */
-const DEBUGFS_KEPT = new Set(['ir_translation_struct']);
 const BDF_DIR = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
 const QEMU_PROG = /^(?:qemu-system-[\w.-]+|qemu-kvm|kvm)$/;
 const CHUNK = 1 << 20;
@@ -113,6 +115,32 @@ class Reader {
     } catch (e) {
       if (!quiet) this.failed(rel, e);
       return undefined;
+    }
+  }
+
+  /** A small binary pseudo file read to EOF (at most `max` bytes), or undefined (with a note). */
+  bytes(rel: string, max: number): Uint8Array | undefined {
+    let fd: number;
+    try {
+      fd = fs.openSync(this.abs(rel), 'r');
+    } catch (e) {
+      this.failed(rel, e);
+      return undefined;
+    }
+    try {
+      const buf = Buffer.alloc(max);
+      let total = 0;
+      while (total < max) {
+        const n = fs.readSync(fd, buf, total, max - total, null);
+        if (n === 0) break;
+        total += n;
+      }
+      return buf.subarray(0, total);
+    } catch (e) {
+      this.failed(rel, e);
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
     }
   }
 
@@ -278,9 +306,9 @@ function captureDebugfs(r: Reader, out: string, parts: LiveCapturePart[]): boole
       continue;
     }
     const kind = DEBUGFS_KINDS[e.name];
-    if (kind === undefined && !DEBUGFS_KEPT.has(e.name)) continue; // dmar_perf_latency and the like
+    if (kind === undefined) continue; // dmar_perf_latency and the like
     if (!r.copy(rel, path.join(out, e.name))) continue;
-    parts.push(kind !== undefined ? { kind, path: e.name } : { kind: 'ignored', path: e.name, note: 'kept for the record; dmarsift does not read it' });
+    parts.push({ kind, path: e.name });
     if (kind === 'registers') regset = true;
   }
   return regset;
@@ -363,6 +391,38 @@ function capturePci(r: Reader, out: string, parts: LiveCapturePart[]): void {
   }
   fs.writeFileSync(path.join(out, 'pci-sysfs.txt'), lines.join('\n') + '\n');
   parts.push({ kind: 'pci', path: 'pci-sysfs.txt' });
+  capturePciConfig(r, out, parts, entries.filter((e) => BDF_DIR.test(e.name)).map((e) => e.name));
+}
+
+/** Configuration space is at most 4096 bytes (PCIe); sysfs gives 64 to a reader without root. */
+const CONFIG_BYTES = 4096;
+const HEADER_BYTES = 64;
+
+/**
+ * Each function's configuration space, written as `lspci -xxxx` writes it (pciutils'
+ * show_hex_dump: the address, then rows of 16 bytes) so that one text part holds them all and a
+ * person can read it. Without root the kernel returns only the 64-byte header, which holds no
+ * capability: said once, as a warning, and in each device line.
+ */
+function capturePciConfig(r: Reader, out: string, parts: LiveCapturePart[], bdfs: string[]): void {
+  const blocks: string[] = [];
+  let headerOnly = 0;
+  for (const bdf of bdfs) {
+    const bytes = r.bytes(`sys/bus/pci/devices/${bdf}/config`, CONFIG_BYTES);
+    if (bytes === undefined || bytes.length < HEADER_BYTES) continue;
+    if (bytes.length <= HEADER_BYTES) headerOnly++;
+    const rows: string[] = [`${bdf} config space (/sys/bus/pci/devices/${bdf}/config, ${bytes.length} bytes)`];
+    for (let o = 0; o + 16 <= bytes.length; o += 16) {
+      rows.push(`${o.toString(16).padStart(o < 0x100 ? 2 : 3, '0')}: ${Array.from(bytes.subarray(o, o + 16), (b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    }
+    blocks.push(rows.join('\n'));
+  }
+  if (blocks.length === 0) return;
+  if (headerOnly > 0) {
+    r.warn(`${r.show('sys/bus/pci/devices')}/*/config: ${headerOnly} of ${blocks.length} functions gave only their 64-byte header (run as root for the whole configuration space): their MSI, ACS and ATS capabilities are unknown`);
+  }
+  fs.writeFileSync(path.join(out, 'pci-config.txt'), blocks.join('\n\n') + '\n');
+  parts.push({ kind: 'pci-config', path: 'pci-config.txt', note: 'lspci -xxxx format, from sysfs config' });
 }
 
 function captureIomem(r: Reader, out: string, parts: LiveCapturePart[]): void {

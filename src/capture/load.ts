@@ -14,14 +14,16 @@ import { explainFaults } from '../model/faults.js';
 import { buildSnapshot, type BuildInput, type RegisterInput } from '../model/build.js';
 import type { ModelWarning, Part, PartKind, Snapshot } from '../model/types.js';
 import { type MemoryMapSource, mergeMemoryMaps, readMemoryMap } from '../text/memory-map.js';
+import { sysfsConfigContribution } from '../text/pci-config-dump.js';
+import type { Contribution } from '../model/contribution.js';
 import { discoverParts } from './discover.js';
 import type { CaptureOptions } from './options.js';
-import { fileText, readSmallFile } from './read.js';
+import { fileText, readHead, readSmallFile } from './read.js';
 import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';
 import { hex } from '../util/hex.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
-const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue'];
+const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'pci-config'];
 const DMAR_LIMIT = 1 << 20;
 /** Images above this size get a progress display while their tables are walked. */
 const PROGRESS_THRESHOLD = 2 ** 30;
@@ -81,6 +83,9 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           break;
         }
         case 'ignored':
+          break;
+        case 'pci-config':
+          input.contributions.push({ part: p, contribution: readPciConfigPart(p) });
           break;
         case 'memory-map': {
           const r = readMemoryMap(fileText(p.absPath), p.path);
@@ -179,4 +184,17 @@ function kernelLogMemoryMap(absPath: string, part: string): { sources: MemoryMap
 function addRegisters(input: BuildInput, r: RegisterText, part: string): void {
   input.registers.push(...r.units.map((u) => toRegisterInput(u, part)));
   input.warnings.push(...r.warnings);
+}
+
+/** A sysfs `config` file is at most 4096 bytes; anything much larger is no such file. */
+const SYSFS_CONFIG_LIMIT = 65536;
+
+/**
+ * A configuration-space part: a sysfs `config` file (binary: the sniffer says `sysfs`, or a NUL in
+ * its first bytes when a manifest declares it) or a text dump (lspci -x…, pciconf -r).
+ */
+function readPciConfigPart(p: Part & { absPath: string }): Contribution {
+  const head = readHead(p.absPath, 256);
+  if (p.format === 'sysfs' || head.includes(0)) return sysfsConfigContribution(readSmallFile(p.absPath, SYSFS_CONFIG_LIMIT, 'PCI configuration space'), p.path);
+  return parseTextPart('pci-config', partText('pci-config', p.absPath), p.path);
 }

@@ -45,7 +45,7 @@ export function fileTypeName(st: fs.Stats): string {
  * Open a part for reading: only a regular file (symbolic links followed). O_NONBLOCK makes opening
  * a FIFO return at once instead of waiting for a writer; fstat then refuses it.
  */
-function openRegular(file: string): number {
+function openRegular(file: string): { fd: number; size: number } {
   let fd: number;
   try {
     fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
@@ -63,7 +63,20 @@ function openRegular(file: string): number {
     fs.closeSync(fd);
     throw new InputError(`${fileTypeName(st)}, not a regular file: save what it holds to a file and name that file`, { file });
   }
-  return fd;
+  return { fd, size: st.size };
+}
+
+/** A buffer for pseudo files, which report a size of 0 (or one page) whatever they hold. */
+const UNSIZED_CHUNK = 64 * 1024;
+
+/**
+ * How many bytes to read at a time: the file's reported size (plus one, so the read that finds
+ * the end needs no second buffer) up to `max`. The size is only a hint for the buffer — limits are
+ * checked on the bytes as they come — but it keeps a capture of small text parts from allocating
+ * a megabyte per part (a fleet run reads thousands: the garbage collector felt every one).
+ */
+function chunkFor(size: number, max: number): number {
+  return Math.max(1, Math.min(max, size > 0 ? size + 1 : UNSIZED_CHUNK));
 }
 
 function readAt(fd: number, buf: Buffer, at: number, len: number, file: string): number {
@@ -76,12 +89,12 @@ function readAt(fd: number, buf: Buffer, at: number, len: number, file: string):
 
 /** The first `max` bytes of a file (for content sniffing). */
 export function readHead(file: string, max = 65536): Uint8Array {
-  const fd = openRegular(file);
+  const { fd, size } = openRegular(file);
   try {
-    const buf = Buffer.alloc(max);
+    const buf = Buffer.allocUnsafe(chunkFor(size, max));
     let n = 0;
-    while (n < max) {
-      const got = readAt(fd, buf, n, max - n, file);
+    while (n < buf.length) {
+      const got = readAt(fd, buf, n, buf.length - n, file);
       if (got === 0) break;
       n += got;
     }
@@ -93,19 +106,26 @@ export function readHead(file: string, max = 65536): Uint8Array {
 
 /** A whole small file (DMAR tables, register JSON); refuses anything over `limit` bytes. */
 export function readSmallFile(file: string, limit: number, what: string): Uint8Array {
-  const fd = openRegular(file);
+  const { fd, size } = openRegular(file);
   try {
     const parts: Buffer[] = [];
     let total = 0;
-    const chunk = Math.min(limit + 1, 1 << 20);
+    const chunk = chunkFor(size, Math.min(limit + 1, 1 << 20));
+    let buf = Buffer.allocUnsafe(chunk);
+    let used = 0;
     for (;;) {
-      const buf = Buffer.allocUnsafe(chunk);
-      const n = readAt(fd, buf, 0, chunk, file);
+      if (used === buf.length) {
+        parts.push(buf);
+        buf = Buffer.allocUnsafe(chunk);
+        used = 0;
+      }
+      const n = readAt(fd, buf, used, buf.length - used, file);
       if (n === 0) break;
+      used += n;
       total += n;
       if (total > limit) throw new InputError(`${what} is larger than the ${limit}-byte limit for this part`, { file });
-      parts.push(n === chunk ? buf : buf.subarray(0, n));
     }
+    parts.push(buf.subarray(0, used));
     return parts.length === 1 ? parts[0] : Buffer.concat(parts, total);
   } finally {
     fs.closeSync(fd);
@@ -124,13 +144,13 @@ const TEXT_CHUNK = 1 << 20;
 export function fileText(file: string, limit = TEXT_LIMIT): TextChunks {
   return {
     *chunks(): Generator<string> {
-      const fd = openRegular(file);
+      const { fd, size } = openRegular(file);
       try {
         const decoder = new TextDecoder('utf-8', { fatal: false });
-        const buf = Buffer.allocUnsafe(TEXT_CHUNK);
+        const buf = Buffer.allocUnsafe(chunkFor(size, TEXT_CHUNK));
         let total = 0;
         for (;;) {
-          const n = readAt(fd, buf, 0, TEXT_CHUNK, file);
+          const n = readAt(fd, buf, 0, buf.length, file);
           if (n === 0) break;
           total += n;
           if (total > limit) throw new InputError(`text part is larger than the ${limit}-byte limit`, { file });

@@ -26,6 +26,9 @@ export interface Sniffed {
 
 const RAW_NAMES = /\.(raw|img|mem|bin|dd|lime|core|vmcore)$|^(vmcore(\.\d+)?|mem|memory)$/i;
 const HEAD = 65536;
+const BDF_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7]$/i;
+/** `DDDD:BB:DD.F.config` / `.bin` (a sysfs config file copied under its function's name). */
+const SYSFS_CONFIG_NAME = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-1][0-9a-f]\.[0-7](?:\.config|\.bin)?$/i;
 
 /**
  * Names that say which part a file is: the kernel's own file names (debugfs, ACPI tables) and the
@@ -38,6 +41,7 @@ const NAME_KINDS: [RegExp, PartKind][] = [
   [/^domain_translation_struct$/, 'debugfs-domain'],
   [/^dmardump(\.txt)?$/, 'dmardump-text'],
   [/^(dmesg(\.txt|\.log)?|kern\.log)$/, 'dmesg'],
+  [/^(pci-config|lspci-x+|pciconf-r)(\.txt)?$/, 'pci-config'],
   [/^(lspci|pciconf[\w-]*|pci-sysfs)(\.txt)?$/, 'pci'],
   [/^(ps-args(\.txt)?|qemu-cmdline(\.txt)?|\d+\.cmdline|cmdline)$/, 'vm-cmdlines'],
   [/^(iomem|smap|e820)(\.txt)?$/, 'memory-map'],
@@ -86,6 +90,10 @@ export function sniffPart(file: string): Sniffed {
       if (r.sniffed) return { ...r.sniffed, note: nul >= 0 ? `binary bytes in text (a NUL at byte ${hex(nul)})` : 'control bytes in text' };
     }
     const size = statOrThrow(file).size;
+    // A copy of /sys/bus/pci/devices/DDDD:BB:DD.F/config: binary, named by its function.
+    if (SYSFS_CONFIG_NAME.test(base) || (base === 'config' && BDF_NAME.test(path.basename(path.dirname(file))))) {
+      if (size >= 64 && size <= 4096) return { kind: 'pci-config', format: 'sysfs' };
+    }
     if (RAW_NAMES.test(base) && size >= 4096) return { kind: 'memory', format: 'raw' };
     return ignored(
       'binary file of no known format (name a raw memory image with --memory)',

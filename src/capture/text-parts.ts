@@ -19,7 +19,9 @@ import { looksLikeDebugfsTranslation, parseDebugfsTranslation } from '../text/de
 import { looksLikeDmardump, parseDmardump } from '../text/dmardump.js';
 import { looksLikeDmesg, parseDmesg, parseDmesgDetails } from '../text/dmesg.js';
 import { looksLikeInvalidationQueue, parseInvalidationQueue } from '../text/invalidation-queue.js';
+import { irTranslationContribution, looksLikeIrTranslation } from '../text/ir-translation.js';
 import { looksLikeMemoryMap, parseMemoryMap } from '../text/memory-map.js';
+import { pciConfigContribution, looksLikeLspciHexDump, looksLikePciconfDump } from '../text/pci-config-dump.js';
 import { looksLikeBridgeSysctl, looksLikePciInventory, parseBridgeSysctl, parsePciInventory } from '../text/pci-inventory.js';
 import { looksLikeVmCommandLines, parseVmCommandLines } from '../text/vm-cmdlines.js';
 import { NotRecognisedError, type TextInput } from '../util/lines.js';
@@ -38,7 +40,7 @@ type Confirmation = { ok: true } | { ok: false; why: string };
 
 /** Anything a Contribution can carry but warnings. */
 function hasFacts(c: Contribution): boolean {
-  return Boolean(c.units?.length || c.domains?.length || c.devices?.length || c.bridges?.length || c.vms?.length || c.memoryMap?.length || c.faults?.length);
+  return Boolean(c.units?.length || c.domains?.length || c.devices?.length || c.bridges?.length || c.vms?.length || c.memoryMap?.length || c.faults?.length || c.pciConfig?.length);
 }
 
 /**
@@ -78,6 +80,7 @@ const TEXT_PARTS: TextPart[] = [
   { kind: 'debugfs-translation', format: 'dmar_translation_struct', looks: looksLikeDebugfsTranslation, confirm: byParsing((t) => parseDebugfsTranslation(t, 'sniff'), 'dmar_translation_struct') },
   { kind: 'debugfs-domain', format: 'domain_translation_struct', looks: looksLikeDebugfsDomain, confirm: byParsing((t) => parseDebugfsDomain(t, 'sniff'), 'domain_translation_struct') },
   { kind: 'invalidation-queue', format: 'invalidation_queue', looks: looksLikeInvalidationQueue, confirm: byParsing((t) => parseInvalidationQueue(t, 'sniff'), 'an invalidation queue dump') },
+  { kind: 'ir-translation', format: 'ir_translation_struct', looks: looksLikeIrTranslation, confirm: byParsing((t) => irTranslationContribution(t, 'sniff'), 'ir_translation_struct') },
   { kind: 'dmardump-text', format: 'dmardump', looks: looksLikeDmardump, confirm: byParsing((t) => parseDmardump(t, 'sniff'), 'dmardump output') },
   {
     kind: 'dmesg', format: 'dmesg', looks: looksLikeDmesg,
@@ -87,6 +90,9 @@ const TEXT_PARTS: TextPart[] = [
       return d.recognised > 0 || d.timestamped >= 2;
     }, 'a kernel log'),
   },
+  // Before the inventory: `lspci -x…` output starts each block with the device line an inventory has too.
+  { kind: 'pci-config', format: 'lspci -x', looks: looksLikeLspciHexDump, confirm: byParsing((t) => pciConfigContribution(t, 'sniff'), 'lspci -x hex dump') },
+  { kind: 'pci-config', format: 'pciconf -r', looks: looksLikePciconfDump, confirm: byParsing((t) => pciConfigContribution(t, 'sniff'), 'pciconf -r dump') },
   { kind: 'pci', format: 'pci-inventory', looks: looksLikePciInventory, confirm: byParsing((t) => parsePciInventory(t, 'sniff'), 'a PCI inventory') },
   { kind: 'bridges', format: 'sysctl dev.pcib', looks: looksLikeBridgeSysctl, confirm: byParsing((t) => parseBridgeSysctl(t, 'sniff'), 'sysctl dev.pcib output') },
   {
@@ -142,6 +148,8 @@ const PARSERS: Partial<Record<PartKind, Parser>> = {
   'vm-cmdlines': whole(parseVmCommandLines),
   'memory-map': parseMemoryMap,
   'invalidation-queue': whole(parseInvalidationQueue),
+  'ir-translation': whole(irTranslationContribution),
+  'pci-config': whole(pciConfigContribution),
 };
 
 /** VM command lines are read whole: a bound on their size (a host's `ps` output is far smaller). */

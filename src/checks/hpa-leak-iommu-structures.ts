@@ -1,4 +1,5 @@
-import type { Mapping, Snapshot } from '../model/types.js';
+import { MAX_IRT_ENTRIES } from '../model/interrupt-remapping.js';
+import type { Mapping, Snapshot, Unit } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
 import { byDomain, knownMappings, roles } from '../model/roles.js';
@@ -9,11 +10,11 @@ import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './type
 const meta = checkMeta({
   id: 'hpa-leak-iommu-structures',
   defaultSeverity: 'critical',
-  summary: 'a VM domain maps a page holding I/O MMU structures (root, context, PASID, page tables, queues)',
+  summary: 'a VM domain maps a page holding I/O MMU structures (root, context, PASID, page tables, queues, IR table, posted-interrupt descriptors)',
   description: `## What it means
 A domain used by a device assigned to a VM maps a host page that holds I/O MMU structures: a root
 table, a context table, a PASID directory, any domain's page-table page, the invalidation queue
-(IQA) or the interrupt-remapping table (IRTA).
+(IQA), the interrupt-remapping table (IRTA) or a posted-interrupt descriptor a posted IRTE names.
 
 ## Why it matters
 A guest that can write these rewrites its own (or anyone's) translations and escapes the I/O MMU
@@ -26,8 +27,11 @@ usually a use-after-free of guest memory or a domain built from the host's 1:1 m
 and report it to the hypervisor's maintainers with this capture.
 
 Structures known from the capture: root tables (RTADDR/debugfs), context tables (root entries),
-PASID directories (context entries), page-table pages of every walked domain, and IQA/IRTA from raw
-registers. Host domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
+PASID directories (context entries), page-table pages of every walked domain, IQA from raw
+registers, the interrupt-remapping table from IRTA (or, when IRTA was not captured, from debugfs'
+\`IR table address\` in \`ir_translation_struct\`, taken as 2^16 entries: 1 MiB, what Linux allocates),
+and the page of each posted-interrupt descriptor (PDA) of a present posted IRTE — a guest that
+writes one posts interrupts into another vCPU's descriptor, or reads its pending vectors. Host domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
 Inputs: tables, mappings (registers add the queues).`,
   needs: ['tables', 'mappings'],
   messages: {
@@ -99,12 +103,34 @@ export function structureIndex(snapshot: Snapshot): StructureIndex {
       const base = Number(raw.IQA & ADDR_BITS);
       add(base, 2 ** Number(raw.IQA & 7n), 'invalidation-queue', `invalidation queue of unit ${un}`, u.registerBase);
     }
-    if (raw.IRTA !== undefined && (raw.IRTA & ADDR_BITS) !== 0n) {
-      const base = Number(raw.IRTA & ADDR_BITS);
-      add(base, Math.ceil((2 ** (Number(raw.IRTA & 0xfn) + 1) * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
-    }
+    addIrStructures(u, add);
   }
   return new StructureIndex(new RangeIndex(items), new PageIndex(tables));
+}
+
+/**
+ * The unit's interrupt remapping table — at IRTA, or where debugfs' `IR table address` says when
+ * IRTA was not captured (model/interrupt-remapping.ts) — and the posted-interrupt descriptors its
+ * posted IRTEs name (64 bytes each, in one page). Without IRTA.S the table's size is unknown: it
+ * is taken as the largest, 2^16 entries (1 MiB), which is also what Linux allocates.
+ */
+function addIrStructures(u: Unit, add: (addr: number, pages: number, kind: string, text: string, unit: number) => void): void {
+  const ir = u.interruptRemapping;
+  const un = hex(u.registerBase);
+  const raw = u.registers?.raw.IRTA;
+  const table = ir?.table ?? (raw !== undefined && (raw & ADDR_BITS) !== 0n ? Number(raw & ADDR_BITS) : undefined);
+  const entries = ir?.entryCount ?? (raw !== undefined ? 2 ** (Number(raw & 0xfn) + 1) : MAX_IRT_ENTRIES);
+  if (table !== undefined && table !== 0) add(table, Math.ceil((entries * 16) / 4096), 'interrupt-remapping-table', `interrupt-remapping table of unit ${un}`, u.registerBase);
+  const seen = new Set<number>();
+  for (const e of ir?.irtes ?? []) {
+    if (e.irte.mode !== 'posted') continue;
+    // PDA bits 63:6: beyond 2^52 no host address; a descriptor page is added once.
+    if (e.irte.PDA >= 1n << 52n) continue;
+    const pda = Number(e.irte.PDA);
+    if (seen.has(Math.floor(pda / 4096))) continue;
+    seen.add(Math.floor(pda / 4096));
+    add(pda, 1, 'posted-interrupt-descriptor', `posted-interrupt descriptor ${hex(pda)} (IRTE ${e.index}, unit ${un})`, u.registerBase);
+  }
 }
 
 export const hpaLeakIommuStructures = defineCheck({

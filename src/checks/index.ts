@@ -1,4 +1,5 @@
 /** The check registry, in a stable order (the order `dmarsift checks` lists them). */
+import { acsPeerPath } from './acs-peer-path.js';
 import { didConflict } from './did-conflict.js';
 import { dmarIntegrity } from './dmar-integrity.js';
 import { dmarOptIn } from './dmar-opt-in.js';
@@ -9,7 +10,12 @@ import { hpaLeakMmio } from './hpa-leak-mmio.js';
 import { hpaLeakOutsideVm } from './hpa-leak-outside-vm.js';
 import { hpaLeakShared } from './hpa-leak-shared.js';
 import { iommuDisabled } from './iommu-disabled.js';
+import { irCompatAllowed } from './ir-compat-allowed.js';
+import { irOffWithAssigned } from './ir-off-with-assigned.js';
+import { irteStale } from './irte-stale.js';
+import { irteUnverifiedSource } from './irte-unverified-source.js';
 import { missingContext } from './missing-context.js';
+import { msiIrteMismatch } from './msi-irte-mismatch.js';
 import { pptEmptyDomain } from './ppt-empty-domain.js';
 import { pptPassthrough } from './ppt-passthrough.js';
 import { pptUnmapped } from './ppt-unmapped.js';
@@ -22,6 +28,10 @@ import type { Check } from './types.js';
 
 export const checks: readonly Check[] = [
   iommuDisabled,
+  irOffWithAssigned,
+  irCompatAllowed,
+  irteUnverifiedSource,
+  irteStale,
   pptUnmapped,
   pptPassthrough,
   pptEmptyDomain,
@@ -40,4 +50,6 @@ export const checks: readonly Check[] = [
   dmarIntegrity,
   dmarOptIn,
   tableIntegrity,
+  acsPeerPath,
+  msiIrteMismatch,
 ];

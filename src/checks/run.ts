@@ -37,6 +37,8 @@ export const INPUT_HINTS: Record<CheckInput, string> = {
   inventory: 'the PCI inventory (`pciconf -lv` or `lspci -Dnnk` output)',
   vms: 'the VM command lines (`ps -ww -o args -p $(pgrep bhyve)`, or the QEMU command line)',
   'memory-map': 'the host memory map (/proc/iomem, or `sysctl machdep.smap` on FreeBSD)',
+  'interrupt-remapping': 'the interrupt remapping table (a memory image holding it at IRTA, with the registers, or debugfs iommu/intel/ir_translation_struct)',
+  'pci-config': 'the configuration space of the PCI functions, capabilities included (`dmarsift capture` as root, `lspci -xxxx`, or `pciconf -r pciD:B:S:F 0:0xfff`)',
 };
 
 /** How much of an input the snapshot holds, with what is missing or unreadable when not all. */
@@ -79,7 +81,35 @@ export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
   set('inventory', s.inventoryKnown ? 'present' : 'missing');
   set('vms', s.vmsKnown ? 'present' : 'missing');
   set('memory-map', s.memoryMapKnown ? 'present' : 'missing');
+  set('interrupt-remapping', ...irtCoverage(s));
+  set('pci-config', ...configCoverage(s));
   return out;
+}
+
+/**
+ * The IR tables: a unit's entries are known when the image or debugfs held its table, or when IR is
+ * off with no table (nothing to know); entries on pages the capture lacks are unknown, not absent.
+ */
+function irtCoverage(s: Snapshot): [InputCoverage['state'], string[]] {
+  const irs = s.units.flatMap((u) => (u.interruptRemapping !== undefined ? [{ u, ir: u.interruptRemapping }] : []));
+  const known = irs.filter(({ ir }) => ir.entrySources.length > 0 || (ir.enabled === false && ir.table === undefined));
+  const unreadable = irs.filter(({ ir }) => ir.unreadableEntries > 0).map(({ u, ir }) => `unit ${hex(u.registerBase)}: ${ir.unreadableEntries} of its interrupt remapping table's entries are not in the capture`);
+  return [known.length === 0 ? 'missing' : unreadable.length > 0 ? 'partial' : 'present', unreadable];
+}
+
+/**
+ * Configuration space: present when every function of the capture has a dump holding its
+ * capabilities; partial when some have none, or only the 64-byte header (a read without root).
+ */
+function configCoverage(s: Snapshot): [InputCoverage['state'], string[]] {
+  const dumped = s.devices.filter((d) => d.config !== undefined);
+  if (dumped.length === 0) return ['missing', []];
+  const missing: string[] = [];
+  const headerOnly = dumped.filter((d) => d.config?.capabilitiesKnown === false).map((d) => d.bdf);
+  const undumped = s.devices.filter((d) => d.config === undefined).map((d) => d.bdf);
+  if (headerOnly.length > 0) missing.push(`${headerOnly.length} function(s) with only the 64-byte header (capabilities unknown): ${headerOnly.slice(0, 5).join(', ')}${headerOnly.length > 5 ? ', …' : ''}`);
+  if (undumped.length > 0) missing.push(`${undumped.length} function(s) with no configuration space in the capture: ${undumped.slice(0, 5).join(', ')}${undumped.length > 5 ? ', …' : ''}`);
+  return [missing.length > 0 ? 'partial' : 'present', missing];
 }
 
 /** The checks `only`/`skip` choose (unknown ids are a usage error). */
@@ -226,6 +256,7 @@ function foundText(s: Snapshot): string {
 /** Part kinds `--require` accepts: the capture.json kinds of the CLI contract. */
 export const REQUIRABLE_KINDS = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges', 'vm-cmdlines', 'memory-map',
+  'ir-translation', 'pci-config',
 ] as const;
 export type RequirableKind = (typeof REQUIRABLE_KINDS)[number];
 

@@ -19,7 +19,9 @@ export type CheckInput =
   | 'mappings' // page-table walks (memory image or domain_translation_struct)
   | 'inventory' // PCI device list with drivers
   | 'vms' // VM command lines
-  | 'memory-map'; // host memory map
+  | 'memory-map' // host memory map
+  | 'interrupt-remapping' // the IR table's entries (memory image at IRTA, or debugfs ir_translation_struct)
+  | 'pci-config'; // configuration space of the PCI functions (sysfs config, lspci -xxxx, pciconf -r)
 
 export type EvidenceValue = string | number | boolean | null | EvidenceValue[] | { [key: string]: EvidenceValue };
 
@@ -37,6 +39,14 @@ export interface Finding {
   /** Why the severity differs from the check's default, when it does. */
   severityReason?: string;
   evidence: { [key: string]: EvidenceValue };
+  /** The VM the finding concerns, where one is known (set after the run: src/triage/fingerprint.ts). */
+  vm?: string;
+  /** Identity of the finding that survives a reboot (src/triage/fingerprint.ts). */
+  fingerprint?: string;
+  /** An accepted finding: the suppression that matched it (src/triage/suppressions.ts). */
+  suppressed?: { reason: string; expires?: string };
+  /** Against a baseline (`--baseline`): already there, or new (src/triage/baseline.ts). */
+  baselineState?: 'new' | 'unchanged';
 }
 
 /**

@@ -18,7 +18,8 @@ const FORMATS_ANALYZE = ['table', 'json', 'markdown', 'sarif', 'junit', 'html'] 
 const FAIL_ON = ['none', 'info', 'warning', 'error', 'critical'] as const;
 
 /** Options that may be given more than once, one value per use (yargs collects the uses in an array). */
-const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip', 'require']);
+// (`capture` is analyze's list of captures, a positional.)
+const REPEATABLE = new Set<string>([...REPEATABLE_CAPTURE_OPTIONS, 'check', 'skip', 'require', 'output-format', 'capture']);
 
 /**
  * yargs turns a second use of any option into an array; for an option that takes one value that
@@ -89,19 +90,27 @@ const COMMAND_DEFS: CommandDef[] = [
     load: () => import('./commands/decode.js'),
   },
   {
-    command: 'analyze <capture>',
-    describe: 'run the checks on a capture and report findings',
+    command: 'analyze <capture..>',
+    describe: 'run the checks on a capture (or many) and report findings',
     builder: (y) =>
       addCaptureOptions(common(y))
-        .positional('capture', { type: 'string', describe: 'capture directory or file' })
+        .positional('capture', { type: 'string', describe: 'capture directory or file; several, or with --recursive directories holding captures, make a fleet run' })
         .option('format', { alias: 'f', choices: FORMATS_ANALYZE, default: 'table' as const })
-        .option('fail-on', { choices: FAIL_ON, default: 'error' as const, describe: 'exit 1 when a finding is at or above this severity' })
+        .option('fail-on', { choices: FAIL_ON, describe: 'exit 1 when a finding that counts (not suppressed; new against --baseline) is at or above this severity (default: the configuration\'s failOn, else error)' })
+        .option('config', { type: 'string', describe: 'configuration file (default: dmarsift.config.json in the working directory; --no-config: none); see docs/ci.md' })
+        .option('output-format', { type: 'string', describe: 'also write FORMAT to FILE (FORMAT=FILE, repeatable: sarif=out.sarif --output-format junit=out.xml); replaces the configuration\'s outputs' })
+        .option('baseline', { type: 'string', describe: 'an earlier analyze JSON or SARIF report: its findings are unchanged, only new ones count for --fail-on, vanished ones are listed as absent' })
+        .option('recursive', { alias: 'r', type: 'boolean', describe: 'find the captures in the directories given (a directory holding capture.json or capture parts is one; others are searched, and listed when they hold none)' })
+        .option('jobs', { alias: 'j', type: 'string', describe: 'analyse this many captures at once, one worker thread each (default: the cores, at most 8; on 2 cores or fewer, 1: one after another in this thread)' })
         .option('check', { type: 'string', describe: 'run only these check ids (ID,ID… or repeated)' })
         .option('skip', { type: 'string', describe: 'skip these check ids (ID,ID… or repeated)' })
         .option('require', { type: 'string', describe: 'exit 2 unless the capture holds these part kinds, usable (KIND,… or repeated: dmar, registers, memory, pci, vm-cmdlines, memory-map, dmesg, debugfs-translation, debugfs-domain, dmardump-text, bridges)' })
         .option('docs-uri', { type: 'string', describe: 'SARIF and Markdown: absolute base URL of the repository, to link docs/checks/<id>.md pages (e.g. your repository blob URL ending in /); env DMARSIFT_DOCS_URI' })
         .example('$0 analyze samples/ppt-passthrough-leak', 'find what is wrong with a capture')
-        .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning'),
+        .example('$0 analyze capture/ --format sarif -o dmarsift.sarif --fail-on warning', 'for CI code scanning')
+        .example('$0 analyze -r captures/ --output-format sarif=fleet.sarif --output-format html=fleet.html', 'a fleet: a summary row per capture, SARIF and HTML from one run')
+        .example('$0 analyze -r captures/ --baseline yesterday.json', 'fail only on findings yesterday\'s report did not have')
+        .epilogue('Exit status: 0 no finding that counts at or above --fail-on; 1 at least one (in any capture); 2 a capture could not be read or nothing in it could be checked (with several captures: when no capture has such a finding).'),
     load: () => import('./commands/analyze.js'),
   },
   {
@@ -112,16 +121,18 @@ const COMMAND_DEFS: CommandDef[] = [
   },
   {
     command: 'translate <capture>',
-    describe: 'walk a device\'s tables for one IOVA: the host address, page size and permissions, or why it faults',
+    describe: 'walk a device\'s tables for one IOVA (the host address, page size and permissions, or why it faults), or remap one of its MSIs (--msi)',
     builder: (y) =>
       addCaptureOptions(common(y))
         .positional('capture', { type: 'string' })
         .option('bdf', { type: 'string', demandOption: true, describe: 'device: 0000:03:00.0, 03:00.0, 3/0/8, pci0:3:0:8, ppt0' })
-        .option('iova', { type: 'string', demandOption: true, describe: 'I/O virtual address (hex with 0x, or decimal)' })
+        .option('iova', { type: 'string', describe: 'I/O virtual address (hex with 0x, or decimal); this or --msi' })
+        .option('msi', { type: 'string', describe: 'an MSI the device writes, ADDR:DATA (e.g. 0xfee002d0:0x0): the IRTE it names and the delivery, or the interrupt fault (0x20-0x26)' })
         .option('pasid', { type: 'number', describe: 'PASID (scalable mode); default RID_PASID' })
         .option('access', { choices: ['read', 'write'] as const, default: 'read' as const, describe: 'request type: decides which permission a fault names' })
         .option('format', { alias: 'f', choices: ['table', 'json'] as const, default: 'table' as const })
-        .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?'),
+        .example('$0 translate samples/bhyve-host --bdf 3/0/8 --iova 0x1000', 'where does this DMA land?')
+        .example('$0 translate CAPTURE --bdf 01:00.0 --msi 0xfee002d0:0', 'which vector, on which CPU, does this interrupt raise?'),
     load: () => import('./commands/translate.js'),
   },
   {
@@ -176,8 +187,8 @@ const OVERVIEW = [
   'Usage: dmarsift <command> [options]',
   '',
   '  decode <capture>       decode a capture and print it',
-  '  analyze <capture>      run the checks and report findings',
-  '  translate <capture>    walk one device\'s tables for one IOVA',
+  '  analyze <capture..>    run the checks and report findings (several: a fleet)',
+  '  translate <capture>    walk one device\'s tables for one IOVA, or remap one MSI',
   '  diff <before> <after>  compare two captures',
   '  scan <image>           find root tables in a memory image without registers',
   '  capture --out DIR      capture a live Linux host\'s I/O MMU state',

@@ -13,7 +13,9 @@ import { UsageError } from '../errors.js';
 import { formatBdf, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
+import { buildInterruptRemapping, type IrTextInput } from './interrupt-remapping.js';
 import { sourceText } from './source.js';
+import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
@@ -60,6 +62,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   const textContexts = m.addTextUnitFacts(); // 4.
   m.applyRtaddr(); // 5.
   const walked = m.walkMemoryTables(); // 6.
+  m.addInterruptRemapping(); // 6b.
   m.addTextContexts(textContexts, walked); // 7.
   // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
   const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);
@@ -77,6 +80,8 @@ class UnitMerge {
   readonly units: UnitState[] = [];
   /** Unit names (dmar0 …) → register base, from the sources that state both. */
   private readonly byName = new Map<string, number>();
+  /** Each unit's blocks of debugfs ir_translation_struct (step 4), merged with the image in step 6b. */
+  private readonly irTexts = new Map<UnitState, IrTextInput[]>();
 
   constructor(private readonly input: BuildInput) {
     this.warnings = [...input.warnings];
@@ -201,6 +206,7 @@ class UnitMerge {
         if (!st) continue;
         this.addTextFacts(st, uc);
         if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0 || (uc.unreadableTables?.length ?? 0) > 0) textContexts.push({ st, uc });
+        if (uc.irTable) this.irTexts.set(st, [...(this.irTexts.get(st) ?? []), { unit: uc.irTable, part: part.path }]);
       }
     }
     return textContexts;
@@ -311,6 +317,18 @@ class UnitMerge {
     return walked;
   }
 
+  /** 6b. Interrupt remapping: registers, the table in the image, debugfs' dump. */
+  addInterruptRemapping(): void {
+    for (const st of this.units) {
+      const r = buildInterruptRemapping({
+        registers: st.unit.registers, registersSource: st.factSource.get('registers'), texts: this.irTexts.get(st) ?? [],
+        memory: this.input.memory, label: `unit ${hex(st.unit.registerBase)}`,
+      });
+      if (r.ir) st.unit.interruptRemapping = r.ir;
+      this.warnings.push(...r.warnings);
+    }
+  }
+
   /** 7. Contexts from text: fill units with no memory walk; otherwise compare entry by entry. */
   addTextContexts(textContexts: TextContexts, walked: Set<UnitState>): void {
     for (const { st, uc } of textContexts) mergeTextContexts(st, uc, walked.has(st), this.warnings);
@@ -340,6 +358,7 @@ type TextContexts = { st: UnitState; uc: UnitContribution }[];
 function assembleSnapshot(input: BuildInput, m: UnitMerge): Snapshot {
   const warnings = m.warnings;
   const devices = mergeDevices(input.contributions, warnings);
+  attachPciConfig(devices, input.contributions.flatMap(({ contribution }) => contribution.pciConfig ?? []), warnings);
   const vms = mergeVms(input.contributions.flatMap(({ contribution }) => contribution.vms ?? []), devices, warnings);
   assignPassthrough(vms, devices, warnings);
   const memoryMap: MemoryRegion[] = input.contributions.flatMap(({ contribution }) => contribution.memoryMap ?? []).sort((a, b) => a.start - b.start);

@@ -8,6 +8,7 @@
  * or how the ranges were coalesced. Gained and lost translations come out as coalesced ranges,
  * computed by a merge over the two sorted range lists (never page by page).
  */
+import { diffIrtes, type IrteDiff } from './diff-irte.js';
 import { contextKnown, contextsState } from './known.js';
 import type { ContextEntry, Domain, Mapping, PasidEntry, PciFunction, Snapshot, Unit } from './types.js';
 import { isBdfNotation, parseBdf } from '../util/bdf.js';
@@ -82,6 +83,8 @@ export interface SnapshotDiff {
   entries: { added: EntryView[]; removed: EntryView[]; changed: EntryChange[] };
   domains: DomainChange[];
   devices: { left: DeviceChange[]; arrived: DeviceChange[]; changed: DeviceChange[] };
+  /** Interrupt remapping table entries (diff-irte.ts); `unknown` counts those one side cannot tell. */
+  irtes: IrteDiff;
   /**
    * Whether each side had an inventory / VM data / page tables (what the diff can speak for), and
    * whether every context table of each side could be read: an entry whose table one side could not
@@ -292,7 +295,7 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): SnapshotDiff {
   }
   const hasMappings = (s: Snapshot): boolean => s.units.some((u) => u.domains.some((d) => d.mappingsKnown));
   return {
-    units, entries, domains, devices,
+    units, entries, domains, devices, irtes: diffIrtes(before, after),
     known: {
       inventory: [before.inventoryKnown, after.inventoryKnown],
       vms: [before.vmsKnown, after.vmsKnown],

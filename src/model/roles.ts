@@ -34,7 +34,7 @@ export function isPassThroughDriver(name: string | undefined): boolean {
 }
 
 /** Normalize any BDF notation to `SSSS:BB:DD.F`; undefined when it is no BDF. */
-function normBdf(text: string): string | undefined {
+export function normBdf(text: string): string | undefined {
   try {
     return formatBdf(parseBdf(text));
   } catch (e) {

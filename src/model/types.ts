@@ -12,6 +12,7 @@
  * - JSON output turns all addresses into "0x…" strings (report/json.ts); this file never formats.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
+import type { PciConfig } from '../decode/pci-config.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { TableProblem } from './walk.js';
 
@@ -28,6 +29,8 @@ export type PartKind =
   | 'vm-cmdlines'
   | 'memory-map'
   | 'invalidation-queue'
+  | 'ir-translation'
+  | 'pci-config'
   | 'ignored';
 
 export interface Part {
@@ -185,6 +188,8 @@ export interface Unit {
   tableProblems: UnitTableProblem[];
   /** The invalidation queue's descriptors, when the capture holds them (debugfs invalidation_queue). */
   invalidationQueue?: import('./invalidation-queue.js').InvalidationQueue;
+  /** Interrupt remapping: registers and the table's present entries (undefined: the capture says nothing of it). */
+  interruptRemapping?: import('./interrupt-remapping.js').InterruptRemapping;
   /**
    * What the capture tells of the unit's context entries (see contextsState in src/model/tables-state.ts):
    * 'complete' — every table read (or a text dump lists them); 'partial' — some context tables
@@ -244,6 +249,12 @@ export interface PciFunction {
   subordinateBus?: number;
   /** Name of the VM whose command line passes this function through. */
   vm?: string;
+  /**
+   * Its configuration space decoded (MSI, MSI-X, PCIe, ACS, ATS, SR-IOV), when the capture holds a
+   * dump of it (part kind pci-config); `configSource` says where.
+   */
+  config?: PciConfig;
+  configSource?: Source;
   source: Source;
 }
 

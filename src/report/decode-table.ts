@@ -9,6 +9,7 @@ import { contextsState } from '../model/known.js';
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
 import { hex, hexPad, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
+import { interruptRemappingLines } from './ir-table.js';
 
 export interface DecodeTableOptions {
   color: boolean;
@@ -198,6 +199,8 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
       if (opts.mappings && d.mappingsKnown) out.push(...mappingLines(d));
     });
   }
+
+  out.push(...interruptRemappingLines(u, opts));
 
   if (u.tableProblems.length) {
     out.push(`    table problems (${u.tableProblems.length}):`);

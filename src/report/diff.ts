@@ -8,6 +8,7 @@ import type { Finding } from '../checks/types.js';
 import type { DomainChange, EntryView, RangeChange, SnapshotDiff } from '../model/diff.js';
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
+import { irteDiffJson, irteDiffLines } from './diff-irte.js';
 import { findingToJson, type FindingJson } from './findings-json.js';
 import {
   bold, colorSeverity, countBySeverity, hexBytesFromPages, humanBytes, plural, severityCountsText, sortFindings, sourceLabel, statusGroups, statusLine, TOOL,
@@ -69,6 +70,7 @@ export function diffToJson(i: DiffReportInput): Record<string, unknown> {
       bytesGained: hexBytesFromPages(d.domains.reduce((n, x) => n + x.gainedPages, 0)),
       bytesLost: hexBytesFromPages(d.domains.reduce((n, x) => n + x.lostPages, 0)),
       devices: { left: d.devices.left.length, arrived: d.devices.arrived.length, changed: d.devices.changed.length },
+      irtes: { added: d.irtes.added.length, removed: d.irtes.removed.length, changed: d.irtes.changed.length },
       findings: countBySeverity(i.findings),
       introduced: i.introduced.length,
       resolved: i.resolved.length,
@@ -90,6 +92,7 @@ export function diffToJson(i: DiffReportInput): Record<string, unknown> {
       arrived: d.devices.arrived.map((x) => ({ bdf: x.bdf, after: deviceJson(x.after) })),
       changed: d.devices.changed.map((x) => ({ bdf: x.bdf, fields: x.fields, before: deviceJson(x.before), after: deviceJson(x.after) })),
     },
+    irtes: irteDiffJson(d.irtes),
     findings,
     introduced: sortFindings(i.introduced).map(findingToJson),
     resolved: sortFindings(i.resolved).map(findingToJson),
@@ -174,11 +177,13 @@ export function renderDiffTable(i: DiffReportInput, opts: { color: boolean }): s
     ...d.devices.arrived.map((x) => `  + ${dev(x)} arrived`),
     ...d.devices.changed.map((x) => `  ~ ${x.bdf}: ${x.fields.map((f) => (f === 'driver' ? `driver ${x.before?.driver ?? '-'} → ${x.after?.driver ?? '-'}` : f === 'vm' ? `VM ${x.before?.vm ?? '-'} → ${x.after?.vm ?? '-'}` : f)).join(', ')}`),
   ]);
+  section('Interrupt remapping entries', irteDiffLines(d.irtes).map((l) => `  ${l}`));
+  if (d.irtes.unknown > 0) out.push(`(${plural(d.irtes.unknown, 'IRTE')} of one capture sit on interrupt remapping table pages the other does not hold: unknown there, neither added nor removed)`, '');
   if (!d.known.inventory[0] || !d.known.inventory[1]) out.push('(inventory missing in one capture: device changes and stale-after-unplug not evaluated)', '');
   if (d.known.unknownEntries > 0) out.push(`(${plural(d.known.unknownEntries, 'entry', 'entries')} of one capture sit in context tables the other could not read: unknown there, neither added nor removed)`, '');
   const nothing = d.units.length + d.entries.added.length + d.entries.removed.length + d.entries.changed.length + d.domains.length
-    + d.devices.left.length + d.devices.arrived.length + d.devices.changed.length === 0;
-  if (nothing) out.push('No changes in units, context entries, mappings or the PCI inventory.', '');
+    + d.devices.left.length + d.devices.arrived.length + d.devices.changed.length + irteDiffLines(d.irtes).length === 0;
+  if (nothing) out.push('No changes in units, context entries, mappings, interrupt remapping entries or the PCI inventory.', '');
   // Pair findings cite the later capture's parts (what survived), like the new ones; gone ones the earlier's.
   section('Findings the pair reveals', sortFindings(i.findings).map((f) => '  ' + findingText(f, color, i.showPath?.after)));
   section('New findings in AFTER', sortFindings(i.introduced).map((f) => '  ' + findingText(f, color, i.showPath?.after)));
@@ -206,6 +211,7 @@ export function renderDiffMarkdown(i: DiffReportInput): string {
     '|---|---:|---:|---:|',
     `| context entries | ${d.entries.added.length} | ${d.entries.removed.length} | ${d.entries.changed.length} |`,
     `| PCI functions | ${d.devices.arrived.length} | ${d.devices.left.length} | ${d.devices.changed.length} |`,
+    `| interrupt remapping entries | ${d.irtes.added.length} | ${d.irtes.removed.length} | ${d.irtes.changed.length} |`,
     '',
   ];
   const findingsBlock = (title: string, list: Finding[]): void => {
@@ -225,6 +231,7 @@ export function renderDiffMarkdown(i: DiffReportInput): string {
     for (const c of d.entries.changed) out.push(`~ ${c.before.bdf} unit ${hex(c.before.unit)}: ${fieldChange(c)}`);
     out.push('```', '');
   }
+  if (irteDiffLines(d.irtes).length > 0) out.push('### Interrupt remapping entries', '', '```', ...irteDiffLines(d.irtes), '```', '');
   if (d.domains.length > 0) {
     out.push('### Domains', '', '| domain | status | gained | lost |', '|---|---|---:|---:|');
     for (const x of d.domains) out.push(`| ${domainTitle(x)} | ${x.status}${x.exact ? '' : ' (partial)'} | ${humanBytes(BigInt(x.gainedPages) << 12n)} | ${humanBytes(BigInt(x.lostPages) << 12n)} |`);

@@ -4,6 +4,8 @@
  * Reporters format; they never decode and never judge.
  */
 import type { CheckStatusReport } from '../checks/run.js';
+import type { BaselineFinding } from '../triage/baseline.js';
+import type { SuppressionStatus } from '../triage/suppressions.js';
 import { SEVERITIES, severityRank, type CheckInput, type CheckMeta, type Finding, type Severity } from '../checks/types.js';
 import { sourceText } from '../model/source.js';
 import type { Snapshot, Source, Unit } from '../model/types.js';
@@ -46,6 +48,22 @@ export interface AnalyzeReportInput {
   tool?: ToolInfo;
   /** How to print a part path (the CLI's: as the user gave it); default: the model's own name. */
   showPath?: ShowPath;
+  /** The capture's name in a fleet (its path, or below a `--recursive` root). */
+  label?: string;
+  /** With `--baseline`: the baseline's file, and its findings this run no longer has. */
+  baseline?: { file: string; absent: BaselineFinding[] };
+  /** The configured suppressions and what became of them (a single capture's run). */
+  suppressions?: SuppressionStatus[];
+}
+
+/** The findings that are not suppressed (what summaries count). */
+export function activeFindings<F extends Finding>(findings: readonly F[]): F[] {
+  return findings.filter((f) => f.suppressed === undefined);
+}
+
+/** "hpa-leak-mmio 0000:03:01.0 unit 0xfed90000 VM vm1": what a finding is about, in a few words. */
+export function findingSubject(f: Pick<Finding, 'check' | 'bdf' | 'unit' | 'vm'>): string {
+  return [f.check, f.bdf, f.unit !== undefined ? `unit ${f.unit}` : undefined, f.vm !== undefined ? `VM ${f.vm}` : undefined].filter(Boolean).join(' ');
 }
 
 /**
@@ -66,6 +84,8 @@ export const INPUT_NAMES: Record<CheckInput, string> = {
   inventory: 'PCI inventory',
   vms: 'VM command lines',
   'memory-map': 'host memory map',
+  'interrupt-remapping': 'interrupt remapping table',
+  'pci-config': 'PCI configuration space',
 };
 
 /** The checks of one status that did not examine everything, and why in short. */

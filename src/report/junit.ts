@@ -10,8 +10,13 @@
  * selected, and — when the runner's statuses are given — those that could not examine the capture
  * (not-applicable), with the reason as the skip message, never a pass. A check that ran on part of
  * the capture says so in its `<system-out>`.
+ *
+ * Only findings that count fail a check (src/triage/suppressions.ts `counts`): a suppressed finding
+ * (tagged with its reason) and, with a baseline, an unchanged one go to `<system-out>`. A fleet is
+ * one `<testsuite>` per capture (junitSuite, junitDocument).
  */
 import { severityRank, type Finding, type Severity } from '../checks/types.js';
+import { counts } from '../triage/suppressions.js';
 import { plural, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ShowPath } from './format.js';
 
 export interface JunitOptions {
@@ -50,7 +55,8 @@ function attrs(a: Record<string, string | number>): string {
 function findingLine(f: Finding, show?: ShowPath): string {
   const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : '', f.did !== undefined ? `DID ${f.did}` : ''].filter(Boolean).join(' ');
   const src = sourceLabel(f.source, show);
-  return `[${f.severity}] ${where ? where + ': ' : ''}${f.message}${src ? ` (${src})` : ''}`;
+  const tags = [f.suppressed !== undefined ? `[suppressed: ${f.suppressed.reason}] ` : '', f.baselineState === 'unchanged' ? '[unchanged] ' : ''].join('');
+  return `${tags}[${f.severity}] ${where ? where + ': ' : ''}${f.message}${src ? ` (${src})` : ''}`;
 }
 
 /** Text content: escape markup but keep line breaks as they are (readable in CI logs). */
@@ -58,7 +64,48 @@ function textContent(lines: string[]): string {
   return lines.map((l) => xmlEscape(l).replace(/&#10;/g, '\n').replace(/&#9;/g, '\t')).join('\n');
 }
 
+/** One capture's `<testsuite>` and its counts. */
+export interface JunitSuite {
+  xml: string;
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
 export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = {}): string {
+  return junitDocument([junitSuite(input, opts, 'dmarsift')]);
+}
+
+/** The document around suites (`<testsuites>` with their summed counts). */
+export function junitDocument(suites: readonly JunitSuite[]): string {
+  const sum = (k: 'tests' | 'failures' | 'errors' | 'skipped'): number => suites.reduce((n, x) => n + x[k], 0);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites${attrs({ name: 'dmarsift', tests: sum('tests'), failures: sum('failures'), errors: sum('errors'), skipped: sum('skipped') })}>`,
+    ...suites.map((x) => x.xml),
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** A suite for a capture that could not be analysed: one test case in error, with why. */
+export function junitErrorSuite(name: string, capture: string, message: string): JunitSuite {
+  const xml = [
+    `<testsuite${attrs({ name, tests: 1, failures: 0, errors: 1, skipped: 0, time: '0' })}>`,
+    '  <properties>',
+    `    <property${attrs({ name: 'capture', value: capture })}/>`,
+    '  </properties>',
+    `  <testcase${attrs({ name: 'analyze', classname: 'dmarsift.analyze', time: '0' })}>`,
+    `    <error${attrs({ message, type: 'not-analysed' })}/>`,
+    '  </testcase>',
+    '</testsuite>',
+  ].join('\n');
+  return { xml, tests: 1, failures: 0, errors: 1, skipped: 0 };
+}
+
+/** One capture's suite: a test case per check. */
+export function junitSuite(input: AnalyzeReportInput, opts: JunitOptions = {}, name = 'dmarsift'): JunitSuite {
   const failOn = opts.failOn ?? 'error';
   const tool = input.tool ?? TOOL;
   const byCheck = new Map<string, Finding[]>();
@@ -91,7 +138,7 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
       cases.push(`${head}>\n    <skipped${attrs({ message: 'check not run' })}/>\n  </testcase>`);
       continue;
     }
-    const failing = failOn === 'none' ? [] : found.filter((f) => severityRank(f.severity) >= severityRank(failOn));
+    const failing = failOn === 'none' ? [] : found.filter((f) => counts(f) && severityRank(f.severity) >= severityRank(failOn));
     const passing = found.filter((f) => !failing.includes(f));
     const body: string[] = [];
     const partialLine = st?.status === 'partial' ? [`[partial] checked part of the capture only: ${st.reasons.join('; ')}`] : [];
@@ -106,7 +153,7 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
   }
 
   const suite = {
-    name: 'dmarsift',
+    name,
     tests: ids.length,
     failures,
     errors: 0,
@@ -118,16 +165,7 @@ export function findingsToJunit(input: AnalyzeReportInput, opts: JunitOptions = 
     `    <property${attrs({ name: 'tool', value: `${tool.name} ${tool.version}` })}/>`,
     `    <property${attrs({ name: 'failOn', value: failOn })}/>`,
   ];
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites${attrs({ name: 'dmarsift', tests: suite.tests, failures, errors: 0, skipped })}>`,
-    `<testsuite${attrs(suite)}>`,
-    '  <properties>',
-    ...props,
-    '  </properties>',
-    ...cases,
-    '</testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+  if (input.baseline !== undefined) props.push(`    <property${attrs({ name: 'baseline', value: input.baseline.file })}/>`);
+  const xml = [`<testsuite${attrs(suite)}>`, '  <properties>', ...props, '  </properties>', ...cases, '</testsuite>'].join('\n');
+  return { xml, tests: suite.tests, failures, errors: 0, skipped };
 }

@@ -6,8 +6,9 @@
  */
 import type { CheckMeta, EvidenceValue, Finding } from '../checks/types.js';
 import { SEVERITIES } from '../checks/types.js';
+import { suppressionProblem } from '../triage/suppressions.js';
 import {
-  plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
+  activeFindings, findingSubject, plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
 } from './format.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
@@ -57,8 +58,36 @@ export function evidenceBlock(evidence: { [key: string]: EvidenceValue }): strin
 }
 
 function findingTitle(i: number, f: Finding): string {
-  const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : undefined, f.did !== undefined ? `DID ${f.did}` : undefined].filter(Boolean);
-  return `### ${i}. [${f.severity.toUpperCase()}] ${f.check}${where.length ? ` — ${where.join(', ')}` : ''}`;
+  const where = [f.bdf, f.unit !== undefined ? `unit ${f.unit}` : undefined, f.did !== undefined ? `DID ${f.did}` : undefined, f.vm !== undefined ? `VM ${mdEscape(f.vm)}` : undefined].filter(Boolean);
+  const state = f.baselineState !== undefined ? ` (${f.baselineState})` : '';
+  return `### ${i}. [${f.severity.toUpperCase()}] ${f.check}${where.length ? ` — ${where.join(', ')}` : ''}${state}`;
+}
+
+/** Suppressed findings, absent ones and suppressions to review: apart from the findings that count. */
+function triageSections(input: AnalyzeReportInput, findings: readonly Finding[]): string[] {
+  const out: string[] = [];
+  const suppressed = findings.filter((f) => f.suppressed !== undefined);
+  if (suppressed.length > 0) {
+    out.push('### Suppressed findings', '', 'Accepted by the configuration: they do not count for `--fail-on`.', '');
+    for (const f of suppressed) {
+      const until = f.suppressed!.expires !== undefined ? ` (until ${f.suppressed!.expires})` : '';
+      out.push(`- [${f.severity}] ${mdCode(findingSubject(f))}: ${mdEscape(f.message)} — **${mdEscape(f.suppressed!.reason)}**${until}`);
+    }
+    out.push('');
+  }
+  const absent = input.baseline?.absent ?? [];
+  if (absent.length > 0) {
+    out.push('### Absent since the baseline', '');
+    for (const b of absent) out.push(`- [${b.severity}] ${mdCode(findingSubject(b))}: ${mdEscape(b.message)}`);
+    out.push('');
+  }
+  const problems = (input.suppressions ?? []).map(suppressionProblem).filter((x): x is string => x !== undefined);
+  if (problems.length > 0) {
+    out.push('### Suppressions to review', '');
+    for (const p of problems) out.push(`- ${mdEscape(p)}`);
+    out.push('');
+  }
+  return out;
 }
 
 function findingSection(i: number, f: Finding, meta: CheckMeta | undefined, opts: MarkdownOptions, show?: ShowPath): string[] {
@@ -93,7 +122,8 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
   const tool = input.tool ?? TOOL;
   const findings = sortFindings(input.findings);
   const metas = new Map(input.checks.map((c) => [c.id, c]));
-  const counts = countBySeverity(findings);
+  const counts = countBySeverity(activeFindings(findings));
+  const shown = activeFindings(findings);
   const sc = snapshotCounts(s);
   const out: string[] = [];
 
@@ -102,6 +132,10 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
   out.push(`- Tool: ${tool.name} ${tool.version}`);
   const parts = s.capture.parts.filter((p) => p.kind !== 'ignored');
   if (parts.length) out.push(`- Parts: ${parts.map((p) => `${mdCode(input.showPath ? input.showPath(p.path) : p.path)} (${p.kind})`).join(', ')}`);
+  if (input.baseline !== undefined) {
+    const fresh = findings.filter((f) => f.baselineState === 'new').length;
+    out.push(`- Baseline: ${mdCode(input.baseline.file)}: ${fresh} new, ${findings.length - fresh} unchanged, ${input.baseline.absent.length} absent`);
+  }
   out.push(`- Model: ${plural(sc.units, 'unit')}, ${plural(sc.presentContexts, 'present context')}, ${plural(sc.domains, 'domain')}`, '');
 
   out.push('### Summary', '');
@@ -116,8 +150,11 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
   for (const g of statusGroups(input.statuses)) out.push(statusLine(g, mdCode), '');
 
   out.push('### Findings', '');
-  if (findings.length === 0) out.push('No findings.', '');
-  findings.forEach((f, i) => { out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath)); });
+  if (shown.length === 0) out.push(findings.length === 0 ? 'No findings.' : 'No findings but suppressed ones.', '');
+  shown.forEach((f, i) => {
+    out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath));
+  });
+  out.push(...triageSections(input, findings));
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');

@@ -21,6 +21,8 @@ import { hex, hexIdOrNull, pfnToAddr } from '../util/hex.js';
 import { contextsState } from '../model/known.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 import { AsciiChunks } from './json-bytes.js';
+import { interruptRemappingToJson } from './ir-json.js';
+import { pciConfigToJson } from './pci-config-json.js';
 
 export const MODEL_SCHEMA_VERSION = 1;
 
@@ -252,6 +254,7 @@ function unitToJson(u: Unit, lazy: boolean): Json {
     unreadableTables: (u.unreadableTables ?? []).map((t) => ({
       structure: t.structure, addr: hex(t.addr), bus: orNull(t.bus), devfns: t.devfns ? [...t.devfns] : null, bdf: orNull(t.bdf), message: t.message,
     })),
+    interruptRemapping: interruptRemappingToJson(u),
   };
 }
 
@@ -332,6 +335,7 @@ function deviceToJson(d: PciFunction): Json {
     secondaryBus: orNull(d.secondaryBus),
     subordinateBus: orNull(d.subordinateBus),
     source: sourceToJson(d.source),
+    ...(d.config !== undefined ? { config: pciConfigToJson(d.config, d.configSource) } : {}),
   };
 }
 

@@ -17,16 +17,27 @@
  *   a report may travel to a public ticket, and this machine's directories are nobody's business.
  * - `helpUri` must be an absolute URI in SARIF; it is written only when `docsBaseUri` is given.
  *   The relative docs/checks/<id>.md link is always in `help.markdown`.
+ * - Triage: `partialFingerprints` holds the finding's fingerprint (src/triage/fingerprint.ts) under
+ *   FINGERPRINT_KEY; a suppressed finding carries `suppressions` (external, accepted, with the
+ *   reason as `justification`); with a baseline each result has its `baselineState`, and the
+ *   baseline's findings that are gone are listed in the run's `properties.absent`, not as results:
+ *   a dashboard that knows no `baselineState` (GitHub's documented subset has none) would show an
+ *   `absent` result as an open alert. A suppression that matched nothing or has expired is a tool
+ *   notification.
+ * - A fleet (several captures) is one run per capture (findingsToSarifRun), each with its own
+ *   `automationDetails.id` (`dmarsift/<label>/`), since code scanning takes one run per category.
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CheckMeta, Finding } from '../checks/types.js';
 import type { Source } from '../model/types.js';
+import { FINGERPRINT_KEY } from '../triage/fingerprint.js';
+import { suppressionProblem } from '../triage/suppressions.js';
 import {
   checkDocPath, PROJECT_URI, sarifLevel, snapshotCounts, sortFindings, TOOL, type AnalyzeReportInput,
 } from './format.js';
 
-const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const SARIF_SCHEMA_URI = 'https://json.schemastore.org/sarif-2.1.0.json';
 
 export interface SarifOptions {
   /** Absolute base for `helpUri` (e.g. a repository's blob URL ending in '/'); omitted when absent. */
@@ -126,6 +137,7 @@ function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, 
   if (f.did !== undefined) properties.did = f.did;
   if (f.severityReason !== undefined) properties.severityReason = f.severityReason;
   if (f.messageId !== undefined) properties.messageId = f.messageId;
+  if (f.vm !== undefined) properties.vm = f.vm;
 
   return {
     ruleId: f.check,
@@ -133,10 +145,20 @@ function resultFor(f: Finding, ruleIndex: number, loc: Locator): Record<string, 
     level: sarifLevel(f.severity),
     message: { text: f.message },
     locations: [location],
-    // Lets dashboards follow one problem across captures of the same machine.
-    partialFingerprints: { 'dmarsift/v1': [f.check, f.unit ?? '', f.bdf ?? '', f.did ?? ''].join('|') },
+    // Lets dashboards and baselines follow one problem across captures of the same machine.
+    ...(f.fingerprint !== undefined ? { partialFingerprints: { [FINGERPRINT_KEY]: f.fingerprint } } : {}),
+    ...(f.suppressed !== undefined ? { suppressions: [{ kind: 'external', status: 'accepted', justification: f.suppressed.reason }] } : {}),
+    ...(f.baselineState !== undefined ? { baselineState: f.baselineState } : {}),
     properties,
   };
+}
+
+/** Suppressions that matched nothing or have expired: warnings about the configuration. */
+function suppressionNotifications(input: AnalyzeReportInput): Record<string, unknown>[] {
+  return (input.suppressions ?? []).flatMap((st) => {
+    const text = suppressionProblem(st);
+    return text === undefined ? [] : [{ level: 'warning', message: { text }, properties: { suppression: { ...st.suppression }, state: st.state, matched: st.matched } }];
+  });
 }
 
 /**
@@ -159,6 +181,11 @@ function statusNotifications(input: AnalyzeReportInput, index: ReadonlyMap<strin
 }
 
 export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = {}): Record<string, unknown> {
+  return { $schema: SARIF_SCHEMA_URI, version: '2.1.0', runs: [findingsToSarifRun(input, opts)] };
+}
+
+/** One capture's run (a fleet's log has one per capture). */
+export function findingsToSarifRun(input: AnalyzeReportInput, opts: SarifOptions = {}): Record<string, unknown> {
   const tool = input.tool ?? TOOL;
   const rules = input.checks.map((m) => ruleFor(m, opts));
   const index = new Map(input.checks.map((m, i) => [m.id, i]));
@@ -172,42 +199,41 @@ export function findingsToSarif(input: AnalyzeReportInput, opts: SarifOptions = 
   const s = input.snapshot;
   const loc = locator(s.capture.path, input.showPath);
   const notRun = input.ran ? input.checks.filter((c) => !input.ran!.includes(c.id)).map((c) => c.id) : [];
+  const properties: Record<string, unknown> = { capture: s.capture.path, summary: snapshotCounts(s), checksNotRun: notRun };
+  if (input.label !== undefined) properties.label = input.label;
+  if (input.baseline !== undefined) properties.baseline = { file: input.baseline.file, absent: input.baseline.absent };
   return {
-    $schema: SARIF_SCHEMA_URI,
-    version: '2.1.0',
-    runs: [
+    ...(input.label !== undefined ? { automationDetails: { id: `dmarsift/${input.label}/` } } : {}),
+    tool: {
+      driver: {
+        name: tool.name,
+        version: tool.version,
+        ...(/^\d+\.\d+\.\d+/.test(tool.version) ? { semanticVersion: tool.version } : {}),
+        informationUri: opts.informationUri ?? PROJECT_URI,
+        rules,
+      },
+    },
+    originalUriBaseIds: loc.bases,
+    artifacts: s.capture.parts.map((p) => ({
+      location: loc.part(p.path),
+      description: { text: `${p.kind}${p.format ? ` (${p.format})` : ''}${p.note ? `: ${p.note}` : ''}` },
+    })),
+    invocations: [
       {
-        tool: {
-          driver: {
-            name: tool.name,
-            version: tool.version,
-            ...(/^\d+\.\d+\.\d+/.test(tool.version) ? { semanticVersion: tool.version } : {}),
-            informationUri: opts.informationUri ?? PROJECT_URI,
-            rules,
-          },
-        },
-        originalUriBaseIds: loc.bases,
-        artifacts: s.capture.parts.map((p) => ({
-          location: loc.part(p.path),
-          description: { text: `${p.kind}${p.format ? ` (${p.format})` : ''}${p.note ? `: ${p.note}` : ''}` },
-        })),
-        invocations: [
-          {
-            executionSuccessful: true,
-            toolExecutionNotifications: [
-              ...s.warnings.map((w) => ({
-                level: 'warning',
-                message: { text: w.message },
-                ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
-              })),
-              ...statusNotifications(input, index, loc),
-            ],
-          },
+        executionSuccessful: true,
+        toolExecutionNotifications: [
+          ...s.warnings.map((w) => ({
+            level: 'warning',
+            message: { text: w.message },
+            ...(w.source ? { locations: [{ physicalLocation: physicalLocationOf(w.source, loc) }] } : {}),
+          })),
+          ...statusNotifications(input, index, loc),
+          ...suppressionNotifications(input),
         ],
-        results: findings.map((f) => resultFor(f, index.get(f.check)!, loc)),
-        properties: { capture: s.capture.path, summary: snapshotCounts(s), checksNotRun: notRun },
       },
     ],
+    results: findings.map((f) => resultFor(f, index.get(f.check)!, loc)),
+    properties,
   };
 }
 

@@ -17,8 +17,9 @@
  */
 import Table from 'cli-table3';
 import type { Finding } from '../checks/types.js';
+import { counts as countsForFailOn, suppressionProblem } from '../triage/suppressions.js';
 import {
-  colorSeverity, countBySeverity, displayWidth, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
+  colorSeverity, countBySeverity, displayWidth, findingSubject, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
   type AnalyzeReportInput,
 } from './format.js';
 
@@ -115,13 +116,35 @@ function blockLines(findings: Finding[], width: number, color: boolean): string[
   return out;
 }
 
+/**
+ * What the table leaves out of its rows, in lines after the summary: suppressed findings with their
+ * reasons, how many are unchanged since the baseline and which are absent, suppressions to review.
+ */
+function triageLines(input: AnalyzeReportInput, all: readonly Finding[]): string[] {
+  const out: string[] = [];
+  const suppressed = all.filter((f) => f.suppressed !== undefined);
+  if (suppressed.length > 0) out.push(`Suppressed (${suppressed.length}): ${suppressed.map((f) => `${findingSubject(f)} (${f.suppressed!.reason})`).join('; ')}.`);
+  if (input.baseline !== undefined) {
+    const unchanged = all.filter((f) => f.baselineState === 'unchanged' && f.suppressed === undefined).length;
+    const absent = input.baseline.absent;
+    out.push(`Baseline ${input.baseline.file}: ${plural(unchanged, 'finding')} unchanged (not listed)${absent.length > 0 ? `; absent now: ${absent.map(findingSubject).join('; ')}` : ''}.`);
+  }
+  for (const st of input.suppressions ?? []) {
+    const p = suppressionProblem(st);
+    if (p !== undefined) out.push(`Warning: ${p}.`);
+  }
+  return out;
+}
+
 export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTableOptions): string {
   const width = opts.width ?? 80;
-  const findings = sortFindings(input.findings);
+  const all = sortFindings(input.findings);
+  // The rows: findings that count (not suppressed; with a baseline, new), whatever their severity.
+  const findings = all.filter(countsForFailOn);
   const out: string[] = [];
 
   if (findings.length === 0) {
-    out.push('No findings.');
+    out.push(all.length === 0 ? 'No findings.' : input.baseline !== undefined ? 'No new findings.' : 'No findings but suppressed ones.');
   } else {
     // Content widths of the fixed columns (no cell of these is ever wrapped or cut).
     const fixed = [
@@ -156,5 +179,6 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
   out.push(...wrapText(summary, width));
   // Checks that could not examine (all of) the capture: no finding, and no pass either.
   for (const g of statusGroups(input.statuses)) out.push(...wrapText(statusLine(g), width));
+  for (const line of triageLines(input, all)) out.push(...wrapText(line, width));
   return out.join('\n') + '\n';
 }

@@ -4,6 +4,8 @@
  * addresses, and the FreeBSD text a capture script collects (pciconf -lv, bhyve command lines,
  * machdep.smap). Used by `npm run samples`, the tests and the benchmark.
  */
+import { encodePciConfig, formatIrTranslation, formatLspciHexDump, type ScenarioConfig } from './pci-config-encode.js';
+import { remappedIrte } from './ir-encode.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBdf, fromSlotFunc, parseBdf, type Bdf } from '../util/bdf.js';
@@ -13,6 +15,7 @@ import { encodeRegistersJson } from './registers-json-encode.js';
 import { hashString, mulberry32 } from './rng.js';
 import { parseAddr, parseSize, type Scenario, type ScenarioDevice, type ScenarioDomain, type ScenarioRange, type ScenarioUnit } from './scenario.js';
 import { addNoise, writeElfCore } from './image-extras.js';
+import { irtaOf, writeIrTable } from './ir-scenario.js';
 import { formatIomem, formatLspci, formatProcCmdlines } from './linux-text.js';
 import { buildQueue, formatInvalidationQueue } from './invalidation-encode.js';
 import { FirstLevelPageTable, scalableContextsOf, writeScalableTables } from './scalable.js';
@@ -72,6 +75,7 @@ export function generateCapture(s: Scenario, dir: string): GeneratedCapture {
   w.placeRootTables();
   w.buildDomains();
   w.writeContextTables();
+  w.writeIrTables();
   w.writeDmar();
   w.writeRegisters();
   w.writeMemory();
@@ -223,6 +227,11 @@ class CaptureWriter {
     return specs;
   }
 
+  /** Each unit's interrupt remapping table (units with `ir`), in its table area. */
+  writeIrTables(): void {
+    for (const u of this.s.units) writeIrTable(this.phys, u);
+  }
+
   writeDmar(): void {
     const s = this.s;
     const dmar = encodeDmar({
@@ -255,6 +264,7 @@ class CaptureWriter {
         registers: {
           VER: BigInt((maj << 4) | min), CAP: BigInt(u.cap), ECAP: BigInt(u.ecap), GSTS: BigInt(gsts), RTADDR: rtaddr, FSTS: 0n,
           ...faultRegisters(u.faultRecords ?? []),
+          ...(irtaOf(u) !== undefined ? { IRTA: irtaOf(u)! } : {}),
         } as Record<string, bigint>,
       };
     });
@@ -297,6 +307,19 @@ class CaptureWriter {
       else this.write('ps-args.txt', formatVmCommandLines(s.vms));
     }
     if (s.parts?.memoryMap !== false) this.writeMemoryMap();
+    if (s.irTable) {
+      const entries = s.irTable.entries.map((e) => {
+        const b = bdfOf(e.bdf);
+        const [lo, hi] = remappedIrte({ sid: (b.bus << 8) | b.devfn, vector: e.vector });
+        return { index: e.index, lo, hi };
+      });
+      // The table itself lies in the unit's table area (never handed out); only its text is written.
+      this.write('ir_translation_struct', formatIrTranslation(parseAddr(s.units[0].tableBase) + (62 << 20), entries));
+    }
+    const configured = s.devices.filter((d) => d.config !== undefined);
+    if (configured.length > 0) {
+      this.write('pci-config.txt', formatLspciHexDump(configured.map((d) => ({ bdf: formatBdf(bdfOf(d.bdf)), bytes: encodePciConfig(d, d.config as ScenarioConfig) }))));
+    }
     if (s.invalidationQueue) {
       // The ring itself lies in the unit's table area (never handed out); only its text is written.
       const q = buildQueue(s.invalidationQueue);
@@ -386,7 +409,7 @@ function readContexts(phys: PhysBuilder, root: number): DmardumpUnit['buses'] {
 
 function kindOf(file: string): string {
   return ({ DMAR: 'dmar', 'dmardump.txt': 'dmardump-text', 'registers.json': 'registers', 'memory.sparse': 'memory', 'pciconf-lv.txt': 'pci', 'lspci.txt': 'pci', 'memory.elf': 'memory', 'ps-args.txt': 'vm-cmdlines', 'smap.txt': 'memory-map',
-    'qemu-cmdline.txt': 'vm-cmdlines', 'iomem.txt': 'memory-map', invalidation_queue: 'invalidation-queue' } as Record<string, string>)[file] ?? 'ignored';
+    'qemu-cmdline.txt': 'vm-cmdlines', 'iomem.txt': 'memory-map', invalidation_queue: 'invalidation-queue', 'pci-config.txt': 'pci-config', ir_translation_struct: 'ir-translation' } as Record<string, string>)[file] ?? 'ignored';
 }
 
 function write(dir: string, name: string, data: string | Uint8Array, files: string[]): void {

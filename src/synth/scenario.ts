@@ -3,6 +3,8 @@
  * devices, domains, mappings and VMs of a host, plus deliberate defects for the bug-class
  * samples. Addresses are "0x…" strings; sizes accept "2G", "512M", "4K" or hex.
  */
+import type { ScenarioConfig } from './pci-config-encode.js';
+
 export interface ScenarioUnit {
   base: string;
   segment?: number;
@@ -26,6 +28,28 @@ export interface ScenarioUnit {
   faultRecords?: { bdf: string; iova: string; reason: number; access?: 'read' | 'write' }[];
   /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
   gstsExtra?: string;
+  /**
+   * Interrupt remapping (src/synth/ir-scenario.ts): IRTA in registers.json and the table in the
+   * memory image at `table` (default: 62 MiB into the unit's table area), 2^(size + 1) entries
+   * (size default 7: one page), x2APIC mode with `eime`. GSTS.IRES/CFIS come from `gstsExtra`.
+   */
+  ir?: { table?: string; size?: number; eime?: boolean; entries: ScenarioIrte[] };
+}
+
+/**
+ * One present IRTE: its source-id as a BDF (or a raw `sid`, e.g. "0xff00" or a bus range with
+ * SVT 10b), SVT (default 01b) and SQ, its vector, and DST (remapped) or `pda` (posted: the
+ * posted-interrupt descriptor's address).
+ */
+export interface ScenarioIrte {
+  index: number;
+  bdf?: string;
+  sid?: string;
+  svt?: number;
+  sq?: number;
+  vector: number;
+  dst?: string;
+  pda?: string;
 }
 
 export interface ScenarioRange {
@@ -117,6 +141,8 @@ export interface ScenarioDevice {
   module?: string;
   /** Memory BARs as /proc/iomem nests them (`memoryMapFormat: 'iomem'`), with the driver's claim. */
   bars?: { start: string; size: string; claim?: string }[];
+  /** Configuration space to write into pci-config.txt (lspci -xxxx form): PCIe type, ACS, bus range. */
+  config?: ScenarioConfig;
 }
 
 export interface ScenarioVm {
@@ -186,6 +212,8 @@ export interface Scenario {
    * written in order from slot `at`, and Head = Tail just after them (all processed).
    */
   invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number };
+  /** Unit 0's debugfs `ir_translation_struct`: present remapped IRTEs (SVT 01b, the function's SID). */
+  irTable?: { entries: { index: number; bdf: string; vector: number }[] };
   /**
    * The memory image: a sparse dump (default) or an ELF core; `noise` adds pages of other data
    * and decoy pages (src/synth/image-extras.ts) and `zeroTail` zero-filled memory not in the file.

@@ -26,7 +26,8 @@
  * is bounded: lines of at most MAX_LINE_CHARS, indices below MAX_ENTRIES_PER_UNIT (each kept once
  * per unit), at most MAX_UNITS units, at most 100 warnings (then one summary).
  */
-import type { IrteMode } from '../decode/irte.js';
+import { InputError } from '../errors.js';
+import type { Contribution, IrSection, IrTextUnit } from '../model/contribution.js';
 import type { ModelWarning } from '../model/types.js';
 import { formatBusDevfn } from '../util/bdf.js';
 import { fromHexDigits, hex, hexDigits } from '../util/hex.js';
@@ -38,35 +39,6 @@ export const MAX_LINE_CHARS = 1024;
 export const MAX_ENTRIES_PER_UNIT = 65536;
 /** More units than any platform has (Linux caps DMAR units at MAX_IO_APICS). */
 export const MAX_UNITS = 1024;
-
-/** The section a row is listed in, which is its entry's format: IM = 0 under "Remapped", IM = 1 under "Posted". */
-export type IrSection = IrteMode;
-
-export interface IrTextEntry {
-  index: number;
-  section: IrSection;
-  /** IRTE bits 63:0 (`IRTE_low`) and 127:64 (`IRTE_high`). */
-  lo: bigint;
-  hi: bigint;
-  /** 1-based line of the row. */
-  line: number;
-}
-
-export interface IrTextUnit {
-  /** Linux unit name (dmar0). */
-  name: string;
-  /** `IR table address:` (the kernel's ir_table, i.e. IRTA's table address). */
-  tableAddress?: number;
-  /** True when the remapped section listed the table; false on "Interrupt Remapping is not enabled". */
-  enabled?: boolean;
-  /** The unit is in the remapped section (ECAP.IR) / the posted one (CAP.PI). */
-  remappedSection: boolean;
-  postedSection: boolean;
-  /** Present entries of both sections, in file order. */
-  entries: IrTextEntry[];
-  /** The first line naming the unit. */
-  line: number;
-}
 
 export interface IrTranslationText {
   units: IrTextUnit[];
@@ -260,4 +232,17 @@ export function parseIrTranslation(text: string, part: string): IrTranslationTex
   }
 
   return { units: [...units.values()], warnings: warn.done() };
+}
+
+/**
+ * The dump as a Contribution: one unit per block, by the kernel's name (dmar0), for the model to
+ * merge with the unit's registers and memory image (src/model/interrupt-remapping.ts). A dump of a
+ * host with no interrupt-remapping unit is the separator alone: no unit, no error.
+ */
+export function irTranslationContribution(text: string, part: string): Contribution {
+  const r = parseIrTranslation(text, part);
+  if (r.units.length === 0 && text.replace(/\*{4}/, '').trim() !== '') {
+    throw new InputError('does not look like ir_translation_struct (debugfs: "Remapped Interrupt supported on IOMMU: <name>")', { file: part, line: 1 });
+  }
+  return { units: r.units.map((u) => ({ name: u.name, irTable: u, source: { part, line: u.line } })), warnings: r.warnings };
 }

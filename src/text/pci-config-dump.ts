@@ -19,6 +19,7 @@
  * Every line is either used or named in a warning (file and line); a function's bytes stop at
  * 4096, and at most MAX_FUNCTIONS functions are kept.
  */
+import type { Contribution, PciConfigSpace } from '../model/contribution.js';
 import type { ModelWarning, Source } from '../model/types.js';
 import { bdfKey, formatBdf, fromSlotFunc, type Bdf } from '../util/bdf.js';
 import { LineWarnings, textLines, type Line } from './lines.js';
@@ -366,4 +367,20 @@ export function sysfsConfigDump(bytes: Uint8Array, path: string, part: string = 
   // A sysfs read has no line numbers: drop the line 0 the collector gave these warnings.
   const warnings = warn.done().map((w) => (w.source ? { ...w, source: { part, offset: 0 } } : w));
   return { functions: out.list, warnings };
+}
+
+/** A text dump (lspci -x… or pciconf -r, told apart by their shape) as a part's Contribution. */
+export function pciConfigContribution(text: string, part: string): Contribution {
+  const d = looksLikePciconfDump(text) ? parsePciconfDump(text, part) : parseLspciHexDump(text, part);
+  return { pciConfig: d.functions.map(configSpace), warnings: d.warnings };
+}
+
+/** A sysfs `config` file (binary) as a part's Contribution. */
+export function sysfsConfigContribution(bytes: Uint8Array, path: string, part: string = path): Contribution {
+  const d = sysfsConfigDump(bytes, path, part);
+  return { pciConfig: d.functions.map(configSpace), warnings: d.warnings };
+}
+
+function configSpace(f: ConfigDump): PciConfigSpace {
+  return { bdf: formatBdf(f.bdf), bytes: f.bytes, source: f.source };
 }

@@ -10,7 +10,7 @@
  * module build (yargsPlugin below).
  *
  * The files sit side by side in one folder on purpose: the scan's worker is found next to the
- * chunk that starts it (`new URL('./scan-worker.js', import.meta.url)`).
+ * chunk that starts it (`new URL('./scan-worker.js', import.meta.url)`), and so is a fleet's.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -91,6 +91,8 @@ const result = await esbuild.build({
   entryPoints: {
     main: path.join(DIST, 'cli', 'main.js'),
     'scan-worker': path.join(DIST, 'scan', 'scan-worker.js'),
+    // A fleet run's worker threads (src/fleet/pool.ts finds it beside the chunk that starts it).
+    'fleet-worker': path.join(DIST, 'fleet', 'fleet-worker.js'),
     // The benchmark's read floor, built the same way so both sides of its ratio load alike.
     floor: path.join(DIST, 'bench', 'floor.js'),
   },

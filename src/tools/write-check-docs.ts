@@ -14,6 +14,7 @@ import { runChecks } from '../checks/run.js';
 import { severityRank, type Finding } from '../checks/types.js';
 import { diffSnapshots } from '../model/diff.js';
 import type { Snapshot } from '../model/types.js';
+import { assignFingerprints } from '../triage/fingerprint.js';
 import { renderCheckDoc, renderCheckIndex, type CheckDocExample } from '../report/check-docs.js';
 
 /** The most telling finding of one check: the most severe, first in report order. */
@@ -40,7 +41,11 @@ export function exampleFindings(entry: CatalogEntry, load: (name: string) => Sna
   if (ex === undefined) return [];
   if ('sample' in ex) {
     if (entry.scope !== 'capture') throw new Error(`${meta.id}: a pair check's example names a before and an after sample`);
-    return runChecks(load(ex.sample), {}, [entry.check]);
+    // As `analyze` shows it: with the finding's VM and fingerprint (no configuration, no baseline).
+    const snapshot = load(ex.sample);
+    const findings = runChecks(snapshot, {}, [entry.check]);
+    assignFingerprints(snapshot, findings);
+    return findings;
   }
   if (entry.scope !== 'pair') throw new Error(`${meta.id}: a capture check's example names one sample`);
   const [a, b] = [load(ex.before), load(ex.after)];

@@ -23,6 +23,11 @@ export function formatBusDevfn(bus: number, devfn: number): string {
   return `${hexDigits(bus, 2)}:${hexDigits(devfn >> 3, 2)}.${devfn & 7}`;
 }
 
+/** The 16-bit requester / source-id a function's requests carry (bus << 8 | devfn), as IRTEs name it. */
+export function sourceId(b: Bdf): number {
+  return (b.bus << 8) | b.devfn;
+}
+
 /** A stable numeric key: segment << 16 | bus << 8 | devfn. */
 export function bdfKey(b: Bdf): number {
   return b.segment * 65536 + b.bus * 256 + b.devfn;

@@ -16,6 +16,7 @@ export const VM_HPA_PFN = gibPages(8);
 
 export function hostUnit(u: UnitBuilder, extra: (u: UnitBuilder) => unknown = () => undefined): UnitBuilder {
   u.regs({ tes: true })
+    .ir() // interrupt remapping on, an empty table: a complete capture
     .context(NIC, { did: 0, root: HOST_ROOT })
     .context(PPT, { did: 1, root: VM_ROOT })
     // Host domain: 1:1 below 8 GiB (the VM's pages at 8-10 GiB removed) and 10-16 GiB.

@@ -5,6 +5,7 @@ import type { MapSpec } from './snapshot-builder.js';
 import { gibPages, snapshot, summary } from './snapshot-builder.js';
 import { findingsOf } from './check-tester.js';
 import { countMappingReads } from '../helpers/work.js';
+import { postedIrte, remappedIrte } from '../../src/synth/ir-encode.js';
 
 const PPT2 = '0000:04:00.0';
 
@@ -54,6 +55,27 @@ describe('hpa-leak-iommu-structures', () => {
     expect((f[0].evidence.hits as { kind: string; hpa: string }[]).map((h) => [h.kind, h.hpa]).sort()).toEqual([
       ['interrupt-remapping-table', '0x30000'], ['invalidation-queue', '0x20000'],
     ]);
+  });
+  it('finds a posted-interrupt descriptor a posted IRTE names (its page), not the descriptors of entries that are remapped', () => {
+    // IRTE 5 posts into the descriptor at 0x401040 (page 0x401); IRTE 6 is remapped: it names no descriptor (the VM's page 0x150 holds nothing).
+    const [plo, phi] = postedIrte({ sid: 0x300, vector: 0x40, pda: 0x401040n });
+    const [rlo, rhi] = remappedIrte({ sid: 0x300, vector: 0x41 });
+    const s = withVmMaps([[0x90000, 0x401, 1], [0x90001, 0x150, 1]], (u) => u.ir({ table: 0x2100000, entries: [[5, [plo, phi]], [6, [rlo, rhi]]] })).build();
+    const f = findingsOf(hpaLeakIommuStructures, s);
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
+    expect(f[0].evidence.hits).toEqual([{
+      structure: 'posted-interrupt descriptor 0x401040 (IRTE 5, unit 0xfed90000)', kind: 'posted-interrupt-descriptor', hpa: '0x401000', iova: '0x90000000', size: '0x1000', write: true,
+    }]);
+  });
+  it("takes the IR table's address from debugfs when IRTA was not captured, as 2^16 entries (1 MiB)", () => {
+    // Table at 0x300000 from debugfs' `IR table address`, no IRTA: pages 0x300-0x3ff. The VM maps 0x3ff (last page) and 0x400 (just past).
+    const ir = { table: 0x300000, entryCount: undefined, irta: undefined, entrySources: ['debugfs' as const], tableSource: { part: 'ir_translation_struct', line: 1 } };
+    const f = findingsOf(hpaLeakIommuStructures, withVmMaps([[0x90000, 0x3ff, 2]], (u) => u.ir(ir)).build());
+    expect(summary(f)).toEqual([`hpa-leak-iommu-structures critical ${PPT}`]);
+    expect(f[0].evidence).toMatchObject({ pages: 1, hits: [{ kind: 'interrupt-remapping-table', hpa: '0x3ff000', iova: '0x90000000' }] });
+    // With IRTA.S = 7 (256 entries: one page) the same mapping misses the table.
+    const small = withVmMaps([[0x90000, 0x3ff, 2]], (u) => u.ir({ ...ir, entryCount: 256 })).build();
+    expect(findingsOf(hpaLeakIommuStructures, small)).toEqual([]);
   });
   it('stays quiet when only the host domain maps the tables (bhyve 1:1 host map)', () => {
     expect(summary(findingsOf(hpaLeakIommuStructures, bhyveHost((u) => u.rootTable(0x10000).rootEntry(0, 0x11000)).build()))).toEqual([]);

@@ -63,7 +63,7 @@ describe('inputCoverage', () => {
   const presentInputs = (s: Snapshot): CheckInput[] => [...inputCoverage(s)].filter(([, c]) => c.state !== 'missing').map(([k]) => k);
   it('decides presence from the snapshot', () => {
     expect([...presentInputs(snapshot().build())]).toEqual([]);
-    expect([...presentInputs(bhyveHost().build())].sort()).toEqual(['dmar', 'inventory', 'mappings', 'memory-map', 'registers', 'tables', 'vms']);
+    expect([...presentInputs(bhyveHost().build())].sort()).toEqual(['dmar', 'interrupt-remapping', 'inventory', 'mappings', 'memory-map', 'registers', 'tables', 'vms']);
     // Contexts without walked tables: tables yes, mappings no.
     expect([...presentInputs(snapshot().unit(UNIT, (u) => u.context(PPT)).build())]).toEqual(['tables']);
   });

@@ -14,6 +14,8 @@ import type { Cap, Ecap, UnitRegisters } from '../../src/decode/registers-types.
 import type {
   ContextEntry, Domain, Fault, Mapping, MemoryType, PasidEntry, PciFunction, PciResource, QemuMachine, Snapshot, Source, Unit, UnitTableProblem, Vm,
 } from '../../src/model/types.js';
+import { decodeIrte } from '../../src/decode/irte.js';
+import type { InterruptRemapping } from '../../src/model/interrupt-remapping.js';
 import { isPassThroughDriver } from '../../src/model/roles.js';
 import { parseBdf } from '../../src/util/bdf.js';
 
@@ -172,6 +174,23 @@ export class UnitBuilder {
     return this;
   }
 
+  /**
+   * Interrupt remapping as the model holds it: on by default (IRES, xAPIC, CFIS clear, a 2^16-entry
+   * table at 0x2100000), with the present entries given as [index, [lo, hi]] (src/synth/ir-encode.ts).
+   */
+  ir(o: Partial<Omit<InterruptRemapping, 'irtes'>> & { entries?: [number, [bigint, bigint]][] } = {}): this {
+    const { entries, ...rest } = o;
+    const ir: InterruptRemapping = {
+      supported: true, enabled: true, compatibilityFormat: false, x2apic: false, postedSupported: false, table: 0x2100000, entryCount: 65536,
+      entrySources: ['memory'], unreadable: [], unreadableEntries: 0, ...rest, irtes: [],
+    };
+    ir.irtes = (entries ?? []).map(([index, [lo, hi]]) => ({
+      index, lo, hi, irte: decodeIrte(lo, hi, { eime: ir.x2apic === true }), addr: (ir.table ?? 0) + index * 16, source: src('mem', (ir.table ?? 0) + index * 16),
+    }));
+    this.unit.interruptRemapping = ir;
+    return this;
+  }
+
   problem(p: Partial<UnitTableProblem> & { message: string }): this {
     const raw = p.raw ?? 0x123n;
     this.unit.tableProblems.push({ kind: 'reserved-bits', level: 1, entryAddr: 0x5000, structure: 'page-table', entry: [raw], faultBits: [0n], ...p, raw });
@@ -201,8 +220,16 @@ export class DmarBuilder {
     };
   }
 
-  drhd(base: number, o: { includePciAll?: boolean; endpoints?: string[]; bridges?: string[]; unresolved?: number; size?: number; segment?: number } = {}): this {
-    const scopes = [...(o.endpoints ?? []).map((b) => this.scope(1, b)), ...(o.bridges ?? []).map((b) => this.scope(2, b))];
+  /** An IOAPIC (type 3) or HPET (type 4) scope: enumeration id, start bus and a one-hop path (its source-id). */
+  private special(type: 3 | 4, enumerationId: number, bdf: string): DeviceScope {
+    return { ...this.scope(1, bdf), type, typeName: type === 3 ? 'ioapic' : 'hpet', enumerationId };
+  }
+
+  drhd(base: number, o: { includePciAll?: boolean; endpoints?: string[]; bridges?: string[]; unresolved?: number; size?: number; segment?: number; ioapics?: [number, string][]; hpets?: [number, string][] } = {}): this {
+    const scopes = [
+      ...(o.endpoints ?? []).map((b) => this.scope(1, b)), ...(o.bridges ?? []).map((b) => this.scope(2, b)),
+      ...(o.ioapics ?? []).map(([id, b]) => this.special(3, id, b)), ...(o.hpets ?? []).map(([id, b]) => this.special(4, id, b)),
+    ];
     for (let i = 0; i < (o.unresolved ?? 0); i++) {
       scopes.push({ type: 2, typeName: 'bridge', length: 10, flags: 0, enumerationId: 0, startBus: 0, path: [{ device: 1, function: 0 }, { device: 0, function: 0 }], offset: 0 });
     }

@@ -20,6 +20,8 @@ chmodSync(tmp, 0o755);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const SRC = 'qemu-linux61-debugfs';
+/** Real configuration spaces of the same QEMU q35 topology (test/fixtures/pci/qemu-q35-vtd/README.md). */
+const CONFIG_FIXTURES = path.resolve(import.meta.dirname, '../fixtures/pci/qemu-q35-vtd');
 const DEBUGFS_FILES = ['iommu_regset', 'dmar_translation_struct', 'domain_translation_struct', 'invalidation_queue', 'ir_translation_struct'];
 
 /** The guest's PCI functions as the capture's README lists them (vendor:device, class, driver). */
@@ -76,6 +78,8 @@ function fakeRoot(name: string): string {
     write(root, `${dir}/device`, d.device + '\n');
     write(root, `${dir}/class`, d.cls + '\n');
     if (d.driver) symlinkSync(`../../../bus/pci/drivers/${d.driver}`, path.join(root, dir, 'driver'));
+    const config = path.join(CONFIG_FIXTURES, d.bdf, 'config');
+    if (existsSync(config)) copyFileSync(config, path.join(root, dir, 'config'));
     if (d.bus) {
       write(root, `${dir}/secondary_bus_number`, `${d.bus[0]}\n`);
       write(root, `${dir}/subordinate_bus_number`, `${d.bus[1]}\n`);
@@ -117,7 +121,7 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
   it('exits 0, no warning, and says what it wrote', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^captured 8 parts into /);
+    expect(run.stdout).toMatch(/^captured 10 parts into /);
   });
 
   it('capture.json names every part; files are byte-for-byte copies', () => {
@@ -127,9 +131,10 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
       ['debugfs-domain', 'domain_translation_struct'],
       ['invalidation-queue', 'invalidation_queue'],
       ['registers', 'iommu_regset'],
-      ['ignored', 'ir_translation_struct'],
+      ['ir-translation', 'ir_translation_struct'],
       ['ignored', 'intel-iommu.json'],
       ['pci', 'pci-sysfs.txt'],
+      ['pci-config', 'pci-config.txt'],
       ['memory-map', 'iomem.txt'],
       ['vm-cmdlines', 'vm-cmdlines/4242.cmdline'],
     ]);
@@ -142,8 +147,22 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
     ]);
   });
 
+  it('saves each function\'s configuration space: the decoded bytes are the sysfs files', () => {
+    const withConfig = PCI.filter((d) => existsSync(path.join(CONFIG_FIXTURES, d.bdf, 'config')));
+    expect(withConfig.length).toBeGreaterThan(5);
+    for (const d of withConfig) {
+      const src = readFileSync(path.join(CONFIG_FIXTURES, d.bdf, 'config'));
+      const dev = captured.devices.find((x: Json) => x.bdf === d.bdf);
+      expect(dev.config.size, d.bdf).toBe(src.length);
+      expect(dev.config.header.vendor, d.bdf).toBe(`0x${src.readUInt16LE(0).toString(16)}`);
+      expect(dev.config.header.device, d.bdf).toBe(`0x${src.readUInt16LE(2).toString(16)}`);
+    }
+    // The root ports' ACS control as Linux left it (fixture README: 0x1d = SV RR CR UF).
+    expect(captured.devices.find((x: Json) => x.bdf === '0000:00:02.0').config.acs.controlRaw).toBe('0x1d');
+  });
+
   it('decodes exactly as the source files: units, contexts, domains, registers', () => {
-    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs', '--format', 'json']);
+    const src = cliJson(['decode', capturePath(SRC), '--only', 'dmar,registers,debugfs,ir-translation', '--format', 'json']);
     expect(src.status).toBe(0);
     expect(captured.units).toEqual(src.json.units);
     expect(captured.dmar).toEqual(src.json.dmar);
@@ -201,6 +220,21 @@ describe('unreadable files are skipped with a warning', () => {
   // nobody can read (the checkout may be in a mode-700 directory); skipped, with the reason, when none can be made.
   const asRoot = process.getuid?.() === 0;
   const other = asRoot ? otherUserCli() : undefined;
+  it('config space read without root (64-byte headers): captured, with one warning that capabilities are unknown', () => {
+    const root = fakeRoot('headers-only');
+    for (const d of PCI) {
+      const f = path.join(root, `sys/devices/pci0000:00/${d.bdf}/config`);
+      if (existsSync(f)) writeFileSync(f, readFileSync(f).subarray(0, 64)); // what sysfs gives a user
+    }
+    const out = path.join(tmp, 'headers-out');
+    const r = cli(['capture', '--out', out, '--root', root]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^dmarsift: warning: \/sys\/bus\/pci\/devices\/\*\/config: \d+ of \d+ functions gave only their 64-byte header \(run as root for the whole configuration space\): their MSI, ACS and ATS capabilities are unknown\n$/);
+    const d = cliJson(['decode', out, '--format', 'json']);
+    const port = d.json.devices.find((x: Json) => x.bdf === '0000:00:02.0');
+    expect([port.config.size, port.config.capabilitiesKnown, port.config.acs]).toEqual([64, false, null]);
+  });
+
   if (other && !other.ok) console.warn(`skipped "readable by root only": ${other.reason}`);
   it.skipIf(other !== undefined && !other.ok)('debugfs and the DMAR table readable by root only: the rest is captured, exit 0, notes say why', () => {
     const root = fakeRoot('locked');
@@ -232,7 +266,7 @@ describe('unreadable files are skipped with a warning', () => {
     expect(manifest.notes.split('\n')).toEqual(warnings.map((w) => w.replace('dmarsift: warning: ', '')));
     // Without iommu_regset, the sysfs registers are the unit's registers.
     expect(manifest.parts.map((p: Json) => [p.kind, p.path])).toEqual([
-      ['registers', 'intel-iommu.json'], ['pci', 'pci-sysfs.txt'], ['memory-map', 'iomem.txt'], ['vm-cmdlines', 'vm-cmdlines/4242.cmdline'],
+      ['registers', 'intel-iommu.json'], ['pci', 'pci-sysfs.txt'], ['pci-config', 'pci-config.txt'], ['memory-map', 'iomem.txt'], ['vm-cmdlines', 'vm-cmdlines/4242.cmdline'],
     ]);
     const d = cliJson(['decode', out, '--format', 'json']);
     expect(d.status).toBe(0);

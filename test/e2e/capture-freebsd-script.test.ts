@@ -76,7 +76,12 @@ function stubs(opts: { root: boolean; acpidump: boolean }): string {
   stub(bin, 'hostname', 'echo bhyvehost');
   stub(bin, 'uname', 'echo FreeBSD 14.1-RELEASE');
   stub(bin, 'dmardump', opts.root ? `cat "${data}/dmardump.out"` : 'echo "dmardump: /dev/mem: Permission denied" >&2; exit 1');
-  stub(bin, 'pciconf', opts.root ? `cat "${data}/pciconf-lv.txt"` : `case "$1" in -lvc) echo "pciconf: /dev/pci: Permission denied" >&2; exit 1;; *) cat "${data}/pciconf-lv.txt";; esac`);
+  // pciconf -r: the 64 words of a conventional function's 256 bytes (vendor 0x5678, device 0x1234),
+  // four to a line as %08x; the extended range fails as for a conventional function.
+  const configWords = 'awk \'BEGIN { for (i = 0; i < 64; i++) printf "%08x%s", (i == 0 ? 305419896 : 0), (i % 4 == 3 ? "\\n" : " ") }\'';
+  stub(bin, 'pciconf', opts.root
+    ? `case "$1" in -r) [ "$3" = "0:0xff" ] || exit 1; ${configWords};; *) cat "${data}/pciconf-lv.txt";; esac`
+    : `case "$1" in -lvc|-r) echo "pciconf: /dev/pci: Permission denied" >&2; exit 1;; *) cat "${data}/pciconf-lv.txt";; esac`);
   stub(bin, 'sysctl', `case "$1" in dev.pcib) cat "${data}/pcib.out";; machdep.smap) cat "${data}/smap.out";; hw.vmm) echo "hw.vmm.iommu.enable: 1"; echo "sysctl: unknown oid 'hw.dmar'" >&2; exit 1;; *) exit 1;; esac`);
   stub(bin, 'pgrep', 'printf "2345\\n2346\\n2347\\n"');
   stub(bin, 'ps', `[ "$4" = "-p" ] && [ "$5" = "2345,2346,2347" ] && cat "${data}/ps.out"`);
@@ -106,11 +111,11 @@ describe('samples/capture-freebsd.sh', () => {
     const out = path.join(tmp, 'root-out');
     const r = runScript(stubs({ root: true, acpidump: true }), out);
     expect(r.status, String(r.stderr)).toBe(0);
-    expect(r.stdout).toMatch(/^captured 6 parts into .*root-out; next: dmarsift analyze /);
+    expect(r.stdout).toMatch(/^captured 7 parts into .*root-out; next: dmarsift analyze /);
     const manifest = JSON.parse(readFileSync(path.join(out, 'capture.json'), 'utf8'));
     expect(manifest.parts.map((p: Json) => [p.kind, p.path])).toEqual([
       ['dmar', 'DMAR'], ['dmardump-text', 'dmardump.txt'], ['pci', 'pciconf-lv.txt'], ['bridges', 'sysctl-dev-pcib.txt'],
-      ['memory-map', 'smap.txt'], ['vm-cmdlines', 'ps-args.txt'], ['ignored', 'sysctl-iommu.txt'],
+      ['pci-config', 'pciconf-r.txt'], ['memory-map', 'smap.txt'], ['vm-cmdlines', 'ps-args.txt'], ['ignored', 'sysctl-iommu.txt'],
     ]);
     expect(manifest.notes.split('\n')).toEqual([
       `some bhyve processes show only their title (setproctitle): add the command lines that started them to ${out} as a text file`,
@@ -126,6 +131,11 @@ describe('samples/capture-freebsd.sh', () => {
     expect(j.vms.map((v: Json) => [v.name, v.passthru, v.memoryBytes])).toEqual([['web', ['0000:04:00.0'], '0x80000000']]);
     expect(j.devices.find((x: Json) => x.deviceUnit === 'ppt1').vm).toBe('web');
     expect(j.memoryMapKnown).toBe(true);
+    // Every function of the inventory got its 256 bytes from pciconf -r (low byte first per word).
+    const configured = j.devices.filter((x: Json) => x.config);
+    const selectors = readFileSync(path.join(FIXTURE, 'pciconf-lv.txt'), 'latin1').split('\n').filter((l) => /^[^@\s]*@pci[0-9:]+:/.test(l));
+    expect(configured.length).toBe(selectors.length);
+    expect(configured.map((x: Json) => [x.config.size, x.config.header.vendor, x.config.header.device])[0]).toEqual([256, '0x5678', '0x1234']);
     // ps showed VM mail only by its title: the warning stays (its devices are unknown).
     expect(j.warnings.map((w: Json) => w.message)).toEqual([
       expect.stringMatching(/bhyve process of VM web shows only its title/),
@@ -144,6 +154,7 @@ describe('samples/capture-freebsd.sh', () => {
     expect(notes).toContain('no acpidump (install sysutils/acpica-tools); DMAR not captured');
     expect(notes).toContainEqual(expect.stringMatching(/dmardump: failed \(dmardump: \/dev\/mem: Permission denied\); dmardump\.txt not captured$/));
     expect(notes).toContainEqual(expect.stringMatching(/pciconf -lvc: failed \(pciconf: \/dev\/pci: Permission denied\)/));
+    expect(notes).toContain('pciconf -r read no configuration space (needs root); pciconf-r.txt not captured');
     expect(String(r.stderr).trim().split('\n')).toHaveLength(notes.length);
     expect(existsSync(path.join(out, '.stderr'))).toBe(false);
     expect(cliJson(['decode', out, '--format', 'json']).status).toBe(0);

@@ -23,10 +23,14 @@ const CONTEXTS: [string, number, string, number][] = [
 describe('decode qemu-linux61-legacy (README truths)', () => {
   const { status, json: m, stderr } = cliJson(['decode', CAP, '--format', 'json']);
 
-  it('exits 0 with no warning at all', () => {
+  it('exits 0 with no warning but the IR table pages the image lacks', () => {
     expect(stderr).toBe('');
     expect(status).toBe(0);
-    expect(m.warnings).toEqual([]);
+    // The image holds only the first page of the 1 MiB IR table at 0x1600000 (README): the
+    // other 255 pages are unknown, said once.
+    expect(m.warnings).toEqual([
+      { message: expect.stringMatching(/^unit 0xfed90000: 255 of the interrupt remapping table's pages are not in the image memory\.elf \(first 0x1601000\)/), source: { part: 'memory.elf' } },
+    ]);
   });
 
   it('one unit dmar0 @ 0xfed90000, version 1.0, GSTS 0xc7000000, RTADDR 0x2643000 legacy, CAP/ECAP', () => {

@@ -3,7 +3,7 @@
  * SARIF 2.1.0 schema (rtm.5, vendored in test/fixtures/report/ from the npm package
  * @microsoft/jest-sarif 1.0.0-beta.0, MIT), and a JUnit XML parser.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormatsImport from 'ajv-formats';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -12,10 +12,16 @@ type J = Record<string, any>; // eslint-disable-line @typescript-eslint/no-expli
 
 const addFormats = ((addFormatsImport as unknown as { default?: unknown }).default ?? addFormatsImport) as (a: Ajv) => Ajv;
 
-/** A validator for schema/<file>; returns the list of errors (empty when valid). */
+/**
+ * A validator for schema/<file>; returns the list of errors (empty when valid). The other schemas
+ * are known by their file names, so one may refer to another (`"$ref": "analyze-report.schema.json"`).
+ */
 export function schemaValidator(file: string): (data: unknown) => string[] {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats(ajv);
+  for (const other of readdirSync(new URL('../../schema/', import.meta.url)).filter((f) => f.endsWith('.schema.json') && f !== file)) {
+    ajv.addSchema(JSON.parse(readFileSync(new URL(`../../schema/${other}`, import.meta.url), 'utf8')) as object, other);
+  }
   const schema = JSON.parse(readFileSync(new URL(`../../schema/${file}`, import.meta.url), 'utf8')) as object;
   const validate = ajv.compile(schema);
   return (d) => (validate(d) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));

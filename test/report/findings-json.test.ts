@@ -37,12 +37,12 @@ describe('findingsToJson', () => {
     expect(r.findings[1]).toEqual({
       check: 'ppt-passthrough', severity: 'critical', message: 'Assigned device 0000:00:02.0 <has> "pass-through" & raw DMA.', messageId: null,
       unit: '0xfed90000', bdf: '0000:00:02.0', did: 2, source: { part: 'memory.elf', offset: '0x1001100' }, severityReason: null,
-      evidence: { tt: 2, raw: ['0x9', '0x202'] },
+      evidence: { tt: 2, raw: ['0x9', '0x202'] }, vm: null, fingerprint: null, suppressed: null, baselineState: null,
     });
     expect(r.findings[2].source).toEqual({ part: 'dumps/dmardump.txt', line: 12 });
     expect(r.findings[3]).toEqual({
       check: 'dmar-opt-in', severity: 'info', message: 'The DMAR DMA-control platform opt-in flag is clear.', messageId: null,
-      unit: null, bdf: null, did: null, source: null, severityReason: null, evidence: {},
+      unit: null, bdf: null, did: null, source: null, severityReason: null, evidence: {}, vm: null, fingerprint: null, suppressed: null, baselineState: null,
     });
     expect(r.findings[0].severityReason).toBe('the domain belongs to VM guest1');
     expect(r.warnings[0]).toEqual({ message: 'page 0x5000000 of the PASID directory is not in the image', source: { part: 'memory.elf', offset: '0x2000' } });

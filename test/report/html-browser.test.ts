@@ -7,7 +7,7 @@
  * Skips, saying why, when no Chromium is installed (.ci/run installs it where it can).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -208,6 +208,30 @@ describe.skipIf(CHROMIUM === undefined)('the HTML report in Chromium', () => {
     await page.locator('table.fleet a', { hasText: 'host-b' }).click();
     expect(await page.locator('#c2-top').isVisible()).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'fleet.png'), fullPage: true });
+    clean(trace);
+  });
+
+  it('shows the fleet of every sample from the CLI: a row per capture, the filters over all of them', { timeout: 60_000 }, async () => {
+    const file = path.join(work, 'samples-fleet.html');
+    const json = path.join(work, 'samples-fleet.json');
+    try {
+      execFileSync(process.execPath, [BIN, 'analyze', '-r', path.join(REPO, 'samples'), '-f', 'html', '-o', file, '--output-format', `json=${json}`, '-q'], { stdio: 'pipe', cwd: work });
+    } catch (e) {
+      if ((e as { status?: number }).status !== 1) throw e; // 1: the leak samples' findings
+    }
+    const fleet = JSON.parse(readFileSync(json, 'utf8')) as { captures: { label: string; findings?: { check: string }[] }[]; summary: { rows: { error: string | null }[] } };
+    const all = fleet.captures.flatMap((c) => c.findings ?? []);
+    const { page, trace } = await open(file);
+    expect(await page.locator('table.fleet tbody tr').count()).toBe(fleet.captures.length);
+    // scan-no-registers is read but has nothing to check without --rtaddr auto: its row says so.
+    expect(await page.locator('table.fleet tr.failed').count()).toBe(1);
+    expect(await page.locator('table.fleet tr.failed').textContent()).toContain('not analysed: nothing to check in');
+    expect(fleet.summary.rows.filter((r) => r.error !== null)).toHaveLength(1);
+    expect(await page.locator('li.finding').count()).toBe(all.length);
+    await page.locator('select[data-filter="check"]').selectOption('hpa-leak-shared');
+    expect(await visibleRows(page)).toBe(all.filter((f) => f.check === 'hpa-leak-shared').length);
+    expect(await page.locator('svg.amap rect.flagged').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, 'samples-fleet.png') });
     clean(trace);
   });
 

@@ -3,7 +3,9 @@
  * (drivers/iommu/intel/debugfs.c); the real captures are compared in test/decode/irte-real.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { looksLikeIrTranslation, parseIrTranslation } from '../../src/text/ir-translation.js';
+import { sniffText } from '../../src/capture/text-parts.js';
+import { InputError } from '../../src/errors.js';
+import { irTranslationContribution, looksLikeIrTranslation, parseIrTranslation } from '../../src/text/ir-translation.js';
 
 // " %-5d %02x:%02x.%01x %08x %02x  %016llx\t%016llx"
 const REMAP_22 = ' 22    01:00.0 00000100 27  0000000000040100\t000001000027000d';
@@ -128,5 +130,22 @@ describe('a real file from the QEMU q35 fixture boot (test/fixtures/pci/qemu-q35
       [1, 0xff00], [3, 0xff00], [8, 0xff00], [16, 0x0010], [18, 0x0018], [20, 0x0020],
       [21, 0x0200], [22, 0x0200], [23, 0x0200], [24, 0x0100], [25, 0x0100], [26, 0x0100], [27, 0x0500], [28, 0x0500], [29, 0x0500],
     ]);
+  });
+});
+
+describe('ir_translation_struct as a capture part (kind ir-translation)', () => {
+  it('is recognised by content, and each unit block becomes a unit contribution by its kernel name', () => {
+    expect(sniffText(FULL)).toEqual({ kind: 'ir-translation', format: 'ir_translation_struct' });
+    const c = irTranslationContribution(FULL, 'irt');
+    expect(c.units?.map((u) => [u.name, u.irTable?.entries.length, u.source])).toEqual(
+      parseIrTranslation(FULL, 'irt').units.map((u) => [u.name, u.entries.length, { part: 'irt', line: u.line }]),
+    );
+  });
+  it('a host without interrupt-remapping units prints the separator alone: no unit, no error', () => {
+    expect(irTranslationContribution('\n****\n\n', 'irt')).toEqual({ units: [], warnings: [] });
+  });
+  it('text with no unit line at all is refused at line 1', () => {
+    expect(() => irTranslationContribution('hello\nworld\n', 'irt')).toThrow(InputError);
+    expect(sniffText('hello\nworld\n')).toBeUndefined();
   });
 });

@@ -1,14 +1,18 @@
 import { checks } from '../../checks/index.js';
-import { pairChecks } from '../../checks/pair/index.js';
-import { nothingCheckable, REQUIRABLE_KINDS, runChecksWithStatus, selectChecks, unmetRequirements, type RequirableKind } from '../../checks/run.js';
+import { nothingCheckable, unmetRequirements } from '../../checks/run.js';
 import { severityRank, type Finding, type Severity } from '../../checks/types.js';
 import { UsageError } from '../../errors.js';
 import type { AnalyzeReportInput } from '../../report/format.js';
-import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
-import { outputWidth } from '../width.js';
+import { renderReport } from '../../report/render.js';
+import { baselineFor } from '../../triage/baseline.js';
+import { counts, suppressionProblem, suppressionStatuses } from '../../triage/suppressions.js';
+import { triage } from '../../triage/triage.js';
+import { analyzeRun, writeReports, type AnalyzeRun } from '../analyze-settings.js';
+import { REPEATABLE_CAPTURE_OPTIONS } from '../capture-options.js';
+import { loadFromArgv, showPathFor, useColor } from '../common.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
-import { openOutput } from '../output.js';
 import { mark } from '../timing.js';
+import { outputWidth } from '../width.js';
 
 export type FailOn = Severity | 'none';
 
@@ -19,92 +23,46 @@ export function reachesThreshold(findings: readonly Finding[], failOn: FailOn): 
   return findings.some((f) => severityRank(f.severity) >= floor);
 }
 
-/** `--check a,b --check c` → [a, b, c]. */
-export function idList(v: unknown): string[] | undefined {
-  if (v === undefined) return undefined;
-  const list = (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
-  return list.length > 0 ? list : undefined;
-}
-
-/** An absolute http(s)/file URL for the repository root (docs/checks/<id>.md is resolved against it). */
-function docsBase(v: unknown): string | undefined {
-  if (v === undefined || v === '') return undefined;
-  const text = String(v);
-  try {
-    const u = new URL(text.endsWith('/') ? text : text + '/');
-    return u.href;
-  } catch {
-    throw new UsageError(`--docs-uri: not an absolute URL: ${text}`);
-  }
-}
-
-/**
- * `dmarsift checks` lists the pair checks too; asked for here, they are not unknown — they need
- * two captures. (Skipping one is fine: analyze never runs it.)
- */
-function refusePairChecks(only: string[] | undefined): void {
-  const pair = (only ?? []).filter((id) => pairChecks.some((c) => c.meta.id === id));
-  if (pair.length === 0) return;
-  const them = pair.length === 1 ? `${pair[0]} compares two captures: it runs` : `${pair.join(', ')} compare two captures: they run`;
-  throw new UsageError(`--check: ${them} under \`dmarsift diff BEFORE AFTER\`, not analyze`);
-}
-
-/** `--require registers,memory --require pci` → the part kinds, each one the contract names. */
-export function requiredKinds(v: unknown): RequirableKind[] {
-  const list = idList(v) ?? [];
-  const bad = list.filter((k) => !(REQUIRABLE_KINDS as readonly string[]).includes(k));
-  if (bad.length > 0) throw new UsageError(`--require: unknown part kind${bad.length > 1 ? 's' : ''} ${bad.join(', ')} (kinds: ${REQUIRABLE_KINDS.join(', ')})`);
-  return [...new Set(list)] as RequirableKind[];
-}
+/** Options that name one capture's parts: meaningless for several captures. */
+const PART_OPTIONS = ['dmar', 'memory', 'base', ...REPEATABLE_CAPTURE_OPTIONS] as const;
 
 export async function run(argv: Record<string, unknown>): Promise<number> {
-  const failOn = (argv['fail-on'] ?? 'error') as FailOn;
-  const only = idList(argv.check);
-  const skip = idList(argv.skip)?.filter((id) => !pairChecks.some((c) => c.meta.id === id));
-  refusePairChecks(only);
-  const required = requiredKinds(argv.require);
-  const snapshot = loadFromArgv(argv);
-  const choice = { ...(only ? { only } : {}), ...(skip ? { skip } : {}) };
-  const selected = selectChecks(choice);
-  const result = runChecksWithStatus(snapshot, choice);
-  const findings = result.findings;
-  mark('checks run');
-  const ran = selected.map((c) => c.meta.id);
-  const input: AnalyzeReportInput = { snapshot, findings, checks: checks.map((c) => c.meta), ran, statuses: result.statuses, showPath: showPathFor(argv, snapshot) };
-  const docsUri = docsBase(argv['docs-uri'] ?? process.env.DMARSIFT_DOCS_URI);
-  const out = openOutput(argv.output as string | undefined);
-  // Reporters load on demand: a CI job asking for SARIF does not pay for the table renderer.
-  const format = String(argv.format ?? 'table');
-  let text: string;
-  switch (format) {
-    case 'json':
-      text = (await import('../../report/findings-json.js')).renderFindingsJson(input);
-      break;
-    case 'markdown':
-      text = (await import('../../report/markdown.js')).renderMarkdown(input, docsUri ? { docsBaseUri: docsUri } : {});
-      break;
-    case 'sarif':
-      text = (await import('../../report/sarif.js')).renderSarif(input, docsUri ? { docsBaseUri: docsUri } : {});
-      break;
-    case 'html':
-      text = (await import('../../report/html/html.js')).renderHtml(input, docsUri ? { docsBaseUri: docsUri } : {});
-      break;
-    case 'junit':
-      text = (await import('../../report/junit.js')).findingsToJunit(input, { failOn });
-      break;
-    default:
-      text = (await import('../../report/table.js')).renderFindingsTable(input, { color: useColor(argv, out), width: outputWidth(out) });
+  const captures = (Array.isArray(argv.capture) ? argv.capture : [argv.capture]).map(String);
+  const settings = analyzeRun(argv);
+  if (captures.length === 1 && argv.recursive !== true) return analyzeOne({ ...argv, capture: captures[0] }, settings);
+  const given = PART_OPTIONS.filter((o) => argv[o] !== undefined);
+  if (given.length > 0) {
+    throw new UsageError(`${given.map((o) => `--${o}`).join(', ')} name${given.length === 1 ? 's' : ''} the parts of one capture: analyze the captures one at a time to use ${given.length === 1 ? 'it' : 'them'}`);
   }
-  mark('report rendered');
-  withOutput(out, () => out.write(text.endsWith('\n') ? text : text + '\n'));
+  return (await import('../../fleet/run.js')).runFleet(argv, captures, settings);
+}
+
+async function analyzeOne(argv: Record<string, unknown>, run: AnalyzeRun): Promise<number> {
+  const snapshot = loadFromArgv(argv);
+  const base = run.baseline !== undefined ? baselineFor(run.baseline, String(argv.capture), true) : undefined;
+  const result = triage(snapshot, run.triage, base);
+  mark('checks run');
+  const suppressions = suppressionStatuses(run.triage.suppressions ?? [], result.suppressionMatches, run.triage.today);
+  const input: AnalyzeReportInput = {
+    snapshot, findings: result.findings, checks: checks.map((c) => c.meta), ran: result.selected.map((c) => c.meta.id), statuses: result.statuses,
+    showPath: showPathFor(argv, snapshot),
+    ...(run.baseline !== undefined ? { baseline: { file: run.baseline.file, absent: result.absent ?? [] } } : {}),
+    ...(suppressions.length > 0 ? { suppressions } : {}),
+  };
+  await writeReports(run, (format, out) => renderReport(format, input, { failOn: run.failOn, ...(run.docsUri !== undefined ? { docsUri: run.docsUri } : {}), color: useColor(argv, out), width: outputWidth(out) }));
   mark('written');
+  // Suppressions to clean up are said on stderr too: a CI log shows them without opening a report.
+  if (argv.quiet !== true) for (const st of suppressions) {
+    const p = suppressionProblem(st);
+    if (p !== undefined) process.stderr.write(`dmarsift: warning: ${p}\n`);
+  }
   // A CI gate must not pass on a capture nothing could examine, nor on one that lacks a part it
   // demands: the report is written (it says what was not checked), then exit 2 with one line.
-  const unmet = unmetRequirements(snapshot, required);
-  const nothing = nothingCheckable(snapshot, result, selected);
+  const unmet = unmetRequirements(snapshot, run.required);
+  const nothing = nothingCheckable(snapshot, result, result.selected);
   if (unmet.length > 0 || nothing !== undefined) {
     process.stderr.write(`dmarsift: ${[...unmet, ...(nothing !== undefined ? [nothing] : [])].join('\ndmarsift: ')}\n`);
     return EXIT_ERROR;
   }
-  return reachesThreshold(findings, failOn) ? EXIT_FINDINGS : EXIT_OK;
+  return reachesThreshold(result.findings.filter(counts), run.failOn) ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -47,7 +47,10 @@ export interface HtmlOptions {
   docsBaseUri?: string;
 }
 
-/** One capture of a fleet: its report input, or the error that kept it from being analysed. */
+/**
+ * One capture of a fleet: its report input, or the error that kept it from being analysed — or
+ * both, for a capture that was read but could not be judged (nothing checkable, a required part missing).
+ */
 export interface FleetEntry {
   /** Host name or capture directory, as the summary names it. */
   label: string;
@@ -365,7 +368,7 @@ export function renderHtmlFleet(entries: readonly FleetEntry[], opts: HtmlOption
   const page = new Page(opts);
   const tool = entries.find((e) => e.input?.tool !== undefined)?.input?.tool ?? TOOL;
   const all = entries.flatMap((e) => (e.input ? e.input.findings : []));
-  const failed = entries.filter((e) => e.input === undefined).length;
+  const failed = entries.filter((e) => e.input === undefined || e.error !== undefined).length;
   let body = `<header><h1>dmarsift fleet report</h1><p class="meta">${plural(entries.length, 'capture')}${failed > 0 ? `, ${failed} not analysed` : ''} · ${esc(tool.name)} ${esc(tool.version)}</p></header>`;
   body += `<div class="cards">${severityCards(all)}</div>`;
   body += '<h2>Captures</h2><table class="fleet"><thead><tr><th>capture</th><th class="n">units</th><th class="n">assigned devices</th>' +
@@ -381,9 +384,10 @@ export function renderHtmlFleet(entries: readonly FleetEntry[], opts: HtmlOption
     const assigned = new Set<string>();
     for (const t of unitTopologies(e.input.snapshot)) for (const d of t.devices) if (d.assigned) assigned.add(d.bdf);
     const worst = worstOf(e.input.findings);
-    body += `<tr><td>${link}</td><td class="n">${e.input.snapshot.units.length}</td><td class="n">${assigned.size}</td>` +
+    const why = e.error !== undefined ? ` <span class="note">not analysed: ${esc(e.error)}</span>` : '';
+    body += `<tr${e.error !== undefined ? ' class="failed"' : ''}><td>${link}</td><td class="n">${e.input.snapshot.units.length}</td><td class="n">${assigned.size}</td>` +
       SEVERITIES.map((s) => `<td class="n${c[s] > 0 ? ' sev-' + s : ''}">${c[s]}</td>`).join('') +
-      `<td>${worst ? `<code>${esc(worst.check)}</code>` : '—'}</td></tr>`;
+      `<td>${worst ? `<code>${esc(worst.check)}</code>` : '—'}${why}</td></tr>`;
   });
   body += '</tbody></table>';
   body += '<h2>Findings of every capture</h2>' + filterBar(all);
