@@ -216,8 +216,21 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg);
+      throw new UsageError(unknownOptionsText(msg));
     });
+}
+
+/**
+ * yargs names an unknown option twice, as typed and camelCased ("Unknown arguments: bogus-opt,
+ * bogusOpt"): name each once, as the user typed it, with its dashes.
+ */
+function unknownOptionsText(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = m[1].split(', ');
+  const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const typed = names.filter((n) => !names.some((o) => o !== n && o.includes('-') && camel(o) === n));
+  return `unknown option${typed.length === 1 ? '' : 's'} ${typed.map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}`;
 }
 
 /**
