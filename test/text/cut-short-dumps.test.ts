@@ -15,7 +15,9 @@ import { loadCapture } from '../../src/capture/load.js';
 import { runChecks } from '../../src/checks/run.js';
 import { contextKnown } from '../../src/model/known.js';
 import type { Unit } from '../../src/model/types.js';
+import { snapshotToJson } from '../../src/report/model-json.js';
 import { parseDebugfsTranslation } from '../../src/text/debugfs-translation.js';
+import { schemaValidator } from '../helpers/validators.js';
 import { capturePath } from '../helpers/captures.js';
 
 const REAL = 'qemu-linux61-debugfs';
@@ -62,6 +64,13 @@ describe('dmar_translation_struct cut short', () => {
     expect(contextKnown(u, 1, 0)).toBe(false);
     expect(contextKnown(u, 2, 0)).toBe(false);
     expect(contextKnown(u, 0xff, 0xff)).toBe(false);
+  });
+
+  it('the decode JSON of such a capture keeps to its schema', () => {
+    const cut = `${lines.slice(0, cutRow).join('\n')}\n${lines[cutRow].slice(0, 4)}`;
+    const json = JSON.parse(JSON.stringify(snapshotToJson(loadCapture(captureWith(cut)))));
+    expect(schemaValidator('decode-model.schema.json')(json)).toEqual([]);
+    expect(json.units[0].contextsKnown).toBe('partial');
   });
 
   it('no check says 0000:01:00.0 has no context entry', () => {
