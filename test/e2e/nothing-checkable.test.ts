@@ -120,6 +120,18 @@ describe('a root table read whose every context table is lost', () => {
   });
 });
 
+describe('-o FILE when nothing could be checked', () => {
+  it('the report is written (docs/ci.md), and --help does not claim otherwise', () => {
+    const out = path.join(tmpDir(), 'report.json');
+    const r = cli(['analyze', contextTablesLost(), '-f', 'json', '-o', out]);
+    expect(r.status).toBe(2);
+    expect(JSON.parse(fs.readFileSync(out, 'utf8')).checks.length).toBeGreaterThan(0);
+    const help = cli(['analyze', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).not.toMatch(/only when the command succeeded/);
+    expect(help).toMatch(/left as it was/);
+  });
+});
+
 describe('decode says unknown, not absent', () => {
   it('a root table the image lacks: "context entries unknown" (table), contextsKnown and unreadableTables (JSON)', () => {
     const dir = unreadableCapture();
