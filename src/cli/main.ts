@@ -37,7 +37,7 @@ function refuseRepeatedSingles(argv: Record<string, unknown>): void {
 
 function common<T>(y: Argv<T>) {
   return y
-    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: a file is replaced (keeping its mode) only when the command succeeded; a FIFO or device is written into, a symlink followed' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: written whole, then renamed into place keeping its mode (on an error before the output is complete, the file is left as it was); a FIFO or device is written into, a symlink followed' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but the result; no progress' })
     .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
 }
