@@ -52,3 +52,45 @@ describe('--rtaddr BASE=ADDR', () => {
     expect(r.stdout).toMatch(/drhd @ \(base unknown\)/);
   });
 });
+
+/**
+ * Two root tables for one unit, or a bare ADDR that names no unit, are contradictory options: exit 2
+ * with one line, not a capture warning while the last value silently wins (or the value is dropped
+ * and analyze passes on a capture it never walked).
+ */
+describe('--rtaddr values that contradict each other or name no unit', () => {
+  function usageError(args: string[]): string {
+    const r = cli(args);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines, r.stderr).toHaveLength(1);
+    return lines[0];
+  }
+
+  it('two bare values for the only unit', () => {
+    const l = usageError(['decode', NO_REGS, '--rtaddr', '0x3f800000', '--rtaddr', '0x1000']);
+    expect(l).toMatch(/0x3f800000/);
+    expect(l).toMatch(/0x1000\b/);
+    expect(l).toMatch(/0xfed90000/);
+  });
+
+  it('BASE=ADDR twice for one unit with different tables', () => {
+    const l = usageError(['analyze', NO_REGS, '--rtaddr', '0xfed90000=0x3f800000', '--rtaddr', '0xfed90000=0x20101000']);
+    expect(l).toMatch(/0x3f800000/);
+    expect(l).toMatch(/0x20101000/);
+  });
+
+  it('the same value twice is no conflict', () => {
+    expect(cli(['decode', NO_REGS, '--rtaddr', '0x3f800000', '--rtaddr', '0xfed90000=0x3f800000']).status).toBe(0);
+  });
+
+  it('a bare value when the capture has two units', () => {
+    const two = path.join(REPO, 'samples', 'unit-capability-mismatch');
+    const l = usageError(['analyze', two, '--rtaddr', '0x1000']);
+    expect(l).toMatch(/--rtaddr 0x1000/);
+    expect(l).toMatch(/0xfed90000/);
+    expect(l).toMatch(/0xfed91000/);
+    expect(l).toMatch(/BASE=ADDR/);
+  });
+});
