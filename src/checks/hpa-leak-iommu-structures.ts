@@ -31,8 +31,10 @@ PASID directories (context entries), page-table pages of every walked domain, IQ
 registers, the interrupt-remapping table from IRTA (or, when IRTA was not captured, from debugfs'
 \`IR table address\` in \`ir_translation_struct\`, taken as 2^16 entries: 1 MiB, what Linux allocates),
 and the page of each posted-interrupt descriptor (PDA) of a present posted IRTE — a guest that
-writes one posts interrupts into another vCPU's descriptor, or reads its pending vectors. Host domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
-Inputs: tables, mappings (registers add the queues).`,
+writes one posts interrupts into another vCPU's descriptor, or reads its pending vectors. Host
+domains mapping these pages (bhyve's 1:1 host map) are normal and never reported.
+Inputs: tables, mappings (registers add the queues and the IR table; the IR table's entries, from
+the memory image or debugfs, add the posted-interrupt descriptors).`,
   needs: ['tables', 'mappings'],
   messages: {
     mapsStructures: (d: { owner: string; did: number; writable: boolean; kinds: string[]; first: { [key: string]: EvidenceValue } }) =>

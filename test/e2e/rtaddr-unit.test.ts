@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, REPO } from '../helpers/cli.js';
+import { cli, cliJson, REPO, usageError } from '../helpers/cli.js';
 
 const NO_REGS = path.join(REPO, 'samples', 'scan-no-registers');
 
@@ -59,15 +59,6 @@ describe('--rtaddr BASE=ADDR', () => {
  * and analyze passes on a capture it never walked).
  */
 describe('--rtaddr values that contradict each other or name no unit', () => {
-  function usageError(args: string[]): string {
-    const r = cli(args);
-    expect(r.status, r.stderr).toBe(2);
-    expect(r.stdout).toBe('');
-    const lines = r.stderr.split('\n').filter((l) => l !== '');
-    expect(lines, r.stderr).toHaveLength(1);
-    return lines[0];
-  }
-
   it('two bare values for the only unit', () => {
     const l = usageError(['decode', NO_REGS, '--rtaddr', '0x3f800000', '--rtaddr', '0x1000']);
     expect(l).toMatch(/0x3f800000/);
