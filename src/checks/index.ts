@@ -1,5 +1,6 @@
 /** The check registry, in a stable order (the order `dmarsift checks` lists them). */
 import { acsPeerPath } from './acs-peer-path.js';
+import { atsOnAssigned } from './ats-on-assigned.js';
 import { didConflict } from './did-conflict.js';
 import { dmarIntegrity } from './dmar-integrity.js';
 import { dmarOptIn } from './dmar-opt-in.js';
@@ -9,6 +10,7 @@ import { hpaLeakIommuStructures } from './hpa-leak-iommu-structures.js';
 import { hpaLeakMmio } from './hpa-leak-mmio.js';
 import { hpaLeakOutsideVm } from './hpa-leak-outside-vm.js';
 import { hpaLeakShared } from './hpa-leak-shared.js';
+import { invalidationQueueError } from './invalidation-queue-error.js';
 import { iommuDisabled } from './iommu-disabled.js';
 import { irCompatAllowed } from './ir-compat-allowed.js';
 import { irOffWithAssigned } from './ir-off-with-assigned.js';
@@ -52,4 +54,6 @@ export const checks: readonly Check[] = [
   tableIntegrity,
   acsPeerPath,
   msiIrteMismatch,
+  atsOnAssigned,
+  invalidationQueueError,
 ];

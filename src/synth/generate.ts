@@ -264,6 +264,7 @@ class CaptureWriter {
         registers: {
           VER: BigInt((maj << 4) | min), CAP: BigInt(u.cap), ECAP: BigInt(u.ecap), GSTS: BigInt(gsts), RTADDR: rtaddr, FSTS: 0n,
           ...faultRegisters(u.faultRecords ?? []),
+          ...Object.fromEntries(Object.entries(this.s.units[i].registers ?? {}).map(([k, v]) => [k, BigInt(v)])),
           ...(irtaOf(u) !== undefined ? { IRTA: irtaOf(u)! } : {}),
         } as Record<string, bigint>,
       };

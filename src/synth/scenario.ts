@@ -28,6 +28,8 @@ export interface ScenarioUnit {
   faultRecords?: { bdf: string; iova: string; reason: number; access?: 'read' | 'write' }[];
   /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
   gstsExtra?: string;
+  /** Further registers for registers.json, by spec name (FSTS replaces the default 0): `{ "IQH": "0x40" }`. */
+  registers?: Record<string, string>;
   /**
    * Interrupt remapping (src/synth/ir-scenario.ts): IRTA in registers.json and the table in the
    * memory image at `table` (default: 62 MiB into the unit's table area), 2^(size + 1) entries

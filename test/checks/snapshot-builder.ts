@@ -64,6 +64,8 @@ export function makeRegisters(base: number, o: RegOptions): UnitRegisters {
     base, raw: { ...(o.raw ?? {}) }, CAP: cap, ECAP: ecap,
     GSTS: { raw: gsts >>> 0, TES: tes, RTPS: rtps, FLS: false, AFLS: false, WBFS: false, QIES: true, IRES: false, IRTPS: false, CFIS: false },
     RTADDR: { raw: rtRaw, TTM: ttm, mode: ttm === 0 ? 'legacy' : ttm === 1 ? 'scalable' : ttm === 2 ? 'extended' : 'abort', RTA: rta, reserved },
+    // No fault pending: FSTS = 0.
+    FSTS: { raw: 0, PFO: false, PPF: false, AFO: false, APF: false, IQE: false, ICE: false, ITE: false, PRO: false, FRI: 0 },
     faultRecords: [],
   };
 }
