@@ -27,8 +27,19 @@ export interface Measured {
   ms: number;
   msAll: number[];
   rssKiB: number | null;
+  /** The last run's exit status, and every run's (a run that failed must not pass for a fast one). */
   exit: number;
+  exits: number[];
   last: Run;
+}
+
+/**
+ * Throws unless every run of `m` exited with one of `allowed`: each step states the exit it expects
+ * (0, or 1 where a finding or fault is the outcome), so a command that fails fast is never timed.
+ */
+export function expectExit(m: Measured, allowed: readonly number[], what: string): void {
+  const bad = m.exits.find((e) => !allowed.includes(e));
+  if (bad !== undefined) throw new Error(`${what} exited ${bad} (expected ${allowed.join(' or ')}): ${m.last.stderr.trim().split('\n').at(-1) ?? ''}`);
 }
 
 /** One run of `node ARGS` (stdout kept only when asked: a pipe costs the child time). */
@@ -79,6 +90,7 @@ function summarize(all: Run[]): Measured {
     msAll: all.map((r) => Math.round(r.ms)),
     rssKiB: rss.length ? Math.max(...rss) : null,
     exit: all[all.length - 1].exit,
+    exits: all.map((r) => r.exit),
     last: all[all.length - 1],
   };
 }
