@@ -17,6 +17,8 @@ export const target = { bin: path.join(REPO, 'bin', 'dmarsift.js') };
 export interface Run {
   ms: number;
   rssKiB: number | null;
+  /** CPU time (user + system, every thread), start-up included; null when the probe wrote nothing. */
+  cpuMs: number | null;
   exit: number;
   stdout: string;
   stderr: string;
@@ -27,6 +29,9 @@ export interface Measured {
   ms: number;
   msAll: number[];
   rssKiB: number | null;
+  /** Median CPU time, and every run's (NaN where missing). */
+  cpuMs: number;
+  cpuAll: number[];
   /** The last run's exit status, and every run's (a run that failed must not pass for a fast one). */
   exit: number;
   exits: number[];
@@ -55,13 +60,16 @@ export function runOnce(args: string[], keepStdout: boolean, scratch: string, en
   });
   const ms = performance.now() - t0;
   let rssKiB: number | null = null;
+  let cpuMs: number | null = null;
   try {
-    rssKiB = Number(fs.readFileSync(rssFile, 'utf8'));
+    const [rss, cpuMicros] = fs.readFileSync(rssFile, 'utf8').split(' ').map(Number);
+    rssKiB = rss;
+    cpuMs = cpuMicros / 1000;
     fs.rmSync(rssFile);
   } catch {
     rssKiB = null;
   }
-  return { ms, rssKiB, exit: r.status ?? -1, stdout: keepStdout ? r.stdout : '', stderr: r.stderr ?? '' };
+  return { ms, rssKiB, cpuMs, exit: r.status ?? -1, stdout: keepStdout ? r.stdout : '', stderr: r.stderr ?? '' };
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -89,6 +97,8 @@ function summarize(all: Run[]): Measured {
     ms: median(all.map((r) => r.ms)),
     msAll: all.map((r) => Math.round(r.ms)),
     rssKiB: rss.length ? Math.max(...rss) : null,
+    cpuMs: median(all.map((r) => r.cpuMs ?? NaN)),
+    cpuAll: all.map((r) => Math.round(r.cpuMs ?? NaN)),
     exit: all[all.length - 1].exit,
     exits: all.map((r) => r.exit),
     last: all[all.length - 1],

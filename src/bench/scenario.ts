@@ -40,6 +40,8 @@ export interface ScenarioResult {
   analyze: Timed & { findings: string[]; expected: string[]; asExpected: boolean };
   /** Median ratios to the physical floor, and the spread of the per-round ratios. */
   ratio: { decode: number; analyze: number; decodeSpread: [number, number]; analyzeSpread: [number, number]; readerFloor?: number };
+  /** The same ratios in CPU time (user + system): what holds while other jobs load the machine. */
+  cpuRatio: { decode: number; analyze: number; floorMs: number; decodeMs: number; analyzeMs: number };
   verified: Verified;
 }
 
@@ -104,6 +106,7 @@ export function measureScenario(cap: BigCapture, generateMs: number, o: Scenario
       decodeSpread: spread(decode.msAll, phys.msAll), analyzeSpread: spread(analyze.msAll, phys.msAll),
       ...(reader !== undefined ? { readerFloor: r2(reader.ms / phys.ms) } : {}),
     },
+    cpuRatio: { decode: r2(decode.cpuMs / phys.cpuMs), analyze: r2(analyze.cpuMs / phys.cpuMs), floorMs: Math.round(phys.cpuMs), decodeMs: Math.round(decode.cpuMs), analyzeMs: Math.round(analyze.cpuMs) },
     verified,
   };
 }

@@ -5,6 +5,8 @@ export interface StartupResult {
   node: { ms: number; msAll: number[]; rssKiB: number | null };
   version: { ms: number; msAll: number[]; rssKiB: number | null };
   ratio: number;
+  /** CPU time (user + system) of --version ÷ that of node -e 0. */
+  cpuRatio: number;
 }
 
 export function measureStartup(runs: number, scratch: string): StartupResult {
@@ -12,5 +14,5 @@ export function measureStartup(runs: number, scratch: string): StartupResult {
   expectExit(node, [0], 'node -e 0');
   expectExit(version, [0], 'dmarsift --version');
   const t = (m: Measured) => ({ ms: Math.round(m.ms), msAll: m.msAll, rssKiB: m.rssKiB });
-  return { node: t(node), version: t(version), ratio: Math.round((version.ms / node.ms) * 100) / 100 };
+  return { node: t(node), version: t(version), ratio: Math.round((version.ms / node.ms) * 100) / 100, cpuRatio: Math.round((version.cpuMs / node.cpuMs) * 100) / 100 };
 }

@@ -55,6 +55,7 @@ export function summarize(f: BenchFigures): { lines: string[]; met: Met } {
       `${r.analyze.ms} ms`, x(r.ratio.analyze, r.ratio.analyzeSpread), mib(r.analyze.rssKiB), CLI_TARGETS[r.name] ? `≤ ${CLI_TARGETS[r.name]}×` : '',
     ]));
   }
+  lines.push(`CPU time (user + system, start-up included; holds while other jobs load the machine) ÷ the floor's: ${[...f.scenarios, ...(f.tib ? [f.tib] : [])].map((r) => `${r.name} decode ${x(r.cpuRatio.decode)} analyze ${x(r.cpuRatio.analyze)} (floor ${r.cpuRatio.floorMs} ms)`).join('; ')}; --version ÷ node -e 0 ${x(f.startup.cpuRatio)}`);
   lines.push('phys floor: node reading the file ranges that hold the table pages, 1 MiB at a time, start-up included; reader: the same pages through dmarsift\'s image reader; walk÷read: walk + coalesce ÷ the physical read, in one process');
   const base = f.scenarios.find((r) => r.name === 'vm-4k');
   let tibOk: Verdict = null;

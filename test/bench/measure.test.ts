@@ -3,8 +3,8 @@ import { expectExit, type Measured } from '../../src/bench/measure.js';
 
 /** A measurement whose runs exited with `exits` (times and output do not matter here). */
 function measured(exits: number[], stderr = ''): Measured {
-  const last = { ms: 1, rssKiB: null, exit: exits[exits.length - 1], stdout: '', stderr };
-  return { ms: 1, msAll: exits.map(() => 1), rssKiB: null, exit: last.exit, exits, last };
+  const last = { ms: 1, rssKiB: null, cpuMs: null, exit: exits[exits.length - 1], stdout: '', stderr };
+  return { ms: 1, msAll: exits.map(() => 1), rssKiB: null, cpuMs: Number.NaN, cpuAll: [], exit: last.exit, exits, last };
 }
 
 describe('bench expectExit', () => {
