@@ -27,7 +27,11 @@ describe('the sample set', () => {
       expect(byName.get(sample), `${id}: samples/${sample}`).toBeDefined();
       expect(exampleFindings(catalog.find((e) => e.meta.id === id)!, (name) => loadCapture(path.join(SAMPLES, name))).length, `${id} on samples/${sample}`).toBeGreaterThan(0);
     }
-    for (const healthy of ['bhyve-host', 'healthy-two-vms']) expect(byName.get(healthy)?.expect).toEqual([]);
+    // Healthy bhyve hosts, left as bhyve's vtd.c leaves them: only the warnings every bhyve host
+    // with a pass-through device has by design (no interrupt remapping; TT = 01b where ECAP.DT).
+    for (const healthy of ['bhyve-host', 'healthy-two-vms']) {
+      expect(new Set(byName.get(healthy)?.expect.map(([id]) => id))).toEqual(new Set(['ats-on-assigned', 'ir-off-with-assigned']));
+    }
   });
 
   it('healthy-two-vms: two VMs, an idle ppt device without an entry, the host domain 1:1 minus both VMs', () => {
@@ -95,8 +99,8 @@ describe('the sample set', () => {
 describe('dmarsift analyze through the CLI', () => {
   const run = (name: string, ...args: string[]) => cli(['analyze', path.join('samples', name), ...args]);
 
-  it.each(['bhyve-host', 'healthy-two-vms'])('%s (healthy) exits 0 with --fail-on warning', (name) => {
-    const r = run(name, '--fail-on', 'warning');
+  it.each(['bhyve-host', 'healthy-two-vms'])('%s (healthy; its by-design warnings only) exits 0 with --fail-on error', (name) => {
+    const r = run(name, '--fail-on', 'error');
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
