@@ -45,7 +45,7 @@ export function discoverParts(capturePath: string, opts: CaptureOptions): Discov
     if (st.isDirectory()) {
       const root = realpath(capturePath);
       const manifest = path.join(capturePath, MANIFEST);
-      if (lstatOrUndefined(manifest) !== undefined) parts.push(...readManifest(capturePath, root, manifest));
+      if (lstatOrUndefined(manifest) !== undefined) parts.push(...readManifest(capturePath, root, manifest, (kind) => !keep(kind, opts)));
       else parts.push(...scanDirectory(capturePath, root));
     } else {
       const sniffed = sniffPart(capturePath);
@@ -162,7 +162,8 @@ function field(obj: JObject, key: string): JValue | undefined {
   return obj.entries.find((e) => e.key === key)?.value;
 }
 
-function readManifest(capturePath: string, root: string, file: string): DiscoveredPart[] {
+/** The parts capture.json names; a part whose kind `leftOut` says --only/--ignore drop is neither read nor checked. */
+function readManifest(capturePath: string, root: string, file: string, leftOut: (kind: PartKind) => boolean): DiscoveredPart[] {
   regularFile(file, file);
   const text = readText(file, MANIFEST_LIMIT);
   let doc: JValue;
@@ -191,6 +192,11 @@ function readManifest(capturePath: string, root: string, file: string): Discover
       return fail(`${where}: unknown kind ${kindV?.kind === 'string' ? JSON.stringify(kindV.value) : kindV ? `(${kindV.kind})` : '(missing)'} (known: ${KNOWN_KINDS.join(', ')})`, kindV?.line ?? p.line);
     }
     const pathV = field(p, 'path');
+    if (kind !== 'ignored' && leftOut(kind as PartKind)) {
+      // Named, so not listed as "not named in capture.json" either.
+      if (pathV?.kind === 'string') listed.add(path.resolve(dirAbs, pathV.value));
+      continue;
+    }
     if (pathV?.kind !== 'string' || pathV.value === '') return fail(`${where}: "path" must be a non-empty string`, pathV?.line ?? p.line);
     const rel = pathV.value;
     const line = pathV.line;

@@ -66,7 +66,8 @@ export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
   // Tables: a unit's context entries are known when its tables were read (or a text dump lists
   // them). A root or context table the capture names but does not hold is unknown, not absent.
   const known = s.units.filter((u) => contextsState(u) !== 'unknown');
-  const unreadable = s.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root' || t.structure === 'context').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+  // Set: a text dump cut short states one reason for each bus it hides.
+  const unreadable = [...new Set(s.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root' || t.structure === 'context').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`)))];
   const anyPartial = s.units.some((u) => contextsState(u) === 'partial');
   set('tables', known.length === 0 ? 'missing' : anyPartial || unreadable.length > 0 ? 'partial' : 'present', unreadable);
 
@@ -222,7 +223,7 @@ export function nothingCheckable(snapshot: Snapshot, result: RunResult, selected
   const found = foundText(snapshot);
   let lacking: string;
   if (!dmaKnown && judgesDma) {
-    const unreadable = snapshot.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`));
+    const unreadable = [...new Set(snapshot.units.flatMap((u) => (u.unreadableTables ?? []).filter((t) => t.structure === 'root' || t.structure === 'context').map((t) => `unit ${hex(u.registerBase)}: ${t.message}`)))];
     if (snapshot.units.length === 0) lacking = 'missing a remapping unit (add the DMAR table, the unit registers or a text dump of the tables)';
     else if (unreadable.length > 0) lacking = `could not read the translation tables (${listed(unreadable)})`;
     else lacking = `missing how any remapping unit handles DMA (add ${INPUT_HINTS.registers}, and ${INPUT_HINTS.tables})`;

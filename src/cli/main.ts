@@ -37,7 +37,7 @@ function refuseRepeatedSingles(argv: Record<string, unknown>): void {
 
 function common<T>(y: Argv<T>) {
   return y
-    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: a file is replaced (keeping its mode) only when the command succeeded; a FIFO or device is written into, a symlink followed' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write to FILE instead of stdout: written whole, then renamed into place keeping its mode (on an error before the output is complete, the file is left as it was); a FIFO or device is written into, a symlink followed' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'print nothing but the result; no progress' })
     .option('color', { type: 'boolean', describe: 'colour the table (default: on a TTY unless NO_COLOR is set); --no-color turns it off' });
 }
@@ -216,8 +216,21 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
     .exitProcess(false)
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg);
+      throw new UsageError(unknownOptionsText(msg));
     });
+}
+
+/**
+ * yargs names an unknown option twice, as typed and camelCased ("Unknown arguments: bogus-opt,
+ * bogusOpt"): name each once, as the user typed it, with its dashes.
+ */
+function unknownOptionsText(msg: string): string {
+  const m = /^Unknown arguments?: (.*)$/.exec(msg);
+  if (!m) return msg;
+  const names = m[1].split(', ');
+  const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const typed = names.filter((n) => !names.some((o) => o !== n && o.includes('-') && camel(o) === n));
+  return `unknown option${typed.length === 1 ? '' : 's'} ${typed.map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ')}`;
 }
 
 /**

@@ -208,7 +208,7 @@ class UnitMerge {
         const st = this.textUnit(part, uc);
         if (!st) continue;
         this.addTextFacts(st, uc);
-        if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0) textContexts.push({ st, uc });
+        if ((uc.contexts?.length ?? 0) > 0 || (uc.rootEntries?.length ?? 0) > 0 || (uc.unreadableTables?.length ?? 0) > 0) textContexts.push({ st, uc });
         if (uc.irTable) this.irTexts.set(st, [...(this.irTexts.get(st) ?? []), { unit: uc.irTable, part: part.path }]);
       }
     }
@@ -265,15 +265,25 @@ class UnitMerge {
     throw new UsageError(`${given}: no remapping unit has register base ${hex(r.base)}; ${this.input.dmar ? "the DMAR table's DRHD bases are" : "the capture's unit bases are"} ${bases}`);
   }
 
-  /** 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ. */
+  /**
+   * 5. --rtaddr: an explicit choice wins over what the capture says, with a warning when they differ.
+   * Options that contradict each other (two tables for one unit, a bare ADDR when several units could
+   * be meant) are usage errors: a warning would let one value win silently, or drop it.
+   */
   applyRtaddr(): void {
     const units = this.units;
+    const given = new Map<UnitState, number>();
     for (const r of this.input.rtaddr) {
       const st = r.base !== undefined ? this.rtaddrUnit({ ...r, base: r.base }) : units.length <= 1 ? units[0] ?? this.unknownBaseUnit() : undefined;
       if (!st) {
-        this.warnings.push({ message: `--rtaddr ${hex(r.addr)} without a unit base, but the capture has ${units.length} units: use --rtaddr BASE=ADDR` });
-        continue;
+        const bases = units.map((u) => hex(u.unit.registerBase)).join(', ');
+        throw new UsageError(`--rtaddr ${hex(r.addr)} names no unit, and the capture has ${units.length} (${bases}): use --rtaddr BASE=ADDR`);
       }
+      const earlier = given.get(st);
+      if (earlier !== undefined && earlier !== r.addr) {
+        throw new UsageError(`--rtaddr: ${st.unit.baseUnknown ? 'the unit' : `unit ${hex(st.unit.registerBase)}`} was given two root tables, ${hex(earlier)} and ${hex(r.addr)}: give one`);
+      }
+      given.set(st, r.addr);
       const src: Source = { part: '--rtaddr' };
       if (st.unit.rootTable !== undefined && st.unit.rootTable !== r.addr) {
         this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: root table is ${hex(st.unit.rootTable)} in ${describe(st.unit.rootTableSource)} but --rtaddr says ${hex(r.addr)}; using --rtaddr`, source: src });
@@ -349,7 +359,8 @@ class UnitMerge {
     for (const st of this.units) {
       const u = st.unit;
       if (walked.has(st)) continue;
-      if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+      if (u.unreadableTables?.some((t) => t.structure === 'context')) u.contextsKnown = 'partial';
+      else if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
       else {
         u.contextsKnown = 'unknown';
         if (u.rootTable !== undefined) {
@@ -384,7 +395,7 @@ function assembleSnapshot(input: BuildInput, m: UnitMerge): Snapshot {
     ...(input.dmar ? { dmar: input.dmar.table } : {}),
     units: out,
     devices: devices.sort((a, b) => a.segment - b.segment || a.bus - b.bus || a.devfn - b.devfn),
-    inventoryKnown: kinds.has('pci'),
+    inventoryKnown: kinds.has('pci') && !input.contributions.some(({ contribution }) => contribution.inventoryIncomplete),
     vms,
     vmsKnown: kinds.has('vm-cmdlines'),
     memoryMap,
@@ -434,6 +445,8 @@ function contextFacts(c: ContextEntry): string {
 function mergeTextContexts(st: UnitState, uc: UnitContribution, walked: boolean, warnings: ModelWarning[]): void {
   const u = st.unit;
   const incoming = uc.contexts ?? [];
+  // Entries the text hides (a row cut short) stay unknown unless a memory walk read them.
+  if (!walked && uc.unreadableTables) u.unreadableTables = [...(u.unreadableTables ?? []), ...uc.unreadableTables];
   if (!walked && u.contexts.length === 0) {
     u.contexts = incoming.map((c) => ({ ...c, segment: u.segment, bdf: formatBdf({ segment: u.segment, bus: c.bus, devfn: c.devfn }) }));
     if (u.rootEntries.length === 0) u.rootEntries = uc.rootEntries ?? [];
@@ -506,7 +519,7 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
       if (t) used.add(root);
       byKey.set(key, {
         did, root, kind, aw, levels: t?.levels ?? levels, pageCount: t?.pageCount ?? 0, mappings: t?.mappings ?? [],
-        tablePfns: t?.tablePfns ?? [], complete: t !== undefined, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
+        tablePfns: t?.tablePfns ?? [], complete: t !== undefined && t.complete !== false, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
       });
     };
     for (const c of u.contexts) {

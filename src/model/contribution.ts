@@ -10,7 +10,9 @@ import type {
 
 /** The facts of a Unit a part may state: the model builder merges them (the first source to state one keeps it). */
 type StatedUnitFacts = Partial<Pick<Unit,
-  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'>>;
+  'name' | 'segment' | 'version' | 'translationEnabled' | 'rootTablePointerSet' | 'rootTable' | 'mode' | 'registers' | 'rootEntries' | 'contexts' | 'invalidationQueue'
+  // Context entries a text dump hides (a row cut short or garbled): unknown, not absent.
+  | 'unreadableTables'>>;
 
 export interface UnitContribution extends StatedUnitFacts {
   /** Identifies the unit; text parts that only know a name (dmar0) leave it undefined. */
@@ -35,6 +37,8 @@ export interface DomainContribution {
   pageCount: number;
   /** Non-leaf table pages seen in the rows (PFNs). */
   tablePfns: number[];
+  /** False when a row of the block could not be read (a file cut short): mappings are missing. */
+  complete?: boolean;
   source: Source;
 }
 
@@ -57,6 +61,8 @@ export interface Contribution {
   memoryMap?: MemoryRegion[];
   pciResources?: PciResource[];
   faults?: Fault[];
+  /** A PCI inventory with a device line it could not read (a listing cut short): not a whole inventory. */
+  inventoryIncomplete?: Source;
   /** Configuration-space dumps (lspci -x…, pciconf -r, sysfs config), decoded in src/model/pci-config.ts. */
   pciConfig?: PciConfigSpace[];
   warnings: ModelWarning[];

@@ -41,5 +41,19 @@ export function dmaHandlingKnown(u: Unit): boolean {
   if (u.translationEnabled === false) return true;
   if (u.translationEnabled === true && u.rootTablePointerSet === false) return true;
   if (u.registers?.RTADDR?.mode === 'abort') return true;
+  if (u.contextsKnown === 'partial') return someContextTableRead(u);
   return u.contextsKnown !== undefined ? u.contextsKnown !== 'unknown' : u.contexts.length > 0 || u.rootEntries.length > 0;
+}
+
+/**
+ * True when a context table some present root entry points at was read. A root table read whose
+ * every context table is lost (an ELF core cut short after the root page) tells nothing of any
+ * device that has a root entry: that is not a capture the checks examined.
+ */
+function someContextTableRead(u: Unit): boolean {
+  if (u.contexts.length > 0) return true;
+  const lost = (u.unreadableTables ?? []).filter((t) => t.structure === 'context');
+  return u.rootEntries.some((re) =>
+    [re.lowerContextTable, re.upperContextTable].some((addr) => addr !== undefined && !lost.some((t) => t.bus === re.bus && t.addr === addr)),
+  );
 }

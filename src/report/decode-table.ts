@@ -167,11 +167,18 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     const why = (u.unreadableTables ?? []).find((t) => t.structure === 'root')?.message;
     out.push(`    context entries unknown${why ? `: ${why}` : ''}`);
   } else {
-    out.push('    no context entries');
+    out.push(contextsState(u) === 'partial' ? '    no context entry could be read' : '    no context entries');
   }
-  for (const t of (u.unreadableTables ?? []).filter((x) => x.structure === 'context')) {
-    out.push(`    PCI bus ${t.bus} (${hexPad(t.bus ?? 0, 2)})${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn ${hex(t.devfns[0])}-${hex(t.devfns[1])}` : ''}: context entries unknown (${t.message})`);
-  }
+  const lostContexts = (u.unreadableTables ?? []).filter((x) => x.structure === 'context');
+  lostContexts.forEach((t, i) => {
+    // Whole buses lost for one reason (a text dump cut short) print as one range of buses.
+    const whole = (x: (typeof lostContexts)[number] | undefined): boolean => x !== undefined && x.message === t.message && x.devfns?.[0] === 0 && x.devfns?.[1] === 0xff;
+    if (whole(t) && whole(lostContexts[i - 1]) && lostContexts[i - 1].bus === (t.bus ?? 0) - 1) return;
+    let last = i;
+    while (whole(t) && whole(lostContexts[last + 1]) && lostContexts[last + 1].bus === (lostContexts[last].bus ?? 0) + 1) last++;
+    const buses = last > i ? `buses ${t.bus}-${lostContexts[last].bus} (${hexPad(t.bus ?? 0, 2)}-${hexPad(lostContexts[last].bus ?? 0, 2)})` : `bus ${t.bus} (${hexPad(t.bus ?? 0, 2)})`;
+    out.push(`    PCI ${buses}${t.devfns && t.devfns[1] - t.devfns[0] < 255 ? ` devfn ${hex(t.devfns[0])}-${hex(t.devfns[1])}` : ''}: context entries unknown (${t.message})`);
+  });
 
   if (u.domains.length) {
     out.push(`    domains (${u.domains.length}):`);

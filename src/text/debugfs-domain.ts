@@ -106,7 +106,8 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
         if (!inRejectedBlock && orphanRows++ === 0) orphanFirst = lineNo;
         continue;
       }
-      parseRowInto(cur, line, lineNo, warn);
+      // A row that cannot be read (a file cut short, a garbled line) hides mappings: the domain is incomplete.
+      if (!parseRowInto(cur, line, lineNo, warn)) cur.d.complete = false;
       continue;
     }
     const t = line.trim();
@@ -190,12 +191,13 @@ function sameMappings(a: DomainContribution, b: DomainContribution): boolean {
 const his: number[] = [0, 0, 0, 0, 0];
 const los: number[] = [0, 0, 0, 0, 0];
 
-function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: string, l: number) => void): void {
+/** Adds the row's leaf to the block; false when the row could not be used. */
+function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: string, l: number) => void): boolean {
   const bar = line.indexOf('|');
   const pfnText = (bar < 0 ? line : line.slice(0, bar)).trim();
   if (bar < 0 || !PFN_RE.test(pfnText)) {
     warn(`cannot parse row (expected "0x<IOVA_PFN> |<TAB>0x<entry>…"): ${excerpt(line, 120)}`, lineNo);
-    return;
+    return false;
   }
   const iovaPfn = parseInt(pfnText.slice(2), 16);
   const fields = line.slice(bar + 1).split('\t');
@@ -205,7 +207,7 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
     if (f === '') continue;
     if (n === 5 || !ENTRY_RE.test(f)) {
       warn(n === 5 ? 'more than five entry columns' : `entry ${JSON.stringify(f.slice(0, 40))} is not 0x + 16 hex digits (row cut off?)`, lineNo);
-      return;
+      return false;
     }
     his[n] = parseInt(f.slice(2, 10), 16);
     los[n] = parseInt(f.slice(10, 18), 16);
@@ -213,7 +215,7 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   }
   if (n < 3) {
     warn(`row has ${n} entry columns, at least 3 (PML5E, PML4E, PDPE) expected`, lineNo);
-    return;
+    return false;
   }
   let top = -1;
   let leaf = -1;
@@ -225,12 +227,12 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   }
   if (top < 0) {
     warn('row with no non-zero entry', lineNo);
-    return;
+    return false;
   }
   for (let k = top; k < leaf; k++) {
     if (his[k] === 0 && los[k] === 0) {
       warn(`zero level-${5 - k} entry between non-zero entries`, lineNo);
-      return;
+      return false;
     }
   }
   const level = 5 - leaf;
@@ -238,11 +240,11 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   const hi = his[leaf];
   if (level > 3) {
     warn(`leaf at level ${level} (${level === 5 ? 'PML5E' : 'PML4E'}): no page size exists there (row cut off?)`, lineNo);
-    return;
+    return false;
   }
   if (level > 1 && (lo & 0x80) === 0) {
     warn(`row ends at level ${level} with a non-leaf entry (PS = 0): row cut off?`, lineNo);
-    return;
+    return false;
   }
   const levels = 5 - top;
   const d = st.d;
@@ -264,4 +266,5 @@ function parseRowInto(st: BlockState, line: string, lineNo: number, warn: (m: st
   if (iovaPfn % pages !== 0) warn(`IOVA page ${hex(iovaPfn)} is not aligned to its ${pages * 4} KiB leaf`, lineNo);
   st.lastPfn = iovaPfn + pages - 1;
   st.coalescer.add(iovaPfn, hpaPfn, pages, (lo & 1) !== 0, (lo & 2) !== 0, PAGE_SIZES[level], (lo & 0x800) !== 0, (hi & 0x4000_0000) !== 0);
+  return true;
 }

@@ -27,6 +27,7 @@ import type { ContextEntry, PasidEntry, RootEntry, Source } from '../model/types
 import { formatBdf } from '../util/bdf.js';
 import { fromHexDigits, hexDigits } from '../util/hex.js';
 import { eachLine, excerpt, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
+import { LostRows } from './lost-rows.js';
 
 const UNIT_RE = /^IOMMU\s+(\S+?):\s+Root Table Address:\s+0x([0-9a-f]{1,16})\s*$/i;
 const DISABLED_RE = /^DMA Remapping is not enabled on\s+(\S+)\s*$/;
@@ -65,7 +66,15 @@ interface Row {
 interface Block {
   unit: UnitContribution;
   rows: Row[];
+  /** Rows that could not be read, and the entries they hide. */
+  lost: LostRows;
 }
+
+/**
+ * A line that failed to parse as a row but starts like one (a BDF, or the start of one: a file cut
+ * short) hides entries; any other line (a shell prompt pasted with the output) hides nothing.
+ */
+const ROW_START_RE = /^[0-9a-f]{1,3}(?::|\s|$)/i;
 
 export function parseDebugfsTranslation(input: TextInput, part: string): Contribution {
   const w = new LineWarnings(part);
@@ -88,9 +97,11 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
       // An address is an exact number (≤ 2^53, cli-contract "Numbers"), as dmardump's reader requires.
       const rootTable = fromHexDigits(m[2]) & ~0xfffn;
       if (rootTable > BigInt(Number.MAX_SAFE_INTEGER)) throw new InputError(`root table address 0x${m[2]} is beyond 2^53`, { file: part, line: lineNo });
+      current?.lost.end();
       current = {
         unit: { name: m[1], rootTable: Number(rootTable), translationEnabled: true, source: { part, line: lineNo } },
         rows: [],
+        lost: new LostRows(),
       };
       if ((fromHexDigits(m[2]) & 0xfffn) !== 0n) warn(`root table address 0x${m[2]} is not page aligned`, lineNo);
       blocks.push(current);
@@ -99,6 +110,7 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     m = DISABLED_RE.exec(t);
     if (m) {
       recognised = true;
+      current?.lost.end();
       disabled.push({ name: m[1], translationEnabled: false, source: { part, line: lineNo } });
       current = undefined;
       continue;
@@ -109,14 +121,18 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
     }
 
     const row = parseRow(t, lineNo, warn, part);
-    if (!row) continue;
+    if (!row) {
+      noteLost(current, t, lineNo);
+      continue;
+    }
     recognised = true;
     if (!current) {
       // Half-pasted file: rows without their `IOMMU dmarN:` line. Keep them under an unnamed unit.
       warn('row before any "IOMMU dmarN: Root Table Address" line: unit unknown', lineNo);
-      current = { unit: { source: { part, line: lineNo } }, rows: [] };
+      current = { unit: { source: { part, line: lineNo } }, rows: [], lost: new LostRows() };
       blocks.push(current);
     }
+    current.lost.read(row.bus * 256 + row.devfn);
     current.rows.push(row);
   }
 
@@ -132,6 +148,21 @@ export function parseDebugfsTranslation(input: TextInput, part: string): Contrib
   for (const b of blocks) units.push(buildUnit(b, part, warn));
   units.push(...disabled);
   return { units, warnings: w.done() };
+}
+
+/** A row that could not be read: its own entry when its BDF is readable, else those up to the next row read. */
+function noteLost(b: Block | undefined, t: string, line: number): void {
+  if (!b || !ROW_START_RE.test(t)) return;
+  const bdf = BDF_RE.exec(t.split(/\s+/)[0]);
+  const [bus, slot, fn] = bdf ? [parseInt(bdf[1], 16), parseInt(bdf[2], 16), parseInt(bdf[3], 16)] : [];
+  b.lost.lost(line, bus !== undefined && bus <= 0xff && slot! <= 31 && fn! <= 7 ? (bus << 8) | (slot! << 3) | fn! : undefined);
+}
+
+/** A bus's context table address as its rows print it (the upper half for devfn >= 0x80 in scalable mode). */
+function ctpOf(b: Block, bus: number, devfn: number): number {
+  const root = b.rows.find((x) => x.bus === bus);
+  if (!root) return 0;
+  return Number((devfn >= 0x80 && root.rootHi !== 0n ? root.rootHi : root.rootLo) & 0xffffffffff000n);
 }
 
 function parseRow(t: string, lineNo: number, warn: (m: string, l: number) => void, part: string): Row | undefined {
@@ -275,5 +306,7 @@ function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void)
   }
   u.rootEntries = rootEntries;
   u.contexts = contexts;
+  const lost = b.lost.tables(part, (bus, devfn) => ctpOf(b, bus, devfn));
+  if (lost.length > 0) u.unreadableTables = lost;
   return u;
 }

@@ -34,12 +34,15 @@ import { fromSlotFunc, formatBdf } from '../util/bdf.js';
 import { parseIntLiteral, toSafeNumber } from '../util/hex.js';
 import { isPassThroughDriver } from '../model/roles.js';
 import { driverOfUnit, eachLine, headLines, LineWarnings, NotRecognisedError, type TextInput } from './lines.js';
+import { LostRows } from './lost-rows.js';
 
 const DRHD_RE = /^\s*drhd @ (0x[0-9a-f]+|0) \(version (\d+)\.(\d+)\) PCI segment (\d+)( \(disabled\))?:\s*$/i;
 /** `0x%#jx`: `0x0x1000` normally, `0x0` for a zero address; a single `0x` is accepted too. */
 const ROOT_RE = /^\s*(extended )?root table @ (?:0x)?(0x[0-9a-f]+|0)\s*$/i;
 const BUS_RE = /^\s*PCI bus (\d+):\s*$/;
 const DEV_RE = /^\s*\{ ?(\d+),(\d+) ?\}(?: \(([^()\s]*)\))?( FPD)? (UNTR|TR|PASS|TT3\?) SLPT (0x[0-9a-f]+|0) domain (\d+)\s*$/i;
+/** The start of a context line (`{ 31,2 } …`) or of a bus line (`PCI bus 3:`), as a cut paste leaves it. */
+const ROW_START_RE = /^\s*(?:\{|PCI\b)/;
 const TT: Record<string, number> = { UNTR: 0, TR: 1, PASS: 2, 'TT3?': 3 };
 
 export function looksLikeDmardump(text: string): boolean {
@@ -54,6 +57,9 @@ export function parseDmardump(input: TextInput, part: string): Contribution {
   /** What the current unit has printed so far, to know what its silence means. */
   let unitState: 'disabled' | 'enabled-no-root' | 'root' = 'disabled';
   let bus: number | undefined;
+  /** Rows of the current unit that could not be read (a paste cut short), and what they hide. */
+  const lost = new Map<UnitContribution, LostRows>();
+  const lostOf = (u: UnitContribution): LostRows => lost.get(u) ?? lost.set(u, new LostRows()).get(u)!;
 
   const closeUnit = (nextIsDrhd: boolean): void => {
     if (unit && unitState === 'enabled-no-root' && nextIsDrhd) unit.rootTablePointerSet = false;
@@ -101,6 +107,7 @@ export function parseDmardump(input: TextInput, part: string): Contribution {
       if (!unit || unitState !== 'root') { w.warn('PCI bus line outside a unit with a root table, skipped', l.no); bus = undefined; continue; }
       if (unit.mode === 'extended') w.warn('PCI bus line under an extended root table (dmardump dumps none there)', l.no);
       bus = b;
+      lostOf(unit).boundary(b << 8);
       continue;
     }
 
@@ -138,6 +145,7 @@ export function parseDmardump(input: TextInput, part: string): Contribution {
       };
       if (name !== undefined && name !== '') ctx.driverHint = name;
       unit.contexts!.push(ctx);
+      lostOf(unit).read((bus << 8) | devfn);
 
       if (name !== 'absent' && !devices.has(bdf)) {
         const d: PciFunction = { bdf, segment, bus, devfn, passThrough: false, source: { part, line: l.no } };
@@ -151,7 +159,14 @@ export function parseDmardump(input: TextInput, part: string): Contribution {
       continue;
     }
 
+    // A context or bus line that cannot be read (a paste cut short) hides entries; other text
+    // (a shell prompt, ticket prose) hides nothing.
+    if (unit && unitState === 'root' && ROW_START_RE.test(t)) lostOf(unit).lost(l.no);
     w.unrecognised('dmardump output', l);
+  }
+  for (const [u, rows] of lost) {
+    const tables = rows.tables(part);
+    if (tables.length > 0) u.unreadableTables = tables;
   }
   // At the end of the file an enabled unit without a root line stays undefined: a cut paste
   // cannot be told from RTPS = 0.

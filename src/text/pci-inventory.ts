@@ -56,6 +56,8 @@ const LSPCI_IOVCTL_RE = /^\s+IOVCtl:\s+Enable([+-])/;
 const LSPCI_NUMVFS_RE = /Number of VFs: (\d+)/;
 const VMM_RE = /^(Slot|Class|Vendor|Device|SVendor|SDevice|Rev|ProgIf|Driver|Module|PhySlot|NUMANode|IOMMUGroup):\s+(.*)$/;
 const SYSCTL_PCIB_RE = /^dev\.pcib\.(\d+)\.([%\w]+):\s*(.*)$/;
+/** The start of a device line as a cut leaves it: pciconf's `name@pci…`, or a PCI address (lspci, sysfs). */
+const DEVICE_START_RE = /^(?:[A-Za-z_][\w.-]*@(?:pci\d|p?c?i?$)|[0-9a-f]{2,8}:[0-9a-f]{0,2}(?:[:.]|$))/i;
 
 /** `ppt0` → [`ppt`, `0`]: a pciconf device name and its unit number (undefined without one). */
 function nameAndUnit(s: string): [string, string] | undefined {
@@ -184,6 +186,8 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
   /** An lspci -vmm record being read. */
   let vmm: { fields: Record<string, string>; first: Line } | undefined;
   const pcib = new Map<number, PcibRecord>();
+  /** The first line that starts like a device's but could not be read: the functions it hides are unknown. */
+  let cutLine: number | undefined;
 
   const flushVmm = (): void => {
     if (vmm) vmmRecord(b, vmm.fields, vmm.first);
@@ -285,6 +289,7 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
     }
 
     b.warnings.unrecognised('PCI inventory (pciconf, lspci, sysfs listing, sysctl dev.pcib)', l);
+    if (cutLine === undefined && DEVICE_START_RE.test(t)) cutLine = l.no;
     current = undefined;
   }
   flushVmm();
@@ -294,6 +299,13 @@ export function parsePciInventory(input: TextInput, part: string): Contribution 
     throw new NotRecognisedError('does not look like a PCI inventory (pciconf -l, lspci, sysfs listing or sysctl dev.pcib)', { file: part, line: 1 });
   }
   const out: Contribution = { warnings: b.warnings.done() };
+  if (cutLine !== undefined) {
+    out.inventoryIncomplete = { part, line: cutLine };
+    out.warnings.push({
+      message: 'a device line that could not be read (a listing cut short?): the inventory is incomplete, so no check takes a function missing from it as absent',
+      source: { part, line: cutLine },
+    });
+  }
   if (b.devices.size > 0) out.devices = [...b.devices.values()];
   if (b.bridges.length > 0) out.bridges = b.bridges;
   return out;

@@ -5,18 +5,9 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, REPO } from '../helpers/cli.js';
+import { cli, REPO, usageError } from '../helpers/cli.js';
 
 const SAMPLE = path.join(REPO, 'samples', 'bhyve-host');
-
-function usageError(args: string[]): string {
-  const r = cli(args);
-  expect(r.status, r.stderr).toBe(2);
-  expect(r.stdout).toBe('');
-  const lines = r.stderr.split('\n').filter((l) => l !== '');
-  expect(lines, r.stderr).toHaveLength(1);
-  return lines[0];
-}
 
 describe('a part option and --ignore/--only that leave it out', () => {
   it('--ignore memory --memory X', () => {

@@ -20,6 +20,15 @@ describe('messages that name the real problem', () => {
     expect(r.stderr).toMatch(/dmarsift diff/);
   });
 
+  it('an unknown option is named once, as typed (not also in its camelCase form)', () => {
+    const r = cli(['analyze', BHYVE, '--bogus-opt', '--fail-onn', 'error']);
+    expect(r.status).toBe(2);
+    const first = r.stderr.split('\n')[0];
+    expect(first).toMatch(/--bogus-opt/);
+    expect(first).toMatch(/--fail-onn/);
+    expect(first).not.toMatch(/bogusOpt|failOnn/);
+  });
+
   it('--check with an id nobody knows still says unknown', () => {
     const r = cli(['analyze', BHYVE, '--check', 'no-such-check']);
     expect(r.status).toBe(2);

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, REPO } from '../helpers/cli.js';
+import { cli, cliJson, REPO, usageError } from '../helpers/cli.js';
 
 const NO_REGS = path.join(REPO, 'samples', 'scan-no-registers');
 
@@ -50,5 +50,38 @@ describe('--rtaddr BASE=ADDR', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(/drhd @ 0x0\b/);
     expect(r.stdout).toMatch(/drhd @ \(base unknown\)/);
+  });
+});
+
+/**
+ * Two root tables for one unit, or a bare ADDR that names no unit, are contradictory options: exit 2
+ * with one line, not a capture warning while the last value silently wins (or the value is dropped
+ * and analyze passes on a capture it never walked).
+ */
+describe('--rtaddr values that contradict each other or name no unit', () => {
+  it('two bare values for the only unit', () => {
+    const l = usageError(['decode', NO_REGS, '--rtaddr', '0x3f800000', '--rtaddr', '0x1000']);
+    expect(l).toMatch(/0x3f800000/);
+    expect(l).toMatch(/0x1000\b/);
+    expect(l).toMatch(/0xfed90000/);
+  });
+
+  it('BASE=ADDR twice for one unit with different tables', () => {
+    const l = usageError(['analyze', NO_REGS, '--rtaddr', '0xfed90000=0x3f800000', '--rtaddr', '0xfed90000=0x20101000']);
+    expect(l).toMatch(/0x3f800000/);
+    expect(l).toMatch(/0x20101000/);
+  });
+
+  it('the same value twice is no conflict', () => {
+    expect(cli(['decode', NO_REGS, '--rtaddr', '0x3f800000', '--rtaddr', '0xfed90000=0x3f800000']).status).toBe(0);
+  });
+
+  it('a bare value when the capture has two units', () => {
+    const two = path.join(REPO, 'samples', 'unit-capability-mismatch');
+    const l = usageError(['analyze', two, '--rtaddr', '0x1000']);
+    expect(l).toMatch(/--rtaddr 0x1000/);
+    expect(l).toMatch(/0xfed90000/);
+    expect(l).toMatch(/0xfed91000/);
+    expect(l).toMatch(/BASE=ADDR/);
   });
 });

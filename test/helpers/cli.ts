@@ -1,6 +1,7 @@
 /** Runs the built CLI (`bin/dmarsift.js`) as a user would, capturing stdout, stderr and the exit code. */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
+import { expect } from 'vitest';
 
 export const REPO = path.resolve(import.meta.dirname, '../..');
 export const BIN = path.join(REPO, 'bin', 'dmarsift.js');
@@ -42,4 +43,14 @@ export function cliJson<T = any>(args: string[], opts: Parameters<typeof cli>[1]
   } catch {
     throw new Error(`not JSON (exit ${r.status}): ${r.stderr || r.stdout.slice(0, 500)}`);
   }
+}
+
+/** Run the CLI expecting a usage error: exit 2, nothing on stdout, one line on stderr (returned). */
+export function usageError(args: string[]): string {
+  const r = cli(args);
+  expect(r.status, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  const lines = r.stderr.split('\n').filter((l) => l !== '');
+  expect(lines, r.stderr).toHaveLength(1);
+  return lines[0];
 }
