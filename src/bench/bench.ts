@@ -141,7 +141,7 @@ function measureDrawing(runs: number, log: (s: string) => void): ReportTiming[] 
     for (const format of ['table', 'json']) {
       const t = measureReportDrawing(target.bin, REPO, sample, format, Math.max(5, runs));
       drawing.push(t);
-      log(`[report] ${sample} --format ${format}: ${t.ms} ms (runs ${t.msAll.join(', ')})`);
+      log(`[report] ${sample} --format ${format} (${t.findings} findings): ${t.ms} ms (runs ${t.msAll.join(', ')})`);
     }
   }
   return drawing;

@@ -17,6 +17,8 @@ export const target = { bin: path.join(REPO, 'bin', 'dmarsift.js') };
 export interface Run {
   ms: number;
   rssKiB: number | null;
+  /** CPU time (user + system, every thread), start-up included; null when the probe wrote nothing. */
+  cpuMs: number | null;
   exit: number;
   stdout: string;
   stderr: string;
@@ -27,8 +29,22 @@ export interface Measured {
   ms: number;
   msAll: number[];
   rssKiB: number | null;
+  /** Median CPU time, and every run's (NaN where missing). */
+  cpuMs: number;
+  cpuAll: number[];
+  /** The last run's exit status, and every run's (a run that failed must not pass for a fast one). */
   exit: number;
+  exits: number[];
   last: Run;
+}
+
+/**
+ * Throws unless every run of `m` exited with one of `allowed`: each step states the exit it expects
+ * (0, or 1 where a finding or fault is the outcome), so a command that fails fast is never timed.
+ */
+export function expectExit(m: Measured, allowed: readonly number[], what: string): void {
+  const bad = m.exits.find((e) => !allowed.includes(e));
+  if (bad !== undefined) throw new Error(`${what} exited ${bad} (expected ${allowed.join(' or ')}): ${m.last.stderr.trim().split('\n').at(-1) ?? ''}`);
 }
 
 /** One run of `node ARGS` (stdout kept only when asked: a pipe costs the child time). */
@@ -44,13 +60,16 @@ export function runOnce(args: string[], keepStdout: boolean, scratch: string, en
   });
   const ms = performance.now() - t0;
   let rssKiB: number | null = null;
+  let cpuMs: number | null = null;
   try {
-    rssKiB = Number(fs.readFileSync(rssFile, 'utf8'));
+    const [rss, cpuMicros] = fs.readFileSync(rssFile, 'utf8').split(' ').map(Number);
+    rssKiB = rss;
+    cpuMs = cpuMicros / 1000;
     fs.rmSync(rssFile);
   } catch {
     rssKiB = null;
   }
-  return { ms, rssKiB, exit: r.status ?? -1, stdout: keepStdout ? r.stdout : '', stderr: r.stderr ?? '' };
+  return { ms, rssKiB, cpuMs, exit: r.status ?? -1, stdout: keepStdout ? r.stdout : '', stderr: r.stderr ?? '' };
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
@@ -78,7 +97,10 @@ function summarize(all: Run[]): Measured {
     ms: median(all.map((r) => r.ms)),
     msAll: all.map((r) => Math.round(r.ms)),
     rssKiB: rss.length ? Math.max(...rss) : null,
+    cpuMs: median(all.map((r) => r.cpuMs ?? NaN)),
+    cpuAll: all.map((r) => Math.round(r.cpuMs ?? NaN)),
     exit: all[all.length - 1].exit,
+    exits: all.map((r) => r.exit),
     last: all[all.length - 1],
   };
 }

@@ -55,6 +55,7 @@ export function summarize(f: BenchFigures): { lines: string[]; met: Met } {
       `${r.analyze.ms} ms`, x(r.ratio.analyze, r.ratio.analyzeSpread), mib(r.analyze.rssKiB), CLI_TARGETS[r.name] ? `≤ ${CLI_TARGETS[r.name]}×` : '',
     ]));
   }
+  lines.push(`CPU time (user + system, start-up included; holds while other jobs load the machine) ÷ the floor's: ${[...f.scenarios, ...(f.tib ? [f.tib] : [])].map((r) => `${r.name} decode ${x(r.cpuRatio.decode)} analyze ${x(r.cpuRatio.analyze)} (floor ${r.cpuRatio.floorMs} ms)`).join('; ')}; --version ÷ node -e 0 ${x(f.startup.cpuRatio)}`);
   lines.push('phys floor: node reading the file ranges that hold the table pages, 1 MiB at a time, start-up included; reader: the same pages through dmarsift\'s image reader; walk÷read: walk + coalesce ÷ the physical read, in one process');
   const base = f.scenarios.find((r) => r.name === 'vm-4k');
   let tibOk: Verdict = null;
@@ -69,7 +70,7 @@ export function summarize(f: BenchFigures): { lines: string[]; met: Met } {
     const s = f.scan;
     lines.push(`scan: ${s.scan.MiBps} MiB/s vs sequential read ${s.sequentialRead.MiBps} MiB/s = ${Math.round(s.scan.ratio * 100)} %; one thread (-j 1): ${s.oneThread.MiBps} MiB/s = ${Math.round(s.oneThread.ratio * 100)} % (target ≥ ${TARGETS.scanVsRead * 100} %)`);
   } else lines.push('scan: not measured');
-  lines.push(`findings report drawn (analyze, median): ${f.drawing.map((d) => `${d.sample.replace(/^samples\//, '')} ${d.format} ${d.ms} ms`).join(', ')}`);
+  lines.push(`findings report drawn (analyze, median): ${f.drawing.map((d) => `${d.sample.replace(/^samples\//, '')} (${d.findings} findings) ${d.format} ${d.ms} ms`).join(', ')}`);
 
   const all = [...f.scenarios, ...(f.tib ? [f.tib] : [])];
   const judged = f.scenarios.filter((r) => CLI_TARGETS[r.name] !== undefined);

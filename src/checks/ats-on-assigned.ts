@@ -30,7 +30,9 @@ when the kernel enables ATS for them (not for untrusted devices).
 Prefer hardware whose units do not report ECAP.DT for assigned devices, or patch vtd.c to use TT =
 00b for ppt devices; on Linux check \`pci=noats\` and the device's ATS capability.
 
-Inputs: the context entries (tables) and who is assigned.`,
+Inputs: the context entries (tables) and who is assigned. The evidence shows the device's ATS Enable
+(\`atsEnable\`) when its configuration space was captured — for information only: it neither
+causes nor excuses the finding.`,
   needs: ['tables'],
   messages: {
     bhyve: (d: { bdf: string; vm?: string; unit: number; how: string }) =>
@@ -60,7 +62,7 @@ export const atsOnAssigned = defineCheck({
         const data = { bdf, vm: a.vm, unit: unit.registerBase, how };
         out.push(finding(meta, {
           ...(vm?.hypervisor === 'bhyve' ? { messageId: 'bhyve', data } as const : { messageId: 'other', data } as const),
-          unit, bdf, did: ctx.did, source: ctx.source, evidence: { vm: a.vm, tt: ctx.tt, raw: ctx.raw.map((q) => hex(q)) },
+          unit, bdf, did: ctx.did, source: ctx.source, evidence: { vm: a.vm, tt: ctx.tt, raw: ctx.raw.map((q) => hex(q)), atsEnable: r.devices.get(bdf)?.config?.ats?.enabled },
         }));
       }
     }

@@ -1,10 +1,11 @@
 import { decodeIqa, decodeIqercd } from '../decode/ir-registers.js';
-import { decodeDescriptor, describeDescriptor } from '../decode/invalidation.js';
+import { decodeDescriptor, describeDescriptor, type InvalidationDescriptor } from '../decode/invalidation.js';
+import type { Fsts, UnitRegisters } from '../decode/registers-types.js';
 import type { Unit } from '../model/types.js';
 import { formatBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import { finding, ranInPart } from './finding.js';
-import { checkMeta, defineCheck, type Finding } from './types.js';
+import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
 const meta = checkMeta({
   id: 'invalidation-queue-error',
@@ -22,9 +23,12 @@ after it changes the tables. The unit's fault status register says the queue sto
 - **ICE** (invalidation completion error): a device answered a device-TLB invalidation with an
   invalid completion; the device is IQERCD.ICESID.
 
-dmarsift names the descriptor at IQH (decoded from debugfs \`invalidation_queue\` when captured) and
-the device the error names (VT-d specification, section 6.5.2 and the FSTS/IQERCD registers; Linux
-\`qi_check_fault\`).
+dmarsift decodes the descriptor at IQH (IQE) and, for ITE, the wait descriptor just before IQH and
+the device-TLB invalidations it waited for, reading the ring from the memory image at IQA when the
+image holds it (up to 16 descriptors, IQH and the ones before it), else from debugfs
+\`invalidation_queue\`; ITE and ICE name the device from IQERCD.ITESID / ICESID (VT-d
+specification, section 6.5.2 and the FSTS/IQERCD registers; Linux \`qi_check_fault\`, which
+aborts the descriptors before IQH on ITE for the same reason).
 
 ## Why it matters
 Invalidations that did not run leave translations cached in the IOTLB or a device's TLB: a device
@@ -36,44 +40,123 @@ The kernel log (Linux: "Invalidation Queue Error (IQE) cleared", "Invalidation T
 cleared"); a device named by ITE/ICE with a broken ATS implementation should not be assigned with
 device-TLB enabled. Reboot to get a consistent IOTLB.
 
-Inputs: registers (FSTS, and IQH, IQA, IQERCD when captured); the queue's descriptors from debugfs
-\`invalidation_queue\` are used when present.`,
+Inputs: registers (FSTS, and IQH, IQA, IQERCD when captured): without any unit's FSTS the check
+is not applicable, and a unit without it is skipped (partial). The queue's descriptors come from
+the memory image (the ring at IQA) or debugfs \`invalidation_queue\` when captured.`,
   needs: ['registers'],
   messages: {
     iqe: (d: { unit: number; iqh: string; descriptor: string; why: string }) =>
       `Unit ${hex(d.unit)}'s invalidation queue stopped on an invalid descriptor (FSTS.IQE${d.why}) at IQH ${d.iqh}${d.descriptor}: the invalidations queued after it have not run, so cached translations may be stale and devices may still DMA to pages the tables no longer map.`,
-    ite: (d: { unit: number; device: string; wait: string }) =>
-      `Unit ${hex(d.unit)} reports a device-TLB invalidation time-out (FSTS.ITE)${d.device}; IQH is already past the wait descriptor that timed out${d.wait}: the device may still hold translations the tables no longer have, and keep DMAing through them.`,
+    ite: (d: { unit: number; device: string; waited: string }) =>
+      `Unit ${hex(d.unit)} reports a device-TLB invalidation time-out (FSTS.ITE)${d.device}${d.waited}: the device may still hold translations the tables no longer map, and keep DMAing through them to pages the host may already use for something else.`,
     ice: (d: { unit: number; device: string }) =>
-      `Unit ${hex(d.unit)} reports an invalid device-TLB invalidation completion (FSTS.ICE)${d.device}: the device's TLB state is unknown; it may keep stale translations.`,
+      `Unit ${hex(d.unit)} reports an invalid device-TLB invalidation completion (FSTS.ICE)${d.device}: the device's TLB state is unknown; it may keep stale translations and keep DMAing to pages the tables no longer map.`,
   },
   example: { sample: 'invalidation-queue-error' },
 });
 
 const sidText = (segment: number, sid: number): string => formatBdf({ segment, bus: sid >> 8, devfn: sid & 0xff });
 
-/**
- * IQH as a descriptor index: bits 18:4 of the register (18:5 with 256-bit descriptors, IQA.DW), or
- * the head debugfs printed with the ring when IQH itself was not captured.
- */
-function headIndex(u: Unit): number | undefined {
-  const iqh = u.registers?.raw.IQH;
-  if (iqh === undefined) return u.invalidationQueue?.head;
-  const dw = u.registers?.raw.IQA !== undefined ? decodeIqa(u.registers.raw.IQA).DW : u.invalidationQueue?.qwords === 4;
-  return Number(iqh >> (dw ? 5n : 4n)) & 0x7fff;
+/** A descriptor of the ring and where it was read: the image's ring (IQA) wins over debugfs' copy. */
+interface RingDescriptor {
+  index: number;
+  descriptor: InvalidationDescriptor;
+  qw0: bigint;
+  from: 'memory image' | 'debugfs invalidation_queue';
 }
 
-/** The descriptor `offset` slots from IQH (the ring wraps), from debugfs' copy of the ring when the capture holds it. */
-function descriptorAt(u: Unit, offset: number): { index: number; text: string } | undefined {
-  const head = headIndex(u);
-  if (head === undefined) return undefined;
-  const n = u.invalidationQueue?.slots.length ?? 0;
-  const index = n > 0 ? (((head + offset) % n) + n) % n : head + offset;
-  const slot = u.invalidationQueue?.slots.find((s) => s.index === index);
-  if (slot === undefined || index < 0) return { index, text: ` (descriptor ${index}; the queue's contents are not in the capture)` };
-  const d = decodeDescriptor(slot.qw);
-  const what = d.kind === 'reserved' ? `reserved type ${d.type}` : describeDescriptor(d);
-  return { index, text: ` (descriptor ${index}: ${what}, qw0 ${hex(slot.qw[0] ?? 0n)})` };
+/** The ring as the capture holds it around IQH, and IQH as a descriptor index. */
+function ringOf(u: Unit, iqh: bigint): { head: number; at(index: number): RingDescriptor | undefined; length?: number } {
+  const w = u.queueErrorWindow;
+  const dw = u.registers?.raw.IQA !== undefined ? decodeIqa(u.registers.raw.IQA).DW : u.invalidationQueue?.qwords === 4;
+  const length = w?.length ?? (u.invalidationQueue && u.invalidationQueue.slots.length > 0 ? u.invalidationQueue.slots.length : undefined);
+  const raw = Number(iqh >> (dw ? 5n : 4n)) & 0x7fff;
+  const head = length !== undefined ? raw % length : raw;
+  const mem = new Map((w?.descriptors ?? []).map((d) => [d.index, d.qw]));
+  const text = new Map((u.invalidationQueue?.slots ?? []).map((sl) => [sl.index, sl.qw]));
+  return {
+    head,
+    length,
+    at(index) {
+      const i = length !== undefined ? (index + length) % length : index;
+      const fromMem = mem.get(i);
+      const qw = fromMem ?? text.get(i);
+      if (qw === undefined) return undefined;
+      return { index: i, descriptor: decodeDescriptor(qw), qw0: qw[0] ?? 0n, from: fromMem !== undefined ? 'memory image' : 'debugfs invalidation_queue' };
+    },
+  };
+}
+
+/** IQE: the descriptor at IQH, decoded, and where it was read. */
+function faultyDescriptor(u: Unit, iqh: bigint): { index: number; text: string; evidence: Record<string, EvidenceValue> } {
+  const ring = ringOf(u, iqh);
+  const d = ring.at(ring.head);
+  if (d === undefined) return { index: ring.head, text: ` (descriptor ${ring.head}; the queue's contents are not in the capture)`, evidence: {} };
+  return {
+    index: ring.head,
+    text: ` (descriptor ${ring.head}: ${describeDescriptor(d.descriptor)}, qw0 ${hex(d.qw0)}, from the ${d.from})`,
+    evidence: { descriptor: describeDescriptor(d.descriptor), descriptorType: d.descriptor.type, qw0: hex(d.qw0), descriptorFrom: d.from },
+  };
+}
+
+/** How many descriptors before the wait descriptor are looked at for the device-TLB invalidations it waited for. */
+const ITE_LOOKBACK = 14;
+
+/**
+ * ITE: IQH is already past the wait descriptor that timed out (IQH − 1); the device-TLB
+ * invalidations it waited for are the ones before it, back to the previous wait descriptor.
+ */
+function timedOut(u: Unit, iqh: bigint): { text: string; evidence: Record<string, EvidenceValue> } {
+  const ring = ringOf(u, iqh);
+  const wait = ring.at(ring.head - 1);
+  if (wait === undefined) return { text: `; IQH ${hex(iqh)} is past the wait descriptor that timed out (the queue's contents are not in the capture)`, evidence: {} };
+  if (wait.descriptor.kind !== 'wait') return { text: `; the descriptor before IQH (${wait.index}, ${describeDescriptor(wait.descriptor)}) is not the wait descriptor the spec puts there`, evidence: { waitIndex: wait.index, beforeIqh: describeDescriptor(wait.descriptor) } };
+  const waited: RingDescriptor[] = [];
+  for (let k = 2; k <= ITE_LOOKBACK + 1 && (ring.length === undefined || k < ring.length); k++) {
+    const d = ring.at(ring.head - k);
+    if (d === undefined || d.descriptor.kind === 'wait') break;
+    if (d.descriptor.kind === 'device-tlb' || d.descriptor.kind === 'pasid-device-tlb') waited.push(d);
+  }
+  const list = waited.map((d) => `${describeDescriptor(d.descriptor)} (descriptor ${d.index})`);
+  return {
+    text: `; IQH ${hex(iqh)} is past the wait descriptor ${wait.index} (from the ${wait.from}), which waited for ${list.length > 0 ? list.join(', ') : 'no device-TLB invalidation the capture shows'}`,
+    evidence: { waitIndex: wait.index, descriptorFrom: wait.from, deviceTlbInvalidations: waited.map((d) => ({ index: d.index, descriptor: describeDescriptor(d.descriptor) })) },
+  };
+}
+
+/** The findings of one unit whose FSTS was captured. */
+function unitFindings(u: Unit, regs: UnitRegisters, fsts: Fsts): Finding[] {
+  const out: Finding[] = [];
+  const unit = u.registerBase;
+  const iqh = regs.raw.IQH;
+  const iqercd = regs.raw.IQERCD !== undefined ? decodeIqercd(regs.raw.IQERCD) : undefined;
+  const evidence = { FSTS: hex(fsts.raw), IQH: iqh !== undefined ? hex(iqh) : undefined, IQT: regs.raw.IQT !== undefined ? hex(regs.raw.IQT) : undefined, IQA: regs.raw.IQA !== undefined ? hex(regs.raw.IQA) : undefined, IQERCD: iqercd ? hex(iqercd.raw) : undefined };
+  if (fsts.IQE) {
+    const at = iqh !== undefined ? faultyDescriptor(u, iqh) : undefined;
+    out.push(finding(meta, {
+      messageId: 'iqe',
+      data: { unit, iqh: iqh !== undefined ? hex(iqh) : '(not captured)', descriptor: at?.text ?? '', why: iqercd ? `: ${iqercd.iqeiName}` : '' },
+      unit, evidence: { ...evidence, IQEI: iqercd?.IQEI, descriptorIndex: at?.index, ...at?.evidence },
+    }));
+  }
+  if (fsts.ITE) {
+    const t = iqh !== undefined ? timedOut(u, iqh) : { text: '', evidence: {} };
+    const bdf = iqercd ? sidText(u.segment, iqercd.ITESID) : undefined;
+    out.push(finding(meta, {
+      messageId: 'ite',
+      data: { unit, device: bdf !== undefined ? ` from ${bdf} (IQERCD.ITESID)` : ' (IQERCD not captured: the device is unknown)', waited: t.text },
+      unit, ...(bdf !== undefined ? { bdf } : {}), evidence: { ...evidence, ...t.evidence },
+    }));
+  }
+  if (fsts.ICE) {
+    const bdf = iqercd ? sidText(u.segment, iqercd.ICESID) : undefined;
+    out.push(finding(meta, {
+      messageId: 'ice',
+      data: { unit, device: bdf !== undefined ? ` from ${bdf} (IQERCD.ICESID)` : ' (IQERCD not captured: the device is unknown)' },
+      unit, ...(bdf !== undefined ? { bdf } : {}), evidence,
+    }));
+  }
+  return out;
 }
 
 export const invalidationQueueError = defineCheck({
@@ -81,38 +164,19 @@ export const invalidationQueueError = defineCheck({
   run(snapshot) {
     const out: Finding[] = [];
     const reasons: string[] = [];
+    let judged = 0;
     for (const u of snapshot.units) {
       const regs = u.registers;
       const fsts = regs?.FSTS;
       if (regs === undefined || fsts === undefined) {
-        reasons.push(`unit ${u.baseUnknown ? '(base unknown)' : hex(u.registerBase)}: FSTS is not in the capture`);
+        reasons.push(`unit ${u.baseUnknown ? '(base unknown)' : hex(u.registerBase)}: FSTS is not in the capture (Linux debugfs iommu_regset, or \`--registers FILE\`)`);
         continue;
       }
-      const unit = u.registerBase;
-      const iqercd = regs.raw.IQERCD !== undefined ? decodeIqercd(regs.raw.IQERCD) : undefined;
-      const evidence = { FSTS: hex(fsts.raw), IQH: regs.raw.IQH !== undefined ? hex(regs.raw.IQH) : undefined, IQT: regs.raw.IQT !== undefined ? hex(regs.raw.IQT) : undefined, IQERCD: iqercd ? hex(iqercd.raw) : undefined };
-      if (fsts.IQE) {
-        const at = descriptorAt(u, 0);
-        out.push(finding(meta, {
-          messageId: 'iqe',
-          data: { unit, iqh: regs.raw.IQH !== undefined ? hex(regs.raw.IQH) : '(register not captured)', descriptor: at?.text ?? '', why: iqercd ? `: ${iqercd.iqeiName}` : '' },
-          unit, evidence: { ...evidence, descriptorIndex: at?.index },
-        }));
-      }
-      if (fsts.ITE) {
-        // The unit has already fetched the wait descriptor that timed out: it is the one before IQH (Linux's qi_check_fault looks there).
-        const wait = descriptorAt(u, -1);
-        out.push(finding(meta, {
-          messageId: 'ite', data: { unit, device: iqercd ? ` from ${sidText(u.segment, iqercd.ITESID)} (IQERCD.ITESID)` : ' (IQERCD not captured: the device is unknown)', wait: wait?.text ?? '' },
-          unit, ...(iqercd ? { bdf: sidText(u.segment, iqercd.ITESID) } : {}), evidence: { ...evidence, waitDescriptorIndex: wait?.index },
-        }));
-      }
-      if (fsts.ICE) {
-        out.push(finding(meta, { messageId: 'ice', data: { unit, device: iqercd ? ` from ${sidText(u.segment, iqercd.ICESID)} (IQERCD.ICESID)` : ' (IQERCD not captured: the device is unknown)' }, unit, ...(iqercd ? { bdf: sidText(u.segment, iqercd.ICESID) } : {}), evidence }));
-      }
+      judged++;
+      out.push(...unitFindings(u, regs, fsts));
     }
-    // No unit's FSTS: nothing was judged (no verdict), which is not "ran in part".
-    if (snapshot.units.length > 0 && reasons.length === snapshot.units.length) return { status: 'not-applicable', reasons, findings: [] };
+    // No unit's FSTS: nothing was judged, which is no verdict.
+    if (judged === 0) return { status: 'not-applicable', reasons: reasons.length > 0 ? reasons : ['no remapping unit in the capture'], findings: [] };
     return ranInPart(reasons, out);
   },
 });

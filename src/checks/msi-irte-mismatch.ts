@@ -1,5 +1,8 @@
 import { IR_FAULT, remapInterrupt, type IrteLookup } from '../decode/ir-remap.js';
-import { irteState } from '../model/interrupt-remapping.js';
+import type { MsiCapability } from '../decode/pci-config.js';
+import { decodeMsi } from '../decode/msi.js';
+import { irteState, type InterruptRemapping } from '../model/interrupt-remapping.js';
+import type { Source } from '../model/types.js';
 import { roles } from '../model/roles.js';
 import { parseBdf, sourceId } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
@@ -17,7 +20,9 @@ programmed in the device's MSI capability (configuration space) and looks the en
 unit's IR table as the hardware would (VT-d §5.1.4): an entry that is not present (fault 0x22),
 an index beyond the table (0x21), or an entry whose source-id names another function (0x26) means
 the device's interrupts are blocked — or, if the entry is later filled for someone else, that it
-raises another device's vectors. An MSI still in compatibility format while IR is on is blocked
+raises another device's vectors. With several MSI vectors enabled (Multiple Message Enable) the
+device writes the vector number into the data's low bits, so with SHV set vector i names IRTE
+handle + i: every one of them is looked up. An MSI still in compatibility format while IR is on is blocked
 (EIME set or CFIS clear, fault 0x25) or bypasses remapping altogether (CFIS set).
 
 ## Why it matters
@@ -41,6 +46,50 @@ Inputs: configuration space (the MSI capability), the IR table.`,
   },
   example: { sample: 'msi-irte-mismatch' },
 });
+
+/**
+ * Every IRTE the function's enabled MSI vectors name. With Multiple Message Enable > 0 the function
+ * puts the vector number in the low MME bits of the Message Data (PCI Local Bus 3.0 §6.8.1.3/6.8.1.9);
+ * in remappable format with SHV set those bits are the subhandle, so vector i names handle + i
+ * (VT-d §5.1.2.2; Linux allocates the block of IRTEs for multi-MSI this way). Without SHV they all
+ * name the handle. Each distinct entry the unit refuses is one finding.
+ */
+function checkVectors(c: {
+  bdf: string; vm: string | undefined; msi: MsiCapability; unit: { registerBase: number; ir: InterruptRemapping };
+  source: Source | undefined; evidence: Record<string, string | undefined>;
+}): { findings: Finding[]; reasons: string[] } {
+  const { bdf, vm, msi, source } = c;
+  const { registerBase: unit, ir } = c.unit;
+  const findings: Finding[] = [];
+  const reasons: string[] = [];
+  const lookup: IrteLookup = (index) => {
+    const st = irteState(ir, index);
+    return st.state === 'present' ? st.entry : st.state === 'absent' ? { lo: 0n, hi: 0n } : undefined;
+  };
+  const vectors = Math.max(1, msi.multipleMessageEnabled);
+  const seen = new Set<number>();
+  for (let v = 0; v < vectors; v++) {
+    const message = decodeMsi(msi.address, ((msi.data & ~(vectors - 1)) | v) >>> 0);
+    if (message.format !== 'remappable' || seen.has(message.interruptIndex)) continue;
+    seen.add(message.interruptIndex);
+    const result = remapInterrupt(message, lookup, {
+      enabled: true, eime: ir.x2apic !== false, cfis: ir.compatibilityFormat === true,
+      ...(ir.entryCount !== undefined ? { entries: ir.entryCount } : {}),
+      ...(ir.postedSupported !== undefined ? { postedInterrupts: ir.postedSupported } : {}),
+    }, sourceId(parseBdf(bdf)));
+    if (result.outcome === 'unknown') {
+      reasons.push(`${bdf}'s MSI${vectors > 1 ? ` vector ${v}` : ''} names IRTE ${result.index} of unit ${hex(unit)}, which is not in the capture`);
+      continue;
+    }
+    if (result.outcome !== 'fault') continue;
+    if (result.code !== IR_FAULT.NOT_PRESENT && result.code !== IR_FAULT.INDEX_BEYOND_TABLE && result.code !== IR_FAULT.SOURCE_ID) continue; // reserved bits: table-integrity's
+    findings.push(finding(meta, {
+      messageId: 'irteFault', data: { bdf, vm, index: result.index ?? message.interruptIndex, unit, code: result.code, reason: result.reason },
+      unit, bdf, source, evidence: { ...c.evidence, ...(vectors > 1 ? { vector: String(v), vectorsEnabled: String(vectors) } : {}), fault: hex(result.code), detail: result.detail },
+    }));
+  }
+  return { findings, reasons };
+}
 
 export const msiIrteMismatch = defineCheck({
   meta,
@@ -72,25 +121,10 @@ export const msiIrteMismatch = defineCheck({
         out.push(finding(meta, { messageId: 'compatibilityWithIr', data: { bdf, vm: a.vm, unit, passes }, unit, bdf, source, evidence }));
         continue;
       }
-      const lookup: IrteLookup = (index) => {
-        const st = irteState(ir, index);
-        return st.state === 'present' ? st.entry : st.state === 'absent' ? { lo: 0n, hi: 0n } : undefined;
-      };
-      const result = remapInterrupt(msi.message, lookup, {
-        enabled: true, eime: ir.x2apic !== false, cfis: ir.compatibilityFormat === true,
-        ...(ir.entryCount !== undefined ? { entries: ir.entryCount } : {}),
-        ...(ir.postedSupported !== undefined ? { postedInterrupts: ir.postedSupported } : {}),
-      }, sourceId(parseBdf(bdf)));
-      if (result.outcome === 'unknown') {
-        reasons.push(`${bdf}'s MSI names IRTE ${result.index} of unit ${hex(unit)}, which is not in the capture`);
-        continue;
-      }
-      if (result.outcome !== 'fault') continue;
-      if (result.code !== IR_FAULT.NOT_PRESENT && result.code !== IR_FAULT.INDEX_BEYOND_TABLE && result.code !== IR_FAULT.SOURCE_ID) continue; // reserved bits: table-integrity's
-      out.push(finding(meta, {
-        messageId: 'irteFault', data: { bdf, vm: a.vm, index: result.index ?? msi.message.interruptIndex, unit, code: result.code, reason: result.reason },
-        unit, bdf, source, evidence: { ...evidence, fault: hex(result.code), detail: result.detail },
-      }));
+      const unitIr = { registerBase: unit, ir };
+      const checked = checkVectors({ bdf, vm: a.vm, msi, unit: unitIr, source, evidence });
+      out.push(...checked.findings);
+      reasons.push(...checked.reasons);
     }
     return ranInPart(reasons, out);
   },

@@ -103,7 +103,9 @@ function capChecks(unit: Unit, push: (f: Init) => void): void {
   const cap = unit.registers?.CAP;
   const ecap = unit.registers?.ECAP;
   const u = hex(unit.registerBase);
-  const awProblem = (bdf: string): boolean => unit.tableProblems.some((p) => p.bdf === bdf && /\bAW\b/.test(p.message));
+  // Once per unit, not once per context: hostile tables have tens of thousands of both.
+  const withAwProblem = new Set(unit.tableProblems.filter((p) => p.bdf !== undefined && /\bAW\b/.test(p.message)).map((p) => p.bdf));
+  const awProblem = (bdf: string): boolean => withAwProblem.has(bdf);
   type Entry = { addr?: number; raw: bigint[]; source: Source | undefined };
   const checkAw = (bdf: string, aw: number, did: number, e: Entry, field: [number, bigint], what: string): void => {
     if (aw < 0) return; // unknown (dmardump text)

@@ -7,6 +7,7 @@
  */
 import type { DmarTable } from '../decode/dmar-types.js';
 import { buildUnitRegisters } from '../decode/registers.js';
+import { decodeIqa } from '../decode/ir-registers.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
 import { UsageError } from '../errors.js';
@@ -14,6 +15,7 @@ import { formatBdf, parseBdf } from '../util/bdf.js';
 import { hex } from '../util/hex.js';
 import type { Contribution, DomainContribution, UnitContribution } from './contribution.js';
 import { buildInterruptRemapping, type IrTextInput } from './interrupt-remapping.js';
+import { readQueueErrorWindow } from './invalidation-queue.js';
 import { sourceText } from './source.js';
 import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
@@ -63,6 +65,7 @@ export function buildSnapshot(input: BuildInput): Snapshot {
   m.applyRtaddr(); // 5.
   const walked = m.walkMemoryTables(); // 6.
   m.addInterruptRemapping(); // 6b.
+  m.readQueueErrorWindows(); // 6c.
   m.addTextContexts(textContexts, walked); // 7.
   // 8. Domains: memory walks exist already; otherwise derive them from contexts + debugfs tables.
   const domainTexts = input.contributions.flatMap(({ contribution }) => contribution.domains ?? []);
@@ -326,6 +329,25 @@ class UnitMerge {
       });
       if (r.ir) st.unit.interruptRemapping = r.ir;
       this.warnings.push(...r.warnings);
+    }
+  }
+
+  /**
+   * 6c. A unit whose FSTS reports an invalidation queue error (IQE, ITE, ICE): the descriptors at
+   * and before IQH from the ring in the memory image (IQA), for invalidation-queue-error.
+   */
+  readQueueErrorWindows(): void {
+    const memory = this.input.memory;
+    if (!memory) return;
+    for (const st of this.units) {
+      const regs = st.unit.registers;
+      const f = regs?.FSTS;
+      const iqa = regs?.raw.IQA;
+      const iqh = regs?.raw.IQH;
+      if (f === undefined || !(f.IQE || f.ITE || f.ICE) || iqa === undefined || iqh === undefined) continue;
+      const a = decodeIqa(iqa);
+      if (a.IQA === 0) continue;
+      st.unit.queueErrorWindow = readQueueErrorWindow(memory.mem, memory.part, { base: a.IQA, length: a.descriptors, descriptorBytes: a.DW ? 32 : 16, iqh });
     }
   }
 

@@ -60,7 +60,7 @@ export function acsEnabled(d: PciFunction): Known {
   }
 }
 
-export function isolationGroups(s: Snapshot): IsolationGroups {
+export function isolationGroups(s: Pick<Snapshot, 'devices'>): IsolationGroups {
   // The bridge whose secondary bus is `bus` (segment-wise); none: a root bus.
   const bridgeAbove = new Map<string, PciFunction>();
   for (const d of s.devices) if (d.secondaryBus !== undefined && d.secondaryBus > d.bus) bridgeAbove.set(`${d.segment}:${d.secondaryBus}`, d);

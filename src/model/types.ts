@@ -193,6 +193,11 @@ export interface Unit {
   tableProblems: UnitTableProblem[];
   /** The invalidation queue's descriptors, when the capture holds them (debugfs invalidation_queue). */
   invalidationQueue?: import('./invalidation-queue.js').InvalidationQueue;
+  /**
+   * When FSTS reports an invalidation queue error (IQE, ITE, ICE) and the memory image holds the
+   * ring at IQA: the descriptors at and before IQH (src/model/invalidation-queue.ts).
+   */
+  queueErrorWindow?: import('./invalidation-queue.js').QueueErrorWindow;
   /** Interrupt remapping: registers and the table's present entries (undefined: the capture says nothing of it). */
   interruptRemapping?: import('./interrupt-remapping.js').InterruptRemapping;
   /**

@@ -10,6 +10,7 @@ import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '
 import { hex, hexPad, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
 import { interruptRemappingLines } from './ir-table.js';
+import { pciConfigLines } from './pci-config-table.js';
 
 export interface DecodeTableOptions {
   color: boolean;
@@ -279,6 +280,7 @@ export function renderDecodeTable(s: Snapshot, opts: DecodeTableOptions): string
     out.push(...unitSection(u, opts), '');
   }
   out.push(...inventorySection(s));
+  out.push(...pciConfigLines(s));
   out.push(...vmSection(s));
   if (s.memoryMapKnown) {
     const ram = s.memoryMap.filter((r) => r.type === 'ram').reduce((a, r) => a + (r.end - r.start), 0);

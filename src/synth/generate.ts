@@ -278,6 +278,7 @@ class CaptureWriter {
     const { s, phys } = this;
     const img = s.memoryImage;
     if (img?.noise) addNoise(phys, this.rand, { randomPages: img.noise.randomPages, at: parseAddr(img.noise.at), decoys: img.noise.decoys ?? false });
+    this.writeQueueRing();
     if (s.parts?.memory === false || phys.pages.size === 0) return;
     if (img?.format === 'elf') {
       writeElfCore(path.join(this.dir, 'memory.elf'), phys.pages, img.zeroTail !== undefined ? parseSize(img.zeroTail) : 0);
@@ -286,6 +287,20 @@ class CaptureWriter {
       writeSparseDump(path.join(this.dir, 'memory.sparse'), phys.pages);
       this.files.push('memory.sparse');
     }
+  }
+
+  /**
+   * The invalidation queue's ring in host memory, where unit 0's IQA register (set by the
+   * scenario) says the hardware fetches it: 128-bit descriptors, qw0 then qw1, little-endian.
+   */
+  private writeQueueRing(): void {
+    const iqa = this.s.units[0]?.registers?.IQA;
+    if (this.s.invalidationQueue === undefined || iqa === undefined) return;
+    const base = Number(BigInt(iqa) & 0x000f_ffff_ffff_f000n);
+    buildQueue(this.s.invalidationQueue).slots.forEach(([q0, q1], i) => {
+      this.phys.writeQword(base + i * 16, q0);
+      this.phys.writeQword(base + i * 16 + 8, q1);
+    });
   }
 
   /** The text a capture script collects: dmardump, the PCI inventory, VM command lines, the memory map, the invalidation queue. */

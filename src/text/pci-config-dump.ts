@@ -206,7 +206,13 @@ function lspciRow(m: RegExpExecArray, l: Line, cur: { bdf: Bdf; buf: ByteBuffer;
 
 // ─── FreeBSD pciconf -r ───────────────────────────────────────────────────────────────────────
 
-const PCICONF_HEADER_RE = /^#\s*pciconf\s+-r\s+(?:(-[bh])\s+)?(\S+)\s+(\S+)\s*$/;
+/** pciconf takes its options through getopt ("abchlrwv"): `-r -h`, `-rh`, `-h -r` are one read;
+ * -b wins over -h (`byte ? 1 : isshort ? 2 : 4`). Read mode without list/write/attach mode. */
+const PCICONF_HEADER_RE = /^#\s*pciconf\s+((?:-[bchrv]*r[bchrv]*\s+)(?:-[bchrv]+\s+)*|(?:-[bchv]+\s+)+-[bchrv]*r[bchrv]*\s+(?:-[bchrv]+\s+)*)(\S+)\s+(\S+)\s*$/;
+
+function pciconfWidth(options: string): 1 | 2 | 4 {
+  return options.includes('b') ? 1 : options.includes('h') ? 2 : 4;
+}
 /** Whitespace-separated hex values. Each token must start after whitespace: a nested `(hex+\s*)+`
  * backtracks exponentially on a long run of hex digits that ends badly. */
 const PCICONF_DATA_RE = /^\s*(?:0x)?[0-9a-f]+(?:\s+(?:0x)?[0-9a-f]+)*\s*$/i;
@@ -226,12 +232,14 @@ function cNumber(text: string): number | undefined {
 
 /**
  * pciconf's selector (`getsel`): an optional `name@`, then `pci` and 2 to 4 numbers separated by
- * colons ([domain:]bus:slot[:function]), a trailing colon allowed (as `pciconf -l` prints them).
+ * colons or dots ([domain:]bus:slot[:function]), a trailing separator allowed (as `pciconf -l`
+ * prints them).
  */
 function selectorBdf(sel: string): Bdf | string {
   const at = sel.lastIndexOf('@');
   const s = at >= 0 ? sel.slice(at + 1) : sel;
-  const m = /^pci(\d{1,5})(?::(\d{1,3}))?(?::(\d{1,3}))?(?::(\d{1,3}))?:?$/.exec(s);
+  // getsel separates the numbers with ':' or '.' (pci0:3:0.1 as well as pci0:3:0:1).
+  const m = /^pci(\d{1,5})(?:[:.](\d{1,3}))?(?:[:.](\d{1,3}))?(?:[:.](\d{1,3}))?[:.]?$/.exec(s);
   if (!m) return `selector ${JSON.stringify(sel)} names no PCI address (a device name alone, like ppt0, cannot be placed)`;
   const nums = [m[1], m[2], m[3], m[4]].filter((x): x is string => x !== undefined).map(Number);
   if (nums.length < 2) return `selector ${JSON.stringify(sel)} has too few numbers`;
@@ -275,7 +283,7 @@ export function parsePciconfDump(text: string, part: string): ConfigDumps {
 
     const h = PCICONF_HEADER_RE.exec(t);
     if (h) {
-      const width = h[1] === '-b' ? 1 : h[1] === '-h' ? 2 : 4;
+      const width = pciconfWidth(h[1]);
       const bdf = selectorBdf(h[2]);
       const range = h[3].split(':');
       const start = cNumber(range[0]);

@@ -25,6 +25,16 @@ describe('ats-on-assigned', () => {
     if (ctx) ctx.tt = 1;
     expect(resultOf(atsOnAssigned, s).findings.map((x) => [x.bdf, x.messageId])).toEqual([['0000:01:00.0', 'other']]);
   });
+  it('the ATS Enable bit grants nothing: TT = 00b with ATS enabled in config space is silent; with TT = 01b it is only evidence', () => {
+    const s = sample('kvm-vfio-host');
+    const dev = s.devices.find((d) => d.bdf === '0000:01:00.0');
+    if (!dev) throw new Error('kvm-vfio-host lost its NIC');
+    dev.config = { ...(dev.config ?? {}), ats: { offset: 0x100, invalidateQueueDepth: 0, pageAlignedRequest: false, globalInvalidate: false, enabled: true, STU: 0 } } as typeof dev.config;
+    expect(resultOf(atsOnAssigned, s).findings).toEqual([]);
+    const ctx = s.units[0].contexts.find((c) => c.bdf === '0000:01:00.0');
+    if (ctx) ctx.tt = 1;
+    expect(resultOf(atsOnAssigned, s).findings.map((x) => x.evidence.atsEnable)).toEqual([true]);
+  });
   it('scalable mode: the context entry\'s DTE bit (bit 2 of qword 0, as the model carries it)', () => {
     const s = sample('scalable-kvm-host');
     expect(s.units[0].contexts.filter((c) => c.present).map((c) => c.dte)).not.toContain(true);

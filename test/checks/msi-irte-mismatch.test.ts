@@ -52,3 +52,27 @@ describe('msi-irte-mismatch', () => {
     expect(resultOf(msiIrteMismatch, s).findings).toEqual([]);
   });
 });
+
+describe('msi-irte-mismatch with multiple MSI vectors', () => {
+  /** Remappable format, SHV set, handle 40 (VT-d 5.1.2.2: address 19:5 handle, bit 4 format, bit 3 SHV). */
+  const ADDRESS = (0xfee0_0000 | (40 << 5) | 0x10 | 0x8) >>> 0;
+  function fourVectors(present: number[]): Snapshot {
+    const s = withMsi(ADDRESS, 0);
+    const msi = s.devices.find((d) => d.bdf === NIC)?.config?.msi;
+    const ir = s.units[0].interruptRemapping;
+    if (!msi || !ir) throw new Error('sample lost its MSI or IR model');
+    msi.multipleMessageEnabled = 4; // MME = 2: the function writes vector numbers 0-3 into data bits 1:0
+    for (const index of present) {
+      const [lo, hi] = remappedIrte({ sid: 0x0100, vector: 0x40 + index });
+      ir.irtes.push({ index, lo, hi, irte: decodeIrte(lo, hi), source: { part: 'test' } });
+    }
+    return s;
+  }
+  it('vector i names IRTE handle + i: the one entry of the four that is missing is found', () => {
+    const r = resultOf(msiIrteMismatch, fourVectors([40, 41, 42]));
+    expect(r.findings.map((f) => [f.evidence.fault, f.evidence.vector, /IRTE 43 /.test(f.message)])).toEqual([['0x22', '3', true]]);
+  });
+  it('silent when all four entries are the device\'s', () => {
+    expect(resultOf(msiIrteMismatch, fourVectors([40, 41, 42, 43])).findings).toEqual([]);
+  });
+});

@@ -53,3 +53,28 @@ describe('table-integrity', () => {
     expect(summary(findingsOf(tableIntegrity, s))).toEqual([]);
   });
 });
+
+describe('table-integrity on hostile tables: work linear in contexts + problems', () => {
+  it('AW 5+ on many contexts reads the problem list a bounded number of times, not once per context', () => {
+    const n = 300;
+    const s = snapshot()
+      .unit(UNIT, (u) => {
+        for (let i = 0; i < n; i++) {
+          const bdf = `0000:${(i >> 8).toString(16).padStart(2, '0')}:${((i >> 3) & 31).toString(16).padStart(2, '0')}.${i & 7}`;
+          u.context(bdf, { did: 1 + i, aw: 5, root: 0x1000 }).problem({ message: 'PTE has reserved bits set', bdf, did: 1 + i, entryAddr: 0x5008 + 8 * i, raw: 0x800n });
+        }
+        return u;
+      })
+      .build();
+    const unit = s.units[0];
+    let reads = 0;
+    unit.tableProblems = new Proxy(unit.tableProblems, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    findingsOf(tableIntegrity, s);
+    expect(reads).toBeLessThanOrEqual(4 * n);
+  });
+});

@@ -47,3 +47,30 @@ describe('live-config: configuration space captured by dmarsift capture', () => 
     expect(resultOf(msiIrteMismatch, t).findings).toEqual([]);
   });
 });
+
+describe('live-config-after: the same guest after the hot-unplug of 0000:02:00.0', () => {
+  const s = loadCapture(capturePath('live-config-after'));
+  it('7 functions with configuration space, none for the removed virtio-net; its root port keeps ACS 0x1d', () => {
+    expect(s.warnings).toEqual([]);
+    expect(s.devices.filter((d) => d.config !== undefined).map((d) => d.bdf).sort()).toEqual([
+      '0000:00:00.0', '0000:00:02.0', '0000:00:03.0', '0000:00:1f.0', '0000:00:1f.2', '0000:00:1f.3', '0000:01:00.0',
+    ]);
+    expect(s.devices.find((d) => d.bdf === '0000:02:00.0')).toBeUndefined();
+    expect([dev(s, '0000:00:03.0').config?.pcie?.type, dev(s, '0000:00:03.0').config?.acs?.controlRaw]).toEqual(['root-port', 0x1d]);
+  });
+  it('the IR table no longer holds 02:00.0\'s entries 19-21', () => {
+    expect(s.units[0].interruptRemapping?.irtes.map((e) => e.index)).toEqual([1, 3, 8, 16, 18, 22, 23, 24]);
+  });
+  it('the e1000e, assigned, is alone in its group: acs-peer-path and msi-irte-mismatch silent', () => {
+    const d = dev(s, '0000:01:00.0');
+    d.driver = 'vfio-pci';
+    d.passThrough = true;
+    d.vm = 'guest';
+    s.vms.push({ name: 'guest', hypervisor: 'qemu', passthru: ['0000:01:00.0'], source: { part: 'test' } });
+    s.vmsKnown = true;
+    const g = isolationGroups(s);
+    expect(g.members.get(g.groupOf.get('0000:01:00.0') ?? '')).toEqual(['0000:01:00.0']);
+    expect(resultOf(acsPeerPath, s).findings).toEqual([]);
+    expect(resultOf(msiIrteMismatch, s).findings).toEqual([]);
+  });
+});

@@ -171,6 +171,27 @@ describe('FreeBSD pciconf -r', () => {
     expect(r.warnings).toEqual([]);
   });
 
+  it("selectors with getsel's other separator, a dot (pci0:3:0.1)", () => {
+    const block = (sel: string) => `# pciconf -r ${sel} 0:0x3f\n${readit(rootPort, 0, 0x3f, 4)}`;
+    const r = parsePciconfDump([block('pci0:3:0.1'), block('em0@pci1.2.3.4')].join(''), 'f');
+    expect(r.functions.map((f) => f.bdf)).toEqual([
+      { segment: 0, bus: 3, devfn: (0 << 3) | 1 },
+      { segment: 1, bus: 2, devfn: (3 << 3) | 4 },
+    ]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('options as getopt takes them: -rh, -h -r, -b -r -h (byte wins over short, as pciconf main does)', () => {
+    for (const [opts, width] of [['-rh', 2], ['-h -r', 2], ['-b -r -h', 1], ['-rb', 1], ['-v -r', 4]] as const) {
+      const r = parsePciconfDump(`# pciconf ${opts} pci0:0:2:0 0:0xff\n${readit(rootPort, 0, 0xff, width)}`, 'f');
+      expect(r.warnings, opts).toEqual([]);
+      expect([...(r.functions[0]?.bytes ?? [])], opts).toEqual([...rootPort.subarray(0, 256)]);
+    }
+    // -l or -w with -r is not a read: not a header, the line is unrecognised.
+    const text = `# pciconf -r pci0:0:2:0 0:0x3f\n${readit(rootPort, 0, 0x3f, 4)}# pciconf -lr pci0:0:2:0 0:0x3f\n`;
+    expect(parsePciconfDump(text, 'f').warnings.map((w) => w.source?.line)).toEqual([6]);
+  });
+
   it('what cannot be used is named: device-name selector, bad slot, start not 0, early end, orphan data, wrong width, overflow', () => {
     const w4 = readit(rootPort, 0, 0x3f, 4);
     const text = [
