@@ -45,7 +45,7 @@ causes nor excuses the finding.`,
 
 /** How a present context entry lets the device send translated requests, or undefined. */
 function translatedRequests(unit: Unit, ctx: ContextEntry): string | undefined {
-  if (unit.mode === 'scalable') return ((ctx.raw[0] ?? 0n) & 4n) !== 0n ? 'scalable-mode context entry with DTE set' : undefined;
+  if (unit.mode === 'scalable' || ctx.pasids !== undefined) return ctx.dte === true ? 'scalable-mode context entry with DTE set' : undefined;
   return ctx.tt === 1 ? 'context entry TT = 01b' : undefined;
 }
 

@@ -257,7 +257,7 @@ class UnitTableReader {
       const bdf = formatBdf({ segment: input.segment, bus, devfn });
       const ctx: ContextEntry = {
         bdf, segment: input.segment, bus, devfn, present: true, fpd: c.FPD, aw: 0, levels: 0, did: 0, slptptr: 0,
-        raw: q, addr: entryAddr, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: this.src(entryAddr),
+        raw: q, addr: entryAddr, pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, dte: c.DTE, pasids: [], source: this.src(entryAddr),
       };
       if (c.reserved.some((r) => r !== 0n)) {
         this.problem({ structure: 'context', kind: 'reserved-bits', entryAddr, entry: q, faultBits: [...c.reserved], bdf, message: `scalable-mode context entry of ${bdf} has reserved bits set` });

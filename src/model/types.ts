@@ -114,6 +114,11 @@ export interface ContextEntry {
   pasidDirPtr?: number;
   pdts?: number;
   ridPasid?: number;
+  /**
+   * Scalable mode: DTE (qword 0 bit 2), Device-TLB Enable — the device may send translation
+   * requests and translated requests (the scalable-mode counterpart of legacy TT = 01b).
+   */
+  dte?: boolean;
   pasids?: PasidEntry[];
   /** Driver name as a text capture printed it beside the entry (dmardump `(ppt0)`, `(absent)`). */
   driverHint?: string;

@@ -119,7 +119,7 @@ class CaptureWriter {
     const u = this.s.units[i];
     const tes = u.enabled ? 1 << 31 : 0;
     const rtps = u.rootTable ? 1 << 30 : 0;
-    const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? '0x07000000'))) >>> 0;
+    const gsts = (tes | rtps | Number(BigInt(u.gstsExtra ?? (u.owner === 'bhyve-vtd' ? '0x0' : '0x07000000')))) >>> 0;
     const [maj, min] = (u.version ?? '1.0').split('.').map(Number);
     const rtaddr = BigInt(this.rootTables[i]) | (u.mode === 'scalable' ? 1n << 10n : 0n);
     return { gsts, maj, min, rtaddr };
@@ -216,7 +216,8 @@ class CaptureWriter {
       const b = bdfOf(c.bdf);
       const d = c.domain ? s.domains.find((x) => x.id === c.domain) : undefined;
       if (c.domain && !d) throw new Error(`scenario ${s.name}: context ${c.bdf} names unknown domain ${c.domain}`);
-      const tt = c.tt ?? 0;
+      const owner = s.units[ui];
+      const tt = c.tt ?? (owner.owner === 'bhyve-vtd' && (BigInt(owner.ecap) & 4n) !== 0n ? 1 : 0);
       specs.push({
         bus: b.bus, devfn: b.devfn, tt, fpd: c.fpd,
         aw: c.aw ?? d?.aw ?? 1,

@@ -26,8 +26,18 @@ export interface ScenarioUnit {
    * FSTS.PPF set: `reason` is the spec's fault reason code, `access` the request type.
    */
   faultRecords?: { bdf: string; iova: string; reason: number; access?: 'read' | 'write' }[];
-  /** Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS. */
+  /**
+   * Extra GSTS bits beyond TES/RTPS (QIES, IRES …), default QIES|IRES|IRTPS — or none with
+   * `owner: 'bhyve-vtd'`.
+   */
   gstsExtra?: string;
+  /**
+   * Who programs the unit. 'bhyve-vtd': bhyve's sys/amd64/vmm/intel/vtd.c, which writes only SRTP,
+   * TE and WBF to GCMD (GSTS = TES|RTPS: no queued invalidation, no interrupt remapping) and sets
+   * TT = 01b on every context entry whenever ECAP.DT is set (a context's own `tt` still wins: the
+   * defect samples' pass-through entries).
+   */
+  owner?: 'bhyve-vtd';
   /** Further registers for registers.json, by spec name (FSTS replaces the default 0): `{ "IQH": "0x40" }`. */
   registers?: Record<string, string>;
   /**

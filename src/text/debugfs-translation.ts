@@ -266,7 +266,7 @@ function buildUnit(b: Block, part: string, warn: (m: string, l: number) => void)
       const c = decodeScalableContextEntry(r.ctxLo, r.ctxHi, 0n, 0n);
       const ctx: ContextEntry = {
         bdf, segment: 0, bus: r.bus, devfn: r.devfn, present: c.P, fpd: c.FPD, aw: 0, levels: 0, did: 0, slptptr: 0,
-        raw: [r.ctxLo, r.ctxHi], pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, pasids: [], source: src(r.line),
+        raw: [r.ctxLo, r.ctxHi], pasidDirPtr: c.PASIDDIRPTR, pdts: c.PDTS, ridPasid: c.RID_PASID, dte: c.DTE, pasids: [], source: src(r.line),
       };
       entry = { ctx, row: r };
       byKey.set(key, entry);

@@ -39,7 +39,7 @@ describe('ats-on-assigned', () => {
     const s = sample('scalable-kvm-host');
     expect(resultOf(atsOnAssigned, s).findings).toEqual([]);
     const assigned = s.vms.flatMap((v) => v.passthru);
-    for (const c of s.units[0].contexts) if (assigned.includes(c.bdf)) c.raw[0] = (c.raw[0] ?? 0n) | 4n;
+    for (const c of s.units[0].contexts) if (assigned.includes(c.bdf)) c.dte = true; // the model's DTE (qword 0 bit 2)
     expect(resultOf(atsOnAssigned, s).findings.map((x) => x.bdf)).toEqual(assigned.sort());
   });
 });

@@ -57,6 +57,11 @@ describe('scalable-mode structures', () => {
     expect(c).toMatchObject({ P: true, FPD: false, DTE: false, PASIDE: true, PRE: false, PDTS: 3, PASIDDIRPTR: 0x777000, RID_PASID: 0x12345, RID_PRIV: true });
     expect(c.reserved).toEqual([0n, 0n, 0n, 0n]);
   });
+  it('context entry: DTE is qword 0 bit 2 (device-TLB: translated requests allowed)', () => {
+    // q0 = 0x5000 | DTE (4) | P (1) = 0x5005; FPD (2) clear, PASIDE (8) clear.
+    expect(decodeScalableContextEntry(0x5005n, 0n, 0n, 0n)).toMatchObject({ P: true, FPD: false, DTE: true, PASIDE: false, PASIDDIRPTR: 0x5000 });
+    expect(decodeScalableContextEntry(0x5003n, 0n, 0n, 0n)).toMatchObject({ FPD: true, DTE: false });
+  });
   it('PASID directory entry', () => {
     expect(decodePasidDirEntry(0xabc003n)).toMatchObject({ P: true, FPD: true, PTP: 0xabc000, reserved: 0n });
   });

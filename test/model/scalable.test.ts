@@ -14,7 +14,7 @@
  *   upper context table 0x102000 (devfn 0x80–0xff)
  *     03:10.0 (devfn 0x80, index 0): q0 = 0x106000 | P = 0x106001 (PASIDE clear), q1 = RID_PASID 2
  *       dir 0x106000: [0] = 0x107001; PASID 2 (0x107000 + 128): pass-through: q0 = PGTT 4<<6 (0x100) | P = 0x101, q1 = DID 1
- *     03:10.1 (devfn 0x81, index 1, at 0x102020): q0 = 0x108001, q1 = 0
+ *     03:10.1 (devfn 0x81, index 1, at 0x102020): q0 = 0x108000 | DTE (bit 2, 0x4) | P = 0x108005, q1 = 0
  *       dir 0x108000: [0] = 0x109001; PASID 0 (0x109000): first level, 4-level: q0 = 0x41, q1 = DID 7, q2 = FLPTPTR 0x130000
  *
  *   Second-level table 0x110000 (AW 2 → 4 levels), IOVA 0x40201000: L4 idx (bits 47:39) 0, L3 idx
@@ -58,7 +58,7 @@ function build(): PhysBuilder {
   q(0x107000 + 128, 0x101n);
   q(0x107000 + 136, 1n);
   // 03:10.1
-  q(0x102020, 0x108001n);
+  q(0x102020, 0x108005n);
   q(0x108000, 0x109001n);
   q(0x109000, 0x41n);
   q(0x109008, 7n);
@@ -97,10 +97,10 @@ describe('scalable-mode tables read from memory', () => {
   });
 
   it('three present 256-bit context entries, lower and upper halves, with their PASIDs', () => {
-    expect(t.contexts.map((c) => [c.bdf, c.devfn, c.pasidDirPtr, c.pdts, c.ridPasid])).toEqual([
-      ['0000:03:00.0', 0x00, 0x103000, 0, 0],
-      ['0000:03:10.0', 0x80, 0x106000, 0, 2],
-      ['0000:03:10.1', 0x81, 0x108000, 0, 0],
+    expect(t.contexts.map((c) => [c.bdf, c.devfn, c.pasidDirPtr, c.pdts, c.ridPasid, c.dte])).toEqual([
+      ['0000:03:00.0', 0x00, 0x103000, 0, 0, false],
+      ['0000:03:10.0', 0x80, 0x106000, 0, 2, false],
+      ['0000:03:10.1', 0x81, 0x108000, 0, 0, true],
     ]);
     const [a, b, c] = t.contexts;
     expect(a.pasids!.map((p) => [p.pasid, p.pgtt, p.did, p.aw, p.levels, p.slptptr, p.flptptr, p.flpm, p.sre])).toEqual([

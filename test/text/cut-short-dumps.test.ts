@@ -117,7 +117,8 @@ describe('dmar_translation_struct cut short', () => {
 describe('dmardump output cut short', () => {
   const sample = path.join(import.meta.dirname, '../../samples/dmardump-absent');
   const dump = fs.readFileSync(path.join(sample, 'dmardump.txt'), 'latin1');
-  const cutAt = dump.indexOf('{ 31,2 } (ahci0) UNTR SLPT 0x7f') + '{ 31,2 } (ahci0) UNTR SLPT 0x7f'.length;
+  // The sample is a bhyve host as vtd.c leaves it: TT = 01b ("TR") on every entry.
+  const cutAt = dump.indexOf('{ 31,2 } (ahci0) TR SLPT 0x7f') + '{ 31,2 } (ahci0) TR SLPT 0x7f'.length;
 
   function dir(text: string): string {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-cut-'));
