@@ -340,7 +340,7 @@ class CaptureWriter {
     if (s.invalidationQueue) {
       // The ring itself lies in the unit's table area (never handed out); only its text is written.
       const q = buildQueue(s.invalidationQueue);
-      this.write('invalidation_queue', formatInvalidationQueue('dmar0', parseAddr(s.units[0].tableBase) + (63 << 20), q.head, q.head, q.slots));
+      this.write('invalidation_queue', formatInvalidationQueue('dmar0', parseAddr(s.units[0].tableBase) + (63 << 20), q.head, q.tail, q.slots));
     }
   }
 

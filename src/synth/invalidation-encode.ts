@@ -29,6 +29,8 @@ export function encodeDescriptor(d: ScenarioDescriptor, slot: number): [bigint, 
     case 'wait':
       // Type 5; SW 5; status data 63:32 = QI_DONE (2); qw1 status address.
       return [5n | (1n << 5n) | (2n << 32n), STATUS_BASE + 4n * BigInt(slot)];
+    case 'raw':
+      return [BigInt(d.qw0), BigInt(d.qw1)];
   }
 }
 
@@ -38,14 +40,18 @@ function routineSlot(slot: number, did: number): [bigint, bigint] {
   return encodeDescriptor({ type: 'iotlb', granularity: 'page', did, addr: hex((slot / 2) * 0x200000 + 0x1000000), am: 9 }, slot);
 }
 
-/** The ring of a scenario: routine slots, `descriptors` from `at`; Head = Tail after them. */
-export function buildQueue(q: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number }): { slots: [bigint, bigint][]; head: number } {
+/**
+ * The ring of a scenario: routine slots, `descriptors` from `at`; Head = Tail after them — or, for a
+ * `stalled` queue (the unit stopped on an error), Head at the first of them and Tail after them.
+ */
+export function buildQueue(q: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number; stalled?: boolean }): { slots: [bigint, bigint][]; head: number; tail: number } {
   const slots = Array.from({ length: QI_LENGTH }, (_, i) => routineSlot(i, q.routineDid ?? 1));
   q.descriptors.forEach((d, k) => {
     const slot = (q.at + k) % QI_LENGTH;
     slots[slot] = encodeDescriptor(d, slot);
   });
-  return { slots, head: (q.at + q.descriptors.length) % QI_LENGTH };
+  const tail = (q.at + q.descriptors.length) % QI_LENGTH;
+  return { slots, head: q.stalled ? q.at % QI_LENGTH : tail, tail };
 }
 
 /** invalidation_queue_show for one unit with 128-bit descriptors (status 0: reclaimed). */

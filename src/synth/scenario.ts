@@ -174,7 +174,9 @@ export interface ScenarioVm {
 export type ScenarioDescriptor =
   | { type: 'context-cache'; granularity: 'global' | 'domain' | 'device'; did?: number; bdf?: string }
   | { type: 'iotlb'; granularity: 'global' | 'domain' | 'page'; did?: number; addr?: string; am?: number }
-  | { type: 'wait' };
+  | { type: 'wait' }
+  /** A descriptor given bit for bit (e.g. one with a reserved field set, for a queue error). */
+  | { type: 'raw'; qw0: string; qw1: string };
 
 export interface Scenario {
   name: string;
@@ -223,7 +225,7 @@ export interface Scenario {
    * (page-selective IOTLB invalidations, each followed by an invalidation wait), `descriptors`
    * written in order from slot `at`, and Head = Tail just after them (all processed).
    */
-  invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number };
+  invalidationQueue?: { at: number; descriptors: ScenarioDescriptor[]; routineDid?: number; stalled?: boolean };
   /** Unit 0's debugfs `ir_translation_struct`: present remapped IRTEs (SVT 01b, the function's SID). */
   irTable?: { entries: { index: number; bdf: string; vector: number }[] };
   /**

@@ -32,17 +32,17 @@ describe('invalidation-queue-error', () => {
     expect(f.map((x) => [x.messageId, x.bdf])).toEqual([['ite', '0000:01:00.0'], ['ice', '0000:02:01.0']]);
   });
   it('IQE: the descriptor at IQH comes from the ring in the memory image (IQA 0x5f00000), else from debugfs', () => {
-    // Slot 100 holds Linux's routine page-selective IOTLB invalidation: type 2, G 11b (bits 5:4),
-    // DW and DR (bits 6, 7), DID 6 (bits 31:16) → qw0 0x600f2.
+    // Slot 100 holds the refused descriptor: a page-selective IOTLB invalidation — type 2, G 11b
+    // (bits 5:4), DW and DR (bits 6, 7), DID 6 (bits 31:16) = 0x600f2 — with reserved bit 12 set → 0x610f2.
     const s = loadCapture(SAMPLE);
     const u = s.units[0];
     expect(u.queueErrorWindow?.head).toBe(100);
-    expect(u.queueErrorWindow?.descriptors[0]).toMatchObject({ index: 100, addr: 0x5f00000 + 100 * 16, qw: [0x600f2n, 0x7400009n] });
+    expect(u.queueErrorWindow?.descriptors[0]).toMatchObject({ index: 100, addr: 0x5f00000 + 100 * 16, qw: [0x610f2n, 0x7400009n] });
     const fromMemory = resultOf(invalidationQueueError, s).findings[0];
-    expect(fromMemory.evidence).toMatchObject({ descriptorFrom: 'memory image', qw0: '0x600f2', descriptorType: 2 });
+    expect(fromMemory.evidence).toMatchObject({ descriptorFrom: 'memory image', qw0: '0x610f2', descriptorType: 2 });
     expect(fromMemory.message).toContain('descriptor 100: iotlb page-selective DID 6 ADDR 0x7400000 AM 9');
     u.queueErrorWindow = undefined;
-    expect(resultOf(invalidationQueueError, s).findings[0].evidence).toMatchObject({ descriptorFrom: 'debugfs invalidation_queue', qw0: '0x600f2' });
+    expect(resultOf(invalidationQueueError, s).findings[0].evidence).toMatchObject({ descriptorFrom: 'debugfs invalidation_queue', qw0: '0x610f2' });
     u.invalidationQueue = undefined;
     expect(resultOf(invalidationQueueError, s).findings[0].message).toContain("the queue's contents are not in the capture");
   });
