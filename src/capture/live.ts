@@ -26,6 +26,7 @@ import * as path from 'node:path';
 import { InputError } from '../errors.js';
 import type { PartKind } from '../model/types.js';
 import { VERSION } from '../version.js';
+import { formatLspciHexDump } from '../text/pci-config-dump.js';
 import { MANIFEST } from './discover.js';
 import { hex } from '../util/hex.js';
 
@@ -405,23 +406,19 @@ const HEADER_BYTES = 64;
  * capability: said once, as a warning, and in each device line.
  */
 function capturePciConfig(r: Reader, out: string, parts: LiveCapturePart[], bdfs: string[]): void {
-  const blocks: string[] = [];
+  const blocks: { bdf: string; label: string; bytes: Uint8Array }[] = [];
   let headerOnly = 0;
   for (const bdf of bdfs) {
     const bytes = r.bytes(`sys/bus/pci/devices/${bdf}/config`, CONFIG_BYTES);
     if (bytes === undefined || bytes.length < HEADER_BYTES) continue;
     if (bytes.length <= HEADER_BYTES) headerOnly++;
-    const rows: string[] = [`${bdf} config space (/sys/bus/pci/devices/${bdf}/config, ${bytes.length} bytes)`];
-    for (let o = 0; o + 16 <= bytes.length; o += 16) {
-      rows.push(`${o.toString(16).padStart(o < 0x100 ? 2 : 3, '0')}: ${Array.from(bytes.subarray(o, o + 16), (b) => b.toString(16).padStart(2, '0')).join(' ')}`);
-    }
-    blocks.push(rows.join('\n'));
+    blocks.push({ bdf, label: `config space (/sys/bus/pci/devices/${bdf}/config, ${bytes.length} bytes)`, bytes });
   }
   if (blocks.length === 0) return;
   if (headerOnly > 0) {
     r.warn(`${r.show('sys/bus/pci/devices')}/*/config: ${headerOnly} of ${blocks.length} functions gave only their 64-byte header (run as root for the whole configuration space): their MSI, ACS and ATS capabilities are unknown`);
   }
-  fs.writeFileSync(path.join(out, 'pci-config.txt'), blocks.join('\n\n') + '\n');
+  fs.writeFileSync(path.join(out, 'pci-config.txt'), formatLspciHexDump(blocks));
   parts.push({ kind: 'pci-config', path: 'pci-config.txt', note: 'lspci -xxxx format, from sysfs config' });
 }
 

@@ -4,8 +4,9 @@
  * addresses, and the FreeBSD text a capture script collects (pciconf -lv, bhyve command lines,
  * machdep.smap). Used by `npm run samples`, the tests and the benchmark.
  */
-import { encodePciConfig, formatIrTranslation, formatLspciHexDump, type ScenarioConfig } from './pci-config-encode.js';
-import { remappedIrte } from './ir-encode.js';
+import { formatLspciHexDump } from '../text/pci-config-dump.js';
+import { encodePciConfig, type ScenarioConfig } from './pci-config-encode.js';
+import { formatIrTranslation, remappedIrte } from './ir-encode.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatBdf, fromSlotFunc, parseBdf, type Bdf } from '../util/bdf.js';
@@ -335,7 +336,7 @@ class CaptureWriter {
     }
     const configured = s.devices.filter((d) => d.config !== undefined);
     if (configured.length > 0) {
-      this.write('pci-config.txt', formatLspciHexDump(configured.map((d) => ({ bdf: formatBdf(bdfOf(d.bdf)), bytes: encodePciConfig(d, d.config as ScenarioConfig) }))));
+      this.write('pci-config.txt', formatLspciHexDump(configured.map((d) => ({ bdf: formatBdf(bdfOf(d.bdf)), label: '(configuration space)', bytes: encodePciConfig(d, d.config as ScenarioConfig) }))));
     }
     if (s.invalidationQueue) {
       // The ring itself lies in the unit's table area (never handed out); only its text is written.

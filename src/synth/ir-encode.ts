@@ -60,3 +60,19 @@ export function postedIrte(s: PostedSpec): [bigint, bigint] {
 export function remappableMsi(index: number): { address: number; data: number } {
   return { address: 0xfee0_0000 + ((index & 0x7fff) << 5) + 0x10 + ((index >> 15) << 2), data: 0 };
 }
+
+/**
+ * Linux debugfs `ir_translation_struct` for unit dmar0 (drivers/iommu/intel/debugfs.c
+ * ir_tbl_remap_entry_show): the remapped entries, each row index, SID as bus:dev.fn, DST, vector,
+ * then IRTE_high and IRTE_low in hex.
+ */
+export function formatIrTranslation(tableAddress: number, entries: { index: number; lo: bigint; hi: bigint }[]): string {
+  const rows = entries.map(({ index, lo, hi }) => {
+    const sid = Number(hi & 0xffffn);
+    const sidText = `${(sid >> 8).toString(16).padStart(2, '0')}:${((sid >> 3) & 0x1f).toString(16).padStart(2, '0')}.${sid & 7}`;
+    const dst = Number((lo >> 32n) & 0xffff_ffffn).toString(16).padStart(8, '0');
+    const vct = Number((lo >> 16n) & 0xffn).toString(16).padStart(2, '0');
+    return ` ${String(index).padEnd(5)} ${sidText} ${dst} ${vct}  ${hi.toString(16).padStart(16, '0')}\t${lo.toString(16).padStart(16, '0')}`;
+  });
+  return ['Remapped Interrupt supported on IOMMU: dmar0', ` IR table address:${tableAddress.toString(16)}`, ' Entry SrcID   DstID    Vct IRTE_high\t\tIRTE_low', ...rows, '', '****', ''].join('\n');
+}

@@ -58,30 +58,3 @@ export function encodePciConfig(dev: ScenarioDevice, c: ScenarioConfig): Uint8Ar
   }
   return b;
 }
-
-/** Functions and their bytes as `lspci -xxxx` prints them (one block per function). */
-export function formatLspciHexDump(functions: { bdf: string; bytes: Uint8Array }[]): string {
-  return functions.map(({ bdf, bytes }) => {
-    const rows = [`${bdf} (configuration space)`];
-    for (let o = 0; o < bytes.length; o += 16) {
-      rows.push(`${o.toString(16).padStart(o < 0x100 ? 2 : 3, '0')}: ${Array.from(bytes.subarray(o, o + 16), (x) => x.toString(16).padStart(2, '0')).join(' ')}`);
-    }
-    return rows.join('\n') + '\n';
-  }).join('\n');
-}
-
-/**
- * Linux debugfs `ir_translation_struct` for unit dmar0 (drivers/iommu/intel/debugfs.c
- * ir_tbl_remap_entry_show): the remapped entries, each row index, SID as bus:dev.fn, DST, vector,
- * then IRTE_high and IRTE_low in hex.
- */
-export function formatIrTranslation(tableAddress: number, entries: { index: number; lo: bigint; hi: bigint }[]): string {
-  const rows = entries.map(({ index, lo, hi }) => {
-    const sid = Number(hi & 0xffffn);
-    const sidText = `${(sid >> 8).toString(16).padStart(2, '0')}:${((sid >> 3) & 0x1f).toString(16).padStart(2, '0')}.${sid & 7}`;
-    const dst = Number((lo >> 32n) & 0xffff_ffffn).toString(16).padStart(8, '0');
-    const vct = Number((lo >> 16n) & 0xffn).toString(16).padStart(2, '0');
-    return ` ${String(index).padEnd(5)} ${sidText} ${dst} ${vct}  ${hi.toString(16).padStart(16, '0')}\t${lo.toString(16).padStart(16, '0')}`;
-  });
-  return ['Remapped Interrupt supported on IOMMU: dmar0', ` IR table address:${tableAddress.toString(16)}`, ' Entry SrcID   DstID    Vct IRTE_high\t\tIRTE_low', ...rows, '', '****', ''].join('\n');
-}

@@ -392,3 +392,18 @@ export function sysfsConfigContribution(bytes: Uint8Array, path: string, part: s
 function configSpace(f: ConfigDump): PciConfigSpace {
   return { bdf: formatBdf(f.bdf), bytes: f.bytes, source: f.source };
 }
+
+/**
+ * Functions' configuration space as `lspci -xxxx` prints it (pciutils show_hex_dump): a device line
+ * (`BDF LABEL`), then rows of 16 bytes (`OO:` below 0x100, `OOO:` above), a blank line between
+ * functions. `parseLspciHexDump` reads it back; `dmarsift capture` and the sample generator write it.
+ */
+export function formatLspciHexDump(functions: readonly { bdf: string; label: string; bytes: Uint8Array }[]): string {
+  return functions.map(({ bdf, label, bytes }) => {
+    const rows = [`${bdf} ${label}`];
+    for (let o = 0; o + 16 <= bytes.length; o += 16) {
+      rows.push(`${o.toString(16).padStart(o < 0x100 ? 2 : 3, '0')}: ${Array.from(bytes.subarray(o, o + 16), (b) => b.toString(16).padStart(2, '0')).join(' ')}`);
+    }
+    return rows.join('\n') + '\n';
+  }).join('\n');
+}
