@@ -17,6 +17,7 @@ import { type MemoryMapSource, mergeMemoryMaps, readMemoryMap } from '../text/me
 import { sysfsConfigContribution } from '../text/pci-config-dump.js';
 import type { Contribution } from '../model/contribution.js';
 import { discoverParts } from './discover.js';
+import { looksBinary } from './sniff.js';
 import type { CaptureOptions } from './options.js';
 import { fileText, readHead, readSmallFile } from './read.js';
 import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';
@@ -194,7 +195,7 @@ const SYSFS_CONFIG_LIMIT = 65536;
  * its first bytes when a manifest declares it) or a text dump (lspci -x…, pciconf -r).
  */
 function readPciConfigPart(p: Part & { absPath: string }): Contribution {
-  const head = readHead(p.absPath, 256);
-  if (p.format === 'sysfs' || head.includes(0)) return sysfsConfigContribution(readSmallFile(p.absPath, SYSFS_CONFIG_LIMIT, 'PCI configuration space'), p.path);
+  // The sniffer's own test of binary content, so a declared part is judged as a found one is.
+  if (p.format === 'sysfs' || looksBinary(readHead(p.absPath, 8192))) return sysfsConfigContribution(readSmallFile(p.absPath, SYSFS_CONFIG_LIMIT, 'PCI configuration space'), p.path);
   return parseTextPart('pci-config', partText('pci-config', p.absPath), p.path);
 }

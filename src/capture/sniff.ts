@@ -128,7 +128,8 @@ function looksNulSeparatedText(head: Uint8Array): boolean {
   return nul > 0;
 }
 
-function looksBinary(head: Uint8Array): boolean {
+/** Binary content: a NUL byte, or more than one byte in 20 a control character (of the first 8 KiB). */
+export function looksBinary(head: Uint8Array): boolean {
   const n = Math.min(head.length, 8192);
   let odd = 0;
   for (let i = 0; i < n; i++) {
