@@ -19,6 +19,8 @@ import { readQueueErrorWindow } from './invalidation-queue.js';
 import { sourceText } from './source.js';
 import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
+import { unsupportedTtm } from './dma.js';
+import { usesNoTables } from './known.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
 } from './types.js';
@@ -165,8 +167,16 @@ class UnitMerge {
     }
     if (regs.RTADDR) {
       const r = regs.RTADDR;
-      if (r.mode === 'abort') {
-        this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
+      const unit = `unit ${hex(st.unit.registerBase)}`;
+      const off = regs.GSTS?.TES === false;
+      const unsupported = unsupportedTtm({ ...st.unit, registers: regs });
+      // TTM 11b and a reserved 10b name no table (dma.ts); one warning says what the unit does.
+      if (r.mode === 'abort' || (r.TTM === 2 && unsupported !== undefined)) {
+        const ttm = r.mode === 'abort' ? 'RTADDR.TTM = 11b (abort-DMA mode)' : 'RTADDR.TTM = 10b (reserved)';
+        const message = off
+          ? `${unit}: ${ttm}, but translation is off (GSTS.TES = 0), so RTADDR is not in effect: DMA is untranslated`
+          : unsupported !== undefined ? `${unit}: ${unsupported}` : `${unit}: ${ttm}: every DMA request is blocked, no table is read`;
+        this.warnings.push({ message, source });
       } else if (r.RTA !== 0 || regs.GSTS?.RTPS === true) {
         this.setFact(st, 'rootTable', r.RTA, source, hex);
         this.setFact(st, 'mode', r.mode, source);
@@ -361,6 +371,8 @@ class UnitMerge {
       if (walked.has(st)) continue;
       if (u.unreadableTables?.some((t) => t.structure === 'context')) u.contextsKnown = 'partial';
       else if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+      // Abort-DMA mode or an unsupported TTM: the unit reads no table, so none is missing.
+      else if (usesNoTables(u)) u.contextsKnown = 'complete';
       else {
         u.contextsKnown = 'unknown';
         if (u.rootTable !== undefined) {

@@ -18,7 +18,7 @@ import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
 import { hex, hexPad } from '../util/hex.js';
-import { protectedRegionOf, regionText, unitDmaMode } from './dma.js';
+import { extendedRootTable, protectedRegionOf, regionText, unitDmaMode } from './dma.js';
 import { contextKnown } from './known.js';
 import type { Unit, WalkStep } from './types.js';
 
@@ -86,7 +86,10 @@ export function translate(mem: PhysicalMemory | undefined, t: TranslateInput): T
     return guarded(t, { steps: [], hpa: t.iova, passThrough: true, untranslated: true, read: true, write: true, note: mode.why });
   }
   if (mode.kind === 'blocked') return { steps: [], blocked: mode.why };
-  if (mode.kind === 'faults') return { steps: [], fault: fault(0x8, undefined, mode.why) };
+  if (mode.kind === 'faults') return { steps: [], fault: fault(mode.code, undefined, mode.why) };
+  if (t.unit.mode === 'extended' || extendedRootTable(t.unit)) {
+    throw new InputError(`cannot translate: unit ${hex(t.unit.registerBase)} uses a VT-d 2.x extended root table (RTADDR.TTM = 10b with ECAP.ECS), a layout dmarsift does not decode`, t.unit.rootTableSource !== undefined ? { file: t.unit.rootTableSource.part } : {});
+  }
   return guarded(t, mem === undefined || t.unit.rootTable === undefined ? fromMappings(t) : walkTables(mem, t));
 }
 
