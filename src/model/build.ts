@@ -6,7 +6,7 @@
  * PhysicalMemory.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
-import { buildUnitRegisters } from '../decode/registers.js';
+import { buildUnitRegisters, capabilityWarnings } from '../decode/registers.js';
 import { decodeIqa } from '../decode/ir-registers.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
@@ -164,6 +164,12 @@ class UnitMerge {
     if (regs.GSTS) {
       this.setFact(st, 'translationEnabled', regs.GSTS.TES, source);
       this.setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
+    }
+    for (const message of capabilityWarnings(regs)) this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: ${message}`, source });
+    // The spec: implementations must support an MGAW at least the platform's host address width;
+    // below it, DMA to addresses at or above 2^(MGAW + 1) is blocked whatever the tables say.
+    if (regs.CAP && this.input.dmar && regs.CAP.mgawBits < this.haw) {
+      this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: CAP.MGAW = ${regs.CAP.MGAW} (${regs.CAP.mgawBits}-bit) is below the DMAR table's host address width (${this.haw} bits): the unit blocks every DMA to an address at or above 2^${regs.CAP.mgawBits}, pass-through included`, source });
     }
     if (regs.RTADDR) {
       const r = regs.RTADDR;

@@ -13,7 +13,7 @@ import {
   awToLevels, awToWidth, beyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry,
   decodePasidTableEntry, decodeScalableContextEntry, decodeScalableRootEntry,
 } from '../decode/entries.js';
-import { FAULT_REASONS } from '../decode/registers.js';
+import { FAULT_REASONS, sagawAllows } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
@@ -133,7 +133,7 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
     }
     if (t.pasid !== undefined) return { steps, fault: fault(0x3, undefined, 'requests with PASID need scalable mode') };
     const cap = u.registers?.CAP;
-    if (cap && ((cap.SAGAW >> c.AW) & 1) === 0) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW`) };
+    if (cap && !sagawAllows(cap, c.AW)) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW (bits 1–3)`) };
     if (c.AW > 4) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is reserved`) };
     if (beyondHaw(clo, t.haw)) return { steps, fault: fault(0xb) };
     return walk(mem, t, steps, c.SLPTPTR, awToLevels(c.AW), Math.min(awToWidth(c.AW), cap ? cap.mgawBits : 64), 'second');
@@ -180,7 +180,7 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
   // Second-level only, or nested: the second-level table is what the capture holds (the
   // first-level tables of a nested entry live in guest-physical space).
   const cap = u.registers?.CAP;
-  if (p.AW > 4 || (cap && ((cap.SAGAW >> p.AW) & 1) === 0)) return { steps, fault: fault(0x5b, undefined, `AW ${p.AW} is not supported`) };
+  if (p.AW > 4 || (cap && !sagawAllows(cap, p.AW))) return { steps, fault: fault(0x5b, undefined, `AW ${p.AW} is not supported`) };
   if (beyondHaw(pe[0], t.haw)) return { steps, fault: fault(0x5a) };
   const note = p.PGTT === 3 ? 'nested entry: only the second-level table is walked (IOVA taken as guest-physical)' : undefined;
   const res = walk(mem, t, steps, p.SLPTPTR, awToLevels(p.AW), Math.min(awToWidth(p.AW), cap ? cap.mgawBits : 64), 'second-sm');

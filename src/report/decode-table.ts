@@ -85,8 +85,11 @@ function capabilityLine(u: Unit): string | undefined {
   if (!r?.CAP && !r?.ECAP) return undefined;
   const parts: string[] = [];
   if (r.CAP) {
-    const widths = [0, 1, 2, 3, 4].filter((k) => r.CAP!.SAGAW & (1 << k)).map((k) => `${30 + 9 * k}`);
-    parts.push(`SAGAW ${widths.length ? widths.join('/') + '-bit' : 'none'}`, `${r.CAP.domains} domains`);
+    // Only the widths the spec defines (bits 1–3); reserved bits and ND = 7 are named, not decoded.
+    const widths = [1, 2, 3].filter((k) => r.CAP!.SAGAW & (1 << k)).map((k) => `${30 + 9 * k}`);
+    const reserved = [0, 4].filter((k) => r.CAP!.SAGAW & (1 << k));
+    const reservedText = reserved.length ? ` + reserved bit${reserved.length > 1 ? 's' : ''} ${reserved.join(' and ')}` : '';
+    parts.push(`SAGAW ${widths.length ? widths.join('/') + '-bit' : 'none'}${reservedText}`, r.CAP.ND === 7 ? 'ND 7 (reserved)' : `${r.CAP.domains} domains`);
     const sp = [r.CAP.SLLPS & 1 ? '2M' : '', r.CAP.SLLPS & 2 ? '1G' : ''].filter(Boolean);
     parts.push(`superpages ${sp.length ? sp.join('/') : 'none'}`);
     if (r.CAP.CM) parts.push('CM');
