@@ -166,8 +166,9 @@ class UnitMerge {
       this.setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
     }
     for (const message of capabilityWarnings(regs)) this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: ${message}`, source });
-    // The spec: implementations must support an MGAW at least the platform's host address width;
-    // below it, DMA to addresses at or above 2^(MGAW + 1) is blocked whatever the tables say.
+    // The spec's CAP.MGAW text (as Intel's datasheets repeat it): implementations are recommended to
+    // support an MGAW at least the platform's host address width, and DMA to an address at or above
+    // 2^(MGAW + 1) is always blocked — whatever the tables say, pass-through included.
     if (regs.CAP && this.input.dmar && regs.CAP.mgawBits < this.haw) {
       this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: CAP.MGAW = ${regs.CAP.MGAW} (${regs.CAP.mgawBits}-bit) is below the DMAR table's host address width (${this.haw} bits): the unit blocks every DMA to an address at or above 2^${regs.CAP.mgawBits}, pass-through included`, source });
     }
