@@ -69,6 +69,8 @@ describe('RTADDR.TTM = 11b: abort-DMA mode', () => {
     expect(f[0].message).not.toMatch(/no present context entry|re-attach/);
     // The unit uses no tables: their absence is known, so the table checks ran.
     expect(statuses.find((x) => x.id === 'ppt-unmapped')?.status).toBe('ran');
+    // Nor are page tables missing: a unit that reads no table maps nothing.
+    expect(statuses.find((x) => x.id === 'ppt-empty-domain')?.status).toBe('ran');
   });
 });
 
