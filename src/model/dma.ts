@@ -4,8 +4,8 @@
  * checks say about a device's DMA (`ppt-unmapped`, `iommu-disabled`). One place, so `translate` and
  * `analyze` cannot disagree.
  *
- * VT-d spec §10.4 / §11.4 (GSTS, RTADDR, PMEN): with GSTS.TES = 0 requests are not translated
- * (HPA = IOVA) and RTADDR is not used, except that the protected memory regions (PMEN.EPM,
+ * VT-d spec, register chapter (Global Status, Root Table Address and Protected Memory Enable
+ * registers): with GSTS.TES = 0 requests are not translated (HPA = IOVA) and RTADDR is not used, except that the protected memory regions (PMEN.EPM,
  * PLMBASE/PLMLIMIT, PHMBASE/PHMLIMIT) block every request into them. With TES = 1, RTADDR.TTM
  * (bits 11:10) decides before any table is read: 11b is abort-DMA mode (ADM, where ECAP.ADMS = 1):
  * every request is blocked and no table is read; a TTM the unit does not support — 01b without

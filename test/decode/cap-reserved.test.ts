@@ -1,5 +1,5 @@
 /**
- * Reserved CAP/ECAP encodings (VT-d spec 3.x/4.x §11.4.2 "Capability Register", §11.4.3
+ * Reserved CAP/ECAP encodings (VT-d spec 3.x/4.x, "Capability Register" and
  * "Extended Capability Register"): CAP.ND = 111b is reserved (000b–110b give 2^(4+2·ND) domain
  * ids); CAP.SAGAW defines bits 1–3 only (39-, 48-, 57-bit AGAW; bits 0 and 4 — 30-bit and 64-bit in
  * VT-d 1.x/2.x — are reserved); CAP.SLLPS defines bits 0–1 only (2 MiB, 1 GiB; bits 2–3 reserved);

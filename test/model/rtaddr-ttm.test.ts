@@ -1,6 +1,6 @@
 /**
  * RTADDR.TTM (bits 11:10) decides what a unit does before any table is read (VT-d spec 3.x,
- * §11.4.5 "Root Table Address Register"; the fault conditions RTA.1.x of chapter 7, reason 30h):
+ * "Root Table Address Register"; the non-recoverable fault conditions RTA.1.x, reason 30h):
  *   00b legacy, 01b scalable (needs ECAP.SMTS), 10b reserved since 3.0 (VT-d 2.x: extended root
  *   table, ECAP bit 24 ECS), 11b abort-DMA mode (needs ECAP.ADMS): every DMA request is blocked and
  *   no table is read. A TTM the unit does not support is the RTA.1 condition: every request faults
