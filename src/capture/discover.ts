@@ -18,6 +18,7 @@ import { type JValue, JsonReader } from '../util/json-lines.js';
 import type { CaptureOptions } from './options.js';
 import { fileTypeName, fsError, readText, statOrThrow } from './read.js';
 import { sniffPart } from './sniff.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface DiscoveredPart extends Part {
   absPath: string;
@@ -114,7 +115,7 @@ function scanDirectory(capturePath: string, root: string): DiscoveredPart[] {
     seenDirs.add(real);
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
     } catch (e) {
       throw fsError(e, dir);
     }

@@ -29,6 +29,7 @@ import { VERSION } from '../version.js';
 import { formatLspciHexDump } from '../text/pci-config-dump.js';
 import { MANIFEST } from './discover.js';
 import { hex } from '../util/hex.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface LiveCaptureOptions {
   /** Directory to write; created, and must be empty when it exists. */
@@ -193,7 +194,7 @@ class Reader {
 
   list(rel: string, what: string): fs.Dirent[] | undefined {
     try {
-      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
     } catch (e) {
       this.failed(rel, e, what);
       return undefined;

@@ -20,6 +20,7 @@ import { checks as registry } from './index.js';
 import { resolveOptions } from './options.js';
 import type { Check, CheckInput, CheckMeta, CheckResult, CheckStatus, Finding } from './types.js';
 import { severityRank } from './types.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface RunOptions {
   only?: string[];
@@ -127,7 +128,7 @@ export function selectChecks(opts: RunOptions, all: readonly Check[] = registry)
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
-  return severityRank(b.severity) - severityRank(a.severity) || (a.check < b.check ? -1 : a.check > b.check ? 1 : 0) || (a.bdf ?? '').localeCompare(b.bdf ?? '');
+  return severityRank(b.severity) - severityRank(a.severity) || byCodeUnits(a.check, b.check) || byCodeUnits(a.bdf ?? '', b.bdf ?? '');
 }
 
 /** One check's status in a run. */
