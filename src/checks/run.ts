@@ -13,7 +13,7 @@
  * `--fail-on` never counts it.
  */
 import { UsageError } from '../errors.js';
-import { contextsState, dmaHandlingKnown } from '../model/known.js';
+import { contextsState, dmaHandlingKnown, usesNoTables } from '../model/known.js';
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { checks as registry } from './index.js';
@@ -77,7 +77,9 @@ export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
   const domains = s.units.flatMap((u) => u.domains.map((d) => ({ u, d })));
   const withMappings = domains.filter(({ d }) => d.mappingsKnown);
   const cut = withMappings.filter(({ d }) => !d.complete).map(({ u, d }) => `the page table of DID ${d.did} (root ${hex(d.root)}, unit ${hex(u.registerBase)}) could not be read completely`);
-  set('mappings', withMappings.length === 0 ? 'missing' : cut.length > 0 ? 'partial' : 'present', cut);
+  // Units that read no table (abort-DMA mode, an unsupported TTM) map nothing: known, not missing.
+  const noTables = s.units.length > 0 && s.units.every(usesNoTables);
+  set('mappings', withMappings.length === 0 && !noTables ? 'missing' : cut.length > 0 ? 'partial' : 'present', cut);
 
   set('inventory', s.inventoryKnown ? 'present' : 'missing');
   set('vms', s.vmsKnown ? 'present' : 'missing');
