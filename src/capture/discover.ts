@@ -213,6 +213,13 @@ function readManifest(capturePath: string, root: string, file: string, leftOut: 
       throw e;
     }
     if (!inside(root, real)) return fail(`${where}: ${JSON.stringify(rel)} is a symbolic link leading outside the capture directory: not read`, line);
+    const bytesV = field(p, 'bytes');
+    if (bytesV !== undefined && kind !== 'ignored') {
+      const bytes = bytesV.kind === 'number' ? Number(bytesV.text) : Number.NaN;
+      if (!Number.isSafeInteger(bytes) || bytes < 0) return fail(`${where}: "bytes" must be the part's size, a whole number`, bytesV.line);
+      const size = fs.statSync(real).size;
+      if (size !== bytes) return fail(`${where}: ${rel} holds ${size} bytes where the manifest says ${bytes}: cut short or changed since it was captured (copy the capture again, or leave the part out with --ignore ${kind})`, bytesV.line);
+    }
     const part: DiscoveredPart = { kind: kind as PartKind, path: rel, absPath: abs };
     const formatV = field(p, 'format');
     if (formatV?.kind === 'string') part.format = formatV.value;

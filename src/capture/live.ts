@@ -513,7 +513,9 @@ function captureKernelLog(get: (() => string | undefined) | undefined, r: Reader
 
 function writeManifest(out: string, root: string, parts: LiveCapturePart[], notes: string[]): void {
   const manifest = {
-    parts: parts.map((p) => ({ kind: p.kind, path: p.path, ...(p.unit !== undefined ? { unit: p.unit } : {}), ...(p.note !== undefined ? { note: p.note } : {}) })),
+    // Each part's size as written: a copy cut short (a full disk, an interrupted transfer) is then
+    // an error naming the part when the capture is read, not an incomplete map read as a whole one.
+    parts: parts.map((p) => ({ kind: p.kind, path: p.path, bytes: fs.statSync(path.join(out, p.path)).size, ...(p.unit !== undefined ? { unit: p.unit } : {}), ...(p.note !== undefined ? { note: p.note } : {}) })),
     notes: notes.join('\n'),
     tool: { name: 'dmarsift', version: VERSION, command: 'capture' },
     root,
