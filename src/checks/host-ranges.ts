@@ -54,15 +54,23 @@ function sortOrderBelow2e31(start: Float64Array, end: Float64Array, n: number): 
     const j0 = w[2 * k];
     order[k] = j0;
     // Equal starts (equal high words) come out by index: put them in order of end (such runs are short).
-    if (k === 0 || w[2 * k + 1] !== w[2 * k - 1] || end[order[k - 1]] <= end[j0]) continue;
-    let j = k;
-    while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = j0;
+    if (k > 0 && w[2 * k + 1] === w[2 * k - 1] && end[order[k - 1]] > end[j0]) insertByEnd(order, k, start, end);
   }
   return order;
+}
+
+/**
+ * Moves order[k] back past the ranges before it with the same start and a larger end (the native
+ * sorts order equal starts by index): the insertion step of an insertion sort, for short runs.
+ */
+function insertByEnd(order: Uint32Array, k: number, start: Float64Array, end: Float64Array): void {
+  const j0 = order[k];
+  let j = k;
+  while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
+    order[j] = order[j - 1];
+    j--;
+  }
+  order[j] = j0;
 }
 
 /** sortOrder for starts up to 2^41 pages (2^53 bytes, a 52-bit HAW) and lists of up to 2^23 ranges. */
@@ -93,13 +101,7 @@ function sortOrderWide(start: Float64Array, end: Float64Array, n: number): Uint3
     order[i] = j0;
     // Equal starts (equal keys above the index bits) come out by index: put them in order of end
     // (runs of equal starts are short). The keys tell ties apart without reading `start`.
-    if (i === 0 || w![2 * i + 1] !== w![2 * i - 1] || w![2 * i] >>> KEY_INDEX_BITS !== w![2 * i - 2] >>> KEY_INDEX_BITS || end[order[i - 1]] <= end[j0]) continue;
-    let j = i;
-    while (j > 0 && start[order[j - 1]] === start[j0] && end[order[j - 1]] > end[j0]) {
-      order[j] = order[j - 1];
-      j--;
-    }
-    order[j] = j0;
+    if (i > 0 && w![2 * i + 1] === w![2 * i - 1] && w![2 * i] >>> KEY_INDEX_BITS === w![2 * i - 2] >>> KEY_INDEX_BITS && end[order[i - 1]] > end[j0]) insertByEnd(order, i, start, end);
   }
   return order;
 }
