@@ -12,20 +12,24 @@ import { loadCapture } from '../../src/capture/load.js';
 import { didConflict } from '../../src/checks/did-conflict.js';
 import type { Finding } from '../../src/checks/types.js';
 import { roles, type DomainInfo } from '../../src/model/roles.js';
+import { LEAF_RECORDS } from '../../src/model/leaf-run.js';
 import { MAX_BUDGET_PROBLEMS_PER_UNIT, MAX_WALK_WARNINGS_PER_UNIT } from '../../src/model/tables.js';
+import { MAX_MAPPINGS_PER_UNIT, WalkBudget, walkPageTable } from '../../src/model/walk.js';
 import type { ContextEntry, Snapshot } from '../../src/model/types.js';
 import { writeHostileCapture } from '../../src/synth/hostile-image.js';
 import { assignFingerprints } from '../../src/triage/fingerprint.js';
 import { hex } from '../../src/util/hex.js';
+import { openRawImage } from '../../src/image/raw.js';
 import { tmpDir } from './helpers.js';
 
 const SEED = 19;
 const PAGES = 64;
 
 let snapshot: Snapshot;
+let dir: string;
 
 beforeAll(() => {
-  const dir = path.join(tmpDir(), 'capture');
+  dir = path.join(tmpDir(), 'capture');
   writeHostileCapture(dir, { bytes: PAGES * 4096, seed: SEED });
   snapshot = loadCapture(dir);
 });
@@ -99,5 +103,34 @@ describe(`a ${PAGES}-page image of random in-image pointers (seed ${SEED})`, () 
     expect(result.findings.every((f) => f.source !== undefined)).toBe(true);
     // Before: a search of the unit's contexts for each conflicting DID's first device (12 million reads here).
     expect(reads).toBeLessThanOrEqual(real.length);
+  });
+
+  it('the walks of a unit stop at its mapping budget, counted across walks (a 64 MiB image made 14 M mappings, 2.4 GB)', () => {
+    const mem = openRawImage(path.join(dir, 'memory.raw'));
+    try {
+      // The image's domains, as the unit's contexts name them: 4-level tables at every page.
+      const budget = new WalkBudget(undefined, undefined, 5_000);
+      let mappings = 0;
+      const cut: string[] = [];
+      for (let page = 0; page < PAGES; page++) {
+        const r = walkPageTable(mem, page * 4096, 4, { haw: 46, budget });
+        mappings += r.mappings.length;
+        cut.push(...r.problems.filter((p) => p.kind === 'budget').map((p) => p.message));
+      }
+      // Past the budget a walk stops before its next table page: at most one page of leaves (or a
+      // batch of the WebAssembly loop's records) over it, not the ~280 000 the pages hold.
+      expect(mappings).toBeGreaterThanOrEqual(5_000);
+      expect(mappings).toBeLessThanOrEqual(5_000 + 512 + LEAF_RECORDS);
+      expect(budget.mappings).toBe(mappings);
+      expect(cut.some((m) => /more than 5000 mappings in the unit's tables/.test(m))).toBe(true);
+    } finally {
+      mem.close();
+    }
+  });
+
+  it('the default mapping budget is far above a real host\'s and bounds a unit to a few hundred MiB of mappings', () => {
+    // The bench's 1 TiB VM in scattered host runs has ~1 M mappings.
+    expect(MAX_MAPPINGS_PER_UNIT).toBeGreaterThanOrEqual(4 * 1_046_739);
+    expect(MAX_MAPPINGS_PER_UNIT).toBeLessThanOrEqual(1 << 22);
   });
 });
