@@ -23,6 +23,11 @@ export interface HostileImageOptions {
   seed: number;
   /** Scalable-mode translation (RTADDR.TTM = 01b) instead of legacy. */
   scalable?: boolean;
+  /**
+   * Words out of 8 whose high word sets address bit 51 (beyond any HAW below 52) and a random bit
+   * of 52-62: entries with problems rather than pointers (default 0: every pointer is usable).
+   */
+  junk?: number;
 }
 
 /** The image's bytes: random words whose address bits stay inside `bytes`. */
@@ -33,6 +38,7 @@ export function hostileImageBytes(opts: HostileImageOptions): Uint8Array {
   const out = new Uint8Array(bytes);
   const words = new Uint32Array(out.buffer);
   const addrMask = (bytes - 1) & ~0xfff;
+  const junk = opts.junk ?? 0;
   for (let i = 0; i < words.length; i += 2) {
     const r = (rand() * 0x100000000) >>> 0;
     const a = (rand() * 0x100000000) >>> 0;
@@ -40,7 +46,7 @@ export function hostileImageBytes(opts: HostileImageOptions): Uint8Array {
     // Low word: flags in bits 1-11, address bits 12-31 inside the image. High word: zero (so no
     // pointer leaves the image; the DID/AW fields of 128-bit entries come from the low words).
     words[i] = ((r & 0xffe) | present | (a & addrMask)) >>> 0;
-    words[i + 1] = 0;
+    words[i + 1] = ((r >>> 12) & 7) < junk ? (0x80000 | (1 << (20 + ((r >>> 16) % 11)))) >>> 0 : 0;
   }
   return out;
 }
