@@ -10,6 +10,7 @@ import { suppressionProblem } from '../triage/suppressions.js';
 import {
   activeFindings, findingSubject, plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
 } from './format.js';
+import { pushAll } from '../util/arrays.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
 export function mdEscape(text: string): string {
@@ -154,7 +155,7 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
   shown.forEach((f, i) => {
     out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath));
   });
-  out.push(...triageSections(input, findings));
+  pushAll(out, triageSections(input, findings));
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');

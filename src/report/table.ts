@@ -22,6 +22,7 @@ import {
   colorSeverity, countBySeverity, displayWidth, findingSubject, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
   type AnalyzeReportInput,
 } from './format.js';
+import { pushAll } from '../util/arrays.js';
 
 export interface FindingsTableOptions {
   /** ANSI colours by severity; the caller decides (TTY, --no-color, NO_COLOR). */
@@ -102,7 +103,7 @@ function drawRows(rows: string[][], fixed: number[], gap: number): string[] {
       style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
     });
     table.push(...rows.slice(i, i + ROWS_PER_DRAW));
-    out.push(...table.toString().split('\n'));
+    pushAll(out, table.toString().split('\n'));
   }
   return out;
 }
@@ -174,7 +175,7 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
     const messageFor = (gap: number): number => width - fixed.reduce((a, b) => a + b + gap, 0) - gap;
     const gap = messageFor(2) >= MIN_MESSAGE ? 2 : 1;
     const messageText = messageFor(gap);
-    out.push(...(messageText >= MIN_MESSAGE ? tableLines(findings, fixed, gap, messageText, opts.color) : blockLines(findings, width, opts.color)));
+    pushAll(out, messageText >= MIN_MESSAGE ? tableLines(findings, fixed, gap, messageText, opts.color) : blockLines(findings, width, opts.color));
   }
 
   const counts = snapshotCounts(input.snapshot);
