@@ -19,7 +19,7 @@ import Table from 'cli-table3';
 import type { Finding } from '../checks/types.js';
 import { counts as countsForFailOn, suppressionProblem } from '../triage/suppressions.js';
 import {
-  colorSeverity, countBySeverity, displayWidth, findingSubject, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
+  colorSeverity, countBySeverity, displayWidth, findingSubject, listedPerCheck, omittedLine, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
   type AnalyzeReportInput,
 } from './format.js';
 import { pushAll } from '../util/arrays.js';
@@ -164,18 +164,20 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
   if (findings.length === 0) {
     out.push(all.length === 0 ? 'No findings.' : input.baseline !== undefined ? 'No new findings.' : 'No findings but suppressed ones.');
   } else {
+    const { listed, omitted } = listedPerCheck(findings);
     // Content widths of the fixed columns (no cell of these is ever wrapped or cut).
     const fixed = [
-      maxWidth([HEAD[0], ...findings.map((f) => f.severity)]),
-      maxWidth([HEAD[1], ...findings.map((f) => f.check)]),
-      maxWidth([HEAD[2], ...findings.map((f) => f.bdf ?? '-')]),
-      maxWidth([HEAD[3], ...findings.flatMap(unitDidLines)]),
+      maxWidth([HEAD[0], ...listed.map((f) => f.severity)]),
+      maxWidth([HEAD[1], ...listed.map((f) => f.check)]),
+      maxWidth([HEAD[2], ...listed.map((f) => f.bdf ?? '-')]),
+      maxWidth([HEAD[3], ...listed.flatMap(unitDidLines)]),
     ];
     // Columns are separated by `gap` blanks; tighten to one before giving up on the table.
     const messageFor = (gap: number): number => width - fixed.reduce((a, b) => a + b + gap, 0) - gap;
     const gap = messageFor(2) >= MIN_MESSAGE ? 2 : 1;
     const messageText = messageFor(gap);
-    pushAll(out, messageText >= MIN_MESSAGE ? tableLines(findings, fixed, gap, messageText, opts.color) : blockLines(findings, width, opts.color));
+    pushAll(out, messageText >= MIN_MESSAGE ? tableLines(listed, fixed, gap, messageText, opts.color) : blockLines(listed, width, opts.color));
+    for (const o of omitted) pushAll(out, wrapText(omittedLine(o), width));
   }
 
   const counts = snapshotCounts(input.snapshot);
