@@ -70,7 +70,8 @@ json_escape() {
 }
 
 add_part() {
-	entry="    { \"kind\": \"$1\", \"path\": \"$2\" }"
+	# "bytes": the size as written, so that dmarsift refuses a copy of the capture cut short.
+	entry="    { \"kind\": \"$1\", \"path\": \"$2\", \"bytes\": $(wc -c <"$out/$2" | tr -d ' ') }"
 	if [ -z "$parts" ]; then
 		parts=$entry
 	else

@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { benchScenarios, generateBigCapture, GiB, TIB_SCENARIO, tibScenario, type BigCapture, type BigScenario } from './big-capture.js';
-import { measureReportDrawing, REPORT_SAMPLES, type ReportTiming } from './report-timing.js';
+import { fifteenFindings, measureReportDrawing, REPORT_SAMPLES, type ReportTiming } from './report-timing.js';
 import { measureScan, scanAvailable, type ScanResult } from './scan-bench.js';
 import { measureScenario, type ScenarioResult } from './scenario.js';
 import { measureStartup } from './startup.js';
@@ -92,7 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const tib = o.tib ? runTib(o, scratch, log) : undefined;
     const scan: ScanResult | undefined = !elf ? undefined : scanAvailable() ? measureScan(elf, o.runs, scratch, log) : undefined;
-    const drawing = measureDrawing(o.runs, log);
+    const drawing = measureDrawing(o.runs, o.root, log);
     const figures = { gib: o.gib, runs: o.runs, machine: { ...machine, load: os.loadavg() }, startup, scenarios, tib, scan, drawing };
     const { lines, met } = summarize(figures);
     process.stdout.write(lines.join('\n') + '\n');
@@ -134,10 +134,10 @@ function runTib(o: Options, scratch: string, log: (s: string) => void): Scenario
 }
 
 /** Drawing the findings report of small captures, table vs JSON (at least 5 runs: it is short). */
-function measureDrawing(runs: number, log: (s: string) => void): ReportTiming[] {
+function measureDrawing(runs: number, root: string, log: (s: string) => void): ReportTiming[] {
   log('\n[report] analyze: time to draw the report (DMARSIFT_TIMING: checks run → report rendered)');
   const drawing: ReportTiming[] = [];
-  for (const sample of REPORT_SAMPLES) {
+  for (const sample of [fifteenFindings(REPO, root), ...REPORT_SAMPLES]) {
     for (const format of ['table', 'json']) {
       const t = measureReportDrawing(target.bin, REPO, sample, format, Math.max(5, runs));
       drawing.push(t);

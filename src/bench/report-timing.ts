@@ -5,11 +5,34 @@
  * JSON report is the yardstick (issue 11 item 13: the table took ~350 ms where JSON took 10 ms).
  */
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { generateCapture } from '../synth/generate.js';
+import type { Scenario } from '../synth/scenario.js';
 
 export const TARGET_TABLE_MS = 20;
 
-/** Samples with many findings (15 and 13), drawn at 80 columns. */
+/** Samples with findings, drawn at 80 columns (the target's 15 come from fifteenFindings). */
 export const REPORT_SAMPLES = ['samples/iommu-not-enabled', 'samples/table-integrity'];
+
+/**
+ * A capture whose findings table holds exactly 15 findings, the number the target names (no
+ * sample has that many: findings are grouped per device and cause): the ppt-unmapped sample with
+ * seven VFs assigned to its VM and none given a context entry — seven ppt-unmapped errors, seven
+ * ir-off-with-assigned warnings and the DMAR table's opt-in info. Written below `root`.
+ */
+export function fifteenFindings(repo: string, root: string): string {
+  const s = JSON.parse(fs.readFileSync(path.join(repo, 'samples', 'scenarios', 'ppt-unmapped.json'), 'utf8')) as Scenario;
+  const vf = s.devices.find((d) => d.name === 'ppt0');
+  if (vf === undefined || s.vms === undefined) throw new Error('samples/scenarios/ppt-unmapped.json no longer has ppt0 and a VM: update fifteenFindings');
+  for (let f = 10; f < 16; f++) s.devices.push({ ...vf, bdf: `pci0:3:0:${f}`, name: `ppt${f - 8}` });
+  s.vms[0].passthru = ['3/0/8', ...Array.from({ length: 6 }, (_, i) => `3/0/${10 + i}`)];
+  const dir = path.join(root, 'fifteen-findings');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  generateCapture({ ...s, name: 'fifteen-findings', expect: [] }, dir);
+  return dir;
+}
 
 export interface ReportTiming {
   sample: string;

@@ -1,4 +1,5 @@
 /** The benchmark's closing table and its verdict on every target (issue 15). */
+import * as path from 'node:path';
 import { mib } from './measure.js';
 import type { ReportTiming } from './report-timing.js';
 import type { ScanResult } from './scan-bench.js';
@@ -70,7 +71,7 @@ export function summarize(f: BenchFigures): { lines: string[]; met: Met } {
     const s = f.scan;
     lines.push(`scan: ${s.scan.MiBps} MiB/s vs sequential read ${s.sequentialRead.MiBps} MiB/s = ${Math.round(s.scan.ratio * 100)} %; one thread (-j 1): ${s.oneThread.MiBps} MiB/s = ${Math.round(s.oneThread.ratio * 100)} % (target ≥ ${TARGETS.scanVsRead * 100} %)`);
   } else lines.push('scan: not measured');
-  lines.push(`findings report drawn (analyze, median): ${f.drawing.map((d) => `${d.sample.replace(/^samples\//, '')} (${d.findings} findings) ${d.format} ${d.ms} ms`).join(', ')}`);
+  lines.push(`findings report drawn (analyze, median): ${f.drawing.map((d) => `${path.basename(d.sample)} (${d.findings} findings) ${d.format} ${d.ms} ms`).join(', ')}`);
 
   const all = [...f.scenarios, ...(f.tib ? [f.tib] : [])];
   const judged = f.scenarios.filter((r) => CLI_TARGETS[r.name] !== undefined);

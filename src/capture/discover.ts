@@ -18,6 +18,7 @@ import { type JValue, JsonReader } from '../util/json-lines.js';
 import type { CaptureOptions } from './options.js';
 import { fileTypeName, fsError, readText, statOrThrow } from './read.js';
 import { sniffPart } from './sniff.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface DiscoveredPart extends Part {
   absPath: string;
@@ -114,7 +115,7 @@ function scanDirectory(capturePath: string, root: string): DiscoveredPart[] {
     seenDirs.add(real);
     let entries: fs.Dirent[];
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+      entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
     } catch (e) {
       throw fsError(e, dir);
     }
@@ -212,6 +213,13 @@ function readManifest(capturePath: string, root: string, file: string, leftOut: 
       throw e;
     }
     if (!inside(root, real)) return fail(`${where}: ${JSON.stringify(rel)} is a symbolic link leading outside the capture directory: not read`, line);
+    const bytesV = field(p, 'bytes');
+    if (bytesV !== undefined && kind !== 'ignored') {
+      const bytes = bytesV.kind === 'number' ? Number(bytesV.text) : Number.NaN;
+      if (!Number.isSafeInteger(bytes) || bytes < 0) return fail(`${where}: "bytes" must be the part's size, a whole number`, bytesV.line);
+      const size = fs.statSync(real).size;
+      if (size !== bytes) return fail(`${where}: ${rel} holds ${size} bytes where the manifest says ${bytes}: cut short or changed since it was captured (copy the capture again, or leave the part out with --ignore ${kind})`, bytesV.line);
+    }
     const part: DiscoveredPart = { kind: kind as PartKind, path: rel, absPath: abs };
     const formatV = field(p, 'format');
     if (formatV?.kind === 'string') part.format = formatV.value;

@@ -29,6 +29,7 @@ import { VERSION } from '../version.js';
 import { formatLspciHexDump } from '../text/pci-config-dump.js';
 import { MANIFEST } from './discover.js';
 import { hex } from '../util/hex.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface LiveCaptureOptions {
   /** Directory to write; created, and must be empty when it exists. */
@@ -193,7 +194,7 @@ class Reader {
 
   list(rel: string, what: string): fs.Dirent[] | undefined {
     try {
-      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
     } catch (e) {
       this.failed(rel, e, what);
       return undefined;
@@ -512,7 +513,9 @@ function captureKernelLog(get: (() => string | undefined) | undefined, r: Reader
 
 function writeManifest(out: string, root: string, parts: LiveCapturePart[], notes: string[]): void {
   const manifest = {
-    parts: parts.map((p) => ({ kind: p.kind, path: p.path, ...(p.unit !== undefined ? { unit: p.unit } : {}), ...(p.note !== undefined ? { note: p.note } : {}) })),
+    // Each part's size as written: a copy cut short (a full disk, an interrupted transfer) is then
+    // an error naming the part when the capture is read, not an incomplete map read as a whole one.
+    parts: parts.map((p) => ({ kind: p.kind, path: p.path, bytes: fs.statSync(path.join(out, p.path)).size, ...(p.unit !== undefined ? { unit: p.unit } : {}), ...(p.note !== undefined ? { note: p.note } : {}) })),
     notes: notes.join('\n'),
     tool: { name: 'dmarsift', version: VERSION, command: 'capture' },
     root,

@@ -3,6 +3,7 @@ import { faultEvidence } from './fault-evidence.js';
 import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
 import { checkMeta, defineCheck, type Finding } from './types.js';
+import { byCodeUnits } from '../util/compare.js';
 
 const meta = checkMeta({
   id: 'fault-from-absent-device',
@@ -45,7 +46,7 @@ export const faultFromAbsentDevice = defineCheck({
       byBdf.set(f.bdf, [...(byBdf.get(f.bdf) ?? []), f]);
     }
     const out: Finding[] = [];
-    for (const [bdf, faults] of [...byBdf].sort((a, b) => a[0].localeCompare(b[0]))) {
+    for (const [bdf, faults] of [...byBdf].sort((a, b) => byCodeUnits(a[0], b[0]))) {
       const entry = r.presentContexts.get(bdf)?.[0];
       const unit = faults.find((f) => f.unit !== undefined)?.unit ?? entry?.unit.registerBase;
       out.push(finding(meta, {

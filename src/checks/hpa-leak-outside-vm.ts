@@ -1,6 +1,6 @@
 import type { Mapping, Snapshot, Vm } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
-import { finding, ran } from './finding.js';
+import { finding, ranInPart } from './finding.js';
 import { byDomain, knownMappings, roles, type DomainInfo } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
@@ -50,8 +50,9 @@ Compare the VM's command line with the domain's mappings (\`dmarsift decode\`); 
 check the hypervisor's map/unmap of guest memory.
 
 Other hypervisors (Xen): only the total is checked. A VM whose memory size the command line does
-not give gets one \`info\`. Without /proc/iomem's device entries an assigned device's BAR cannot be
-told from other host MMIO and counts as outside. Inputs: tables, mappings, vms (memory-map and the
+not give gets one \`info\`. Without /proc/iomem's device entries (read as root) a QEMU VM's own BARs
+cannot be told from host memory: its pages outside the layout are then reported at \`warning\`,
+saying so, and the check ran in part. Inputs: tables, mappings, vms (memory-map and the
 PCI resources in it refine the ROM and BAR rules).`,
   needs: ['tables', 'mappings', 'vms'],
   messages: {
@@ -59,6 +60,10 @@ PCI resources in it refine the ROM and BAR rules).`,
       `VM ${d.vm}'s memory size is not on its command line in the capture, so its domain's mappings cannot be checked against its layout.`,
     outsideLayout: (d: { owner: string; did: number; outside: number; hypervisor: string; givenPages: number; firstOutsidePfn: number }) =>
       `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.outside)} at guest addresses outside the ${d.hypervisor} VM's layout (RAM ${pagesText(d.givenPages)}; first at ${pfnHex(d.firstOutsidePfn)}), neither its ROM nor its own devices' BARs: those pages are host memory the VM was not given; restart the VM and check the hypervisor's unmap path.`,
+    outsideLayoutBarsUnknown: (d: { owner: string; did: number; outside: number; hypervisor: string; givenPages: number; firstOutsidePfn: number }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.outside)} at guest addresses outside the ${d.hypervisor} VM's layout (RAM ${pagesText(d.givenPages)}; first at ${pfnHex(d.firstOutsidePfn)}), not its ROM; the capture's memory map names no BAR of the VM's assigned devices, so these may be their BARs (which QEMU maps for peer-to-peer DMA) or host memory the VM was not given: capture /proc/iomem as root to tell.`,
+    moreThanGivenBarsUnknown: (d: { owner: string; did: number; mapped: number; allowed: number; hotPlug: boolean }) =>
+      `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.mapped - d.allowed)} more than the ${pagesText(d.allowed)} of RAM the VM ${d.hotPlug ? 'can have with memory hot-plug' : 'was given'} (${pagesText(d.mapped)} besides ROM); the capture's memory map names no BAR of the VM's assigned devices, so the excess may be their BARs or host memory the VM can reach: capture /proc/iomem as root to tell.`,
     moreThanGiven: (d: { owner: string; did: number; mapped: number; allowed: number; hotPlug: boolean }) =>
       `The domain of ${d.owner} (DID ${d.did}) maps ${pagesText(d.mapped - d.allowed)} more than the ${pagesText(d.allowed)} of RAM the VM ${d.hotPlug ? 'can have with memory hot-plug' : 'was given'} (${pagesText(d.mapped)} besides ROM and its own devices' BARs): the excess is host memory the VM can reach; restart the VM and check the hypervisor's mappings.`,
   },
@@ -77,8 +82,7 @@ interface Judged {
 }
 
 /** Classify a VM domain's mappings against `layout` (RAM, ROM window) and the VM's own BARs. */
-function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout | undefined, bdfs: ReadonlySet<string>): Judged {
-  const bars = barIndex(snapshot, bdfs);
+function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout | undefined, bars: ReturnType<typeof barIndex>): Judged {
   const hostRam = snapshot.memoryMapKnown ? hostRamIndex(snapshot) : undefined;
   const ram = layout?.ram ?? [];
   const rs = Float64Array.from(ram, (r) => r[0]);
@@ -133,6 +137,7 @@ export const hpaLeakOutsideVm = defineCheck({
     const r = roles(snapshot);
     const out: Finding[] = [];
     const noSize = new Set<string>();
+    const reasons = new Set<string>();
     for (const info of r.vmDomains().sort(byDomain)) {
       if (!info.domain.mappingsKnown || info.vms.size !== 1) continue;
       const name = [...info.vms][0];
@@ -149,9 +154,11 @@ export const hpaLeakOutsideVm = defineCheck({
         }
         continue;
       }
-      out.push(...judgeDomain(snapshot, info, vm, vmDevices(r.assigned, name), bdf));
+      const judged = judgeDomain(snapshot, info, vm, vmDevices(r.assigned, name), bdf);
+      out.push(...judged.findings);
+      if (judged.barsUnknown) reasons.add(`the capture's memory map names no BAR of VM ${name}'s assigned devices: its own BAR mappings cannot be told from host memory`);
     }
-    return ran(out);
+    return ranInPart([...reasons], out);
   },
 });
 
@@ -161,15 +168,25 @@ function vmDevices(assigned: ReturnType<typeof roles>['assigned'], vm: string): 
   return out;
 }
 
-function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: ReadonlySet<string>, bdf: string): Finding[] {
+/**
+ * QEMU maps every assigned device's BARs into the VM's domain; where they lie on the host only the
+ * memory map's BDF-named entries say (/proc/iomem read as root). Without any for the VM's devices,
+ * pages outside RAM may be those BARs: the findings say so, at warning, and the check ran in part.
+ * bhyve maps nothing but RAM, so there every such page is a leak, memory map or not.
+ */
+function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: ReadonlySet<string>, bdf: string): { findings: Finding[]; barsUnknown: boolean } {
   const out: Finding[] = [];
   const layout = guestLayout(vm);
-  const j = judge(snapshot, knownMappings(info.domain), layout, devices);
+  const bars = barIndex(snapshot, devices);
+  const j = judge(snapshot, knownMappings(info.domain), layout, bars);
+  const barsUnknown = vm.hypervisor === 'qemu' && devices.size > 0 && bars.size === 0;
+  const unsure = barsUnknown ? { severity: 'warning' as const, severityReason: "no BAR of the VM's devices in the memory map" } : {};
   const memory = vm.memoryBytes!;
   const common = { vm: vm.name, hypervisor: vm.hypervisor, memory: hex(memory), ...(vm.qemu?.type !== undefined ? { machine: vm.qemu.type } : {}) };
   if (layout !== undefined && j.outside > 0) {
     out.push(finding(meta, {
-      messageId: 'outsideLayout',
+      messageId: barsUnknown ? 'outsideLayoutBarsUnknown' : 'outsideLayout',
+      ...unsure,
       data: { owner: ownerText(info), did: info.domain.did, outside: j.outside, hypervisor: vm.hypervisor, givenPages: layout.givenPages, firstOutsidePfn: j.firstOutsideIovaPfn! },
       unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
       evidence: {
@@ -184,10 +201,12 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const allowed = layout?.maxPages ?? given;
   if (j.ramLikePages > allowed) {
     out.push(finding(meta, {
-      messageId: 'moreThanGiven', data: { owner: ownerText(info), did: info.domain.did, mapped: j.ramLikePages, allowed, hotPlug: allowed > given },
+      messageId: barsUnknown ? 'moreThanGivenBarsUnknown' : 'moreThanGiven',
+      ...unsure,
+      data: { owner: ownerText(info), did: info.domain.did, mapped: j.ramLikePages, allowed, hotPlug: allowed > given },
       unit: info.unit, bdf, did: info.domain.did, source: info.domain.source,
       evidence: { ...common, mappedPages: j.ramLikePages, givenPages: given, ...(allowed > given ? { maxPages: allowed } : {}), romPages: j.romPages, ownBarPages: j.barPages },
     }));
   }
-  return out;
+  return { findings: out, barsUnknown: barsUnknown && out.length > 0 };
 }

@@ -38,7 +38,8 @@ know which devices are assigned; without VM data a pass-through device is only r
 function off(u: Unit): string | undefined {
   const mode = unitDmaMode(u);
   if (mode.kind === 'untranslated') return 'translation off (GSTS.TES = 0)';
-  if (mode.kind === 'faults') return 'no root table latched (GSTS.RTPS = 0)';
+  // An RTADDR.TTM the unit does not support faults every request (dma.ts): nothing reaches memory.
+  if (mode.kind === 'faults' && mode.cause === 'no-root-table') return 'no root table latched (GSTS.RTPS = 0)';
   return undefined;
 }
 

@@ -5,6 +5,7 @@
 import type { InterruptRemapping } from '../model/interrupt-remapping.js';
 import type { Roles } from '../model/roles.js';
 import type { Unit } from '../model/types.js';
+import { byCodeUnits } from '../util/compare.js';
 
 /** 'unsupported' (ECAP.IR = 0), 'off' (GSTS.IRES = 0), 'on', or 'unknown' (neither captured). */
 export type IrState = 'unsupported' | 'off' | 'on' | 'unknown';
@@ -33,7 +34,7 @@ export interface AssignedUnits {
 /** Every assigned device (sorted by BDF) with the units that may remap its interrupts. */
 export function assignedUnits(r: Roles): AssignedUnits[] {
   const out: AssignedUnits[] = [];
-  for (const [bdf, a] of [...r.assigned].sort(([x], [y]) => x.localeCompare(y))) {
+  for (const [bdf, a] of [...r.assigned].sort(([x], [y]) => byCodeUnits(x, y))) {
     const cov = r.coverage(bdf);
     const bases = cov.status === 'covered' ? [cov.unit] : cov.status === 'unknown' ? cov.candidates : [];
     const units = bases.map((b) => r.unitByBase(b)).filter((u): u is Unit => u !== undefined);

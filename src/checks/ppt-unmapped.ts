@@ -1,4 +1,5 @@
-import { fateWithoutEntry } from '../model/dma.js';
+import { fateWithoutEntry, unitDmaMode } from '../model/dma.js';
+import { usesNoTables } from '../model/known.js';
 import { hex } from '../util/hex.js';
 import type { Snapshot } from '../model/types.js';
 import { finding, ranInPart } from './finding.js';
@@ -26,6 +27,10 @@ capture's own tables stops for it (\`faultsConfirm\` when that is the root or co
 Restart the VM, or detach and re-attach the device to ppt (\`devctl clear driver -f ppt0\`,
 \`devctl set driver pci0:B:S:F ppt\`); check that the DMAR table's scopes include the device.
 
+A device whose covering unit reads no table at all — abort-DMA mode (RTADDR.TTM = 11b), or a TTM
+the unit does not support, which faults every request — has no entry because none is used: it
+cannot DMA (\`warning\` when a VM owns it, else \`info\`), and nothing leaks.
+
 Severities: assigned and uncovered or without an entry → \`error\`; coverage unknown (a bridge scope
 whose bus range the inventory lacks) → \`info\` saying so; an idle pass-through device (not in any VM)
 that no unit covers → \`warning\`; without VM command lines, a pass-through device with no entry →
@@ -50,6 +55,8 @@ dmardump driver hints such as \`(ppt0)\`). Uses the DMAR table, VM command lines
       `${d.bdf} is passed through to VM ${d.vm ?? '?'} but has no present context entry${d.unit !== undefined ? ` in unit ${hex(d.unit)}` : ''}${d.faultNote}: ${d.fate}; restart the VM or re-attach the device to ppt.`,
     noEntryWithFaults: (d: { bdf: string }) =>
       `Pass-through device ${d.bdf} has no present context entry yet DMA faults from it are recorded: a VM is probably using it without a mapping; check the VM and re-attach the device to ppt.`,
+    unitTakesNoDma: (d: { bdf: string; vm?: string; unit: number; why: string }) =>
+      `${d.bdf}${d.vm ? ` (in VM ${d.vm})` : ''} cannot DMA at all: remapping unit ${hex(d.unit)} that covers it reads no table, ${d.why}. Nothing leaks, but the device does not work${d.vm ? ' in the VM' : ''}; find out why the host left the unit so (a boot or kexec cut short, a driver that failed to program RTADDR).`,
     noEntryMaybeIdle: (d: { bdf: string }) =>
       `Pass-through device ${d.bdf} has no present context entry: normal if it is idle; add the VM command lines to the capture to tell whether a VM uses it.`,
   },
@@ -102,6 +109,19 @@ export const pptUnmapped = defineCheck({
           severity: 'info',
           severityReason: 'coverage unknown: bridge bus ranges are not in the capture',
           bdf, source, evidence,
+        }));
+        continue;
+      }
+      const covering = unit === undefined ? undefined : snapshot.units.find((x) => x.registerBase === unit);
+      if (unit !== undefined && covering !== undefined && usesNoTables(covering)) {
+        // Abort-DMA mode or an unsupported RTADDR.TTM: not a missing entry, a unit that takes no DMA.
+        const mode = unitDmaMode(covering);
+        const why = mode.kind === 'blocked' ? 'being in abort-DMA mode (RTADDR.TTM = 11b): it blocks every DMA request' : mode.kind === 'faults' ? `and faults every DMA request (${mode.why})` : '';
+        out.push(finding(meta, {
+          messageId: 'unitTakesNoDma', data: { bdf, vm: a?.vm, unit, why },
+          severity: a && snapshot.vmsKnown ? 'warning' : 'info',
+          severityReason: a && snapshot.vmsKnown ? 'the unit blocks the device\'s DMA: no exposure, a device that cannot work' : 'the device is not known to be in a VM, and its unit takes no DMA',
+          unit, bdf, source, evidence: { ...evidence, rtaddr: covering.registers?.RTADDR !== undefined ? hex(covering.registers.RTADDR.raw) : undefined },
         }));
         continue;
       }

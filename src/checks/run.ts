@@ -13,7 +13,7 @@
  * `--fail-on` never counts it.
  */
 import { UsageError } from '../errors.js';
-import { contextsState, dmaHandlingKnown } from '../model/known.js';
+import { contextsState, dmaHandlingKnown, usesNoTables } from '../model/known.js';
 import type { Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { checks as registry } from './index.js';
@@ -21,6 +21,7 @@ import { resolveOptions } from './options.js';
 import type { Check, CheckInput, CheckMeta, CheckResult, CheckStatus, Finding } from './types.js';
 import { severityRank } from './types.js';
 import { pushAll } from '../util/arrays.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface RunOptions {
   only?: string[];
@@ -77,7 +78,9 @@ export function inputCoverage(s: Snapshot): Map<CheckInput, InputCoverage> {
   const domains = s.units.flatMap((u) => u.domains.map((d) => ({ u, d })));
   const withMappings = domains.filter(({ d }) => d.mappingsKnown);
   const cut = withMappings.filter(({ d }) => !d.complete).map(({ u, d }) => `the page table of DID ${d.did} (root ${hex(d.root)}, unit ${hex(u.registerBase)}) could not be read completely`);
-  set('mappings', withMappings.length === 0 ? 'missing' : cut.length > 0 ? 'partial' : 'present', cut);
+  // Units that read no table (abort-DMA mode, an unsupported TTM) map nothing: known, not missing.
+  const noTables = s.units.length > 0 && s.units.every(usesNoTables);
+  set('mappings', withMappings.length === 0 && !noTables ? 'missing' : cut.length > 0 ? 'partial' : 'present', cut);
 
   set('inventory', s.inventoryKnown ? 'present' : 'missing');
   set('vms', s.vmsKnown ? 'present' : 'missing');
@@ -126,7 +129,7 @@ export function selectChecks(opts: RunOptions, all: readonly Check[] = registry)
 }
 
 export function compareFindings(a: Finding, b: Finding): number {
-  return severityRank(b.severity) - severityRank(a.severity) || (a.check < b.check ? -1 : a.check > b.check ? 1 : 0) || (a.bdf ?? '').localeCompare(b.bdf ?? '');
+  return severityRank(b.severity) - severityRank(a.severity) || byCodeUnits(a.check, b.check) || byCodeUnits(a.bdf ?? '', b.bdf ?? '');
 }
 
 /** One check's status in a run. */

@@ -1,4 +1,5 @@
 import type { Source, Unit, UnitTableProblem } from '../model/types.js';
+import { sagawAllows } from '../decode/registers.js';
 import { hex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
 import type { FindingInit } from './finding.js';
@@ -113,7 +114,7 @@ function capChecks(unit: Unit, push: (f: Init) => void): void {
       if (!awProblem(bdf)) push({ messageId: 'reservedAw', data: { what, bdf, aw, unit: u }, unit, bdf, did, source: e.source, evidence: { aw, ...entryEvidence(e.addr, e.raw, ...field) } });
       return;
     }
-    if (cap !== undefined && (cap.SAGAW & (1 << aw)) === 0) {
+    if (cap !== undefined && !sagawAllows(cap, aw)) {
       push({ messageId: 'awNotInSagaw', data: { what, bdf, aw, unit: u, sagaw: cap.SAGAW }, unit, bdf, did, source: e.source, evidence: { aw, sagaw: hex(cap.SAGAW), ...entryEvidence(e.addr, e.raw, ...field) } });
     }
   };

@@ -199,6 +199,15 @@ const OVERVIEW = [
 ].join('\n');
 
 /** The parser: every command, with `handle` wrapping each one's handler. */
+/**
+ * Whether yargs may print its help in this run: --help or -h (alone or among short flags), the
+ * help command, or no command at all. Errors are ours (`.fail` throws), never yargs' help.
+ */
+function mayShowHelp(args: string[]): boolean {
+  if (!args.some((a) => !a.startsWith('-'))) return true;
+  return args.some((a) => a === 'help' || a === '--help' || /^-[A-Za-z]*h/.test(a));
+}
+
 function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<string, unknown>) => Promise<void>): Argv {
   let parser = yargs(args)
     .scriptName('dmarsift')
@@ -211,7 +220,10 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
     .version(VERSION)
     .alias('h', 'help')
     .alias('V', 'version')
-    .wrap(Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })))
+    // yargs lays out the whole help text on every command it runs (kept for a later showHelp):
+    // ~10 ms of a run's start-up spent fitting paragraphs to the terminal. Only a run that prints
+    // help needs them fitted; any other one never shows that text.
+    .wrap(mayShowHelp(args) ? Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })) : null)
     .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {

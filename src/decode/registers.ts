@@ -28,13 +28,17 @@ export function decodeVer(v: number | bigint): Version {
   return { major: bits(b, 7, 4), minor: bits(b, 3, 0) };
 }
 
-/** CAP (offset 0x08). ND = 7 is reserved; `domains` still follows 2^(4+2·ND) for it. */
+/**
+ * CAP (offset 0x08). ND = 7 is reserved (VT-d spec, Capability Register: 000b–110b give 16 … 64 Ki
+ * domain ids): `domains` is then the 16-bit DID field's 65536, no narrower bound being known, and
+ * capabilityWarnings says so.
+ */
 export function decodeCap(raw: bigint): Cap {
   const ND = bits(raw, 2, 0);
   const MGAW = bits(raw, 21, 16);
   return {
     raw,
-    ND, domains: 2 ** (4 + 2 * ND),
+    ND, domains: ND === 7 ? 65536 : 2 ** (4 + 2 * ND),
     AFL: bit(raw, 3), RWBF: bit(raw, 4), PLMR: bit(raw, 5), PHMR: bit(raw, 6), CM: bit(raw, 7),
     SAGAW: bits(raw, 12, 8),
     MGAW, mgawBits: MGAW + 1,
@@ -73,6 +77,48 @@ export function decodeGsts(v: number | bigint): Gsts {
     TES: bit(b, 31), RTPS: bit(b, 30), FLS: bit(b, 29), AFLS: bit(b, 28), WBFS: bit(b, 27),
     QIES: bit(b, 26), IRES: bit(b, 25), IRTPS: bit(b, 24), CFIS: bit(b, 23),
   };
+}
+
+/**
+ * CAP.SAGAW bits the spec defines (VT-d 3.0 on, Capability Register): 1 = 39-bit (3-level),
+ * 2 = 48-bit (4-level), 3 = 57-bit (5-level). Bits 0 and 4 are reserved (VT-d 1.x/2.x named them
+ * 30-bit/2-level and 64-bit/6-level, which no unit implemented; Linux's intel-iommu and VirtualBox's
+ * DevIommuIntel accept only bits 1–3).
+ */
+export const SAGAW_DEFINED = 0b01110;
+
+/** True when the unit supports second-level AW value `aw`: a SAGAW bit the spec defines and the unit sets. */
+export function sagawAllows(cap: Cap, aw: number): boolean {
+  return aw >= 0 && aw <= 4 && (((cap.SAGAW & SAGAW_DEFINED) >> aw) & 1) === 1;
+}
+
+/** CAP.SLLPS bits the spec defines: 0 = 2 MiB, 1 = 1 GiB (bits 2–3 reserved). */
+const SLLPS_DEFINED = 0b0011;
+
+/** "bit 4", "bits 0 and 4" for the set bits of `v`. */
+function bitList(v: number): string {
+  const set = [0, 1, 2, 3, 4].filter((k) => (v >> k) & 1);
+  return `${set.length > 1 ? 'bits' : 'bit'} ${set.length > 1 ? `${set.slice(0, -1).join(', ')} and ${set[set.length - 1]}` : set[0]}`;
+}
+
+/**
+ * Reserved CAP/ECAP encodings, one sentence per field (register and field named), for the model's
+ * warnings. The values derived from them are not used: `domains` for ND = 7, the reserved SAGAW
+ * and SLLPS bits (sagawAllows, the walks' SLLPS tests of bits 0–1).
+ */
+export function capabilityWarnings(r: UnitRegisters): string[] {
+  const out: string[] = [];
+  const cap = r.CAP;
+  if (cap !== undefined) {
+    if (cap.ND === 7) out.push('CAP.ND = 7 is reserved (the spec defines 0–6: 16 to 64 Ki domain ids): DIDs are judged only against the 16-bit DID field');
+    const sagaw = cap.SAGAW & ~SAGAW_DEFINED;
+    if (sagaw !== 0) out.push(`CAP.SAGAW = ${hex(cap.SAGAW)} sets reserved ${bitList(sagaw)} (the spec defines bits 1–3: 39-, 48- and 57-bit tables; VT-d 1.x/2.x read bits 0 and 4 as 30-bit and 64-bit, which no unit implemented): the reserved bits are not taken as supported widths`);
+    const sllps = cap.SLLPS & ~SLLPS_DEFINED;
+    if (sllps !== 0) out.push(`CAP.SLLPS = ${hex(cap.SLLPS)} sets reserved ${bitList(sllps)} (the spec defines bit 0, 2 MiB, and bit 1, 1 GiB): ignored`);
+  }
+  const ecap = r.ECAP;
+  if (ecap?.PASID && ecap.PSS > 19) out.push(`ECAP.PSS = ${ecap.PSS} claims ${ecap.PSS + 1}-bit PASIDs, but a PASID has 20 bits (PSS at most 19)`);
+  return out;
 }
 
 const TTM_MODES: TranslationTableMode[] = ['legacy', 'scalable', 'extended', 'abort'];

@@ -21,6 +21,10 @@ import { baselineFor, type Baseline } from '../triage/baseline.js';
 import { counts } from '../triage/suppressions.js';
 import { triage, type TriageSettings } from '../triage/triage.js';
 import type { FleetTarget } from './discover.js';
+import { junitSuite } from '../report/junit.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { absentAsFinding } from '../report/render.js';
+import { findingsToSarifRun } from '../report/sarif.js';
 
 /** What every capture of a run is analysed with (plain data: given once to each worker). */
 export interface FleetContext {
@@ -112,18 +116,17 @@ async function analyzeOrThrow(target: FleetTarget, ctx: FleetContext): Promise<C
         out.json = findingsToJson(input);
         break;
       case 'sarif':
-        out.sarifRun = (await import('../report/sarif.js')).findingsToSarifRun(input, docs);
+        out.sarifRun = findingsToSarifRun(input, docs);
         break;
       case 'junit':
-        out.junit = (await import('../report/junit.js')).junitSuite(input, { failOn: ctx.failOn }, target.label);
+        out.junit = junitSuite(input, { failOn: ctx.failOn }, target.label);
         break;
       case 'markdown':
-        out.markdown = (await import('../report/markdown.js')).renderMarkdown(input, docs);
+        out.markdown = renderMarkdown(input, docs);
         break;
       case 'html': {
         // The page draws the capture's model: it travels back whole, without what holds functions
         // (the path namer; the checks' metadata, whose messages are functions: the receiver has its own).
-        const { absentAsFinding } = await import('../report/render.js');
         const { showPath: _show, checks: _checks, ...plain } = input;
         out.html = { ...plain, ...(input.baseline !== undefined ? { absent: input.baseline.absent.map(absentAsFinding) } : {}) };
         break;

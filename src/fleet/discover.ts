@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST } from '../capture/discover.js';
 import { sniffPart } from '../capture/sniff.js';
+import { byCodeUnits } from '../util/compare.js';
 
 export interface FleetTarget {
   path: string;
@@ -90,7 +91,7 @@ export function findCaptures(paths: readonly string[], recursive: boolean): Foun
       seen.set(real, label(rel));
       let entries: fs.Dirent[];
       try {
-        entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => byCodeUnits(a.name, b.name));
       } catch {
         found.captures.push({ path: dir, label: label(rel) });
         return 1;

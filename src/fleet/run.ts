@@ -22,6 +22,8 @@ import { suppressionStatuses } from '../triage/suppressions.js';
 import type { FleetContext } from './analyze-capture.js';
 import { findCaptures, type FleetTarget } from './discover.js';
 import { analyzeAll } from './pool.js';
+import { checks } from '../checks/index.js';
+import { junitDocument, junitErrorSuite } from '../report/junit.js';
 
 /** Default --jobs: the cores, at most this many (each worker holds a capture's model). */
 const MAX_DEFAULT_JOBS = 8;
@@ -62,12 +64,10 @@ async function renderFleet(format: OutputFormat, report: FleetReport, width: num
     case 'markdown':
       return renderFleetMarkdown(report);
     case 'junit': {
-      const { junitDocument, junitErrorSuite } = await import('../report/junit.js');
       return junitDocument(report.captures.map((c) => c.junit ?? junitErrorSuite(c.row.label, c.row.path, c.row.error ?? 'not analysed')));
     }
     case 'html': {
       const { renderHtmlFleet } = await import('../report/html/html.js');
-      const { checks } = await import('../checks/index.js');
       const metas = checks.map((c) => c.meta);
       const entries = report.captures.map((c) => (c.html !== undefined ? { label: c.row.label, input: { ...c.html, checks: metas }, ...(c.row.error !== null ? { error: c.row.error } : {}) } : { label: c.row.label, error: c.row.error ?? 'not analysed' }));
       return renderHtmlFleet(entries, docsUri !== undefined ? { docsBaseUri: docsUri } : {});

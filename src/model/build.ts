@@ -6,7 +6,7 @@
  * PhysicalMemory.
  */
 import type { DmarTable } from '../decode/dmar-types.js';
-import { buildUnitRegisters } from '../decode/registers.js';
+import { buildUnitRegisters, capabilityWarnings } from '../decode/registers.js';
 import { decodeIqa } from '../decode/ir-registers.js';
 import type { UnitRegisters } from '../decode/registers-types.js';
 import type { PhysicalMemory } from '../image/types.js';
@@ -19,6 +19,8 @@ import { readQueueErrorWindow } from './invalidation-queue.js';
 import { sourceText } from './source.js';
 import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
+import { unsupportedTtm } from './dma.js';
+import { usesNoTables } from './known.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
 } from './types.js';
@@ -164,10 +166,25 @@ class UnitMerge {
       this.setFact(st, 'translationEnabled', regs.GSTS.TES, source);
       this.setFact(st, 'rootTablePointerSet', regs.GSTS.RTPS, source);
     }
+    for (const message of capabilityWarnings(regs)) this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: ${message}`, source });
+    // The spec's CAP.MGAW text (as Intel's datasheets repeat it): implementations are recommended to
+    // support an MGAW at least the platform's host address width, and DMA to an address at or above
+    // 2^(MGAW + 1) is always blocked — whatever the tables say, pass-through included.
+    if (regs.CAP && this.input.dmar && regs.CAP.mgawBits < this.haw) {
+      this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: CAP.MGAW = ${regs.CAP.MGAW} (${regs.CAP.mgawBits}-bit) is below the DMAR table's host address width (${this.haw} bits): the unit blocks every DMA to an address at or above 2^${regs.CAP.mgawBits}, pass-through included`, source });
+    }
     if (regs.RTADDR) {
       const r = regs.RTADDR;
-      if (r.mode === 'abort') {
-        this.warnings.push({ message: `unit ${hex(st.unit.registerBase)}: RTADDR selects abort-DMA mode (TTM 11b): every DMA is blocked, no tables are used`, source });
+      const unit = `unit ${hex(st.unit.registerBase)}`;
+      const off = regs.GSTS?.TES === false;
+      const unsupported = unsupportedTtm({ ...st.unit, registers: regs });
+      // TTM 11b and a reserved 10b name no table (dma.ts); one warning says what the unit does.
+      if (r.mode === 'abort' || (r.TTM === 2 && unsupported !== undefined)) {
+        const ttm = r.mode === 'abort' ? 'RTADDR.TTM = 11b (abort-DMA mode)' : 'RTADDR.TTM = 10b (reserved)';
+        const message = off
+          ? `${unit}: ${ttm}, but translation is off (GSTS.TES = 0), so RTADDR is not in effect: DMA is untranslated`
+          : unsupported !== undefined ? `${unit}: ${unsupported}` : `${unit}: ${ttm}: every DMA request is blocked, no table is read`;
+        this.warnings.push({ message, source });
       } else if (r.RTA !== 0 || regs.GSTS?.RTPS === true) {
         this.setFact(st, 'rootTable', r.RTA, source, hex);
         this.setFact(st, 'mode', r.mode, source);
@@ -362,6 +379,8 @@ class UnitMerge {
       if (walked.has(st)) continue;
       if (u.unreadableTables?.some((t) => t.structure === 'context')) u.contextsKnown = 'partial';
       else if (u.contexts.length > 0 || u.rootEntries.length > 0) u.contextsKnown = 'complete';
+      // Abort-DMA mode or an unsupported TTM: the unit reads no table, so none is missing.
+      else if (usesNoTables(u)) u.contextsKnown = 'complete';
       else {
         u.contextsKnown = 'unknown';
         if (u.rootTable !== undefined) {

@@ -4,10 +4,17 @@
  * checks say about a device's DMA (`ppt-unmapped`, `iommu-disabled`). One place, so `translate` and
  * `analyze` cannot disagree.
  *
- * VT-d spec §10.4 (GSTS, RTADDR, PMEN): with GSTS.TES = 0 requests are not translated (HPA = IOVA),
- * except that the protected memory regions (PMEN.EPM, PLMBASE/PLMLIMIT, PHMBASE/PHMLIMIT) block
- * every request into them; RTADDR.TTM = 11b (abort-DMA mode) blocks every request; TES = 1 with no
- * root table latched (GSTS.RTPS = 0) faults every request. With translation on, requests the context
+ * VT-d spec, register chapter (Global Status, Root Table Address and Protected Memory Enable
+ * registers): with GSTS.TES = 0 requests are not translated (HPA = IOVA) and RTADDR is not used, except that the protected memory regions (PMEN.EPM,
+ * PLMBASE/PLMLIMIT, PHMBASE/PHMLIMIT) block every request into them. With TES = 1, RTADDR.TTM
+ * (bits 11:10) decides before any table is read: 11b is abort-DMA mode (ADM, where ECAP.ADMS = 1):
+ * every request is blocked and no table is read; a TTM the unit does not support — 01b without
+ * ECAP.SMTS, 11b without ECAP.ADMS, 10b, reserved since VT-d 3.0 — is the spec's RTA.1 fault
+ * condition: every request faults with reason 30h (the codes VirtualBox's DevIommuIntel and its
+ * iommu-intel.h VTDADDRFAULT_RTA_1_x give it). 10b on a VT-d 2.x unit that reports ECAP bit 24
+ * (ECS, extended context support; reserved since 3.0) is that revision's extended root table, a
+ * layout dmarsift does not decode. TES = 1 with no root table latched (GSTS.RTPS = 0) faults every
+ * request. With translation on, requests the context
  * entry passes through (TT = 10b, PGTT = 100b) are blocked in the protected regions as well; for
  * translated requests the spec leaves it to the implementation, so software must not rely on it.
  */
@@ -19,16 +26,42 @@ export type UnitDmaMode =
   | { kind: 'untranslated'; why: string }
   /** Abort-DMA mode: every request is blocked. */
   | { kind: 'blocked'; why: string }
-  /** TES = 1 but no root table latched: every request faults (reason 0x8 in legacy terms). */
-  | { kind: 'faults'; why: string }
+  /**
+   * TES = 1 but every request faults before any table is read: no root table latched (reason 0x8
+   * in legacy terms), or an RTADDR.TTM the unit does not support (RTA.1, reason 0x30).
+   */
+  | { kind: 'faults'; why: string; code: number; cause: 'no-root-table' | 'ttm' }
   /** TES = 1 (or unknown): the tables decide. */
   | { kind: 'translated' };
 
 export function unitDmaMode(u: Unit): UnitDmaMode {
   if (u.translationEnabled === false) return { kind: 'untranslated', why: 'translation is disabled on this unit (GSTS.TES = 0): the DMA goes to the host-physical address unchanged' };
+  const ttm = unsupportedTtm(u);
+  if (ttm !== undefined) return { kind: 'faults', why: ttm, code: 0x30, cause: 'ttm' };
   if (u.registers?.RTADDR?.mode === 'abort') return { kind: 'blocked', why: 'RTADDR selects abort-DMA mode (TTM 11b): the unit blocks every request' };
-  if (u.translationEnabled === true && u.rootTablePointerSet === false) return { kind: 'faults', why: 'translation is on (GSTS.TES = 1) but no root table is latched (GSTS.RTPS = 0)' };
+  if (u.translationEnabled === true && u.rootTablePointerSet === false) return { kind: 'faults', why: 'translation is on (GSTS.TES = 1) but no root table is latched (GSTS.RTPS = 0)', code: 0x8, cause: 'no-root-table' };
   return { kind: 'translated' };
+}
+
+/** ECAP bit 24: ECS (extended context support) in VT-d 2.x, reserved since 3.0. */
+const ECAP_ECS = 1n << 24n;
+
+/** True when RTADDR.TTM = 10b names a VT-d 2.x extended root table (ECAP.ECS set), not a reserved value. */
+export function extendedRootTable(u: Unit): boolean {
+  const r = u.registers;
+  return r?.RTADDR?.TTM === 2 && r.ECAP !== undefined && (r.ECAP.raw & ECAP_ECS) !== 0n;
+}
+
+/** Why RTADDR.TTM is one the unit does not support (the RTA.1 fault condition), if it is. */
+export function unsupportedTtm(u: Unit): string | undefined {
+  const r = u.registers;
+  const ttm = r?.RTADDR?.TTM;
+  if (ttm === undefined) return undefined;
+  const ecap = r?.ECAP;
+  if (ttm === 2 && !extendedRootTable(u)) return 'RTADDR.TTM = 10b is reserved (VT-d 3.0 on; a VT-d 2.x extended root table needs ECAP bit 24, ECS): every request faults (RTA.1, reason 30h)';
+  if (ttm === 3 && ecap !== undefined && !ecap.ADMS) return 'RTADDR.TTM = 11b (abort-DMA mode) but ECAP.ADMS = 0: the unit does not support the mode, so every request faults (RTA.1, reason 30h)';
+  if (ttm === 1 && ecap !== undefined && !ecap.SMTS) return 'RTADDR.TTM = 01b (scalable mode) but ECAP.SMTS = 0: the unit does not support the mode, so every request faults (RTA.1, reason 30h)';
+  return undefined;
 }
 
 /** One protected memory region, bytes [start, end] inclusive. */
@@ -90,7 +123,7 @@ export function fateWithoutEntry(u: Unit | undefined): string {
     case 'blocked':
       return 'its unit is in abort-DMA mode: its DMA is blocked';
     case 'faults':
-      return 'its unit has translation on but no root table latched: its DMA faults';
+      return mode.cause === 'ttm' ? `its DMA faults: ${mode.why}` : 'its unit has translation on but no root table latched: its DMA faults';
     default:
       return 'its DMA is blocked';
   }

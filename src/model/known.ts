@@ -5,6 +5,7 @@
  */
 import type { Unit, UnreadableTable } from './types.js';
 import { hex } from '../util/hex.js';
+import { unitDmaMode } from './dma.js';
 
 export type ContextsState = 'complete' | 'partial' | 'unknown';
 
@@ -14,6 +15,9 @@ export type ContextsState = 'complete' | 'partial' | 'unknown';
  */
 export function contextsState(u: Unit): ContextsState {
   if (u.contextsKnown !== undefined) return u.contextsKnown;
+  // Abort-DMA mode, or an RTADDR.TTM the unit does not support: no table is read (dma.ts), so no
+  // context entry is in use — known, not missing.
+  if (usesNoTables(u)) return 'complete';
   return u.contexts.length > 0 || u.rootEntries.length > 0 || u.rootTable !== undefined ? 'complete' : 'unknown';
 }
 
@@ -40,7 +44,7 @@ export function contextKnown(u: Unit, bus: number, devfn: number): boolean {
 export function dmaHandlingKnown(u: Unit): boolean {
   if (u.translationEnabled === false) return true;
   if (u.translationEnabled === true && u.rootTablePointerSet === false) return true;
-  if (u.registers?.RTADDR?.mode === 'abort') return true;
+  if (usesNoTables(u)) return true;
   if (u.contextsKnown === 'partial') return someContextTableRead(u);
   return u.contextsKnown !== undefined ? u.contextsKnown !== 'unknown' : u.contexts.length > 0 || u.rootEntries.length > 0;
 }
@@ -56,4 +60,10 @@ function someContextTableRead(u: Unit): boolean {
   return u.rootEntries.some((re) =>
     [re.lowerContextTable, re.upperContextTable].some((addr) => addr !== undefined && !lost.some((t) => t.bus === re.bus && t.addr === addr)),
   );
+}
+
+/** True when the unit reads no table for any request: abort-DMA mode, or a TTM it does not support. */
+export function usesNoTables(u: Unit): boolean {
+  const mode = unitDmaMode(u);
+  return mode.kind === 'blocked' || (mode.kind === 'faults' && mode.cause === 'ttm' && u.registers?.RTADDR?.TTM !== 1);
 }

@@ -13,12 +13,12 @@ import {
   awToLevels, awToWidth, beyondHaw, decodeLegacyContextEntry, decodeLegacyRootEntry, decodePasidDirEntry,
   decodePasidTableEntry, decodeScalableContextEntry, decodeScalableRootEntry,
 } from '../decode/entries.js';
-import { FAULT_REASONS } from '../decode/registers.js';
+import { FAULT_REASONS, sagawAllows } from '../decode/registers.js';
 import { InputError } from '../errors.js';
 import type { PhysicalMemory } from '../image/types.js';
 import type { Bdf } from '../util/bdf.js';
 import { hex, hexPad } from '../util/hex.js';
-import { protectedRegionOf, regionText, unitDmaMode } from './dma.js';
+import { extendedRootTable, protectedRegionOf, regionText, unitDmaMode } from './dma.js';
 import { contextKnown } from './known.js';
 import type { Unit, WalkStep } from './types.js';
 
@@ -86,7 +86,10 @@ export function translate(mem: PhysicalMemory | undefined, t: TranslateInput): T
     return guarded(t, { steps: [], hpa: t.iova, passThrough: true, untranslated: true, read: true, write: true, note: mode.why });
   }
   if (mode.kind === 'blocked') return { steps: [], blocked: mode.why };
-  if (mode.kind === 'faults') return { steps: [], fault: fault(0x8, undefined, mode.why) };
+  if (mode.kind === 'faults') return { steps: [], fault: fault(mode.code, undefined, mode.why) };
+  if (t.unit.mode === 'extended' || extendedRootTable(t.unit)) {
+    throw new InputError(`cannot translate: unit ${hex(t.unit.registerBase)} uses a VT-d 2.x extended root table (RTADDR.TTM = 10b with ECAP.ECS), a layout dmarsift does not decode`, t.unit.rootTableSource !== undefined ? { file: t.unit.rootTableSource.part } : {});
+  }
   return guarded(t, mem === undefined || t.unit.rootTable === undefined ? fromMappings(t) : walkTables(mem, t));
 }
 
@@ -126,11 +129,13 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
     if (c.TT === 3) return { steps, fault: fault(0x3, undefined, 'TT 11b is reserved') };
     if (c.TT === 2) {
       if (u.registers?.ECAP && !u.registers.ECAP.PT) return { steps, fault: fault(0x3, undefined, 'TT pass-through but ECAP.PT is clear') };
-      return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through): the DMA goes to the host-physical address unchanged' };
+      const cap = u.registers?.CAP;
+      if (c.AW > 4 || (cap && !sagawAllows(cap, c.AW))) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW (bits 1–3)`) };
+      return passThrough(t, steps, c.AW, 'legacy', 'context entry TT = 10b (pass-through): the DMA goes to the host-physical address unchanged');
     }
     if (t.pasid !== undefined) return { steps, fault: fault(0x3, undefined, 'requests with PASID need scalable mode') };
     const cap = u.registers?.CAP;
-    if (cap && ((cap.SAGAW >> c.AW) & 1) === 0) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW`) };
+    if (cap && !sagawAllows(cap, c.AW)) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is not in CAP.SAGAW (bits 1–3)`) };
     if (c.AW > 4) return { steps, fault: fault(0x3, undefined, `AW ${c.AW} is reserved`) };
     if (beyondHaw(clo, t.haw)) return { steps, fault: fault(0xb) };
     return walk(mem, t, steps, c.SLPTPTR, awToLevels(c.AW), Math.min(awToWidth(c.AW), cap ? cap.mgawBits : 64), 'second');
@@ -167,7 +172,7 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
   if (p.PGTT === 0 || p.PGTT > 4) return { steps, fault: fault(0x5b, undefined, `PGTT ${p.PGTT} is reserved`) };
   const [capName, what] = need[p.PGTT];
   if (ecap && ecap[capName] === false) return { steps, fault: fault(0x5b, undefined, `PGTT ${what} but ECAP.${String(capName)} is clear`) };
-  if (p.PGTT === 4) return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: 'PASID entry PGTT = 100b (pass-through): the DMA goes to the host-physical address unchanged' };
+  if (p.PGTT === 4) return passThrough(t, steps, p.AW, 'scalable', 'PASID entry PGTT = 100b (pass-through): the DMA goes to the host-physical address unchanged');
   if (p.PGTT === 1) {
     if (p.FLPM > 1) return { steps, fault: fault(0x5b, undefined, `FLPM ${p.FLPM} is reserved`) };
     if (p.FLPM === 1 && u.registers?.CAP && !u.registers.CAP.FL5LP) return { steps, fault: fault(0x5b, undefined, '5-level first-level paging but CAP.FL5LP is clear') };
@@ -177,7 +182,7 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
   // Second-level only, or nested: the second-level table is what the capture holds (the
   // first-level tables of a nested entry live in guest-physical space).
   const cap = u.registers?.CAP;
-  if (p.AW > 4 || (cap && ((cap.SAGAW >> p.AW) & 1) === 0)) return { steps, fault: fault(0x5b, undefined, `AW ${p.AW} is not supported`) };
+  if (p.AW > 4 || (cap && !sagawAllows(cap, p.AW))) return { steps, fault: fault(0x5b, undefined, `AW ${p.AW} is not supported`) };
   if (beyondHaw(pe[0], t.haw)) return { steps, fault: fault(0x5a) };
   const note = p.PGTT === 3 ? 'nested entry: only the second-level table is walked (IOVA taken as guest-physical)' : undefined;
   const res = walk(mem, t, steps, p.SLPTPTR, awToLevels(p.AW), Math.min(awToWidth(p.AW), cap ? cap.mgawBits : 64), 'second-sm');
@@ -185,6 +190,42 @@ function walkTables(mem: PhysicalMemory, t: TranslateInput): TranslateResult {
 }
 
 const hex2 = (n: number): string => hexPad(n, 2);
+
+/**
+ * An untranslated request through a pass-through entry (legacy TT = 10b, scalable PGTT = 100b).
+ * HPA = IOVA only inside the window the unit allows: the spec's CAP.MGAW text — "untranslated and
+ * translated DMA requests to addresses above 2^(MGAW+1) − 1 are always blocked by hardware" — and
+ * the entry's AW, which for pass-through "must be programmed to indicate the largest AGAW value
+ * supported by hardware" (Linux writes msagaw/agaw there; VirtualBox's DevIommuIntel checks it).
+ * Beyond the window it is the address-width fault: 0x4 in legacy mode (the spec's LGN.1.x
+ * conditions), 0x83 in scalable mode (SGN.4.x; Linux: "SM: Address beyond the DMA hardware max").
+ * Where the spec is silent we choose: an AW the unit supports bounds the window even when it is not
+ * the largest (the note says so); an AW outside SAGAW's defined bits bounds nothing in a PASID
+ * entry (legacy entries fault on it first, 0x3); an address past the DMAR table's HAW but inside
+ * the window passes, with a note that no memory answers there.
+ */
+function passThrough(t: TranslateInput, steps: TranslateStep[], aw: number, mode: 'legacy' | 'scalable', note: string): TranslateResult {
+  const cap = t.unit.registers?.CAP;
+  const limits: string[] = [];
+  let width = 64;
+  if (cap !== undefined) {
+    width = cap.mgawBits;
+    limits.push(`CAP.MGAW ${cap.MGAW}: ${cap.mgawBits}-bit`);
+  }
+  const awKnown = aw >= 0 && aw <= 4 && (cap === undefined ? mode === 'legacy' || aw >= 1 : sagawAllows(cap, aw));
+  if (awKnown) {
+    width = Math.min(width, awToWidth(aw));
+    limits.push(`AW ${aw}: ${awToWidth(aw)}-bit`);
+  }
+  if (width < 64 && t.iova >> BigInt(width) !== 0n) {
+    return { steps, fault: fault(mode === 'legacy' ? 0x4 : 0x83, undefined, `pass-through request to ${hex(t.iova)}, at or above 2^${width} (${limits.join(', ')})`) };
+  }
+  const notes = [note];
+  const largest = cap === undefined ? undefined : [3, 2, 1].find((k) => sagawAllows(cap, k));
+  if (awKnown && largest !== undefined && aw !== largest) notes.push(`AW ${aw} (${awToWidth(aw)}-bit) is not the largest width CAP.SAGAW offers (${awToWidth(largest)}-bit), which the spec asks of a pass-through entry`);
+  if (t.haw < 64 && t.iova >> BigInt(t.haw) !== 0n) notes.push(`the address is at or above 2^${t.haw}, past the platform's host address width (DMAR HAW): no memory answers there`);
+  return { steps, hpa: t.iova, passThrough: true, read: true, write: true, note: notes.join('; ') };
+}
 
 /**
  * Legacy and scalable-mode reasons that name the same condition (QEMU reports the legacy codes in
@@ -281,7 +322,7 @@ function fromMappings(t: TranslateInput): TranslateResult {
     }
     return { steps: [], fault: fault(0x2), note: 'no present context entry for this device in the capture' };
   }
-  if (ctx.tt === 2) return { steps: [], hpa: t.iova, passThrough: true, read: true, write: true, note: 'context entry TT = 10b (pass-through)' };
+  if (ctx.tt === 2) return passThrough(t, [], ctx.aw, 'legacy', 'context entry TT = 10b (pass-through)');
   const dom = u.domains.find((d) => d.did === ctx.did && d.root === ctx.slptptr);
   if (!dom?.mappingsKnown) {
     throw new InputError('cannot translate: the capture has neither a memory image nor the page tables of this device (add memory or domain_translation_struct)', { file: ctx.source.part });

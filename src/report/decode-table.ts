@@ -5,7 +5,8 @@
  * domains; then the inventory, VMs, faults, and the warnings with where they came from.
  * Unlike dmardump, it also shows units with translation off (their tables are still decoded).
  */
-import { contextsState } from '../model/known.js';
+import { unitDmaMode } from '../model/dma.js';
+import { contextsState, usesNoTables } from '../model/known.js';
 import type { Domain, Mapping, Snapshot, Unit, ContextEntry, PasidEntry } from '../model/types.js';
 import { hex, hexPad, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
@@ -85,8 +86,11 @@ function capabilityLine(u: Unit): string | undefined {
   if (!r?.CAP && !r?.ECAP) return undefined;
   const parts: string[] = [];
   if (r.CAP) {
-    const widths = [0, 1, 2, 3, 4].filter((k) => r.CAP!.SAGAW & (1 << k)).map((k) => `${30 + 9 * k}`);
-    parts.push(`SAGAW ${widths.length ? widths.join('/') + '-bit' : 'none'}`, `${r.CAP.domains} domains`);
+    // Only the widths the spec defines (bits 1–3); reserved bits and ND = 7 are named, not decoded.
+    const widths = [1, 2, 3].filter((k) => r.CAP!.SAGAW & (1 << k)).map((k) => `${30 + 9 * k}`);
+    const reserved = [0, 4].filter((k) => r.CAP!.SAGAW & (1 << k));
+    const reservedText = reserved.length ? ` + reserved bit${reserved.length > 1 ? 's' : ''} ${reserved.join(' and ')}` : '';
+    parts.push(`SAGAW ${widths.length ? widths.join('/') + '-bit' : 'none'}${reservedText}`, r.CAP.ND === 7 ? 'ND 7 (reserved)' : `${r.CAP.domains} domains`);
     const sp = [r.CAP.SLLPS & 1 ? '2M' : '', r.CAP.SLLPS & 2 ? '1G' : ''].filter(Boolean);
     parts.push(`superpages ${sp.length ? sp.join('/') : 'none'}`);
     if (r.CAP.CM) parts.push('CM');
@@ -120,6 +124,23 @@ function mappingLines(d: Domain): string[] {
   return columns(rows, { indent: '        ', gap: 1, right: [3] });
 }
 
+/**
+ * The root table line of a unit without one: what RTADDR.TTM makes the unit do (model/dma.ts) —
+ * abort-DMA mode reads no table, a TTM the unit does not support faults — or that the capture
+ * does not say.
+ */
+function noRootTableText(u: Unit): string {
+  const rt = u.registers?.RTADDR;
+  const dma = unitDmaMode(u);
+  if (rt !== undefined && (rt.TTM === 3 || dma.kind === 'faults') && dma.kind !== 'translated') {
+    const ttm = `RTADDR.TTM = ${rt.TTM.toString(2).padStart(2, '0')}b`;
+    if (dma.kind === 'untranslated') return `none in effect: ${ttm}${rt.TTM === 3 ? ' (abort-DMA mode)' : ''}, but translation is off (GSTS.TES = 0), so the DMA is untranslated`;
+    if (dma.kind === 'blocked') return `none: abort-DMA mode (${ttm}): every DMA request is blocked, no table is read`;
+    if (dma.kind === 'faults' && dma.cause === 'ttm') return `none: ${dma.why}; no table is read`;
+  }
+  return 'unknown (no RTADDR, debugfs or --rtaddr)';
+}
+
 function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
   const out: string[] = [];
   const v = u.version ?? u.registers?.VER;
@@ -135,8 +156,10 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     const src = u.rootTableSource ? dim(` from ${sourceLabel(u.rootTableSource, opts.showPath)}`, opts.color) : '';
     out.push(`    root table @ ${hex(u.rootTable)} (${mode ?? 'mode unknown'})${src}${u.rootTablePointerSet === false ? ', RTPS clear' : ''}`);
   } else {
-    out.push('    root table: unknown (no RTADDR, debugfs or --rtaddr)');
+    out.push(`    root table: ${noRootTableText(u)}`);
   }
+  const dma = unitDmaMode(u);
+  if (u.rootTable !== undefined && dma.kind === 'faults' && dma.cause === 'ttm') out.push(`    ${dma.why}`);
   const caps = capabilityLine(u);
   if (caps) out.push(`    ${caps}`);
   const fsts = faultStatusLine(u);
@@ -164,6 +187,8 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
       if ('bus' in it) out.push(`    PCI bus ${it.bus} (${hexPad(it.bus, 2)}):`);
       else out.push(laid[k++]);
     }
+  } else if (usesNoTables(u)) {
+    // The root table line says why no context entry is read.
   } else if (contextsState(u) === 'unknown' && u.rootTable !== undefined) {
     // Unknown is not absent: the capture names a root table it does not hold.
     const why = (u.unreadableTables ?? []).find((t) => t.structure === 'root')?.message;

@@ -12,6 +12,7 @@ import { isolationGroups } from '../model/isolation.js';
 import type { PciFunction, Snapshot } from '../model/types.js';
 import { hex } from '../util/hex.js';
 import { columns, plural } from './format.js';
+import { byCodeUnits } from '../util/compare.js';
 
 const ACS_ORDER: readonly (keyof AcsBits)[] = ['SV', 'TB', 'RR', 'CR', 'UF', 'EC', 'DT'];
 const UNKNOWN = '?';
@@ -61,7 +62,7 @@ export function pciConfigLines(s: Snapshot): string[] {
   const headerOnly = withConfig.filter((d) => !d.config.capabilitiesKnown).length;
   const out = [`Configuration space: ${plural(withConfig.length, 'function')}${headerOnly ? `, ${headerOnly} with only the 64-byte header (capabilities unknown: read as root)` : ''}`];
   const rows = [['BDF', 'type', 'MSI', 'MSI-X', 'ACS enabled (of implemented)', 'ATS', 'SR-IOV', 'isolation group']];
-  for (const d of [...withConfig].sort((a, b) => (a.bdf < b.bdf ? -1 : a.bdf > b.bdf ? 1 : 0))) {
+  for (const d of [...withConfig].sort((a, b) => byCodeUnits(a.bdf, b.bdf))) {
     const c = d.config;
     const group = groups.unknown.has(d.bdf) ? UNKNOWN : (groups.groupOf.get(d.bdf) ?? UNKNOWN);
     rows.push([d.bdf, kindText(c), msiText(c), msixText(c), acsText(c), extendedText(c, 'ats'), extendedText(c, 'sriov'), group]);

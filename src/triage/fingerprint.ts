@@ -17,10 +17,11 @@
  * order that leaves addresses out too (fingerprintOrder), so the set of fingerprints of a capture
  * is the same after a reboot even when which range is "first" by address is not.
  */
-import { createHash } from 'node:crypto';
 import type { EvidenceValue, Finding } from '../checks/types.js';
 import { type DomainInfo, roles, type Roles } from '../model/roles.js';
 import type { Snapshot } from '../model/types.js';
+import { byCodeUnits } from '../util/compare.js';
+import { sha256Hex } from '../util/sha256.js';
 
 /** The fingerprint's recipe version: SARIF `partialFingerprints` key, and part of what is hashed. */
 export const FINGERPRINT_KEY = 'dmarsift/v2';
@@ -101,12 +102,12 @@ export function domainRole(f: Finding, r: Roles): string {
 
 /** The evidence without its volatile fields, as text: the order among otherwise equal findings. */
 function stableSignature(f: Finding): string {
-  const kept: [string, EvidenceValue][] = Object.entries(f.evidence).filter(([k]) => !VOLATILE_EVIDENCE.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const kept: [string, EvidenceValue][] = Object.entries(f.evidence).filter(([k]) => !VOLATILE_EVIDENCE.has(k)).sort(([a], [b]) => byCodeUnits(a, b));
   return JSON.stringify([f.severity, kept]);
 }
 
 function hash(parts: readonly (string | number)[]): string {
-  return createHash('sha256').update(JSON.stringify(parts), 'utf8').digest('hex').slice(0, 32);
+  return sha256Hex(JSON.stringify(parts)).slice(0, 32);
 }
 
 /**

@@ -121,3 +121,29 @@ describe('errors name their line of capture.json', () => {
     expect(e.line).toBe(line);
   });
 });
+
+describe('"bytes": a part cut short or changed since the capture', () => {
+  const size = Buffer.byteLength(REGSET);
+  it('the size the manifest gives is the file\'s: read as usual', () => {
+    const d = capture(manifest([{ kind: 'registers', path: 'iommu_regset', bytes: size }]));
+    expect(discoverParts(d, {}).find((p) => p.kind === 'registers')?.path).toBe('iommu_regset');
+  });
+  it.each([
+    ['cut short', size + 100],
+    ['grown', size - 1],
+  ])('%s: one error naming the part, both sizes and the manifest line', (_what, bytes) => {
+    const text = manifest([{ kind: 'registers', path: 'iommu_regset', bytes }]);
+    const e = inputError(() => discoverParts(capture(text), {}));
+    expect(e.message).toContain(`iommu_regset holds ${size} bytes where the manifest says ${bytes}`);
+    expect(e.message).toContain('--ignore registers');
+    expect(e.line).toBe(lineOf(text, '"bytes"'));
+  });
+  it('must be a whole number', () => {
+    const text = manifest([{ kind: 'registers', path: 'iommu_regset', bytes: '12' }]);
+    expect(inputError(() => discoverParts(capture(text), {})).message).toContain('"bytes" must be the part\'s size');
+  });
+  it('a part left out with --ignore is not measured', () => {
+    const d = capture(manifest([{ kind: 'registers', path: 'iommu_regset', bytes: 1 }]));
+    expect(discoverParts(d, { ignore: ['registers'] }).some((p) => p.kind === 'registers')).toBe(false);
+  });
+});

@@ -78,6 +78,23 @@ describe('sortOrder', () => {
     );
   });
 
+  it('orders by start, then end, when every start is below 2^31 (the int32 key path), ties and the top edge included', () => {
+    const below = fc.array(
+      fc.record({ start: fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 2 ** 31 - 20, max: 2 ** 31 - 1 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })), len: fc.integer({ min: 1, max: 30 }) }),
+      { maxLength: 200 },
+    );
+    fc.assert(
+      fc.property(below, (pairs) => {
+        const n = pairs.length;
+        const start = Float64Array.from(pairs, (p) => p.start);
+        const end = Float64Array.from(pairs, (p) => p.start + p.len);
+        const got = [...sortOrder(start, end, n)].map((i) => [start[i], end[i]]);
+        expect(got).toEqual(pairs.map((p) => [p.start, p.start + p.len]).sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('sorts 100 000 ranges with distinct large starts the same as a comparator', () => {
     const n = 100_000;
     const start = new Float64Array(n);

@@ -35,9 +35,9 @@ describe('CAP 0xd2008c22260206 (QEMU 7.2 intel-iommu)', () => {
     expect([c.DWD, c.DRD]).toEqual([true, true]);
     expect([c.FL1GP, c.PI, c.FL5LP, c.ECMDS, c.ESIRTPS, c.ESRTPS]).toEqual([false, false, false, false, false, false]);
   });
-  it('ND uses 3 bits (Linux/VB width, not FreeBSD 2): ND 7 → 2^18', () => {
+  it('ND uses 3 bits (Linux/VB width, not FreeBSD 2): ND 7 is read as 7 — reserved, so no 2^18 domains but the 16-bit DID field\'s 2^16', () => {
     expect(decodeCap(7n).ND).toBe(7);
-    expect(decodeCap(7n).domains).toBe(2 ** 18);
+    expect(decodeCap(7n).domains).toBe(2 ** 16);
     expect(decodeCap(0n).domains).toBe(16);
   });
   it('FRO uses 10 bits (33:24): 0x3ff << 24', () => {

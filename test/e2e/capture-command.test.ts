@@ -5,7 +5,7 @@
  * are skipped with a warning listed in capture.json; nothing readable at all is exit 2.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,8 @@ describe('dmarsift capture --root (fake Linux host built from real files)', () =
     expect(existsSync(path.join(out, 'dmar_perf_latency'))).toBe(false);
     expect(manifest.notes).toBe('');
     expect(manifest.tool).toMatchObject({ name: 'dmarsift', command: 'capture' });
+    // Every part's size as written, so that a copy cut short is refused.
+    for (const p of manifest.parts as Json[]) expect(p.bytes, p.path).toBe(statSync(path.join(out, p.path)).size);
     expect(JSON.parse(readFileSync(path.join(out, 'intel-iommu.json'), 'utf8')).units).toEqual([
       { name: 'dmar0', base: '0xfed90000', registers: { CAP: '0xd2008c22260206', ECAP: '0xf00f4a', VER: '0x10' } },
     ]);
@@ -206,7 +208,7 @@ describe('newer kernels: per-device debugfs folders', () => {
     expect(r.status, r.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(out, 'capture.json'), 'utf8'));
     expect(manifest.parts.filter((p: Json) => p.kind === 'debugfs-domain')).toHaveLength(11);
-    expect(manifest.parts).toContainEqual({ kind: 'debugfs-domain', path: '0000:03:10.0/domain_translation_struct' });
+    expect(manifest.parts).toContainEqual({ kind: 'debugfs-domain', path: '0000:03:10.0/domain_translation_struct', bytes: expect.any(Number) });
     expect(manifest.notes).toContain('/sys/kernel/debug/iommu/intel/0000:03:10.0/1/domain_translation_struct: empty');
     const got = cliJson(['decode', out, '--format', 'json']);
     const want = cliJson(['decode', fixture, '--ignore', 'pci', '--format', 'json']);

@@ -4,7 +4,7 @@
  * what the real ones print (the FreeBSD text fixture). What it writes must decode as a capture.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,8 @@ describe('samples/capture-freebsd.sh', () => {
       `some bhyve processes show only their title (setproctitle): add the command lines that started them to ${out} as a text file`,
     ]);
     expect(manifest.tool).toEqual({ name: 'capture-freebsd.sh', host: 'FreeBSD 14.1-RELEASE' });
+    // Every part's size as written, so that a copy cut short is refused.
+    for (const p of manifest.parts as Json[]) expect(p.bytes, p.path).toBe(statSync(path.join(out, p.path)).size);
 
     const d = cliJson(['decode', out, '--format', 'json']);
     expect(d.status, d.stderr).toBe(0);

@@ -106,9 +106,11 @@ describe('the same decision with translation on', () => {
     expect(r.note).toMatch(/may or may not block translated requests/);
   });
 
-  it('abort-DMA mode blocks; TES = 1 without a latched root table faults (0x8)', () => {
-    const abort = unitOf((u) => u.regs({ ttm: 3 }));
+  it('abort-DMA mode blocks (where ECAP.ADMS offers it; else RTA.1, 0x30); TES = 1 without a latched root table faults (0x8)', () => {
+    const abort = unitOf((u) => u.regs({ ttm: 3, adms: true }));
     expect(translate(undefined, { unit: abort, bdf: PPT0, iova: 0n, access: 'read', haw: 46 }).blocked).toMatch(/abort-DMA/);
+    const unsupported = unitOf((u) => u.regs({ ttm: 3, adms: false }));
+    expect(translate(undefined, { unit: unsupported, bdf: PPT0, iova: 0n, access: 'read', haw: 46 }).fault?.code).toBe(0x30);
     const noRoot = unitOf((u) => u.regs({ rtps: false }));
     expect(translate(undefined, { unit: noRoot, bdf: PPT0, iova: 0n, access: 'read', haw: 46 }).fault?.code).toBe(0x8);
   });

@@ -7,6 +7,7 @@ import { loadFromArgv, showPathFor, useColor, withOutput } from '../common.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../errors.js';
 import { openOutput } from '../output.js';
 import { reachesThreshold, type FailOn } from './analyze.js';
+import * as report from '../../report/diff.js';
 
 /** A finding's identity across two captures (message text may mention counts that differ). */
 function findingKey(f: Finding): string {
@@ -32,7 +33,6 @@ export async function run(argv: Record<string, unknown>): Promise<number> {
   const resolved = fa.filter((f) => !kb.has(findingKey(f)));
   const showPath = { before: showPathFor(argv, before, 'before'), after: showPathFor(argv, after, 'after') };
   const input: DiffReportInput = { before, after, diff, findings, statuses: pair.statuses, introduced, resolved, showPath };
-  const report = await import('../../report/diff.js');
   const out = openOutput(argv.output as string | undefined);
   withOutput(out, () => {
     if (argv.format === 'json') out.write(report.renderDiffJson(input));

@@ -12,13 +12,13 @@
  * decode or judge: what a range hits, who owns a domain and which ranges a finding flags come
  * from src/checks/ (address-map.ts, topology.ts, evidence-ranges.ts).
  */
-import { createHash } from 'node:crypto';
 import { HOST_CLASSES, HOST_CLASS_TEXT, vmDomainMaps, type VmDomainMap } from '../../checks/address-map.js';
 import { flaggedRanges } from '../../checks/evidence-ranges.js';
 import { unitTopologies } from '../../model/topology.js';
 import { SEVERITIES, type CheckMeta, type Finding } from '../../checks/types.js';
 import type { Snapshot } from '../../model/types.js';
 import { hex } from '../../util/hex.js';
+import { sha256 as digest } from '../../util/sha256.js';
 import {
   checkDocPath, countBySeverity, humanBytes, plural, snapshotCounts, sortFindings, sourceLabel, TOOL, type AnalyzeReportInput, type ToolInfo,
 } from '../format.js';
@@ -322,7 +322,7 @@ function descriptions(page: Page): string {
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64');
+  return Buffer.from(digest(text)).toString('base64');
 }
 
 function document(title: string, body: string, tool: ToolInfo): string {

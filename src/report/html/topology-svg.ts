@@ -10,6 +10,7 @@ import type { TopologyDevice, TopologyDomain, TopologyUse, UnitTopology } from '
 import { hex } from '../../util/hex.js';
 import { humanBytes } from '../format.js';
 import { attr, clip, esc } from './escape.js';
+import { byCodeUnits } from '../../util/compare.js';
 
 /** Context rows drawn per unit (so one unit's picture has at most ~4 × MAX_ROWS boxes). */
 const MAX_ROWS = 48;
@@ -76,7 +77,7 @@ export type DeviceSeverity = ReadonlyMap<string, Severity>;
 export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: string): string {
   const domainOrder = [...t.domains].sort((a, b) => {
     const rank = (d: TopologyDomain): number => (d.role === 'vm' ? 0 : d.role === 'host' ? 1 : 2);
-    return rank(a) - rank(b) || (a.vms[0] ?? '').localeCompare(b.vms[0] ?? '') || a.did - b.did || a.root - b.root;
+    return rank(a) - rank(b) || byCodeUnits(a.vms[0] ?? '', b.vms[0] ?? '') || a.did - b.did || a.root - b.root;
   });
   const domIndex = new Map(domainOrder.map((d, i) => [d.key, i]));
   const usesOf = new Map<string, TopologyUse[]>();
@@ -95,7 +96,7 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
   let hidden = 0;
   const rowsOf = (d: TopologyDevice): number => Math.max(1, usesOf.get(d.bdf)?.length ?? 0);
   if (devices.reduce((n, d) => n + rowsOf(d), 0) > MAX_ROWS) {
-    const keep = [...devices].sort((a, b) => important(a) - important(b) || devKey(a) - devKey(b) || a.bdf.localeCompare(b.bdf));
+    const keep = [...devices].sort((a, b) => important(a) - important(b) || devKey(a) - devKey(b) || byCodeUnits(a.bdf, b.bdf));
     const kept: TopologyDevice[] = [];
     let rows = 0;
     for (const d of keep) {
@@ -106,7 +107,7 @@ export function topologySvg(t: UnitTopology, worst: DeviceSeverity, title: strin
     hidden = devices.length - kept.length;
     devices = kept;
   }
-  devices.sort((a, b) => devKey(a) - devKey(b) || a.bdf.localeCompare(b.bdf));
+  devices.sort((a, b) => devKey(a) - devKey(b) || byCodeUnits(a.bdf, b.bdf));
 
   // Rows: one per use (a device with several PASIDs takes several), one for a device with none.
   const body: string[] = [];
