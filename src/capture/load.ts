@@ -22,6 +22,7 @@ import type { CaptureOptions } from './options.js';
 import { fileText, readHead, readSmallFile } from './read.js';
 import { parseRegisterText, parseTextPart, partText, readRegisterFile, type RegisterText } from './text-parts.js';
 import { hex } from '../util/hex.js';
+import { pushAll } from '../util/arrays.js';
 
 /** Text parts in the order their facts rank when two sources disagree (the first one wins). */
 const TEXT_RANK: PartKind[] = ['debugfs-translation', 'debugfs-domain', 'dmesg', 'dmardump-text', 'pci', 'bridges', 'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'pci-config'];
@@ -91,7 +92,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
         case 'memory-map': {
           const r = readMemoryMap(fileText(p.absPath), p.path);
           maps.push({ part: p, sources: r.sources });
-          input.warnings.push(...r.warnings);
+          pushAll(input.warnings, r.warnings);
           if (r.pciResources.length > 0) input.contributions.push({ part: p, contribution: { pciResources: r.pciResources, warnings: [] } });
           break;
         }
@@ -102,7 +103,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
           if (p.kind === 'dmesg') {
             const r = kernelLogMemoryMap(p.absPath, p.path);
             if (r.sources.length > 0) maps.push({ part: { ...p, kind: 'memory-map' }, sources: r.sources });
-            input.warnings.push(...r.warnings);
+            pushAll(input.warnings, r.warnings);
           }
         }
       }
@@ -138,7 +139,7 @@ export function openCapture(capturePath: string, opts: CaptureOptions = {}): Ope
         knownWithoutBase: stated.some((u) => u.registerBase === undefined) || input.rtaddr.some((r) => r.base === undefined),
       });
       if (a.rtaddr) input.rtaddr.push(a.rtaddr);
-      input.warnings.push(...a.warnings);
+      pushAll(input.warnings, a.warnings);
     }
     if (found.every((p) => p.kind === 'ignored')) {
       throw new InputError('no capture part found (DMAR table, registers, memory image, dmardump or debugfs text, …)', { file: capturePath });
@@ -184,7 +185,7 @@ function kernelLogMemoryMap(absPath: string, part: string): { sources: MemoryMap
 
 function addRegisters(input: BuildInput, r: RegisterText, part: string): void {
   input.registers.push(...r.units.map((u) => toRegisterInput(u, part)));
-  input.warnings.push(...r.warnings);
+  pushAll(input.warnings, r.warnings);
 }
 
 /** A sysfs `config` file is at most 4096 bytes; anything much larger is no such file. */

@@ -12,7 +12,7 @@
  */
 import type { Rmrr } from '../decode/dmar-types.js';
 import type { Domain, Mapping, Snapshot } from '../model/types.js';
-import { hostView, mappingsReaching, mergeSorted, RangeIndex, sortOrder, unionRanges, type PageRanges } from './host-ranges.js';
+import { hostView, mappingsReaching, RangeIndex, sortOrder, unionOfSorted, unionRanges, type PageRanges } from './host-ranges.js';
 import { structureIndex } from './hpa-leak-iommu-structures.js';
 import { mmioIndex } from './hpa-leak-mmio.js';
 import { byDomain, knownMappings, roles, type DomainInfo, type Roles } from '../model/roles.js';
@@ -99,7 +99,7 @@ function footprintUnion(domains: readonly DomainInfo[]): PageRanges {
     const v = hostView(knownMappings(d.domain));
     return { start: v.sortedStart, end: v.sortedEnd, tag: new Uint32Array(0), length: v.sortedStart.length };
   });
-  return unionRanges(mergeSorted(lists));
+  return unionOfSorted(lists);
 }
 
 /** Growable labelled intervals [start, end) with a rank. */
@@ -280,8 +280,10 @@ function classify(snapshot: Snapshot, info: DomainInfo, src: Sources): { pieces:
 export function vmDomainMaps(snapshot: Snapshot): VmDomainMap[] {
   const hit = cache.get(snapshot);
   if (hit) return hit;
-  const src = sources(snapshot);
-  const out = src.r.vmDomains().filter((d) => d.domain.mappingsKnown).sort(byDomain).map((info): VmDomainMap => {
+  const vmDomains = roles(snapshot).vmDomains().filter((d) => d.domain.mappingsKnown);
+  // The sources (the host domains' footprint above all) only when there is a VM domain to cut.
+  const src = vmDomains.length > 0 ? sources(snapshot) : undefined;
+  const out = src === undefined ? [] : vmDomains.sort(byDomain).map((info): VmDomainMap => {
     const { pieces, pagesByClass } = classify(snapshot, info, src);
     const m: VmDomainMap = {
       key: info.key, unit: info.unit.registerBase, segment: info.unit.segment, did: info.domain.did, root: info.domain.root, kind: info.domain.kind,

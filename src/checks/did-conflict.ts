@@ -1,6 +1,7 @@
 import { hex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
 import { roles } from '../model/roles.js';
+import type { ContextEntry } from '../model/types.js';
 import { checkMeta, defineCheck, type Finding } from './types.js';
 
 const meta = checkMeta({
@@ -38,11 +39,13 @@ export const didConflict = defineCheck({
     for (const unit of snapshot.units) {
       // Sets, not arrays: a hostile root table can give one (DID, root) 65 536 users.
       const byDid = new Map<number, Map<number, Set<string>>>();
+      const ctxOf = new Map<string, ContextEntry>();
       for (const u of r.uses) {
         if (u.unit !== unit || u.type !== 'translated' || u.domain?.kind !== 'second-level' || u.root === undefined) continue;
         const roots = byDid.get(u.did) ?? new Map<number, Set<string>>();
         const users = roots.get(u.root) ?? new Set<string>();
         users.add(u.ctx.bdf);
+        if (!ctxOf.has(u.ctx.bdf)) ctxOf.set(u.ctx.bdf, u.ctx);
         roots.set(u.root, users);
         byDid.set(u.did, roots);
       }
@@ -50,7 +53,9 @@ export const didConflict = defineCheck({
         if (roots.size < 2) continue;
         const list = [...roots].map(([root, users]) => [root, [...users]] as [number, string[]]).sort((a, b) => a[0] - b[0]);
         const first = list[0][1][0];
-        const firstCtx = unit.contexts.find((c) => c.bdf === first);
+        // The first of the unit's contexts for that BDF: a map, not a search per DID (a hostile
+        // table gives thousands of conflicting DIDs over 65 536 contexts).
+        const firstCtx = ctxOf.get(first);
         out.push(finding(meta, {
           messageId: 'didWithTwoTables', data: { unit: unit.registerBase, did, roots: list },
           unit, bdf: first, did, source: firstCtx?.source,

@@ -188,7 +188,7 @@ export function writableUnion(lists: readonly (readonly Mapping[])[]): PageRange
     }
     return { start: s, end: e, tag: new Uint32Array(0), length: k };
   });
-  return unionRanges(mergeSorted(writable));
+  return unionOfSorted(writable);
 }
 
 /**
@@ -235,6 +235,24 @@ function mergeTwo(a: PageRanges, b: PageRanges): PageRanges {
     }
   }
   return { start: s, end: e, tag: t, length: n };
+}
+
+/**
+ * The union of lists of ranges, each sorted by start: merged two at a time like mergeSorted, but
+ * each merge keeps only the union, so lists that overlap shrink as they go up the tree instead of
+ * being copied whole at every level (thousands of host domains over the same few host pages, as a
+ * hostile image makes: 5 s of 2 M ranges copied 15 times over).
+ */
+export function unionOfSorted(lists: readonly PageRanges[]): PageRanges {
+  let level: PageRanges[] = lists.map((r) => unionRanges(r));
+  if (level.length === 0) return { start: new Float64Array(0), end: new Float64Array(0), tag: new Uint32Array(0), length: 0 };
+  while (level.length > 1) {
+    const next: PageRanges[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(unionRanges(mergeTwo(level[i], level[i + 1])));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
 }
 
 /** Merge sorted ranges into their union (tags dropped: the result is one owner's footprint). */

@@ -20,6 +20,7 @@ import { checks as registry } from './index.js';
 import { resolveOptions } from './options.js';
 import type { Check, CheckInput, CheckMeta, CheckResult, CheckStatus, Finding } from './types.js';
 import { severityRank } from './types.js';
+import { pushAll } from '../util/arrays.js';
 import { byCodeUnits } from '../util/compare.js';
 
 export interface RunOptions {
@@ -192,7 +193,7 @@ export function runChecksWithStatus(snapshot: Snapshot, opts: RunOptions = {}, a
       addText: missing.map((m) => INPUT_HINTS[m]).join('; and '),
     };
     const verdict = judgeCheck(check.meta, inputs, () => check.run(snapshot, options.get(check)!));
-    findings.push(...verdict.findings);
+    pushAll(findings, verdict.findings);
     statuses.push(verdict.status);
   }
   return { findings: findings.sort(compareFindings), statuses };

@@ -24,6 +24,7 @@ import { usesNoTables } from './known.js';
 import type {
   ContextEntry, ContextMode, Domain, Fault, MemoryRegion, ModelWarning, Part, PciFunction, Snapshot, Source, Unit, Vm,
 } from './types.js';
+import { pushAll } from '../util/arrays.js';
 
 export interface RegisterInput {
   regs: UnitRegisters;
@@ -220,7 +221,7 @@ class UnitMerge {
   addTextUnitFacts(): TextContexts {
     const textContexts: TextContexts = [];
     for (const { part, contribution } of this.input.contributions) {
-      this.warnings.push(...contribution.warnings);
+      pushAll(this.warnings, contribution.warnings);
       for (const uc of contribution.units ?? []) {
         const st = this.textUnit(part, uc);
         if (!st) continue;
@@ -331,7 +332,7 @@ class UnitMerge {
       u.tableProblems = t.problems;
       u.contextsKnown = t.contextsKnown;
       u.unreadableTables = t.unreadable;
-      this.warnings.push(...t.warnings);
+      pushAll(this.warnings, t.warnings);
       walked.add(st);
     }
     return walked;
@@ -345,7 +346,7 @@ class UnitMerge {
         memory: this.input.memory, label: `unit ${hex(st.unit.registerBase)}`,
       });
       if (r.ir) st.unit.interruptRemapping = r.ir;
-      this.warnings.push(...r.warnings);
+      pushAll(this.warnings, r.warnings);
     }
   }
 

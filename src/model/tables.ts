@@ -51,6 +51,13 @@ export interface UnitTables {
 export const MAX_PASID_ENTRIES = 1 << 14;
 /** PASID table pages read per unit at most (each holds 64 entries). */
 export const MAX_PASID_TABLE_READS = 1 << 16;
+/**
+ * Walks of one unit whose `budget` problem at the root (walk cut short, problems not listed) is
+ * listed one by one; past it they are counted in one problem. A real host never meets the budget.
+ */
+export const MAX_BUDGET_PROBLEMS_PER_UNIT = 16;
+/** Warnings of one unit's walks (missing pages, budgets) listed one by one; past it, one counts the rest. */
+export const MAX_WALK_WARNINGS_PER_UNIT = 64;
 
 /** Reads qwords of a 4 KiB page; undefined when the page is not in the image. */
 function readQwords(mem: PhysicalMemory, addr: number, bytes = 4096): BigUint64Array | undefined {
@@ -382,6 +389,8 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
   const byKey = new Map<string, { domain: Domain; ref: Referrer }>();
   // One work bound for all the walks of the unit (see WalkBudget).
   const budget = new WalkBudget();
+  // Budget problems at a walk's root and walk warnings met so far (listed up to their caps).
+  const notes = { budgetProblems: 0, warnings: 0 };
   const refProblem = (ref: Referrer, kind: UnitTableProblem['kind'], faultBits: bigint[], message: string, did: number, target?: number): void => {
     const p: UnitTableProblem = {
       structure: ref.structure, kind, level: 0, entryAddr: ref.entryAddr, raw: ref.entry[0], entry: ref.entry, faultBits, message,
@@ -420,6 +429,9 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     domain.complete = r.complete;
     for (const p of r.problems) {
       const { atRoot, ...rest } = p;
+      // Once the unit's budget is spent every later walk is cut short: listed for the first few
+      // walks, counted for the others (a hostile image has ~65 000 of them).
+      if (p.kind === 'budget' && notes.budgetProblems++ >= MAX_BUDGET_PROBLEMS_PER_UNIT) continue;
       if (atRoot) {
         // The entry at fault is the context or PASID entry that points at the root.
         const bits = p.kind === 'budget' ? ref.entry.map(() => 0n) : bitsAt(ref.entry, ref.pointer[0], ref.pointer[1]);
@@ -427,7 +439,9 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
       } else {
         out.problems.push({ ...rest, structure: 'page-table', bdf: ref.bdf, did, source: src(p.entryAddr) });
       }
-      if (p.kind === 'missing-page' || p.kind === 'budget') out.warnings.push({ message: `${ref.bdf} (DID ${did}): ${p.message}`, source: atRoot ? ref.source : src(p.entryAddr) });
+      if ((p.kind === 'missing-page' || p.kind === 'budget') && notes.warnings++ < MAX_WALK_WARNINGS_PER_UNIT) {
+        out.warnings.push({ message: `${ref.bdf} (DID ${did}): ${p.message}`, source: atRoot ? ref.source : src(p.entryAddr) });
+      }
     }
   };
   for (const c of out.contexts) {
@@ -452,4 +466,17 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     }
   }
   out.domains = [...byKey.values()].map((d) => d.domain);
+  noteUnlisted(out, notes.budgetProblems - MAX_BUDGET_PROBLEMS_PER_UNIT, notes.warnings - MAX_WALK_WARNINGS_PER_UNIT, input.rootTable, src);
+}
+
+/** One problem and one warning for the walk budget problems and walk warnings past their caps. */
+function noteUnlisted(out: UnitTables, problems: number, warnings: number, rootTable: number, src: (a: number) => Source): void {
+  if (problems > 0) {
+    const message = `${problems} more walks met a budget (cut short by the unit's table-read budget, or with more problems than one walk lists): not listed one by one`;
+    out.problems.push({ structure: 'root', kind: 'budget', level: 0, entryAddr: rootTable, raw: 0n, entry: [0n], faultBits: [0n], message, source: src(rootTable) });
+    out.warnings.push({ message, source: src(rootTable) });
+  }
+  if (warnings > 0) {
+    out.warnings.push({ message: `${warnings} more warnings of this unit's page-table walks (missing pages, walks cut short) not listed one by one`, source: src(rootTable) });
+  }
 }

@@ -16,7 +16,7 @@ import { LEAF_BATCH_PAGES, LEAF_RECORDS, leafRunScanner, type LeafRunScanner } f
 import type { Mapping, PageSize } from './types.js';
 import { MAX_PROBLEMS_PER_WALK, PfnSet, WalkBudget } from './walk-budget.js';
 
-export { MAX_PROBLEMS_PER_WALK, PfnSet, WALK_EXTRA_READS, WALK_REREAD_FACTOR, WalkBudget } from './walk-budget.js';
+export { MAX_MAPPINGS_PER_UNIT, MAX_PROBLEMS_PER_WALK, PfnSet, WALK_EXTRA_READS, WALK_REREAD_FACTOR, WalkBudget } from './walk-budget.js';
 
 export type TableProblemKind =
   | 'reserved-bits'
@@ -187,6 +187,7 @@ class TableWalker {
 
   result(root: number): WalkResult {
     this.finishLeaves();
+    this.budget.mappings += this.coalescer.mappings.length;
     if (this.unrecorded > 0) {
       this.problems.push({ kind: 'budget', level: 0, entryAddr: root, raw: 0n, entry: [0n], faultBits: [0n], atRoot: true, message: `${this.unrecorded} more problems in this table are not listed one by one` });
     }
@@ -217,6 +218,8 @@ class TableWalker {
     const b = this.budget;
     const why = this.revisits > this.maxRevisits
       ? `more than ${this.maxRevisits} shared table pages`
+      : b.mappingsFull
+      ? `more than ${b.maxMappings} mappings in the unit's tables (a real host has far fewer; each costs memory)`
       : `${b.reads} table-page reads for ${b.limit - b.extraReads} allowed by the distinct pages present (each read at most ${1 + b.rereadFactor} times, plus ${b.extraReads}): the tables share pages as no real host's do`;
     this.problem('budget', level, fromEntry, lo, hi, `${why}; walk cut short`, 0, 0, undefined, atRoot);
   }
@@ -317,7 +320,7 @@ class TableWalker {
       this.problem('cycle', level + 1, fromEntry, fromLo, fromHi, `entry points back at table page 0x${tableAddr.toString(16)}, which is on its own walk path (a cycle)`, fromLo & PTR_LO, fromHi & PTR_HI, tableAddr);
       return;
     }
-    if (!this.budget.allow(pfn)) {
+    if (!this.budget.allow(pfn) || !this.budget.allowMappings(this.coalescer.mappings.length)) {
       this.cutShort(level, fromEntry, fromLo, fromHi, atRoot);
       return;
     }

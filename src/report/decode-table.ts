@@ -12,6 +12,7 @@ import { hex, hexPad, pfnToAddr } from '../util/hex.js';
 import { bold, columns, dim, humanBytes, plural, sourceLabel, unitBaseText, type ShowPath } from './format.js';
 import { interruptRemappingLines } from './ir-table.js';
 import { pciConfigLines } from './pci-config-table.js';
+import { pushAll } from '../util/arrays.js';
 
 export interface DecodeTableOptions {
   color: boolean;
@@ -222,7 +223,7 @@ function unitSection(u: Unit, opts: DecodeTableOptions): string[] {
     out.push(dim(laid[0], opts.color));
     domains.forEach((d, i) => {
       out.push(laid[i + 1]);
-      if (opts.mappings && d.mappingsKnown) out.push(...mappingLines(d));
+      if (opts.mappings && d.mappingsKnown) pushAll(out, mappingLines(d));
     });
   }
 
@@ -302,7 +303,8 @@ export function renderDecodeTable(s: Snapshot, opts: DecodeTableOptions): string
   out.push('');
   if (!s.units.length) out.push('No remapping units found.', '');
   for (const u of [...s.units].sort((a, b) => a.segment - b.segment || a.registerBase - b.registerBase)) {
-    out.push(...unitSection(u, opts), '');
+    pushAll(out, unitSection(u, opts));
+    out.push('');
   }
   out.push(...inventorySection(s));
   out.push(...pciConfigLines(s));

@@ -222,6 +222,37 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
   return [...findings].sort(compareFindings);
 }
 
+/**
+ * Findings of one check the human reports (table, Markdown) list one by one; the others are
+ * counted in one line per check. A hostile capture gives one check 50 000 findings (a stale
+ * context per present entry of random tables), which no one reads; the machine formats (JSON,
+ * SARIF, JUnit) list every finding.
+ */
+export const MAX_LISTED_PER_CHECK = 100;
+
+/** `findings` (in report order) cut to MAX_LISTED_PER_CHECK per check, and what was left out. */
+export function listedPerCheck<F extends Finding>(findings: readonly F[], max = MAX_LISTED_PER_CHECK): { listed: F[]; omitted: { check: string; findings: F[] }[] } {
+  const seen = new Map<string, number>();
+  const omitted = new Map<string, F[]>();
+  const listed: F[] = [];
+  for (const f of findings) {
+    const n = seen.get(f.check) ?? 0;
+    seen.set(f.check, n + 1);
+    if (n < max) listed.push(f);
+    else {
+      const list = omitted.get(f.check);
+      if (list) list.push(f);
+      else omitted.set(f.check, [f]);
+    }
+  }
+  return { listed, omitted: [...omitted].map(([check, fs]) => ({ check, findings: fs })) };
+}
+
+/** The line saying what listedPerCheck left out of one check. */
+export function omittedLine(o: { check: string; findings: readonly Finding[] }, max = MAX_LISTED_PER_CHECK): string {
+  return `… and ${o.findings.length} more ${o.check} findings (${severityCountsText(o.findings)}), not listed one by one past the first ${max}: \`--format json\` lists them all.`;
+}
+
 /** Summary counts shared by the JSON, table and Markdown reports. */
 export interface SnapshotCounts {
   units: number;

@@ -27,7 +27,9 @@ const TM = ascii(', "tm": ');
 const TRUE = ascii('true');
 const FALSE = ascii('false');
 /** The three page sizes' digits (any other number is spelt when met). */
-const PAGE_SIZES = new Map([4096, 2097152, 1073741824].map((n) => [n, ascii(String(n))]));
+const [PAGE_4K, PAGE_2M, PAGE_1G] = [4096, 2097152, 1073741824].map((n) => ascii(String(n)));
+/** Compared, not looked up in a Map: a 1 GiB page size is a heap number, whose Map lookup is slow. */
+const pageSizeText = (n: number): Uint8Array => (n === 4096 ? PAGE_4K : n === 2097152 ? PAGE_2M : n === 1073741824 ? PAGE_1G : ascii(String(n)));
 
 /** ASCII bytes into a reused chunk, handed to `sink` when full (valid only during that call). */
 export class AsciiChunks {
@@ -91,7 +93,7 @@ export class AsciiChunks {
     this.put(WRITE);
     this.put(m.write ? TRUE : FALSE);
     this.put(PAGE_SIZE);
-    this.put(PAGE_SIZES.get(m.pageSize) ?? ascii(String(m.pageSize)));
+    this.put(pageSizeText(m.pageSize));
     if (m.snp !== undefined) {
       this.put(SNP);
       this.put(m.snp ? TRUE : FALSE);

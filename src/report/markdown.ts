@@ -8,8 +8,9 @@ import type { CheckMeta, EvidenceValue, Finding } from '../checks/types.js';
 import { SEVERITIES } from '../checks/types.js';
 import { suppressionProblem } from '../triage/suppressions.js';
 import {
-  activeFindings, findingSubject, plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
+  activeFindings, findingSubject, listedPerCheck, omittedLine, plural, checkDocPath, countBySeverity, snapshotCounts, sortFindings, sourceLabel, statusGroups, statusLine, TOOL, type AnalyzeReportInput, type ShowPath,
 } from './format.js';
+import { pushAll } from '../util/arrays.js';
 
 /** Escape what would change meaning in running Markdown text, and nothing else (plain text stays readable). */
 export function mdEscape(text: string): string {
@@ -151,10 +152,12 @@ export function renderMarkdown(input: AnalyzeReportInput, opts: MarkdownOptions 
 
   out.push('### Findings', '');
   if (shown.length === 0) out.push(findings.length === 0 ? 'No findings.' : 'No findings but suppressed ones.', '');
-  shown.forEach((f, i) => {
+  const { listed, omitted } = listedPerCheck(shown);
+  listed.forEach((f, i) => {
     out.push(...findingSection(i + 1, f, metas.get(f.check), opts, input.showPath));
   });
-  out.push(...triageSections(input, findings));
+  for (const o of omitted) out.push(omittedLine(o), '');
+  pushAll(out, triageSections(input, findings));
 
   if (s.warnings.length) {
     out.push('### Capture warnings', '');

@@ -19,9 +19,10 @@ import Table from 'cli-table3';
 import type { Finding } from '../checks/types.js';
 import { counts as countsForFailOn, suppressionProblem } from '../triage/suppressions.js';
 import {
-  colorSeverity, countBySeverity, displayWidth, findingSubject, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
+  colorSeverity, countBySeverity, displayWidth, findingSubject, listedPerCheck, omittedLine, plural, severityCountsText, snapshotCounts, sortFindings, statusGroups, statusLine, wrapText,
   type AnalyzeReportInput,
 } from './format.js';
+import { pushAll } from '../util/arrays.js';
 
 export interface FindingsTableOptions {
   /** ANSI colours by severity; the caller decides (TTY, --no-color, NO_COLOR). */
@@ -63,22 +64,16 @@ function messageOf(f: Finding): string {
  * each finding's rows here: cli-table3 never sees a long multi-line cell.
  */
 function tableLines(findings: Finding[], fixed: number[], gap: number, messageText: number, color: boolean): string[] {
-  const table = new Table({
-    chars: NO_BORDERS,
-    colWidths: fixed.map((w) => w + gap),
-    wordWrap: false, // every cell fits its column already
-    style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
-  });
+  const rows: string[][] = [HEAD.slice(0, 4), fixed.map((w) => '─'.repeat(w))];
   const messages: string[][] = [[HEAD[4]], ['─'.repeat(messageText)]];
   const heights = [1, 1];
-  table.push(HEAD.slice(0, 4), fixed.map((w) => '─'.repeat(w)));
   for (const f of findings) {
     const unitDid = unitDidLines(f);
-    table.push([colorSeverity(f.severity, f.severity, color), f.check, f.bdf ?? '-', unitDid.join('\n')]);
+    rows.push([colorSeverity(f.severity, f.severity, color), f.check, f.bdf ?? '-', unitDid.join('\n')]);
     heights.push(unitDid.length);
     messages.push(wrapText(messageOf(f), messageText));
   }
-  const drawn = table.toString().split('\n');
+  const drawn = drawRows(rows, fixed, gap);
   const blank = ' '.repeat(fixed.reduce((a, w) => a + w + gap, 0));
   const out: string[] = [];
   let at = 0;
@@ -87,6 +82,29 @@ function tableLines(findings: Finding[], fixed: number[], gap: number, messageTe
     for (let i = 0; i < Math.max(h, msg.length); i++) out.push(((i < h ? drawn[at + i] : blank) + (msg[i] ?? '')).trimEnd());
     at += h;
   });
+  return out;
+}
+
+/** Rows cli-table3 lays out at once: its layout compares each cell with every cell above it. */
+const ROWS_PER_DRAW = 256;
+
+/**
+ * The identifier columns' lines. Borderless, compact and of fixed widths, each row is drawn on its
+ * own lines, so rows are drawn in slices: cli-table3's layout is quadratic in the rows of one
+ * table (5 600 findings took 1.3 s; 65 000 would take minutes).
+ */
+function drawRows(rows: string[][], fixed: number[], gap: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_DRAW) {
+    const table = new Table({
+      chars: NO_BORDERS,
+      colWidths: fixed.map((w) => w + gap),
+      wordWrap: false, // every cell fits its column already
+      style: { head: [], border: [], 'padding-left': 0, 'padding-right': gap, compact: true },
+    });
+    table.push(...rows.slice(i, i + ROWS_PER_DRAW));
+    pushAll(out, table.toString().split('\n'));
+  }
   return out;
 }
 
@@ -146,18 +164,20 @@ export function renderFindingsTable(input: AnalyzeReportInput, opts: FindingsTab
   if (findings.length === 0) {
     out.push(all.length === 0 ? 'No findings.' : input.baseline !== undefined ? 'No new findings.' : 'No findings but suppressed ones.');
   } else {
+    const { listed, omitted } = listedPerCheck(findings);
     // Content widths of the fixed columns (no cell of these is ever wrapped or cut).
     const fixed = [
-      maxWidth([HEAD[0], ...findings.map((f) => f.severity)]),
-      maxWidth([HEAD[1], ...findings.map((f) => f.check)]),
-      maxWidth([HEAD[2], ...findings.map((f) => f.bdf ?? '-')]),
-      maxWidth([HEAD[3], ...findings.flatMap(unitDidLines)]),
+      maxWidth([HEAD[0], ...listed.map((f) => f.severity)]),
+      maxWidth([HEAD[1], ...listed.map((f) => f.check)]),
+      maxWidth([HEAD[2], ...listed.map((f) => f.bdf ?? '-')]),
+      maxWidth([HEAD[3], ...listed.flatMap(unitDidLines)]),
     ];
     // Columns are separated by `gap` blanks; tighten to one before giving up on the table.
     const messageFor = (gap: number): number => width - fixed.reduce((a, b) => a + b + gap, 0) - gap;
     const gap = messageFor(2) >= MIN_MESSAGE ? 2 : 1;
     const messageText = messageFor(gap);
-    out.push(...(messageText >= MIN_MESSAGE ? tableLines(findings, fixed, gap, messageText, opts.color) : blockLines(findings, width, opts.color)));
+    pushAll(out, messageText >= MIN_MESSAGE ? tableLines(listed, fixed, gap, messageText, opts.color) : blockLines(listed, width, opts.color));
+    for (const o of omitted) pushAll(out, wrapText(omittedLine(o), width));
   }
 
   const counts = snapshotCounts(input.snapshot);

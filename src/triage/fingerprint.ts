@@ -18,7 +18,7 @@
  * is the same after a reboot even when which range is "first" by address is not.
  */
 import type { EvidenceValue, Finding } from '../checks/types.js';
-import { roles, type Roles } from '../model/roles.js';
+import { type DomainInfo, roles, type Roles } from '../model/roles.js';
 import type { Snapshot } from '../model/types.js';
 import { byCodeUnits } from '../util/compare.js';
 import { sha256Hex } from '../util/sha256.js';
@@ -49,11 +49,28 @@ function unitBase(f: Finding): number | undefined {
   return Number.parseInt(f.unit.slice(2), 16);
 }
 
+/** The snapshot's domains by DID, built once per Roles (a hostile capture has ~65 000 domains and as many findings). */
+const domainsByDid = new WeakMap<Roles, Map<number, DomainInfo[]>>();
+
+function domainsWithDid(r: Roles, did: number): DomainInfo[] {
+  let index = domainsByDid.get(r);
+  if (index === undefined) {
+    index = new Map();
+    for (const d of r.domains.values()) {
+      const list = index.get(d.domain.did);
+      if (list) list.push(d);
+      else index.set(d.domain.did, [d]);
+    }
+    domainsByDid.set(r, index);
+  }
+  return index.get(did) ?? [];
+}
+
 /** The domains a finding names: its DID on its unit (none when it names no DID). */
-function domainsOf(f: Finding, r: Roles): ReturnType<Roles['vmDomains']> {
+function domainsOf(f: Finding, r: Roles): DomainInfo[] {
   const base = unitBase(f);
   if (f.did === undefined) return [];
-  return [...r.domains.values()].filter((d) => d.domain.did === f.did && (base === undefined || d.unit.registerBase === base));
+  return domainsWithDid(r, f.did).filter((d) => base === undefined || d.unit.registerBase === base);
 }
 
 /**

@@ -197,9 +197,9 @@ describe('hostView, writableUnion, mergeSorted', () => {
     );
   });
 
-  it('writableUnion of one or more lists is the union of their writable pages', () => {
+  it('writableUnion of one or more lists is the union of their writable pages (lists merged as a tree: odd counts, several levels)', () => {
     fc.assert(
-      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 3 }), (lists) => {
+      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 9 }), (lists) => {
         const u = writableUnion(lists);
         const got = Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i]]);
         expect(got).toEqual(writableRuns(lists));

@@ -89,3 +89,16 @@ describe('decode-table names', () => {
     expect(bytesText(4096)).toBe('16 MiB (0x1000000)');
   });
 });
+
+describe('renderDecodeTable --mappings with a domain of 300 000 mappings', () => {
+  it('lists every one (the lines were spread as arguments: a stack overflow past ~100 000)', () => {
+    const s = snapshot();
+    const d = s.units[0].domains[0];
+    d.mappings = Array.from({ length: 300_000 }, (_, i) => ({ iovaPfn: 2 * i, hpaPfn: 3 * i, pages: 1, read: true, write: true, pageSize: 4096 as const }));
+    d.mappingsKnown = true;
+    const lines = renderDecodeTable(s, { color: false, mappings: true }).split('\n');
+    expect(lines.filter((l) => /^\s+0x[0-9a-f]+-0x[0-9a-f]+\s+→/.test(l))).toHaveLength(300_000);
+    // The last: IOVA page 599 998 = 0x927be000, host page 899 997 = 0xdbb9d000.
+    expect(lines.some((l) => l.includes('0x927be000-0x927befff') && l.includes('0xdbb9d000'))).toBe(true);
+  });
+});

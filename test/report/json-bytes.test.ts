@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { mappingLines } from '../../src/report/json-lines.js';
 import { JSON_LINES_WASM } from '../../src/report/json-lines-wasm.js';
 import { assembleWat } from '../../src/tools/wat.js';
@@ -71,6 +71,23 @@ describe('mapping lines as bytes', () => {
     let text = '';
     expect(mappingLines([{ iovaPfn: 1, hpaPfn: 2, pages: 3, read: true, write: false, pageSize: 4096 }], 0, (b) => (text += Buffer.from(b).toString()))).toBe(true);
     expect(text).toBe('[\n  {"iova": "0x1000", "hpa": "0x2000", "size": "0x3000", "read": true, "write": false, "pageSize": 4096}');
+  });
+
+  it('spells 1 GiB pages without a Map lookup per mapping (a heap number key: 20 s over a hostile image\'s 14 M mappings)', () => {
+    const mappings: Mapping[] = Array.from({ length: 2000 }, (_, i) => ({
+      iovaPfn: i * 262144, hpaPfn: i * 262144, pages: 262144, read: true, write: i % 2 === 0, pageSize: 1073741824,
+    }));
+    const has = vi.spyOn(Map.prototype, 'has');
+    const get = vi.spyOn(Map.prototype, 'get');
+    let lines = 0;
+    try {
+      expect(mappingLines(mappings, 0, (b) => { lines += Buffer.from(b).toString().split('\n').length - 1; })).toBe(true);
+      expect(has.mock.calls.length + get.mock.calls.length).toBeLessThan(10);
+    } finally {
+      has.mockRestore();
+      get.mockRestore();
+    }
+    expect(lines).toBe(2000);
   });
 
   it('the committed module is json-lines.wat assembled (run `npm run wasm` after editing the .wat)', async () => {

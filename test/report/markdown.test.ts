@@ -73,3 +73,13 @@ describe('markdown escaping', () => {
     expect(evidenceBlock({ a: 'p|q' })).toBe('| field | value |\n|---|---|\n| a | `p\\|q` |');
   });
 });
+
+describe('renderMarkdown with 250 findings of one check', () => {
+  it('has a section for each of the first 100 and one line counting the other 150', () => {
+    const one = findings()[0];
+    const many = Array.from({ length: 250 }, (_, i) => ({ ...one, check: 'stale-context', did: i, bdf: `0000:03:${(i >> 3).toString(16).padStart(2, '0')}.${i & 7}` }));
+    const md = renderMarkdown({ snapshot: snapshot(), findings: many, checks: checks(), ran: RAN, tool: TOOL });
+    expect(md.split('\n').filter((l) => /^### \d+\. \[/.test(l))).toHaveLength(100);
+    expect(md).toContain('… and 150 more stale-context findings');
+  });
+});

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { renderFindingsTable } from '../../src/report/table.js';
 import { displayWidth, stripAnsi } from '../../src/report/format.js';
 import type { Finding } from '../../src/checks/types.js';
@@ -126,5 +126,50 @@ describe('renderFindingsTable', () => {
       expect(columnsOf(l)).toBeLessThanOrEqual(70);
       expect(displayWidth(l)).toBe(columnsOf(l));
     }
+  });
+});
+
+describe('renderFindingsTable with thousands of findings', () => {
+  it('lays out rows in bounded slices (cli-table3 compares each cell with every cell above it), each finding once and in order', async () => {
+    const { default: Table } = await import('cli-table3');
+    const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+    const one = findings()[0];
+    // 30 checks of 100 findings: all listed (100 per check is the most the table lists).
+    const many: Finding[] = Array.from({ length: 3000 }, (_, i) => ({ ...one, check: `check-${hex2(Math.floor(i / 100))}`, bdf: `0000:${hex2(i >> 8)}:${hex2((i >> 3) & 31)}.${i & 7}`, did: i }));
+    const sizes: number[] = [];
+    const real = Table.prototype.toString;
+    const spy = vi.spyOn(Table.prototype, 'toString').mockImplementation(function (this: InstanceType<typeof Table>) {
+      sizes.push(this.length);
+      return real.call(this);
+    });
+    let out: string;
+    try {
+      out = renderFindingsTable(input(many), { color: false });
+    } finally {
+      spy.mockRestore();
+    }
+    // Before: one table of 3 002 rows (~45 M cell comparisons).
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(256);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(many.length + 2);
+    const lines = out.split('\n');
+    // Each finding's DID once, in order, on the line of its unit: no row lost or moved at a slice's edge.
+    const dids = lines.flatMap((l) => [.../DID (\d+)/.exec(l)?.slice(1) ?? []]).map(Number);
+    expect(dids).toEqual(many.map((f) => f.did));
+  });
+});
+
+describe('renderFindingsTable with 5 000 findings of one check', () => {
+  it('lists the first 100 in report order and counts the others in one line', () => {
+    const one = findings()[0];
+    const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+    const many: Finding[] = Array.from({ length: 5000 }, (_, i) => ({ ...one, severity: i < 10 ? 'critical' : 'error', check: 'stale-context', bdf: `0000:${hex2(i >> 8)}:${hex2((i >> 3) & 31)}.${i & 7}`, did: i }));
+    const out = renderFindingsTable(input(many), { color: false, width: 200 });
+    const lines = out.split('\n');
+    const dids = lines.flatMap((l) => [.../DID (\d+)/.exec(l)?.slice(1) ?? []]).map(Number);
+    // Most severe first (the 10 critical), then by BDF: DIDs 0…99.
+    expect(dids).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    expect(out).toContain('… and 4900 more stale-context findings (0 critical, 4900 error, 0 warning, 0 info), not listed one by one past the first 100: `--format json` lists them all.');
+    // The summary counts every finding.
+    expect(out).toContain('10 critical, 4990 error');
   });
 });

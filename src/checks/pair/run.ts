@@ -10,6 +10,7 @@ import { INPUT_HINTS, inputCoverage, judgeCheck, type CheckStatusReport, type Ru
 import type { CheckInput, Finding } from '../types.js';
 import { pairChecks } from './index.js';
 import type { PairCheck } from './types.js';
+import { pushAll } from '../../util/arrays.js';
 
 export function runPairChecks(before: Snapshot, after: Snapshot, diff: SnapshotDiff, opts: Pick<RunOptions, 'options'> = {}, all: readonly PairCheck[] = pairChecks): RunResult {
   const options = new Map(all.map((c) => [c, resolveOptions(c.meta, opts.options?.[c.meta.id])]));
@@ -28,7 +29,7 @@ export function runPairChecks(before: Snapshot, after: Snapshot, diff: SnapshotD
       addText: missing.map((m) => `${INPUT_HINTS[m]} (${lacking(m).join(' and ')})`).join('; and '),
     };
     const verdict = judgeCheck(check.meta, inputs, () => check.run(before, after, diff, options.get(check)!));
-    findings.push(...verdict.findings);
+    pushAll(findings, verdict.findings);
     statuses.push(verdict.status);
   }
   return { findings, statuses };
