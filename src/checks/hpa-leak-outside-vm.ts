@@ -179,7 +179,9 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const layout = guestLayout(vm);
   const bars = barIndex(snapshot, devices);
   const j = judge(snapshot, knownMappings(info.domain), layout, bars);
-  const barsUnknown = vm.hypervisor === 'qemu' && devices.size > 0 && bars.size === 0;
+  // Only when the memory map names no BAR at all (no /proc/iomem, or read without root): a map that
+  // names other devices' BARs but none of the VM's says the VM's devices have none there.
+  const barsUnknown = vm.hypervisor === 'qemu' && devices.size > 0 && (snapshot.pciResources ?? []).length === 0;
   const unsure = barsUnknown ? { severity: 'warning' as const, severityReason: "no BAR of the VM's devices in the memory map" } : {};
   const memory = vm.memoryBytes!;
   const common = { vm: vm.name, hypervisor: vm.hypervisor, memory: hex(memory), ...(vm.qemu?.type !== undefined ? { machine: vm.qemu.type } : {}) };

@@ -7,7 +7,7 @@ import { addressOption } from './numbers.js';
 
 const PART_KINDS: PartKind[] = [
   'dmar', 'registers', 'memory', 'dmardump-text', 'debugfs-translation', 'debugfs-domain', 'dmesg', 'pci', 'bridges',
-  'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'ignored',
+  'vm-cmdlines', 'memory-map', 'invalidation-queue', 'ir-translation', 'pci-config', 'ignored',
 ];
 
 /** A capture option: every one takes one string value and is listed under "Capture parts:". */
