@@ -4,7 +4,7 @@ import type { Vm } from '../../src/model/types.js';
 import { PPT, UNIT, VM_ROOT } from './fixtures.js';
 import type { MapSpec } from './snapshot-builder.js';
 import { GiB, gibPages, mibPages, snapshot, summary } from './snapshot-builder.js';
-import { NIC, RAM_HPA_PFN, vfioHost, vmMappings } from './vfio-fixture.js';
+import { NIC, RAM_HPA_PFN, VIRTIO, vfioHost, vmMappings } from './vfio-fixture.js';
 import { findingsOf, resultOf } from './check-tester.js';
 
 const HPA = gibPages(32);
@@ -55,6 +55,12 @@ describe('hpa-leak-outside-vm on a QEMU/VFIO VM (the real capture qemu-linux61-v
     expect(r.reasons).toEqual([expect.stringContaining('names no BAR of VM')]);
     // 0x40 + 3 BAR pages; the 64 ROM pages are still ROM.
     expect(f.find((x) => x.evidence.outsidePages !== undefined)!.evidence).toMatchObject({ outsidePages: 0x43, firstOutside: '0xfeba0000', romPages: 64, ownBarPages: 0 });
+  });
+
+  it('a memory map that names other devices\' BARs but none of the VM\'s: the pages outside stay an error', () => {
+    const r = resultOf(hpaLeakOutsideVm, vfioHost({ resources: false }).resource(VIRTIO, 0xfe800000, 0xfe804000).build());
+    expect(summary(r.findings)).toEqual([`hpa-leak-outside-vm error ${NIC}`, `hpa-leak-outside-vm error ${NIC}`]);
+    expect(r.status).toBe('ran');
   });
 
   it('a writable "ROM" is no ROM: outside', () => {
