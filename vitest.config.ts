@@ -27,8 +27,9 @@ const root = import.meta.dirname;
 const all = testFiles(path.join(root, 'test')).map((f) => path.relative(root, f).split(path.sep).join('/')).sort();
 const e2e = all.filter((f) => E2E_MARKS.test(readFileSync(path.join(root, f), 'utf8')));
 // A file that replaces a module (vi.mock) needs its own module cache: with `isolate: false` below
-// the real module may already be loaded by another file of the same worker.
-const mocking = all.filter((f) => !e2e.includes(f) && /\bvi\.mock\(/.test(readFileSync(path.join(root, f), 'utf8')));
+// the real module may already be loaded by another file of the same worker. So does one that
+// says `vitest: own process` (it observes V8 state other files' objects share, such as shapes).
+const mocking = all.filter((f) => !e2e.includes(f) && /\bvi\.mock\(|vitest: own process/.test(readFileSync(path.join(root, f), 'utf8')));
 const unit = all.filter((f) => !e2e.includes(f) && !mocking.includes(f));
 
 export default defineConfig({

@@ -11,11 +11,12 @@
  * most (mappings + 2 × labelled segments) pieces.
  */
 import type { Rmrr } from '../decode/dmar-types.js';
-import type { Domain, Mapping, Snapshot } from '../model/types.js';
+import type { MappingList } from '../model/mapping-list.js';
+import type { Domain, Snapshot } from '../model/types.js';
 import { hostView, mappingsReaching, RangeIndex, sortOrder, unionOfSorted, unionRanges, type PageRanges } from './host-ranges.js';
 import { structureIndex } from './hpa-leak-iommu-structures.js';
 import { mmioIndex } from './hpa-leak-mmio.js';
-import { byDomain, knownMappings, roles, type DomainInfo, type Roles } from '../model/roles.js';
+import { byDomain, knownMappingList, roles, type DomainInfo, type Roles } from '../model/roles.js';
 import { barIndex } from './vm-layout.js';
 
 /** What a host range of a VM domain hits. */
@@ -80,7 +81,7 @@ export interface VmDomainMap {
   devices: string[];
   /** False when part of the walk could not be read. */
   complete: boolean;
-  mappings: readonly Mapping[];
+  mappings: MappingList;
   pieces: ClassifiedPieces;
   /** Pages per class (by HOST_CLASSES index). */
   pagesByClass: number[];
@@ -96,7 +97,7 @@ function ownerKey(info: DomainInfo): string {
 /** The union of some domains' host footprints (any permission), sorted and disjoint. */
 function footprintUnion(domains: readonly DomainInfo[]): PageRanges {
   const lists: PageRanges[] = domains.map((d) => {
-    const v = hostView(knownMappings(d.domain));
+    const v = hostView(knownMappingList(d.domain));
     return { start: v.sortedStart, end: v.sortedEnd, tag: new Uint32Array(0), length: v.sortedStart.length };
   });
   return unionOfSorted(lists);
@@ -208,7 +209,7 @@ function sources(snapshot: Snapshot): Sources {
 
 /** Cut a VM domain's mappings into pieces by what their host pages hit. */
 function classify(snapshot: Snapshot, info: DomainInfo, src: Sources): { pieces: ClassifiedPieces; pagesByClass: number[] } {
-  const ms = knownMappings(info.domain);
+  const ms = knownMappingList(info.domain);
   const view = hostView(ms);
   const foot = unionRanges({ start: view.sortedStart, end: view.sortedEnd, tag: new Uint32Array(0), length: ms.length });
   const labels = new Labels();
@@ -227,8 +228,8 @@ function classify(snapshot: Snapshot, info: DomainInfo, src: Sources): { pieces:
   const structuresReach = src.structures.size > 0 ? src.structures.overlapsEach(ms) : new Uint8Array(ms.length);
   for (let i = 0; i < ms.length; i++) {
     if (reach[i] === 0 && structuresReach[i] === 0) continue;
-    const a = ms[i].hpaPfn;
-    const b = a + ms[i].pages;
+    const a = ms.hpaPfn[i];
+    const b = a + ms.pages[i];
     src.mmio.query(a, b, (reg, from, to) => labels.add(from, to, reg.kind === 'msi-window' ? R_MSI : reg.kind === 'unit-registers' ? R_UNIT_REGISTERS : R_MMIO));
     src.rmrr.query(a, b, (_x, from, to) => labels.add(from, to, R_MMIO));
     bars.query(a, b, (_x, from, to) => labels.add(from, to, R_OWN_DEVICE));
@@ -287,7 +288,7 @@ export function vmDomainMaps(snapshot: Snapshot): VmDomainMap[] {
     const { pieces, pagesByClass } = classify(snapshot, info, src);
     const m: VmDomainMap = {
       key: info.key, unit: info.unit.registerBase, segment: info.unit.segment, did: info.domain.did, root: info.domain.root, kind: info.domain.kind,
-      vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort(), complete: info.domain.complete, mappings: knownMappings(info.domain), pieces, pagesByClass,
+      vms: [...info.vms].sort(), devices: [...info.assignedUsers].sort(), complete: info.domain.complete, mappings: knownMappingList(info.domain), pieces, pagesByClass,
     };
     if (info.unit.name !== undefined) m.unitName = info.unit.name;
     return m;

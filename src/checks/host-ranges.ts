@@ -5,7 +5,7 @@
  * never an object per page or per range. These loops run once per CLI call, mostly before the JIT
  * has optimized them, so they stay few and plain.
  */
-import type { Mapping } from '../model/types.js';
+import { MAP_WRITE, type MappingList } from '../model/mapping-list.js';
 
 /** Disjoint or overlapping [start, end) page ranges, sorted by start, with an owner tag per range. */
 export interface PageRanges {
@@ -119,39 +119,34 @@ export interface HostView {
   sortedWrite: Uint8Array;
 }
 
-const hostViews = new WeakMap<readonly Mapping[], HostView>();
+const hostViews = new WeakMap<MappingList, HostView>();
 
 /**
  * The host view of a mapping list, built once and shared by every check that matches a domain's
  * host pages against something (structures, MMIO, other domains): one sort per domain per run.
  */
-export function hostView(mappings: readonly Mapping[]): HostView {
-  let v = hostViews.get(mappings);
+export function hostView(list: MappingList): HostView {
+  let v = hostViews.get(list);
   if (v === undefined) {
-    const n = mappings.length;
-    const start = new Float64Array(n);
+    const n = list.length;
+    // The list's own column (no copy): the list is complete before any check runs.
+    const start = list.hpaPfn.subarray(0, n);
     const end = new Float64Array(n);
-    const write = new Uint8Array(n);
-    // The mapping objects are read once, in order; the rest works on typed arrays (taking them
-    // in host-page order would jump around the heap).
-    for (let i = 0; i < n; i++) {
-      const m = mappings[i];
-      start[i] = m.hpaPfn;
-      end[i] = m.hpaPfn + m.pages;
-      write[i] = m.write ? 1 : 0;
-    }
+    const pages = list.pages;
+    for (let i = 0; i < n; i++) end[i] = start[i] + pages[i];
     const order = sortOrder(start, end, n);
     const sortedStart = new Float64Array(n);
     const sortedEnd = new Float64Array(n);
     const sortedWrite = new Uint8Array(n);
+    const flags = list.flags;
     for (let k = 0; k < n; k++) {
       const i = order[k];
       sortedStart[k] = start[i];
       sortedEnd[k] = end[i];
-      sortedWrite[k] = write[i];
+      sortedWrite[k] = (flags[i] & MAP_WRITE) === 0 ? 0 : 1;
     }
     v = { start, end, order, sortedStart, sortedEnd, sortedWrite };
-    hostViews.set(mappings, v);
+    hostViews.set(list, v);
   }
   return v;
 }
@@ -161,10 +156,10 @@ export interface MergeIndex {
   markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void;
 }
 
-/** Which of `mappings` reach a host page any of `indexes` holds (1 where one does), by merging. */
-export function mappingsReaching(mappings: readonly Mapping[], ...indexes: MergeIndex[]): Uint8Array {
-  const { start, end, order } = hostView(mappings);
-  const hit = new Uint8Array(mappings.length);
+/** Which of the mappings reach a host page any of `indexes` holds (1 where one does), by merging. */
+export function mappingsReaching(list: MappingList, ...indexes: MergeIndex[]): Uint8Array {
+  const { start, end, order } = hostView(list);
+  const hit = new Uint8Array(list.length);
   for (const index of indexes) index.markOverlaps(start, end, order, hit);
   return hit;
 }
@@ -173,7 +168,7 @@ export function mappingsReaching(mappings: readonly Mapping[], ...indexes: Merge
  * The union of the writable host ranges of some domains' mappings, sorted: from the cached host
  * views, merged (a single domain needs no sort at all).
  */
-export function writableUnion(lists: readonly (readonly Mapping[])[]): PageRanges {
+export function writableUnion(lists: readonly MappingList[]): PageRanges {
   const writable = lists.map((ms): PageRanges => {
     const v = hostView(ms);
     const n = v.sortedWrite.length;

@@ -1,6 +1,6 @@
 import { hex, pfnHex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
-import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { byDomain, knownMappingList, roles } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
 import { checkMeta, defineCheck, type Finding } from './types.js';
 
@@ -49,7 +49,10 @@ export const hpaLeakIdentity = defineCheck({
     const r = roles(snapshot);
     const out: Finding[] = [];
     for (const info of r.vmDomains().sort(byDomain)) {
-      const ms = knownMappings(info.domain).filter((m) => m.iovaPfn === m.hpaPfn).sort((a, b) => a.iovaPfn - b.iovaPfn);
+      const list = knownMappingList(info.domain);
+      const ms: { iovaPfn: number; pages: number }[] = [];
+      for (let i = 0; i < list.length; i++) if (list.iovaPfn[i] === list.hpaPfn[i]) ms.push({ iovaPfn: list.iovaPfn[i], pages: list.pages[i] });
+      ms.sort((a, b) => a.iovaPfn - b.iovaPfn);
       if (ms.length === 0) continue;
       let total = 0;
       let bestStart = 0;

@@ -1,8 +1,9 @@
 import { MAX_IRT_ENTRIES } from '../model/interrupt-remapping.js';
-import type { Mapping, Snapshot, Unit } from '../model/types.js';
+import type { MappingList } from '../model/mapping-list.js';
+import type { Snapshot, Unit } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
-import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { byDomain, knownMappingList, roles } from '../model/roles.js';
 import { ownerText } from './evidence.js';
 import { mappingsReaching, PageIndex, RangeIndex } from './host-ranges.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
@@ -60,7 +61,7 @@ export class StructureIndex {
   }
 
   /** Which of `mappings` reach a structure (1 where one does). */
-  overlapsEach(mappings: readonly Mapping[]): Uint8Array {
+  overlapsEach(mappings: MappingList): Uint8Array {
     return mappingsReaching(mappings, this.tables, this.ranges);
   }
 
@@ -149,14 +150,14 @@ export const hpaLeakIommuStructures = defineCheck({
       const kinds = new Set<string>();
       let pages = 0;
       let writable = false;
-      const ms = knownMappings(info.domain);
+      const ms = knownMappingList(info.domain);
       // Which mappings reach a structure, found in one merge; then the evidence, in IOVA order.
       // (A CLI run executes this once, mostly before the JIT optimizes it: no work per mapping
       // beyond a few loops over typed arrays.)
       const reach = index.overlapsEach(ms);
       for (let i = 0; i < ms.length; i++) {
         if (reach[i] === 0) continue;
-        const m = ms[i];
+        const m = ms.at(i);
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (s, from, to) => {
           pages += to - from;
           kinds.add(s.kind);

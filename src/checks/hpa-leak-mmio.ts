@@ -1,5 +1,5 @@
 import { hex, pfnHex } from '../util/hex.js';
-import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { byDomain, knownMappingList, roles } from '../model/roles.js';
 import { drhds } from '../model/coverage.js';
 import { ownerText } from './evidence.js';
 import { mappingsReaching, RangeIndex } from './host-ranges.js';
@@ -112,13 +112,13 @@ export const hpaLeakMmio = defineCheck({
       const own = new Set<string>(info.assignedUsers);
       for (const a of r.assigned.values()) if (a.vm !== undefined && info.vms.has(a.vm)) own.add(a.bdf);
       const bars = barIndex(snapshot, own);
-      const ms = knownMappings(info.domain);
+      const ms = knownMappingList(info.domain);
       // Which mappings reach a region, in one merge over the domain's shared host view; then the
       // evidence, in IOVA order (see hpa-leak-iommu-structures).
       const reach = mappingsReaching(ms, index);
       for (let i = 0; i < ms.length; i++) {
         if (reach[i] === 0) continue;
-        const m = ms[i];
+        const m = ms.at(i);
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
           const ownHere = reg.kind === 'unit-registers' || reg.kind === 'msi-window' ? [] : overlaps(bars, from, to);
           for (const [s, e] of ownHere) ownBarPages += e - s;

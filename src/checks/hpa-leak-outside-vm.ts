@@ -1,7 +1,8 @@
-import type { Mapping, Snapshot, Vm } from '../model/types.js';
+import type { MappingList } from '../model/mapping-list.js';
+import type { Snapshot, Vm } from '../model/types.js';
 import { hex, pfnHex } from '../util/hex.js';
 import { finding, ranInPart } from './finding.js';
-import { byDomain, knownMappings, roles, type DomainInfo } from '../model/roles.js';
+import { byDomain, knownMappingList, roles, type DomainInfo } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 import { barIndex, guestLayout, hostRamIndex, overlaps, subtract, type GuestLayout } from './vm-layout.js';
@@ -82,7 +83,7 @@ interface Judged {
 }
 
 /** Classify a VM domain's mappings against `layout` (RAM, ROM window) and the VM's own BARs. */
-function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout | undefined, bars: ReturnType<typeof barIndex>): Judged {
+function judge(snapshot: Snapshot, ms: MappingList, layout: GuestLayout | undefined, bars: ReturnType<typeof barIndex>): Judged {
   const hostRam = snapshot.memoryMapKnown ? hostRamIndex(snapshot) : undefined;
   const ram = layout?.ram ?? [];
   const rs = Float64Array.from(ram, (r) => r[0]);
@@ -90,20 +91,23 @@ function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout |
   const j: Judged = { outside: 0, examples: [], romPages: 0, barPages: 0, ramLikePages: 0 };
   // Indexed loops over typed arrays: this runs once per mapping, mostly before the JIT has
   // optimized it; only mappings that leave RAM take the slower path below.
+  const iovas = ms.iovaPfn;
+  const lengths = ms.pages;
   for (let i = 0; i < ms.length; i++) {
-    const m = ms[i];
-    const a = m.iovaPfn;
-    const b = a + m.pages;
+    const a = iovas[i];
+    const pages = lengths[i];
+    const b = a + pages;
     let inside = 0;
     for (let k = 0; k < rs.length; k++) {
       const lo = Math.max(a, rs[k]);
       const hi = Math.min(b, re[k]);
       if (hi > lo) inside += hi - lo;
     }
-    j.ramLikePages += m.pages;
-    if (inside === m.pages || (layout === undefined && bars.size === 0)) continue;
+    j.ramLikePages += pages;
+    if (inside === pages || (layout === undefined && bars.size === 0)) continue;
     // IOVA runs outside RAM (all of the mapping when there is no layout: then only BARs are sorted out).
-    const delta = m.hpaPfn - a;
+    const delta = ms.hpaPfn[i] - a;
+    const write = ms.write(i);
     for (const [os, oe] of layout ? subtract(a, b, ram) : [[a, b] as [number, number]]) {
       // The VM's own devices' BARs, by host page.
       const own = overlaps(bars, os + delta, oe + delta).map(([s, e]) => [s - delta, e - delta] as [number, number]);
@@ -112,7 +116,7 @@ function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout |
         if (!layout) continue; // without a layout only the total counts
         let rest: [number, number][] = [[s, e]];
         const win = layout.romWindow;
-        if (win !== undefined && !m.write) {
+        if (win !== undefined && !write) {
           // ROM: read-only, in the window, onto host RAM (when the memory map says where RAM is).
           const inWin = subtract(s, e, [[Number.NEGATIVE_INFINITY, win[0]], [win[1], Number.POSITIVE_INFINITY]]);
           const rom = hostRam === undefined ? inWin : inWin.flatMap(([x, y]) => overlaps(hostRam, x + delta, y + delta).map(([p, q]) => [p - delta, q - delta] as [number, number]));
@@ -122,7 +126,7 @@ function judge(snapshot: Snapshot, ms: readonly Mapping[], layout: GuestLayout |
         for (const [x, y] of rest) {
           j.outside += y - x;
           if (j.firstOutsideIovaPfn === undefined || x < j.firstOutsideIovaPfn) j.firstOutsideIovaPfn = x;
-          if (j.examples.length < 8) j.examples.push({ iova: pfnHex(x), hpa: pfnHex(x + delta), size: hex((y - x) * 4096), write: m.write });
+          if (j.examples.length < 8) j.examples.push({ iova: pfnHex(x), hpa: pfnHex(x + delta), size: hex((y - x) * 4096), write });
         }
       }
     }
@@ -178,7 +182,7 @@ function judgeDomain(snapshot: Snapshot, info: DomainInfo, vm: Vm, devices: Read
   const out: Finding[] = [];
   const layout = guestLayout(vm);
   const bars = barIndex(snapshot, devices);
-  const j = judge(snapshot, knownMappings(info.domain), layout, bars);
+  const j = judge(snapshot, knownMappingList(info.domain), layout, bars);
   // Only when the memory map names no BAR at all (no /proc/iomem, or read without root): a map that
   // names other devices' BARs but none of the VM's says the VM's devices have none there.
   const barsUnknown = vm.hypervisor === 'qemu' && devices.size > 0 && (snapshot.pciResources ?? []).length === 0;

@@ -1,6 +1,7 @@
 import { hex, pfnHex } from '../util/hex.js';
 import { finding, ran } from './finding.js';
 import { type DomainInfo, byDomain, roles } from '../model/roles.js';
+import { mappingListOf } from '../model/mapping-list.js';
 import { ownerText, pagesText } from './evidence.js';
 import type { PageRanges } from './host-ranges.js';
 import { mergeSorted, writableUnion } from './host-ranges.js';
@@ -58,10 +59,10 @@ function firstDomainMapping(owner: Owner, pfn: number): { did: number; iova: str
   // Indexed loops: up to 16 scans of every mapping, in code the JIT has not optimized yet.
   for (let di = 0; di < owner.domains.length; di++) {
     const d = owner.domains[di];
-    const ms = d.domain.mappings;
+    const ms = mappingListOf(d.domain);
     for (let i = 0; i < ms.length; i++) {
-      const m = ms[i];
-      if (m.write && pfn >= m.hpaPfn && pfn < m.hpaPfn + m.pages) return { did: d.domain.did, iova: pfnHex(m.iovaPfn + (pfn - m.hpaPfn)) };
+      const hpa = ms.hpaPfn[i];
+      if (ms.write(i) && pfn >= hpa && pfn < hpa + ms.pages[i]) return { did: d.domain.did, iova: pfnHex(ms.iovaPfn[i] + (pfn - hpa)) };
     }
   }
   return undefined;
@@ -80,16 +81,16 @@ function hostReach(owner: Owner, ranges: readonly [number, number][]): Reach[] {
   for (const info of owner.domains) {
     let pages = 0;
     let identity = true;
-    const ms = info.domain.mappings;
+    const ms = mappingListOf(info.domain);
     for (let i = 0; i < ms.length; i++) {
-      const m = ms[i];
-      if (!m.write) continue;
+      if (!ms.write(i)) continue;
+      const hpa = ms.hpaPfn[i];
       for (const [from, to] of ranges) {
-        const lo = Math.max(from, m.hpaPfn);
-        const hi = Math.min(to, m.hpaPfn + m.pages);
+        const lo = Math.max(from, hpa);
+        const hi = Math.min(to, hpa + ms.pages[i]);
         if (hi <= lo) continue;
         pages += hi - lo;
-        if (m.iovaPfn !== m.hpaPfn) identity = false;
+        if (ms.iovaPfn[i] !== hpa) identity = false;
       }
     }
     if (pages > 0) out.push({ info, pages, identity });
@@ -152,7 +153,7 @@ export const hpaLeakShared = defineCheck({
       return o;
     };
     for (const info of [...r.domains.values()].sort(byDomain)) {
-      if (!info.domain.mappingsKnown || info.domain.mappings.length === 0) continue;
+      if (!info.domain.mappingsKnown || mappingListOf(info.domain).length === 0) continue;
       if (info.isHost) ownerFor('host', 'the host', false, true).domains.push(info);
       else if (info.isVm && info.vms.size === 1) {
         const vm = [...info.vms][0];
@@ -161,7 +162,7 @@ export const hpaLeakShared = defineCheck({
       // Domains of several VMs are reported above; their pages would only repeat it.
     }
     if (owners.length < 2) return ran(out);
-    const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => d.domain.mappings)));
+    const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => mappingListOf(d.domain))));
     const all = mergeSorted(unions);
     // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
     // keeps that range's end per owner, and each overlapping pair is counted exactly once.

@@ -1,6 +1,7 @@
 import type { Snapshot } from '../model/types.js';
 import { finding, ranInPart } from './finding.js';
 import { hex } from '../util/hex.js';
+import { mappingListOf } from '../model/mapping-list.js';
 import { roles } from '../model/roles.js';
 import { rawHex } from './evidence.js';
 import { checkMeta, defineCheck, type Finding } from './types.js';
@@ -54,7 +55,7 @@ export const pptEmptyDomain = defineCheck({
       const a = r.assigned.get(u.ctx.bdf);
       if (!a) continue;
       const d = u.domain;
-      if (!d.mappingsKnown || d.pageCount > 0 || d.mappings.length > 0) continue;
+      if (!d.mappingsKnown || d.pageCount > 0 || mappingListOf(d).length > 0) continue;
       // A walk that read nothing because its pages are missing (or cut short) knows nothing: unknown, not empty.
       if (!d.complete) continue;
       const driver = r.devices.get(u.ctx.bdf)?.driver ?? r.hints.get(u.ctx.bdf);

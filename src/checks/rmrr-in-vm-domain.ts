@@ -2,9 +2,9 @@ import type { Rmrr } from '../decode/dmar-types.js';
 import { hex, pfnHex } from '../util/hex.js';
 import { formatBdf } from '../util/bdf.js';
 import { finding, ran } from './finding.js';
-import { byDomain, knownMappings, roles } from '../model/roles.js';
+import { byDomain, knownMappingList, roles } from '../model/roles.js';
 import { ownerText } from './evidence.js';
-import { RangeIndex } from './host-ranges.js';
+import { mappingsReaching, RangeIndex } from './host-ranges.js';
 import { checkMeta, defineCheck, type Finding } from './types.js';
 
 const meta = checkMeta({
@@ -45,11 +45,17 @@ export const rmrrInVmDomain = defineCheck({
     const out: Finding[] = [];
     for (const info of r.vmDomains().sort(byDomain)) {
       const hits = new Map<Rmrr, { hpa: number; iova: number; pages: number }>();
-      for (const m of knownMappings(info.domain)) {
-        index.query(m.hpaPfn, m.hpaPfn + m.pages, (x, from, to) => {
+      // Which mappings reach an RMRR, in one merge over the domain's host view; then those, in IOVA order.
+      const ms = knownMappingList(info.domain);
+      const reach = mappingsReaching(ms, index);
+      for (let i = 0; i < ms.length; i++) {
+        if (reach[i] === 0) continue;
+        const hpa = ms.hpaPfn[i];
+        const iova = ms.iovaPfn[i];
+        index.query(hpa, hpa + ms.pages[i], (x, from, to) => {
           const h = hits.get(x);
           if (h) h.pages += to - from;
-          else hits.set(x, { hpa: from, iova: m.iovaPfn + (from - m.hpaPfn), pages: to - from });
+          else hits.set(x, { hpa: from, iova: iova + (from - hpa), pages: to - from });
         });
       }
       for (const [x, h] of hits) {

@@ -19,6 +19,7 @@ import { readQueueErrorWindow } from './invalidation-queue.js';
 import { sourceText } from './source.js';
 import { attachPciConfig } from './pci-config.js';
 import { readUnitTables } from './tables.js';
+import { shareMappings } from './mapping-list.js';
 import { unsupportedTtm } from './dma.js';
 import { usesNoTables } from './known.js';
 import type {
@@ -537,10 +538,12 @@ function joinDomains(units: Unit[], texts: DomainContribution[], walked: Set<Uni
       if (byKey.has(key)) return;
       const t = byRoot.get(root);
       if (t) used.add(root);
-      byKey.set(key, {
-        did, root, kind, aw, levels: t?.levels ?? levels, pageCount: t?.pageCount ?? 0, mappings: t?.mappings ?? [],
+      const d: Domain = {
+        did, root, kind, aw, levels: t?.levels ?? levels, pageCount: t?.pageCount ?? 0, mappings: [],
         tablePfns: t?.tablePfns ?? [], complete: t !== undefined && t.complete !== false, mappingsKnown: t !== undefined, ...(t ? { source: t.source } : {}),
-      });
+      };
+      if (t) shareMappings(d, t);
+      byKey.set(key, d);
     };
     for (const c of u.contexts) {
       if (!c.present) continue;

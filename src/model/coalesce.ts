@@ -4,27 +4,13 @@
  * size are equal (docs/cli-contract.md). Leaves must be added in ascending IOVA order, which both a
  * table walk and debugfs' row order give.
  */
-import type { Mapping, PageSize } from './types.js';
-
-const SMI_LIMIT = 2147483648;
-
-/** A Mapping object; every one is made here, so all share one object literal's shape. */
-function newMapping(iovaPfn: number, hpaPfn: number, pages: number, read: boolean, write: boolean, pageSize: PageSize): Mapping {
-  return { iovaPfn, hpaPfn, pages, read, write, pageSize };
-}
-
-// V8 gives a field the representation of the first value stored in it — a small integer — and a
-// page number of 2^31 or more (an IOVA high in a 48-bit space, as Linux's DMA API hands out)
-// later changes it to a double. That change deprecates the shape: every Mapping made before is
-// migrated on its first read, ~1 µs each (2.6 s over the mappings of a hostile 8 MiB image, and
-// on any capture whose domains start low and end high). One object made here with no number in
-// the page fields makes them tagged from the start, where both kinds of number fit.
-newMapping(null as unknown as number, null as unknown as number, null as unknown as number, false, false, 4096);
+import { MAP_READ, MAP_SNP, MAP_SNP_KNOWN, MAP_TM, MAP_TM_KNOWN, MAP_WRITE, MappingList, pageSizeFlags } from './mapping-list.js';
+import type { PageSize } from './types.js';
 
 export class MappingCoalescer {
-  readonly mappings: Mapping[] = [];
+  /** The mappings, as columns (model/mapping-list.ts): no object per mapping. */
+  readonly list = new MappingList();
   pageCount = 0;
-  private last: Mapping | undefined;
   /**
    * Where the last mapping ends (IOVA and HPA page) and its attributes packed as addRun's `bits`
    * plus the page size (16: 2 MiB, 32: 1 GiB): the test "continues it" on numbers, not on the
@@ -52,23 +38,15 @@ export class MappingCoalescer {
   addRun(iovaPfn: number, hpaPfn: number, pages: number, bits: number, pageSize: PageSize): void {
     this.pageCount += pages;
     const attrs = bits | (pageSize === 4096 ? 0 : pageSize === 2097152 ? 16 : 32);
-    const l = this.last;
-    if (l !== undefined && iovaPfn === this.nextIova && hpaPfn === this.nextHpa && attrs === this.attrs) {
-      l.pages += pages;
+    if (iovaPfn === this.nextIova && hpaPfn === this.nextHpa && attrs === this.attrs) {
+      this.list.extendLast(pages);
       this.nextIova += pages;
       this.nextHpa += pages;
       return;
     }
-    // Page numbers below 2^31 as small integers: one stored as a heap number (an integral double
-    // from unoptimized arithmetic) turns the field into a boxed double in every Mapping object.
-    const m = newMapping(
-      iovaPfn < SMI_LIMIT ? iovaPfn | 0 : iovaPfn, hpaPfn < SMI_LIMIT ? hpaPfn | 0 : hpaPfn, pages < SMI_LIMIT ? pages | 0 : pages,
-      (bits & 1) !== 0, (bits & 2) !== 0, pageSize,
-    );
-    if ((bits & 4) !== 0) m.snp = true;
-    if ((bits & 8) !== 0) m.tm = true;
-    this.mappings.push(m);
-    this.last = m;
+    // SNP and TM only when set: a walk reports the bits it found, not that they are clear.
+    this.list.push(iovaPfn, hpaPfn, pages,
+      (bits & 1 ? MAP_READ : 0) | (bits & 2 ? MAP_WRITE : 0) | (bits & 4 ? MAP_SNP_KNOWN | MAP_SNP : 0) | (bits & 8 ? MAP_TM_KNOWN | MAP_TM : 0) | pageSizeFlags(pageSize));
     this.nextIova = iovaPfn + pages;
     this.nextHpa = hpaPfn + pages;
     this.attrs = attrs;

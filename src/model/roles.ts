@@ -16,6 +16,7 @@ import { formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
 import { coverage as coverageOfBdf, unitFor, type Coverage, type CoverageIndex } from './coverage.js';
 import { unreadableContextTable } from './known.js';
 import type { ContextEntry, Domain, Mapping, PciFunction, Snapshot, Source, Unit, UnreadableTable, Vm } from './types.js';
+import { MappingList, mappingListOf } from './mapping-list.js';
 
 export type { Coverage } from './coverage.js';
 
@@ -282,4 +283,11 @@ export function byDomain(a: DomainInfo, b: DomainInfo): number {
 /** Mappings of a domain that the capture actually knows (empty when the tables were not captured). */
 export function knownMappings(d: Domain): Mapping[] {
   return d.mappingsKnown ? d.mappings : [];
+}
+
+const NO_MAPPINGS = new MappingList(1);
+
+/** knownMappings as columns (model/mapping-list.ts): what the checks that read every mapping use. */
+export function knownMappingList(d: Domain): MappingList {
+  return d.mappingsKnown ? mappingListOf(d) : NO_MAPPINGS;
 }

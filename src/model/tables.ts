@@ -13,6 +13,7 @@ import { formatBdf } from '../util/bdf.js';
 import type {
   ContextEntry, ContextMode, Domain, ModelWarning, PasidEntry, RootEntry, Source, UnitTableProblem, UnreadableTable,
 } from './types.js';
+import { shareMappings } from './mapping-list.js';
 import { WalkBudget, walkPageTable, type WalkOptions } from './walk.js';
 import { hex } from '../util/hex.js';
 
@@ -423,7 +424,7 @@ function walkDomains(mem: PhysicalMemory, input: UnitTablesInput, out: UnitTable
     }
     const r = walkPageTable(mem, root, levels, opts);
     out.pagesVisited += r.pagesVisited;
-    domain.mappings = r.mappings;
+    shareMappings(domain, r);
     domain.pageCount = r.pageCount;
     domain.tablePfns = r.tablePfns;
     domain.complete = r.complete;

@@ -12,6 +12,7 @@
  */
 import type { PhysicalMemory } from '../image/types.js';
 import { MappingCoalescer } from './coalesce.js';
+import { attachMappingList } from './mapping-list.js';
 import { LEAF_BATCH_PAGES, LEAF_RECORDS, leafRunScanner, type LeafRunScanner } from './leaf-run.js';
 import type { Mapping, PageSize } from './types.js';
 import { MAX_PROBLEMS_PER_WALK, PfnSet, WalkBudget } from './walk-budget.js';
@@ -187,11 +188,12 @@ class TableWalker {
 
   result(root: number): WalkResult {
     this.finishLeaves();
-    this.budget.mappings += this.coalescer.mappings.length;
+    this.budget.mappings += this.coalescer.list.length;
     if (this.unrecorded > 0) {
       this.problems.push({ kind: 'budget', level: 0, entryAddr: root, raw: 0n, entry: [0n], faultBits: [0n], atRoot: true, message: `${this.unrecorded} more problems in this table are not listed one by one` });
     }
-    return { mappings: this.coalescer.mappings, pageCount: this.coalescer.pageCount, tablePfns: this.tablePfns, problems: this.problems, complete: this.complete, pagesVisited: this.pagesVisited };
+    // The mappings stay columns until something asks for the objects (model/mapping-list.ts).
+    return attachMappingList({ mappings: [], pageCount: this.coalescer.pageCount, tablePfns: this.tablePfns, problems: this.problems, complete: this.complete, pagesVisited: this.pagesVisited }, this.coalescer.list);
   }
 
   /**
@@ -320,7 +322,7 @@ class TableWalker {
       this.problem('cycle', level + 1, fromEntry, fromLo, fromHi, `entry points back at table page 0x${tableAddr.toString(16)}, which is on its own walk path (a cycle)`, fromLo & PTR_LO, fromHi & PTR_HI, tableAddr);
       return;
     }
-    if (!this.budget.allow(pfn) || !this.budget.allowMappings(this.coalescer.mappings.length)) {
+    if (!this.budget.allow(pfn) || !this.budget.allowMappings(this.coalescer.list.length)) {
       this.cutShort(level, fromEntry, fromLo, fromHi, atRoot);
       return;
     }

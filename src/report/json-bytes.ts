@@ -6,6 +6,7 @@
  * written by WebAssembly where it can (json-lines.ts), else by the loop below. The text is exactly
  * `mappingJsonText`'s (model-json.ts; a test holds the three together).
  */
+import type { MappingList } from '../model/mapping-list.js';
 import type { Mapping } from '../model/types.js';
 import { mappingLines } from './json-lines.js';
 
@@ -58,7 +59,7 @@ export class AsciiChunks {
   }
 
   /** `mappings` as the elements of a JSON array at `depth`, one line each, brackets included. */
-  mappings(mappings: readonly Mapping[], depth: number): void {
+  mappings(mappings: MappingList, depth: number): void {
     if (mappings.length === 0) {
       this.reserve(2);
       this.text('[]');
@@ -75,7 +76,7 @@ export class AsciiChunks {
       this.reserve(LINE_ROOM + indent.length);
       this.text(i === 0 ? '[' : ',');
       this.text(indent);
-      this.mapping(mappings[i]);
+      this.mapping(mappings.at(i));
     }
     this.reserve(LINE_ROOM);
     this.text('\n' + '  '.repeat(depth) + ']');

@@ -6,7 +6,7 @@
  * only copies each mapping's four numbers in. The text is exactly json-bytes.ts's (a test holds
  * the two together); json-bytes.ts stays the fallback.
  */
-import type { Mapping } from '../model/types.js';
+import type { MappingList } from '../model/mapping-list.js';
 import { JSON_LINES_WASM } from './json-lines-wasm.js';
 
 /** Records per call (they and their text fit the module's memory: see json-lines.wat). */
@@ -41,36 +41,23 @@ function instance(): typeof module {
 }
 
 /**
- * The page size's code in a record's bits; -1 for an unusual size. Comparisons, not a Map: 1 GiB
- * is above V8's small-integer range, so once one mapping has it the field is read as a heap
- * number, and a Map lookup of one costs ~1.5 µs (20 s over the 14 M mappings of a hostile image).
- */
-function pageSizeCode(pageSize: number): number {
-  return pageSize === 4096 ? 0 : pageSize === 2097152 ? 64 : pageSize === 1073741824 ? 128 : -1;
-}
-
-function usualPageSizes(mappings: readonly Mapping[]): boolean {
-  for (let i = 0; i < mappings.length; i++) if (pageSizeCode(mappings[i].pageSize) < 0) return false;
-  return true;
-}
-
-/**
  * `mappings` as the elements of a JSON array at `depth` — "[", then each mapping on its own line,
  * without the closing bracket — handed to `sink` in chunks (valid only during the call). False,
- * having written nothing, where WebAssembly is not or a mapping has an unusual page size.
+ * having written nothing, where WebAssembly is not available. The records' bits are the list's
+ * attribute byte as it is (model/mapping-list.ts encodes them as json-lines.wat reads them).
  */
-export function mappingLines(mappings: readonly Mapping[], depth: number, sink: (bytes: Uint8Array) => void): boolean {
+export function mappingLines(mappings: MappingList, depth: number, sink: (bytes: Uint8Array) => void): boolean {
   const m = instance();
-  if (!m || !usualPageSizes(mappings)) return false;
+  if (!m) return false;
   const rec = m.records;
+  const { iovaPfn, hpaPfn, pages, flags } = mappings;
   for (let i = 0; i < mappings.length; i += BATCH) {
     const n = Math.min(BATCH, mappings.length - i);
     for (let k = 0; k < n; k++) {
-      const x = mappings[i + k];
-      rec[4 * k] = x.iovaPfn;
-      rec[4 * k + 1] = x.hpaPfn;
-      rec[4 * k + 2] = x.pages;
-      rec[4 * k + 3] = (x.read ? 1 : 0) | (x.write ? 2 : 0) | (x.snp === undefined ? 0 : x.snp ? 12 : 4) | (x.tm === undefined ? 0 : x.tm ? 48 : 16) | pageSizeCode(x.pageSize);
+      rec[4 * k] = iovaPfn[i + k];
+      rec[4 * k + 1] = hpaPfn[i + k];
+      rec[4 * k + 2] = pages[i + k];
+      rec[4 * k + 3] = flags[i + k];
     }
     sink(m.text.subarray(0, m.lines(n, i === 0 ? 1 : 0, 2 * (depth + 1))));
   }

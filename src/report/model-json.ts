@@ -19,6 +19,7 @@ import type {
 import { formatBdf } from '../util/bdf.js';
 import { hex, hexIdOrNull, pfnToAddr } from '../util/hex.js';
 import { contextsState } from '../model/known.js';
+import { mappingListOf } from '../model/mapping-list.js';
 import { hexBytesFromPages, sourceToJson, TOOL, type ToolInfo } from './format.js';
 import { AsciiChunks } from './json-bytes.js';
 import { interruptRemappingToJson } from './ir-json.js';
@@ -127,9 +128,11 @@ function contextToJson(c: ContextEntry): Json {
 }
 
 function domainToJson(d: Domain, lazy: boolean): Json {
+  // The columns, not the objects: a big VM's 65 k–1 M mappings are written as bytes from them.
+  const list = mappingListOf(d);
   const mappings: Json = lazy
-    ? (new LazyArray<Mapping>(d.mappings.length, () => d.mappings, mappingJsonText, (out, depth) => out.mappings(d.mappings, depth)) as unknown as Json)
-    : d.mappings.map(mappingToJson);
+    ? (new LazyArray<Mapping>(list.length, () => list.toArray(), mappingJsonText, (out, depth) => out.mappings(list, depth)) as unknown as Json)
+    : list.toArray().map(mappingToJson);
   return {
     did: d.did,
     root: hex(d.root),

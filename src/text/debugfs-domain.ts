@@ -25,6 +25,7 @@
  */
 import { InputError } from '../errors.js';
 import { MappingCoalescer } from '../model/coalesce.js';
+import { attachMappingList } from '../model/mapping-list.js';
 import type { Contribution, DomainContribution, UnitContribution } from '../model/contribution.js';
 import type { PageSize } from '../model/types.js';
 import { type Bdf, formatBdf, isBdfNotation, parseBdf } from '../util/bdf.js';
@@ -76,7 +77,7 @@ export function parseDebugfsDomain(input: TextInput, part: string): Contribution
   const finish = (): void => {
     if (!cur) return;
     const d = cur.d;
-    d.mappings = cur.coalescer.mappings;
+    attachMappingList(d, cur.coalescer.list);
     d.pageCount = cur.coalescer.pageCount;
     d.tablePfns = [...cur.tables];
     const prev = byRoot.get(d.root);

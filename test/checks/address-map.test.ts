@@ -92,14 +92,14 @@ describe('vmDomainMaps', () => {
   it('counts pages per class and keeps every page of every mapping', () => {
     const by = Object.fromEntries(HOST_CLASSES.map((c, i) => [c, maps[0].pagesByClass[i]]));
     expect(by).toEqual({ own: 2 + 16 + 4, 'own-device': 2, host: 4 + 2, 'other-vm': 4, mmio: 2, iommu: 2, msi: 1 });
-    const mapped = maps[0].mappings.reduce((a, m) => a + m.pages, 0);
+    const mapped = maps[0].mappings.toArray().reduce((a, m) => a + m.pages, 0);
     expect(maps[0].pagesByClass.reduce((a, b) => a + b, 0)).toBe(mapped);
   });
 
   it('keeps the piece → mapping link (for the IOVA on hover)', () => {
     const m = maps[0];
     const i = pieces(m).indexOf('7004-7008 own');
-    const map = m.mappings[m.pieces.mapping[i]];
+    const map = m.mappings.at(m.pieces.mapping[i]);
     expect(map.iovaPfn + (m.pieces.start[i] - map.hpaPfn)).toBe(0x18 + 4);
   });
 });

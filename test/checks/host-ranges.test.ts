@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { hostView, mergeSorted, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
 import type { Mapping } from '../../src/model/types.js';
+import { MappingList } from '../../src/model/mapping-list.js';
 
 type Item = { startPfn: number; endPfn: number; label: number };
 
@@ -184,8 +185,9 @@ describe('hostView, writableUnion, mergeSorted', () => {
   it('hostView lists every mapping once, by host page, with its W bit; it is built once per list', () => {
     fc.assert(
       fc.property(mappingsArb, (ms) => {
-        const v = hostView(ms);
-        expect(hostView(ms)).toBe(v);
+        const list = MappingList.fromArray(ms);
+        const v = hostView(list);
+        expect(hostView(list)).toBe(v);
         expect([...v.order].sort((a, b) => a - b)).toEqual([...ms.keys()]);
         for (let k = 0; k < ms.length; k++) {
           const m = ms[v.order[k]];
@@ -200,7 +202,7 @@ describe('hostView, writableUnion, mergeSorted', () => {
   it('writableUnion of one or more lists is the union of their writable pages (lists merged as a tree: odd counts, several levels)', () => {
     fc.assert(
       fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 9 }), (lists) => {
-        const u = writableUnion(lists);
+        const u = writableUnion(lists.map((ms) => MappingList.fromArray(ms)));
         const got = Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i]]);
         expect(got).toEqual(writableRuns(lists));
       }),
@@ -211,7 +213,7 @@ describe('hostView, writableUnion, mergeSorted', () => {
   it('mergeSorted interleaves sorted lists by start, then end, tagging each range with its list', () => {
     fc.assert(
       fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 4 }), (lists) => {
-        const unions = lists.map((ms) => writableUnion([ms]));
+        const unions = lists.map((ms) => writableUnion([MappingList.fromArray(ms)]));
         const all = mergeSorted(unions);
         const got = Array.from({ length: all.length }, (_, i) => [all.start[i], all.end[i], all.tag[i]]);
         const want = unions.flatMap((u, l) => Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i], l]));

@@ -11,6 +11,7 @@ import { mappingLines } from '../../src/report/json-lines.js';
 import { JSON_LINES_WASM } from '../../src/report/json-lines-wasm.js';
 import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
+import { MappingList } from '../../src/model/mapping-list.js';
 import { streamSnapshotJson } from '../../src/report/model-json.js';
 import { snapshot, TOOL } from './fixture.js';
 
@@ -69,7 +70,7 @@ describe('mapping lines as bytes', () => {
 
   it('loads here, so decode takes the WebAssembly path', () => {
     let text = '';
-    expect(mappingLines([{ iovaPfn: 1, hpaPfn: 2, pages: 3, read: true, write: false, pageSize: 4096 }], 0, (b) => (text += Buffer.from(b).toString()))).toBe(true);
+    expect(mappingLines(MappingList.fromArray([{ iovaPfn: 1, hpaPfn: 2, pages: 3, read: true, write: false, pageSize: 4096 }]), 0, (b) => (text += Buffer.from(b).toString()))).toBe(true);
     expect(text).toBe('[\n  {"iova": "0x1000", "hpa": "0x2000", "size": "0x3000", "read": true, "write": false, "pageSize": 4096}');
   });
 
@@ -81,7 +82,7 @@ describe('mapping lines as bytes', () => {
     const get = vi.spyOn(Map.prototype, 'get');
     let lines = 0;
     try {
-      expect(mappingLines(mappings, 0, (b) => { lines += Buffer.from(b).toString().split('\n').length - 1; })).toBe(true);
+      expect(mappingLines(MappingList.fromArray(mappings), 0, (b) => { lines += Buffer.from(b).toString().split('\n').length - 1; })).toBe(true);
       expect(has.mock.calls.length + get.mock.calls.length).toBeLessThan(10);
     } finally {
       has.mockRestore();

@@ -192,8 +192,8 @@ export function addressMapSvg(map: VmDomainMap, flags: readonly FlagMark[], memo
   const iEnd = new Float64Array(n);
   let iovaEnd = 0;
   for (let i = 0; i < n; i++) {
-    const m = mappings[pieces.mapping[i]];
-    iStart[i] = m.iovaPfn + (pieces.start[i] - m.hpaPfn);
+    const mi = pieces.mapping[i];
+    iStart[i] = mappings.iovaPfn[mi] + (pieces.start[i] - mappings.hpaPfn[mi]);
     iEnd[i] = iStart[i] + (pieces.end[i] - pieces.start[i]);
     if (iEnd[i] > iovaEnd) iovaEnd = iEnd[i];
   }
@@ -214,8 +214,8 @@ export function addressMapSvg(map: VmDomainMap, flags: readonly FlagMark[], memo
   // Host band: frame, mapped runs, memory-map strip, MSI reference, ticks.
   svg += `<g class="band" data-axis="h"><rect class="frame" x="${LEFT}" y="${HPA_Y}" width="${BAND_COLUMNS}" height="${HPA_H}"/>`;
   svg += runsSvg(hpaRuns, HPA_Y, HPA_H, (r) => {
-    const m = mappings[pieces.mapping[r.first]];
-    const iova = m.iovaPfn + (pieces.start[r.first] - m.hpaPfn);
+    const mi = pieces.mapping[r.first];
+    const iova = mappings.iovaPfn[mi] + (pieces.start[r.first] - mappings.hpaPfn[mi]);
     return `${classText(r.cls)} — HPA ${addrOf(r.startPfn)}–${lastOf(r.endPfn)}: ${bytesOf(r.pages)} in ${r.ranges} range${r.ranges === 1 ? '' : 's'}; first at IOVA ${addrOf(iova)}`;
   });
   svg += '</g>';
@@ -241,8 +241,8 @@ export function addressMapSvg(map: VmDomainMap, flags: readonly FlagMark[], memo
   // IOVA band.
   svg += `<g class="band" data-axis="i"><rect class="frame" x="${LEFT}" y="${IOVA_Y}" width="${BAND_COLUMNS}" height="${IOVA_H}"/>`;
   svg += runsSvg(iovaRuns, IOVA_Y, IOVA_H, (r) => {
-    const m = mappings[pieces.mapping[r.first]];
-    const hpa = m.hpaPfn + (r.startPfn - m.iovaPfn);
+    const mi = pieces.mapping[r.first];
+    const hpa = mappings.hpaPfn[mi] + (r.startPfn - mappings.iovaPfn[mi]);
     return `${classText(r.cls)} — IOVA ${addrOf(r.startPfn)}–${lastOf(r.endPfn)}: ${bytesOf(r.pages)} in ${r.ranges} range${r.ranges === 1 ? '' : 's'}; first at HPA ${addrOf(hpa)}`;
   });
   svg += '</g>';
