@@ -6,6 +6,7 @@
  * has optimized them, so they stay few and plain.
  */
 import { MAP_WRITE, type MappingList } from '../model/mapping-list.js';
+import { hostOrder } from './host-order.js';
 
 /** Disjoint or overlapping [start, end) page ranges, sorted by start, with an owner tag per range. */
 export interface PageRanges {
@@ -128,27 +129,32 @@ const hostViews = new WeakMap<MappingList, HostView>();
 export function hostView(list: MappingList): HostView {
   let v = hostViews.get(list);
   if (v === undefined) {
-    const n = list.length;
-    // The list's own column (no copy): the list is complete before any check runs.
-    const start = list.hpaPfn.subarray(0, n);
-    const end = new Float64Array(n);
-    const pages = list.pages;
-    for (let i = 0; i < n; i++) end[i] = start[i] + pages[i];
-    const order = sortOrder(start, end, n);
-    const sortedStart = new Float64Array(n);
-    const sortedEnd = new Float64Array(n);
-    const sortedWrite = new Uint8Array(n);
-    const flags = list.flags;
-    for (let k = 0; k < n; k++) {
-      const i = order[k];
-      sortedStart[k] = start[i];
-      sortedEnd[k] = end[i];
-      sortedWrite[k] = (flags[i] & MAP_WRITE) === 0 ? 0 : 1;
-    }
-    v = { start, end, order, sortedStart, sortedEnd, sortedWrite };
+    v = hostOrder(list) ?? hostViewPortable(list);
     hostViews.set(list, v);
   }
   return v;
+}
+
+/** hostView in JavaScript: where WebAssembly is not (host-order.ts), and the reference its test compares with. */
+export function hostViewPortable(list: MappingList): HostView {
+  const n = list.length;
+  // The list's own column (no copy): the list is complete before any check runs.
+  const start = list.hpaPfn.subarray(0, n);
+  const end = new Float64Array(n);
+  const pages = list.pages;
+  for (let i = 0; i < n; i++) end[i] = start[i] + pages[i];
+  const order = sortOrder(start, end, n);
+  const sortedStart = new Float64Array(n);
+  const sortedEnd = new Float64Array(n);
+  const sortedWrite = new Uint8Array(n);
+  const flags = list.flags;
+  for (let k = 0; k < n; k++) {
+    const i = order[k];
+    sortedStart[k] = start[i];
+    sortedEnd[k] = end[i];
+    sortedWrite[k] = (flags[i] & MAP_WRITE) === 0 ? 0 : 1;
+  }
+  return { start, end, order, sortedStart, sortedEnd, sortedWrite };
 }
 
 /** Something host ranges can be matched against in one merge (RangeIndex, PageIndex). */

@@ -4,7 +4,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hostView, mergeSorted, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hostOrder } from '../../src/checks/host-order.js';
+import { HOST_ORDER_WASM } from '../../src/checks/host-order-wasm.js';
+import { hostView, hostViewPortable, mergeSorted, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
 import { MappingList } from '../../src/model/mapping-list.js';
 
@@ -223,5 +228,59 @@ describe('hostView, writableUnion, mergeSorted', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe('hostView in WebAssembly (host-order.wat)', () => {
+  /** Host pages spread over every 11-bit digit of the radix sort, with many equal starts and ends. */
+  const pageArb = fc.oneof(fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 ** 31 }), fc.constantFrom(0, 2047, 2048, 2 ** 22, 2 ** 31 - 1, 2 ** 31));
+  const listArb = fc.array(fc.record({ hpa: pageArb, pages: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })), flags: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 300 });
+  const listOf = (xs: { hpa: number; pages: number; flags: number }[]): MappingList => {
+    const l = new MappingList();
+    xs.forEach((x, i) => l.push(i * 8, x.hpa, x.pages, x.flags));
+    return l;
+  };
+
+  it('orders the ranges by (start, end, index) — a comparator sort says so — and agrees with the JavaScript view', () => {
+    fc.assert(
+      fc.property(listArb, (xs) => {
+        const list = listOf(xs);
+        const w = hostOrder(list);
+        expect(w).toBeDefined();
+        const want = xs.map((_, i) => i).sort((a, b) => xs[a].hpa - xs[b].hpa || xs[a].hpa + xs[a].pages - (xs[b].hpa + xs[b].pages) || a - b);
+        expect([...w!.order]).toEqual(want);
+        expect([...w!.sortedStart]).toEqual(want.map((i) => xs[i].hpa));
+        expect([...w!.sortedEnd]).toEqual(want.map((i) => xs[i].hpa + xs[i].pages));
+        expect([...w!.sortedWrite]).toEqual(want.map((i) => ((xs[i].flags & 2) !== 0 ? 1 : 0)));
+        expect([...w!.end]).toEqual(xs.map((x) => x.hpa + x.pages));
+        const js = hostViewPortable(list);
+        expect([...w!.order]).toEqual([...js.order]);
+        expect([...w!.sortedWrite]).toEqual([...js.sortedWrite]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('leaves a range ending past host page 2^32 (or a page number not an integer) to JavaScript', () => {
+    expect(hostOrder(listOf([{ hpa: 2 ** 32 - 1, pages: 1, flags: 3 }]))).toBeUndefined();
+    expect(hostOrder(listOf([{ hpa: 2 ** 32 - 2, pages: 1, flags: 3 }]))).toBeDefined();
+    expect(hostOrder(listOf([{ hpa: 1.5, pages: 1, flags: 3 }]))).toBeUndefined();
+    const far = listOf([{ hpa: 2 ** 45, pages: 1, flags: 2 }, { hpa: 3, pages: 1, flags: 0 }, { hpa: 3, pages: 0.5, flags: 0 }]);
+    expect(hostOrder(far)).toBeUndefined();
+    expect([...hostView(far).order]).toEqual([2, 1, 0]);
+  });
+
+  it('sorts a single range, ranges all at page 0, and keys of all 64 bits', () => {
+    expect([...hostOrder(listOf([{ hpa: 0, pages: 0, flags: 2 }]))!.sortedWrite]).toEqual([1]);
+    const zeros = hostOrder(listOf([{ hpa: 0, pages: 0, flags: 0 }, { hpa: 0, pages: 0, flags: 2 }]))!;
+    expect([...zeros.order]).toEqual([0, 1]);
+    const top = hostOrder(listOf([{ hpa: 2 ** 32 - 2, pages: 1, flags: 0 }, { hpa: 2 ** 32 - 3, pages: 2, flags: 0 }, { hpa: 2 ** 32 - 3, pages: 1, flags: 0 }]))!;
+    expect([...top.order]).toEqual([2, 1, 0]);
+    expect([...top.sortedEnd]).toEqual([2 ** 32 - 2, 2 ** 32 - 1, 2 ** 32 - 1]);
+  });
+
+  it('the committed module is host-order.wat assembled (run `npm run wasm` after editing the .wat)', async () => {
+    const wat = fs.readFileSync(path.resolve('src/checks/host-order.wat'), 'utf8');
+    expect(Buffer.from(await assembleWat('host-order.wat', wat)).toString('base64')).toBe(HOST_ORDER_WASM);
   });
 });
