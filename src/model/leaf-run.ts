@@ -16,8 +16,8 @@ import { LEAF_RUN_WASM } from './leaf-run-wasm.js';
 
 /** Leaf pages the walker reads in one go (walk.ts): the staging area after the first 4 KiB. */
 export const LEAF_BATCH_PAGES = 64;
-/** Mapping records `leafScan` writes before the caller must take them. */
-export const LEAF_RECORDS = 256;
+/** Mapping records `leafScan` writes before the caller must take them (25 bytes each). */
+export const LEAF_RECORDS = 4096;
 const RECORDS_AT = 4096 * (1 + LEAF_BATCH_PAGES);
 
 export interface LeafRunScanner {
@@ -38,9 +38,14 @@ export interface LeafRunScanner {
   finishLeaves(recBase: number): number;
   records(): number;
   clearRecords(): void;
+  /** 4 KiB pages leafScan added to mappings (open or finished) since the last call. */
+  takePages(): number;
   resetLeaves(): void;
-  /** The records as f64: IOVA page, host page, pages, bits — four per record. */
-  readonly recordValues: Float64Array;
+  /** The records, column by column (LEAF_RECORDS each): IOVA page, host page, pages, and the attribute byte of mapping-list.ts. */
+  readonly recordIova: Float64Array;
+  readonly recordHpa: Float64Array;
+  readonly recordPages: Float64Array;
+  readonly recordFlags: Uint8Array;
   readonly recordsAt: number;
 }
 
@@ -57,25 +62,29 @@ export function leafRunScanner(): LeafRunScanner | undefined {
   if (instance === undefined) {
     try {
       const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-      const exports = new wasm.Instance(new wasm.Module(Buffer.from(LEAF_RUN_WASM, 'base64')), {}).exports as Omit<LeafRunScanner, 'bytes' | 'batchBytes' | 'words' | 'recordValues' | 'recordsAt'> & {
+      const exports = new wasm.Instance(new wasm.Module(Buffer.from(LEAF_RUN_WASM, 'base64')), {}).exports as Omit<LeafRunScanner, 'bytes' | 'batchBytes' | 'words' | 'recordIova' | 'recordHpa' | 'recordPages' | 'recordFlags' | 'recordsAt'> & {
         memory: { buffer: ArrayBuffer; grow(pages: number): number };
       };
       // Room for the single page, the staging area and the records, made once here: the module
       // never grows its memory itself (it has no memory.grow), so these views stay valid.
-      const bytes = RECORDS_AT + 32 * LEAF_RECORDS;
+      const bytes = RECORDS_AT + 25 * LEAF_RECORDS;
       const memory = exports.memory;
       if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
       instance = {
         bytes: new Uint8Array(memory.buffer, 0, 4096),
         batchBytes: new Uint8Array(memory.buffer, 4096, 4096 * LEAF_BATCH_PAGES),
         words: new Int32Array(memory.buffer, 0, RECORDS_AT / 4),
-        recordValues: new Float64Array(memory.buffer, RECORDS_AT, 4 * LEAF_RECORDS),
+        recordIova: new Float64Array(memory.buffer, RECORDS_AT, LEAF_RECORDS),
+        recordHpa: new Float64Array(memory.buffer, RECORDS_AT + 8 * LEAF_RECORDS, LEAF_RECORDS),
+        recordPages: new Float64Array(memory.buffer, RECORDS_AT + 16 * LEAF_RECORDS, LEAF_RECORDS),
+        recordFlags: new Uint8Array(memory.buffer, RECORDS_AT + 24 * LEAF_RECORDS, LEAF_RECORDS),
         recordsAt: RECORDS_AT,
         runEnd: exports.runEnd,
         leafScan: exports.leafScan,
         finishLeaves: exports.finishLeaves,
         records: exports.records,
         clearRecords: exports.clearRecords,
+        takePages: exports.takePages,
         resetLeaves: exports.resetLeaves,
       };
     } catch {

@@ -1,6 +1,8 @@
 ;; The walker's leaf-page loop (src/model/leaf-run.ts): `npm run wasm` assembles this file into
 ;; leaf-run-wasm.ts. Memory: one 64 KiB page declared, grown by leaf-run.ts to hold the leaf pages
-;; the walker reads (a single one at offset 0, a read-ahead batch after it) and the mapping records.
+;; the walker reads (a single one at offset 0, a read-ahead batch after it) and the mapping records,
+;; column by column as the model keeps mappings (src/model/mapping-list.ts), so the walker copies
+;; each column of a batch of records into the domain's list in one call.
 (module
   (memory (export "memory") 1)
 
@@ -11,8 +13,12 @@
   (global $oHpa (mut i64) (i64.const 0))
   (global $oPages (mut i64) (i64.const 0))
   (global $oBits (mut i32) (i32.const 0))
-  ;; Finished mappings written at $recBase: four f64 each (IOVA page, host page, pages, bits).
+  ;; Finished mappings written at $recBase in four columns of $recCap: IOVA page, host page and
+  ;; pages as f64, then the attribute byte (mapping-list.ts: read 1, write 2, SNP 4 + 8, TM 16 + 32).
   (global $nRec (mut i32) (i32.const 0))
+  (global $recCap (mut i32) (i32.const 0))
+  ;; 4 KiB pages added to mappings (open or finished) since takePages last said.
+  (global $pagesAdded (mut f64) (f64.const 0))
 
   ;; runEnd(base, i, limit) -> k: with v the 64-bit PTE at base + 8*i, the first index k in
   ;; (i, limit) whose PTE is not v + 4096*(k - i), or limit when every one up to it is. The caller
@@ -46,14 +52,23 @@
         (br $one)))
     (i32.shr_u (i32.sub (local.get $p) (local.get $base)) (i32.const 3)))
 
-  ;; The mapping being built, as a record; no mapping is open after it.
+  ;; The mapping being built, as a record; no mapping is open after it. Its bits (read 1, write 2,
+  ;; SNP 4, TM 8) become the attribute byte: SNP and TM set are SNP/TM given and set (4 KiB pages).
   (func $emit (param $recBase i32)
-    (local $at i32)
-    (local.set $at (i32.add (local.get $recBase) (i32.shl (global.get $nRec) (i32.const 5))))
+    (local $at i32) (local $col i32) (local $bits i32)
+    (local.set $col (i32.shl (global.get $recCap) (i32.const 3)))
+    (local.set $at (i32.add (local.get $recBase) (i32.shl (global.get $nRec) (i32.const 3))))
     (f64.store (local.get $at) (f64.convert_i64_u (global.get $oIova)))
-    (f64.store offset=8 (local.get $at) (f64.convert_i64_u (global.get $oHpa)))
-    (f64.store offset=16 (local.get $at) (f64.convert_i64_u (global.get $oPages)))
-    (f64.store offset=24 (local.get $at) (f64.convert_i32_u (global.get $oBits)))
+    (local.set $at (i32.add (local.get $at) (local.get $col)))
+    (f64.store (local.get $at) (f64.convert_i64_u (global.get $oHpa)))
+    (local.set $at (i32.add (local.get $at) (local.get $col)))
+    (f64.store (local.get $at) (f64.convert_i64_u (global.get $oPages)))
+    (local.set $bits (global.get $oBits))
+    (i32.store8
+      (i32.add (i32.add (local.get $recBase) (i32.mul (local.get $col) (i32.const 3))) (global.get $nRec))
+      (i32.or (i32.and (local.get $bits) (i32.const 3))
+        (i32.or (select (i32.const 12) (i32.const 0) (i32.and (local.get $bits) (i32.const 4)))
+                (select (i32.const 48) (i32.const 0) (i32.and (local.get $bits) (i32.const 8))))))
     (global.set $nRec (i32.add (global.get $nRec) (i32.const 1)))
     (global.set $open (i32.const 0)))
 
@@ -76,6 +91,7 @@
     (local.set $max (i64.trunc_f64_u (local.get $maxPfn)))
     (local.set $iova0 (i64.trunc_f64_u (local.get $iovaBase)))
     (local.set $i (local.get $start))
+    (global.set $recCap (local.get $recCap))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (i32.const 512)))
@@ -108,6 +124,7 @@
         (local.set $k (call $runEnd (local.get $base) (local.get $i) (local.get $limit)))
         (local.set $pages (i64.extend_i32_u (i32.sub (local.get $k) (local.get $i))))
         (local.set $iova (i64.add (local.get $iova0) (i64.extend_i32_u (local.get $i))))
+        (global.set $pagesAdded (f64.add (global.get $pagesAdded) (f64.convert_i64_u (local.get $pages))))
         (if (i32.and
               (global.get $open)
               (i32.and
@@ -136,8 +153,15 @@
   ;; records() -> how many records leafScan wrote; clearRecords(): the caller took them.
   (func (export "records") (result i32) (global.get $nRec))
   (func (export "clearRecords") (global.set $nRec (i32.const 0)))
-  ;; A new walk: no mapping open, no records.
+  ;; takePages() -> the 4 KiB pages leafScan added to mappings since the last call.
+  (func (export "takePages") (result f64)
+    (local $p f64)
+    (local.set $p (global.get $pagesAdded))
+    (global.set $pagesAdded (f64.const 0))
+    (local.get $p))
+  ;; A new walk: no mapping open, no records, no pages.
   (func (export "resetLeaves")
     (global.set $open (i32.const 0))
-    (global.set $nRec (i32.const 0)))
+    (global.set $nRec (i32.const 0))
+    (global.set $pagesAdded (f64.const 0)))
 )

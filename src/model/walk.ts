@@ -552,7 +552,7 @@ class TableWalker {
 
   /** The mappings the WebAssembly loop finished, to the coalescer. */
   private takeRecords(scanner: LeafRunScanner): void {
-    this.coalescer.addRecords(scanner.recordValues, scanner.records());
+    this.coalescer.addColumns(scanner.recordIova, scanner.recordHpa, scanner.recordPages, scanner.recordFlags, scanner.records(), scanner.takePages());
     scanner.clearRecords();
   }
 

@@ -237,7 +237,7 @@ describe('hostView in WebAssembly (host-order.wat)', () => {
   const listArb = fc.array(fc.record({ hpa: pageArb, pages: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 2 ** 31 - 1 })), flags: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 300 });
   const listOf = (xs: { hpa: number; pages: number; flags: number }[]): MappingList => {
     const l = new MappingList();
-    xs.forEach((x, i) => l.push(i * 8, x.hpa, x.pages, x.flags));
+    for (const [i, x] of xs.entries()) l.push(i * 8, x.hpa, x.pages, x.flags);
     return l;
   };
 
