@@ -260,6 +260,7 @@ export async function main(args: string[]): Promise<void> {
   let exitCode = 0;
   const handle = (def: CommandDef) => async (argv: Record<string, unknown>) => {
     try {
+      mark('arguments parsed');
       const mod = await def.load();
       mark('command loaded');
       exitCode = await mod.run(argv);
