@@ -10,7 +10,7 @@ describe('DMARSIFT_TIMING', () => {
     const m = /^dmarsift: timing \(ms since start\): (.*)\n$/.exec(r.stderr);
     expect(m).not.toBeNull();
     const steps = m![1].split(', ').map((s) => /^(.*) (\d+)$/.exec(s)!);
-    expect(steps.map((s) => s[1])).toEqual(['main', 'command loaded', 'capture loaded', 'checks run', 'report rendered', 'written', 'exit']);
+    expect(steps.map((s) => s[1])).toEqual(['main', 'arguments parsed', 'command loaded', 'capture loaded', 'checks run', 'report rendered', 'written', 'exit']);
     const times = steps.map((s) => Number(s[2]));
     for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1]);
   });
