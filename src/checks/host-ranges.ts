@@ -171,25 +171,35 @@ export function mappingsReaching(list: MappingList, ...indexes: MergeIndex[]): U
 }
 
 /**
- * The union of the writable host ranges of some domains' mappings, sorted: from the cached host
- * views, merged (a single domain needs no sort at all).
+ * The union of the writable host ranges of some domains' mappings, sorted: each domain's in one
+ * pass over its cached host view, then merged (a single domain needs no more).
  */
 export function writableUnion(lists: readonly MappingList[]): PageRanges {
-  const writable = lists.map((ms): PageRanges => {
-    const v = hostView(ms);
-    const n = v.sortedWrite.length;
-    const s = new Float64Array(n);
-    const e = new Float64Array(n);
-    let k = 0;
-    for (let i = 0; i < n; i++) {
-      if (v.sortedWrite[i] === 0) continue;
-      s[k] = v.sortedStart[i];
-      e[k] = v.sortedEnd[i];
+  return unionOfUnions(lists.map((ms) => writableRanges(hostView(ms))));
+}
+
+/** The union of a host view's writable ranges: filtered and joined in one pass (no copy between). */
+function writableRanges(v: HostView): PageRanges {
+  const n = v.sortedWrite.length;
+  const s = new Float64Array(n);
+  const e = new Float64Array(n);
+  const write = v.sortedWrite;
+  const starts = v.sortedStart;
+  const ends = v.sortedEnd;
+  let k = -1;
+  for (let i = 0; i < n; i++) {
+    if (write[i] === 0) continue;
+    const a = starts[i];
+    if (k >= 0 && a <= e[k]) {
+      if (ends[i] > e[k]) e[k] = ends[i];
+    } else {
       k++;
+      s[k] = a;
+      e[k] = ends[i];
     }
-    return { start: s, end: e, tag: new Uint32Array(0), length: k };
-  });
-  return unionOfSorted(writable);
+  }
+  const m = k + 1;
+  return { start: s.subarray(0, m), end: e.subarray(0, m), tag: new Uint32Array(m), length: m };
 }
 
 /**
@@ -245,7 +255,12 @@ function mergeTwo(a: PageRanges, b: PageRanges): PageRanges {
  * hostile image makes: 5 s of 2 M ranges copied 15 times over).
  */
 export function unionOfSorted(lists: readonly PageRanges[]): PageRanges {
-  let level: PageRanges[] = lists.map((r) => unionRanges(r));
+  return unionOfUnions(lists.map((r) => unionRanges(r)));
+}
+
+/** unionOfSorted of lists that are each a union already (sorted, disjoint). */
+function unionOfUnions(unions: readonly PageRanges[]): PageRanges {
+  let level: PageRanges[] = [...unions];
   if (level.length === 0) return { start: new Float64Array(0), end: new Float64Array(0), tag: new Uint32Array(0), length: 0 };
   while (level.length > 1) {
     const next: PageRanges[] = [];
