@@ -48,28 +48,29 @@
       (br_if $d (i64.ne (local.get $pfn) (i64.const 0))))
     (call $byte (i32.const 48)) (call $byte (i32.const 48)) (call $byte (i32.const 48)))
 
-  ;; lines(count, first, indent) -> bytes: `count` records at 1024 (four f64 each: IOVA page, host
-  ;; page, pages, flags = read 1, write 2, SNP given 4, SNP 8, TM given 16, TM 32, page size 64·k
-  ;; for 4 KiB, 2 MiB, 1 GiB) as array elements, each "\n" + `indent` spaces + the mapping, the
-  ;; first after "[" when `first`, the others after ",". The text starts at 9216.
+  ;; lines(count, first, indent) -> bytes: `count` records at 1024 in columns of 256, as the model
+  ;; keeps mappings (src/model/mapping-list.ts): IOVA page (f64, at 1024), host page (f64, 3072),
+  ;; pages (f64, 5120), flags (u8, 7168: read 1, write 2, SNP given 4, SNP 8, TM given 16, TM 32,
+  ;; page size 64·k for 4 KiB, 2 MiB, 1 GiB) as array elements, each "\n" + `indent` spaces + the
+  ;; mapping, the first after "[" when `first`, the others after ",". The text starts at 9216.
   (func (export "lines") (param $count i32) (param $first i32) (param $indent i32) (result i32)
     (local $r i32) (local $at i32) (local $flags i32) (local $s i32)
     (global.set $out (i32.const 9216))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $r) (local.get $count)))
-        (local.set $at (i32.add (i32.const 1024) (i32.shl (local.get $r) (i32.const 5))))
+        (local.set $at (i32.add (i32.const 1024) (i32.shl (local.get $r) (i32.const 3))))
         (call $byte (select (i32.const 91) (i32.const 44) (i32.and (local.get $first) (i32.eqz (local.get $r)))))
         (call $byte (i32.const 10))
         (memory.fill (global.get $out) (i32.const 32) (local.get $indent))
         (global.set $out (i32.add (global.get $out) (local.get $indent)))
-        (local.set $flags (i32.trunc_f64_u (f64.load offset=24 (local.get $at))))
+        (local.set $flags (i32.load8_u offset=7168 (local.get $r)))
         (call $put (i32.const 0) (i32.const 12))
         (call $pfnAddr (i64.trunc_f64_u (f64.load (local.get $at))))
         (call $put (i32.const 16) (i32.const 13))
-        (call $pfnAddr (i64.trunc_f64_u (f64.load offset=8 (local.get $at))))
+        (call $pfnAddr (i64.trunc_f64_u (f64.load offset=2048 (local.get $at))))
         (call $put (i32.const 32) (i32.const 14))
-        (call $pfnAddr (i64.trunc_f64_u (f64.load offset=16 (local.get $at))))
+        (call $pfnAddr (i64.trunc_f64_u (f64.load offset=4096 (local.get $at))))
         (call $put (i32.const 48) (i32.const 11))
         (call $bool (i32.and (local.get $flags) (i32.const 1)))
         (call $put (i32.const 64) (i32.const 11))
