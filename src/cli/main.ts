@@ -212,7 +212,11 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
   let parser = yargs(args)
     .scriptName('dmarsift')
     .usage('dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: $0 <command> [options]');
-  for (const def of COMMAND_DEFS) parser = parser.command(def.command, def.describe, def.builder, handle(def));
+  // A run that cannot print help names its command (refuseUnknownCommand made sure): yargs gets
+  // only that one, not the others' usage lines and options to set up (~3 ms of every run).
+  const named = mayShowHelp(args) ? undefined : commandNamed(args);
+  for (const def of named !== undefined ? [named] : COMMAND_DEFS) parser = parser.command(def.command, def.describe, def.builder, handle(def));
+  if (!mayShowHelp(args)) skipHelpLayout(parser);
   return parser
     .demandCommand(1, `a command is needed: ${COMMANDS.join(', ')} (see --help)`)
     .strict()
@@ -230,6 +234,20 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
       if (err) throw err;
       throw new UsageError(unknownOptionsText(msg));
     });
+}
+
+/**
+ * yargs lays out the whole help text once a command's handler has started, and keeps it for a
+ * later showHelp (~6 ms of a run: every option of the command fitted into columns, even unwrapped).
+ * No such call can come in a run that prints no help — failures are ours (`.fail` throws) — so
+ * that run skips it. The hook is yargs' internal usage object: where a yargs version lacks it,
+ * nothing changes.
+ */
+function skipHelpLayout(parser: Argv): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internal = (parser as unknown as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods;
+  const usage = typeof internal === 'function' ? internal.call(parser).getUsageInstance?.() : undefined;
+  if (usage !== undefined && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
 }
 
 /**
@@ -262,9 +280,13 @@ function parseFailure(args: string[], e: unknown): number {
  */
 function prefetchCommand(args: string[]): void {
   if (mayShowHelp(args)) return;
+  commandNamed(args)?.load().catch(() => undefined);
+}
+
+/** The command the first word that is not an option names, if any. */
+function commandNamed(args: string[]): CommandDef | undefined {
   const word = args.find((a) => !a.startsWith('-'));
-  const def = COMMAND_DEFS.find((d) => d.command.split(' ')[0] === word);
-  def?.load().catch(() => undefined);
+  return COMMAND_DEFS.find((d) => d.command.split(' ')[0] === word);
 }
 
 export async function main(args: string[]): Promise<void> {
