@@ -165,6 +165,11 @@ export class MappingList {
     return m;
   }
 
+  /** Whether `array` is the one this list made (toArray) or was made from: the list still describes it. */
+  describes(array: readonly Mapping[]): boolean {
+    return this.objects === array && array.length === this.length;
+  }
+
   /** Every mapping as an object, made once. */
   toArray(): Mapping[] {
     if (this.objects === undefined) {
@@ -232,7 +237,9 @@ export function mappingListOf(holder: HasMappings): MappingList {
   const own = (holder as Holder)[LIST];
   if (own !== undefined && Object.getOwnPropertyDescriptor(holder, 'mappings')?.get !== undefined) return own;
   const array = holder.mappings;
-  if (own !== undefined && own.length === array.length) return own;
+  // The list is the holder's only while its array is the list's own (a replaced array of the same
+  // length is not: its numbers may differ).
+  if (own !== undefined && own.describes(array)) return own;
   let list = fromArrays.get(array);
   if (list === undefined || list.length !== array.length) {
     list = MappingList.fromArray(array);
