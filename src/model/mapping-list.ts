@@ -239,7 +239,7 @@ export function mappingListOf(holder: HasMappings): MappingList {
   const array = holder.mappings;
   // The list is the holder's only while its array is the list's own (a replaced array of the same
   // length is not: its numbers may differ).
-  if (own !== undefined && own.describes(array)) return own;
+  if (own?.describes(array) === true) return own;
   let list = fromArrays.get(array);
   if (list === undefined || list.length !== array.length) {
     list = MappingList.fromArray(array);
