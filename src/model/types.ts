@@ -149,6 +149,11 @@ export interface Domain {
   levels: number;
   /** 4 KiB pages mapped (a 2 MiB leaf counts 512). */
   pageCount: number;
+  /**
+   * The mappings in IOVA order. A walked or debugfs domain keeps them as columns
+   * (model/mapping-list.ts) and makes this array only when something reads it: code that visits
+   * every mapping reads the columns (`mappingListOf`, roles' `knownMappingList`) instead.
+   */
   mappings: Mapping[];
   /** Page-frame numbers of this domain's page-table pages (for hpa-leak-iommu-structures). */
   tablePfns: number[];
