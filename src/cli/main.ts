@@ -209,14 +209,15 @@ function mayShowHelp(args: string[]): boolean {
 }
 
 function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<string, unknown>) => Promise<void>): Argv {
+  const help = mayShowHelp(args);
   let parser = yargs(args)
     .scriptName('dmarsift')
     .usage('dmarsift — offline forensic analysis of Intel VT-d (DMAR) I/O MMU state\n\nUsage: $0 <command> [options]');
   // A run that cannot print help names its command (refuseUnknownCommand made sure): yargs gets
   // only that one, not the others' usage lines and options to set up (~3 ms of every run).
-  const named = mayShowHelp(args) ? undefined : commandNamed(args);
+  const named = help ? undefined : commandNamed(args);
   for (const def of named !== undefined ? [named] : COMMAND_DEFS) parser = parser.command(def.command, def.describe, def.builder, handle(def));
-  if (!mayShowHelp(args)) skipHelpLayout(parser);
+  if (!help) skipHelpLayout(parser);
   return parser
     .demandCommand(1, `a command is needed: ${COMMANDS.join(', ')} (see --help)`)
     .strict()
@@ -227,7 +228,7 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
     // yargs lays out the whole help text on every command it runs (kept for a later showHelp):
     // ~10 ms of a run's start-up spent fitting paragraphs to the terminal. Only a run that prints
     // help needs them fitted; any other one never shows that text.
-    .wrap(mayShowHelp(args) ? Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })) : null)
+    .wrap(help ? Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })) : null)
     .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {
