@@ -1,8 +1,15 @@
 #!/usr/bin/env node
-// The bundle (npm run build / prepare) when it is there; tsc's module tree otherwise.
+// CommonJS (bin/package.json says so): node starts a CommonJS entry without setting up its ES
+// module loader, and the bundle (npm run build / prepare) needs none — its loader compiles each
+// chunk with a V8 code cache (src/cli/bundle-loader.ts). Without the bundle, tsc's ES modules.
 // Once main is done and nothing is left to write, exit at once: left to itself node first waits for
 // the background compiler and GC threads to finish work nobody will use (~5–15 ms of every run).
-import { existsSync } from "node:fs";
-const bundled = new URL("../dist/bundle/main.js", import.meta.url);
+'use strict';
+const { existsSync } = require('node:fs');
+const path = require('node:path');
+const bundle = path.join(__dirname, '..', 'dist', 'bundle');
 const flushed = () => process.stdout.writableLength === 0 && process.stderr.writableLength === 0;
-import(existsSync(bundled) ? bundled.href : "../dist/cli/main.js").then((m) => m.main(process.argv.slice(2))).then(() => { if (flushed()) process.exit(); }).catch((e) => { process.stderr.write(`dmarsift: internal error: ${e?.message ? e.message : e}\n`); process.exit(2); });
+const cli = existsSync(path.join(bundle, 'load.cjs'))
+  ? Promise.resolve().then(() => require(path.join(bundle, 'load.cjs')).bundleLoader(bundle).load('./main.js'))
+  : import('../dist/cli/main.js');
+cli.then((m) => m.main(process.argv.slice(2))).then(() => { if (flushed()) process.exit(); }).catch((e) => { process.stderr.write(`dmarsift: internal error: ${e?.message ? e.message : e}\n`); process.exit(2); });

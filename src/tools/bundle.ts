@@ -12,6 +12,7 @@
  * The files sit side by side in one folder on purpose: the scan's worker is found next to the
  * chunk that starts it (`new URL('./scan-worker.js', import.meta.url)`), and so is a fleet's.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
@@ -90,50 +91,104 @@ if (esbuild === undefined) process.exit(0);
 const common = {
   outdir: OUT,
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
   plugins: [tableWidthPlugin, yargsPlugin],
-  // The CommonJS packages bundled in (yargs and its helpers) require node's own modules, and
-  // yargs reads its translations from the copy beside the bundle.
-  banner: {
-    js: [
-      "import { createRequire as dmarsiftCreateRequire } from 'node:module';",
-      "import { fileURLToPath as dmarsiftFileURLToPath } from 'node:url';",
-      'const require = dmarsiftCreateRequire(import.meta.url);',
-      "const dmarsiftYargsLocales = dmarsiftFileURLToPath(new URL('./yargs/locales', import.meta.url));",
-    ].join('\n'),
-  },
   logLevel: 'warning',
   metafile: true,
-  // Whitespace and comments out (names kept, for profiles): node decodes a module's file as
-  // UTF-8 and V8 compiles it, both faster on a smaller, plain-ASCII text (esbuild escapes strings;
-  // only comments kept other characters, and one "—" makes the whole file a two-byte string).
+  // Whitespace and comments out (names kept, for profiles): V8 compiles a smaller text faster,
+  // and with the comments gone the text is plain ASCII (esbuild escapes strings), which the
+  // loader reads as Latin-1 without decoding UTF-8 (checked below).
   minifyWhitespace: true,
 } satisfies import('esbuild').BuildOptions;
 
 /**
- * Two builds into one folder. The CLI's chunks are split only among its commands and reporters:
- * bundled with the workers, every module the workers share with some commands but not others
- * became a chunk of its own — `analyze` loaded 26 files, and node reads, compiles and links each
- * apart (~0.5 ms a file). Threads share no module instances, so the workers lose nothing by
- * having their own copies.
+ * The CLI: split among its commands and reporters as ES modules (esbuild splits no other
+ * format), then each chunk turned into a CommonJS function body that src/cli/bundle-loader.ts
+ * compiles with a V8 code cache (node 20 caches no ES module; see there). `import.meta.url`
+ * becomes the loader's `__dmarsiftUrl`, and `import()` a `require` the loader answers. Only the
+ * CLI's chunks are split among themselves: bundled with the workers, every module the workers share
+ * with some commands but not others became a chunk of its own (~0.5 ms a file). Threads share no
+ * module instances, so the workers lose nothing by having their own copies.
  */
-const cli = await esbuild.build({ ...common, entryPoints: { main: path.join(DIST, 'cli', 'main.js') } });
-const others = await esbuild.build({
+const cli = await esbuild.build({
   ...common,
-  entryPoints: {
-    'scan-worker': path.join(DIST, 'scan', 'scan-worker.js'),
-    // A fleet run's worker threads (src/fleet/pool.ts finds it beside the chunk that starts it).
-    'fleet-worker': path.join(DIST, 'fleet', 'fleet-worker.js'),
-    // The benchmark's read floor, built the same way so both sides of its ratio load alike.
-    floor: path.join(DIST, 'bench', 'floor.js'),
+  splitting: true,
+  format: 'esm',
+  write: false,
+  entryPoints: { main: path.join(DIST, 'cli', 'main.js') },
+  // yargs reads its translations from the copy beside the bundle.
+  banner: { js: "const dmarsiftYargsLocales = require('node:url').fileURLToPath(new URL('./yargs/locales', import.meta.url));" },
+});
+fs.mkdirSync(OUT, { recursive: true });
+for (const out of cli.outputFiles) {
+  const { code } = esbuild.transformSync(out.text, {
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    minifyWhitespace: true,
+    define: { 'import.meta.url': '__dmarsiftUrl' },
+    supported: { 'dynamic-import': false },
+    logLevel: 'warning',
+  });
+  const at = Buffer.from(code).findIndex((byte) => byte > 0x7f);
+  if (at >= 0) throw new Error(`${out.path}: a character beyond ASCII at ${at} (the loader reads chunks as Latin-1)`);
+  fs.writeFileSync(out.path.replace(/\.js$/, '.cjs'), code);
+}
+const loader = await esbuild.build({ ...common, format: 'cjs', entryPoints: { load: path.join(DIST, 'cli', 'bundle-loader.js') }, outExtension: { '.js': '.cjs' } });
+/**
+ * Worker threads start from an ES module file (src/scan/pool.ts and src/fleet/pool.ts find theirs
+ * beside the chunk that starts them); the benchmark's two floors are plain CommonJS scripts like
+ * the CLI's entry, so both sides of its ratios start alike.
+ */
+const workers = await esbuild.build({
+  ...common,
+  splitting: true,
+  format: 'esm',
+  banner: {
+    js: [
+      "import { createRequire as dmarsiftCreateRequire } from 'node:module';",
+      'const require = dmarsiftCreateRequire(import.meta.url);',
+      "const dmarsiftYargsLocales = require('node:url').fileURLToPath(new URL('./yargs/locales', import.meta.url));",
+    ].join('\n'),
   },
+  entryPoints: { 'scan-worker': path.join(DIST, 'scan', 'scan-worker.js'), 'fleet-worker': path.join(DIST, 'fleet', 'fleet-worker.js') },
+});
+const floors = await esbuild.build({
+  ...common,
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  entryPoints: { floor: path.join(DIST, 'bench', 'floor.js'), 'phys-floor': path.join(DIST, 'bench', 'phys-floor.js') },
 });
 fs.mkdirSync(YARGS_LOCALES, { recursive: true });
 for (const f of fs.readdirSync(path.join(YARGS_DIR, 'locales'))) fs.copyFileSync(path.join(YARGS_DIR, 'locales', f), path.join(YARGS_LOCALES, f));
-const outputs = [...Object.values(cli.metafile.outputs), ...Object.values(others.metafile.outputs)];
+
+/**
+ * The code caches (src/cli/bundle-loader.ts): a few runs of the CLI on the bundled samples, each
+ * extending the caches of the chunks it loads with the functions it compiled — `analyze` with both
+ * reports, `decode` — so what a run compiles at start is in them. What they leave out (another
+ * command, a rarer report) is compiled as it would be without a cache. Without the samples (an
+ * installed package builds nothing) there are no caches and nothing else changes.
+ */
+const TRAINING_RUNS = [
+  ['analyze', 'samples/healthy-two-vms', '--format', 'json'],
+  ['analyze', 'samples/hpa-leak-shared'],
+  ['decode', 'samples/bhyve-host', '--format', 'json'],
+];
+const REPO = path.dirname(DIST);
+if (TRAINING_RUNS.every((run) => fs.existsSync(path.join(REPO, run[1])))) {
+  for (const run of TRAINING_RUNS) {
+    const r = spawnSync(process.execPath, [path.join(REPO, 'bin', 'dmarsift.js'), ...run], {
+      cwd: REPO,
+      env: { ...process.env, DMARSIFT_CODE_CACHE: 'write', DMARSIFT_TIMING: '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    // 0: no findings, 1: findings; anything else is a broken bundle.
+    if (r.status !== 0 && r.status !== 1) throw new Error(`dmarsift ${run.join(' ')} (training the code caches) exited ${r.status ?? r.signal}: ${r.stderr}`);
+  }
+}
+const outputs = [cli, loader, workers, floors].flatMap((b) => Object.values(b.metafile.outputs));
 const files = outputs.length;
 const bytes = outputs.reduce((n, o) => n + o.bytes, 0);
 process.stdout.write(`bundled dist/ into ${path.relative(process.cwd(), OUT) || OUT}: ${files} files, ${(bytes / 1024).toFixed(0)} KiB\n`);

@@ -55,8 +55,9 @@ describe('npm pack → install → run', () => {
     expect(listed).not.toContain('test');
     expect(listed).not.toContain('src');
     expect(readdirSync(path.join(pkgDir, 'dist'))).toEqual(['bundle']);
-    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).toContain('main.js');
-    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('floor.js');
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).toContain('main.cjs');
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('floor.cjs');
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('phys-floor.cjs');
     expect(existsSync(path.join(pkgDir, 'samples', 'scenarios'))).toBe(false);
     expect(existsSync(path.join(pkgDir, 'schema', 'analyze-report.schema.json'))).toBe(true);
   });

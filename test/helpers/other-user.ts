@@ -57,7 +57,7 @@ export function otherUserCli(): OtherUserCli {
   if (nodeProblem) return (cached = { ok: false, reason: `node (${process.execPath}) cannot be run by another user: ${nodeProblem}` });
   const tmpProblem = othersReach(os.tmpdir(), 0o001);
   if (tmpProblem) return (cached = { ok: false, reason: `no directory another user can read: ${tmpProblem}` });
-  if (!fs.existsSync(path.join(REPO, 'dist', 'bundle', 'main.js'))) return (cached = { ok: false, reason: 'dist/bundle/main.js is missing (esbuild unavailable?)' });
+  if (!fs.existsSync(path.join(REPO, 'dist', 'bundle', 'load.cjs'))) return (cached = { ok: false, reason: 'dist/bundle/load.cjs is missing (esbuild unavailable?)' });
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmarsift-other-user-'));
   fs.cpSync(path.join(REPO, 'bin'), path.join(dir, 'bin'), { recursive: true });

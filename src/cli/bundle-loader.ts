@@ -1,0 +1,96 @@
+/**
+ * Runs the CLI's bundle (dist/bundle/*.cjs, written by src/tools/bundle.ts) with V8 code caches.
+ * esbuild bundles this file alone into dist/bundle/load.cjs, which bin/dmarsift.js requires.
+ *
+ * Why: node 20 caches the compiled code of no ES module, so every run compiled the ~700 KB
+ * `analyze` loads again (~30 ms, plus the garbage it leaves: ~40 ms of a 200 ms run). A script
+ * compiled through node:vm can be given V8's code cache instead. The bundle's chunks are therefore
+ * CommonJS function bodies, loaded here one at a time as they are first required — the split stays
+ * lazy, each command loads only its own chunks — each with the cache `npm run build` made for it
+ * by running a few commands (see CACHE_WRITE). The cache holds the bytecode of every function those
+ * runs compiled, so a later run neither parses the chunk nor compiles those functions again.
+ *
+ * A cache is a hint, never a requirement: V8 refuses one made by another V8 version or with other
+ * flags (`--cpu-prof`, say) and the chunk is compiled from its text as before. V8 checks only the
+ * text's length, so a cache is also skipped when its chunk was changed after it (a later mtime):
+ * after an edit to dist/bundle/ the old bytecode can never run.
+ */
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import * as vm from 'node:vm';
+
+/**
+ * `DMARSIFT_CODE_CACHE=write`: at exit, write the code cache of every chunk this run loaded
+ * (over the one it loaded with, which it then extends). The build sets it for its training runs.
+ */
+const CACHE_WRITE = process.env.DMARSIFT_CODE_CACHE === 'write';
+/** With `DMARSIFT_TIMING` (src/cli/timing.ts), one more stderr line: how many chunks had a cache V8 took. */
+const TIMING = process.env.DMARSIFT_TIMING !== undefined && process.env.DMARSIFT_TIMING !== '' && process.env.DMARSIFT_TIMING !== '0';
+const CACHE_SUFFIX = '.v8-cache';
+
+/** The CommonJS wrapper; `__dmarsiftUrl` is the chunk's own URL, what `import.meta.url` was. */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname, __dmarsiftUrl) {';
+const WRAP_TAIL = '\n})';
+
+interface Chunk {
+  file: string;
+  script: vm.Script;
+  /** Whether V8 took the chunk's cache (it refuses one made by another V8 or with other flags). */
+  cached: boolean;
+  module: { exports: unknown };
+}
+
+export interface BundleLoader {
+  /** The exports of `./name.js` (a chunk of the bundle), loading it on first use. */
+  load(spec: string): unknown;
+}
+
+export function bundleLoader(dir: string): BundleLoader {
+  const chunks = new Map<string, Chunk>();
+  const nodeRequire = createRequire(path.join(dir, 'load.cjs'));
+
+  const load = (spec: string): unknown => {
+    // Chunks name each other as the ES modules they were built as (`./chunk-X.js`).
+    if (!spec.startsWith('./')) return nodeRequire(spec);
+    const name = `${spec.slice(2).replace(/\.js$/, '')}.cjs`;
+    const known = chunks.get(name);
+    if (known) return known.module.exports;
+    const file = path.join(dir, name);
+    const { text, cachedData } = readChunk(file);
+    const script = new vm.Script(WRAP_HEAD + text + WRAP_TAIL, { filename: file, cachedData });
+    const chunk: Chunk = { file, script, cached: cachedData !== undefined && !script.cachedDataRejected, module: { exports: {} } };
+    // Registered before it runs, as node's own loader does, so a cycle sees the partial exports.
+    chunks.set(name, chunk);
+    const body = script.runInThisContext() as (...args: unknown[]) => void;
+    body.call(chunk.module.exports, chunk.module.exports, load, chunk.module, file, dir, pathToFileURL(file).href);
+    return chunk.module.exports;
+  };
+
+  if (CACHE_WRITE) {
+    process.on('exit', () => {
+      for (const chunk of chunks.values()) fs.writeFileSync(chunk.file + CACHE_SUFFIX, chunk.script.createCachedData());
+    });
+  }
+  if (TIMING) {
+    process.on('exit', () => {
+      const cached = [...chunks.values()].filter((c) => c.cached).length;
+      process.stderr.write(`dmarsift: code cache: ${cached} of ${chunks.size} chunks compiled from their cache\n`);
+    });
+  }
+  return { load };
+}
+
+/** The chunk's text (plain ASCII: esbuild escapes every other character) and its cache, if usable. */
+function readChunk(file: string): { text: string; cachedData: Buffer | undefined } {
+  const text = fs.readFileSync(file, 'latin1');
+  let cachedData: Buffer | undefined;
+  try {
+    const cache = fs.statSync(file + CACHE_SUFFIX, { throwIfNoEntry: false });
+    if (cache && cache.mtimeMs >= fs.statSync(file).mtimeMs) cachedData = fs.readFileSync(file + CACHE_SUFFIX);
+  } catch {
+    cachedData = undefined; // an unreadable cache is no cache
+  }
+  return { text, cachedData };
+}
