@@ -10,7 +10,7 @@
  * bytes, sampled translations). Then the 1 TiB scenario (2 GiB of tables, generated when the disk
  * has room, removed after), `scan` against plain sequential reading of the ELF core, the time to
  * draw the findings table, and `dmarsift --version` against `node -e 0`. Peak RSS is the child's
- * own process.resourceUsage().maxRSS, written at exit by a preloaded probe (rss-probe.js).
+ * own process.resourceUsage().maxRSS, written at exit by a preloaded probe (rss-probe.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

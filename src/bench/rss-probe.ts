@@ -1,5 +1,5 @@
 /**
- * Preloaded into every process the benchmark measures (`node --import …/rss-probe.js`): at exit it
+ * Preloaded into every process the benchmark measures (`node --require dist/bundle/rss-probe.cjs`, or `--import` of dist/bench/rss-probe.js without a bundle): at exit it
  * writes the process's peak resident set size (process.resourceUsage().maxRSS, KiB) and the CPU
  * time it used (user + system, all threads, µs) to the file named by DMARSIFT_BENCH_RSS. CPU time
  * is the figure that holds when other jobs load the machine (wall time then includes waiting). Nothing else; it does not change what the process does.

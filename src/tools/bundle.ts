@@ -138,8 +138,8 @@ for (const out of cli.outputFiles) {
 const loader = await esbuild.build({ ...common, format: 'cjs', entryPoints: { load: path.join(DIST, 'cli', 'bundle-loader.js') }, outExtension: { '.js': '.cjs' } });
 /**
  * Worker threads start from an ES module file (src/scan/pool.ts and src/fleet/pool.ts find theirs
- * beside the chunk that starts them); the benchmark's two floors are plain CommonJS scripts like
- * the CLI's entry, so both sides of its ratios start alike.
+ * beside the chunk that starts them); the benchmark's two floors and its probe are plain CommonJS
+ * scripts like the CLI's entry, so both sides of its ratios start alike.
  */
 const workers = await esbuild.build({
   ...common,
@@ -158,7 +158,12 @@ const floors = await esbuild.build({
   ...common,
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
-  entryPoints: { floor: path.join(DIST, 'bench', 'floor.js'), 'phys-floor': path.join(DIST, 'bench', 'phys-floor.js') },
+  entryPoints: {
+    floor: path.join(DIST, 'bench', 'floor.js'),
+    'phys-floor': path.join(DIST, 'bench', 'phys-floor.js'),
+    // What the benchmark preloads into every process it measures (src/bench/measure.ts).
+    'rss-probe': path.join(DIST, 'bench', 'rss-probe.js'),
+  },
 });
 fs.mkdirSync(YARGS_LOCALES, { recursive: true });
 for (const f of fs.readdirSync(path.join(YARGS_DIR, 'locales'))) fs.copyFileSync(path.join(YARGS_DIR, 'locales', f), path.join(YARGS_LOCALES, f));

@@ -58,6 +58,7 @@ describe('npm pack → install → run', () => {
     expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).toContain('main.cjs');
     expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('floor.cjs');
     expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('phys-floor.cjs');
+    expect(readdirSync(path.join(pkgDir, 'dist', 'bundle'))).not.toContain('rss-probe.cjs');
     expect(existsSync(path.join(pkgDir, 'samples', 'scenarios'))).toBe(false);
     expect(existsSync(path.join(pkgDir, 'schema', 'analyze-report.schema.json'))).toBe(true);
   });
