@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { WRAP_HEAD, WRAP_TAIL } from '../cli/bundle-loader.js';
 
 /** esbuild is a dev dependency with a native binary: without it the CLI runs tsc's modules. */
 async function loadEsbuild(): Promise<typeof import('esbuild') | undefined> {
@@ -133,7 +134,7 @@ for (const out of cli.outputFiles) {
   });
   const at = Buffer.from(code).findIndex((byte) => byte > 0x7f);
   if (at >= 0) throw new Error(`${out.path}: a character beyond ASCII at ${at} (the loader reads chunks as Latin-1)`);
-  fs.writeFileSync(out.path.replace(/\.js$/, '.cjs'), code);
+  fs.writeFileSync(out.path.replace(/\.js$/, '.cjs'), WRAP_HEAD + code + WRAP_TAIL);
 }
 const loader = await esbuild.build({ ...common, format: 'cjs', entryPoints: { load: path.join(DIST, 'cli', 'bundle-loader.js') }, outExtension: { '.js': '.cjs' } });
 /**
