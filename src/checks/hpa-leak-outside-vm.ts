@@ -5,7 +5,7 @@ import { finding, ranInPart } from './finding.js';
 import { byDomain, knownMappingList, roles, type DomainInfo } from '../model/roles.js';
 import { ownerText, pagesText } from './evidence.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
-import { barIndex, guestLayout, hostRamIndex, overlaps, subtract, type GuestLayout } from './vm-layout.js';
+import { barIndex, guestLayout, hostRamIndex, mappingsLeaving, overlaps, subtract, type GuestLayout } from './vm-layout.js';
 
 const meta = checkMeta({
   id: 'hpa-leak-outside-vm',
@@ -86,25 +86,12 @@ interface Judged {
 function judge(snapshot: Snapshot, ms: MappingList, layout: GuestLayout | undefined, bars: ReturnType<typeof barIndex>): Judged {
   const hostRam = snapshot.memoryMapKnown ? hostRamIndex(snapshot) : undefined;
   const ram = layout?.ram ?? [];
-  const rs = Float64Array.from(ram, (r) => r[0]);
-  const re = Float64Array.from(ram, (r) => r[1]);
-  const j: Judged = { outside: 0, examples: [], romPages: 0, barPages: 0, ramLikePages: 0 };
-  // Indexed loops over typed arrays: this runs once per mapping, mostly before the JIT has
-  // optimized it; only mappings that leave RAM take the slower path below.
-  const iovas = ms.iovaPfn;
-  const lengths = ms.pages;
-  for (let i = 0; i < ms.length; i++) {
-    const a = iovas[i];
-    const pages = lengths[i];
-    const b = a + pages;
-    let inside = 0;
-    for (let k = 0; k < rs.length; k++) {
-      const lo = Math.max(a, rs[k]);
-      const hi = Math.min(b, re[k]);
-      if (hi > lo) inside += hi - lo;
-    }
-    j.ramLikePages += pages;
-    if (inside === pages || (layout === undefined && bars.size === 0)) continue;
+  const j: Judged = { outside: 0, examples: [], romPages: 0, barPages: 0, ramLikePages: ms.iovaSummary().pages };
+  // Without a layout only BARs are sorted out of the total; without BARs either, nothing is.
+  const leaving = layout === undefined && bars.size === 0 ? [] : mappingsLeaving(ms, ram);
+  for (const i of leaving) {
+    const a = ms.iovaPfn[i];
+    const b = a + ms.pages[i];
     // IOVA runs outside RAM (all of the mapping when there is no layout: then only BARs are sorted out).
     const delta = ms.hpaPfn[i] - a;
     const write = ms.write(i);

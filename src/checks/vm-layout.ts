@@ -27,6 +27,7 @@
  *   mapping of an assigned device's own BAR (per /proc/iomem) is the VM's, wherever its IOVA.
  * - Other hypervisors: no layout; only the total is judged.
  */
+import type { MappingList } from '../model/mapping-list.js';
 import type { MemoryRegion, PciResource, Snapshot, Vm } from '../model/types.js';
 import { RangeIndex } from './host-ranges.js';
 import { hex } from '../util/hex.js';
@@ -160,6 +161,48 @@ export function subtract(s: number, e: number, cut: readonly [number, number][])
     if (from >= e) break;
   }
   if (from < e) out.push([from, e]);
+  return out;
+}
+
+/** `ranges` sorted, empty ones dropped, overlapping or touching ones joined. */
+function unionOf(ranges: readonly [number, number][]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const [s, e] of [...ranges].filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0])) {
+    const last = out[out.length - 1];
+    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/**
+ * The mappings of `ms` not wholly inside `ranges` (IOVA pages, [start, end)), by index in list
+ * order. An ascending list (MappingList.iovaSummary) is searched gap by gap between the ranges — a
+ * VM's RAM is two or three ranges, its domain tens of thousands of mappings, visited one by one
+ * before the JIT had optimized the loop (~8 ms for two 64 GiB VMs); any other list is visited whole.
+ */
+export function mappingsLeaving(ms: MappingList, ranges: readonly [number, number][]): number[] {
+  const union = unionOf(ranges);
+  const iova = ms.iovaPfn;
+  const pages = ms.pages;
+  const out: number[] = [];
+  if (ms.iovaSummary().ascending) {
+    let gapStart = Number.NEGATIVE_INFINITY;
+    for (let k = 0; k <= union.length; k++) {
+      const gapEnd = k < union.length ? union[k][0] : Number.POSITIVE_INFINITY;
+      // A mapping across a whole range reaches two gaps: it is listed once.
+      for (let i = ms.firstEndingAfter(gapStart); i < ms.length && iova[i] < gapEnd; i++) if (pages[i] > 0 && out[out.length - 1] !== i) out.push(i);
+      if (k < union.length) gapStart = union[k][1];
+    }
+    return out;
+  }
+  for (let i = 0; i < ms.length; i++) {
+    const a = iova[i];
+    const b = a + pages[i];
+    let inside = 0;
+    for (const [s, e] of union) inside += Math.max(0, Math.min(b, e) - Math.max(a, s));
+    if (inside !== pages[i]) out.push(i);
+  }
   return out;
 }
 

@@ -59,6 +59,11 @@ function newMapping(iovaPfn: number, hpaPfn: number, pages: number, read: boolea
 // 2^30, is beyond a small integer).
 newMapping(null as unknown as number, null as unknown as number, null as unknown as number, false, false, null as unknown as PageSize);
 
+export interface IovaSummary {
+  ascending: boolean;
+  pages: number;
+}
+
 export class MappingList {
   /** How many mappings there are (the columns may be longer: room to grow). */
   length = 0;
@@ -69,6 +74,8 @@ export class MappingList {
   flags: Uint8Array;
   /** The objects, once asked for (or the array the list was made from). */
   private objects: Mapping[] | undefined;
+  /** iovaSummary's answer, until the list changes. */
+  private summary: IovaSummary | undefined;
 
   constructor(capacity = 16) {
     this.iovaPfn = new Float64Array(capacity);
@@ -98,6 +105,7 @@ export class MappingList {
     this.pages[i] = pages;
     this.flags[i] = flags;
     this.objects = undefined;
+    this.summary = undefined;
   }
 
   /** Mappings `from` to `to` (exclusive) of four columns, copied in. */
@@ -111,12 +119,14 @@ export class MappingList {
     this.flags.set(flags.subarray(from, to), at);
     this.length += n;
     this.objects = undefined;
+    this.summary = undefined;
   }
 
   /** Lengthen the last mapping by `pages` (the coalescer's join). */
   extendLast(pages: number): void {
     this.pages[this.length - 1] += pages;
     this.objects = undefined;
+    this.summary = undefined;
   }
 
   /**
@@ -137,6 +147,40 @@ export class MappingList {
     const flags = new Uint8Array(n);
     flags.set(this.flags);
     this.flags = flags;
+  }
+
+  /**
+   * Whether the mappings are in ascending IOVA order without overlaps (each starts at or after the
+   * end of the one before: a walk's order, and debugfs'), and their pages in all; worked out once.
+   * Ordered lists can be searched by IOVA (binary search) instead of visited mapping by mapping.
+   */
+  iovaSummary(): IovaSummary {
+    if (this.summary === undefined) {
+      const iova = this.iovaPfn;
+      const pages = this.pages;
+      let ascending = true;
+      let total = 0;
+      let end = Number.NEGATIVE_INFINITY;
+      for (let i = 0; i < this.length; i++) {
+        if (iova[i] < end || !(pages[i] >= 0)) ascending = false;
+        end = iova[i] + pages[i];
+        total += pages[i];
+      }
+      this.summary = { ascending, pages: total };
+    }
+    return this.summary;
+  }
+
+  /** The first mapping (in list order) that ends after IOVA page `pfn`; length when none. Only for ascending lists. */
+  firstEndingAfter(pfn: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.iovaPfn[mid] + this.pages[mid] > pfn) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
   }
 
   write(i: number): boolean {

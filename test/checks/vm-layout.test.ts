@@ -4,7 +4,9 @@
  * out by hand in 4 KiB pages: 1 GiB = 0x40000 pages, 4 GiB = 0x100000.
  */
 import { describe, expect, it } from 'vitest';
-import { guestLayout, pcBelow4g, pcFamily, subtract } from '../../src/checks/vm-layout.js';
+import fc from 'fast-check';
+import { guestLayout, mappingsLeaving, pcBelow4g, pcFamily, subtract } from '../../src/checks/vm-layout.js';
+import { MAP_READ, MappingList } from '../../src/model/mapping-list.js';
 import type { QemuMachine, Vm } from '../../src/model/types.js';
 import { GiB } from './snapshot-builder.js';
 
@@ -63,5 +65,68 @@ describe('guestLayout', () => {
   it('subtract', () => {
     expect(subtract(0, 10, [[2, 3], [5, 7], [-1, 1]])).toEqual([[1, 2], [3, 5], [7, 10]]);
     expect(subtract(0, 10, [[0, 10]])).toEqual([]);
+  });
+});
+
+describe('mappingsLeaving', () => {
+  /** Page by page: the mappings with a page outside every range (the definition, without cleverness). */
+  const byPage = (ms: MappingList, ranges: [number, number][]): number[] => {
+    const out: number[] = [];
+    for (let i = 0; i < ms.length; i++) {
+      for (let p = ms.iovaPfn[i]; p < ms.iovaPfn[i] + ms.pages[i]; p++) {
+        if (!ranges.some(([s, e]) => p >= s && p < e)) {
+          out.push(i);
+          break;
+        }
+      }
+    }
+    return out;
+  };
+  const list = (runs: [number, number][]): MappingList => {
+    const ms = new MappingList();
+    for (const [iova, pages] of runs) ms.push(iova, iova + 0x1000, pages, MAP_READ);
+    return ms;
+  };
+
+  it('lists the mappings reaching outside RAM, once each, in list order', () => {
+    // RAM [0x10, 0x20) and [0x30, 0x40): mapping 2 lies in the gap, 3 across the whole second range.
+    const ms = list([[0x10, 4], [0x18, 8], [0x20, 0x0e], [0x2e, 0x14], [0x44, 1]]);
+    const ram: [number, number][] = [[0x30, 0x40], [0x10, 0x20]];
+    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4 + 8 + 0x0e + 0x14 + 1 });
+    expect(mappingsLeaving(ms, ram)).toEqual([2, 3, 4]);
+    expect(byPage(ms, ram)).toEqual([2, 3, 4]);
+  });
+
+  it('gives what visiting every page gives, for ordered and unordered lists and overlapping ranges', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 1, max: 12 })), { maxLength: 14 }),
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 30 })), { maxLength: 4 }),
+        fc.boolean(),
+        (raw, rawRanges, ordered) => {
+          // Ordered: laid end to end with gaps, as a walk gives them; else as drawn (may overlap).
+          const runs: [number, number][] = ordered ? [] : raw;
+          let at = 0;
+          if (ordered) {
+            for (const [gap, pages] of raw) {
+              runs.push([(at += gap), pages]);
+              at += pages;
+            }
+          }
+          const ranges = rawRanges.map(([s, n]): [number, number] => [s, s + n]);
+          const ms = list(runs);
+          expect(mappingsLeaving(ms, ranges)).toEqual(byPage(ms, ranges));
+        },
+      ),
+    );
+  });
+
+  it('notices a list changed after its summary', () => {
+    const ms = list([[0x10, 4]]);
+    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4 });
+    ms.push(0x11, 0x99, 2, MAP_READ);
+    expect(ms.iovaSummary()).toEqual({ ascending: false, pages: 6 });
+    ms.extendLast(1);
+    expect(ms.iovaSummary().pages).toBe(7);
   });
 });
