@@ -218,6 +218,30 @@ export function mergeSorted(lists: readonly PageRanges[]): PageRanges {
   return level[0];
 }
 
+/**
+ * The list holding the next range of `lists` (each sorted by start, then end) in mergeSorted's
+ * order — by start, then end, then list — where `next[l]` is list l's next unvisited range; -1
+ * when all are visited. The caller reads that range and advances `next`. For sweeps over a few
+ * lists that need the merged order once: no merged copy is written.
+ */
+export function nextInMerge(lists: readonly PageRanges[], next: Uint32Array): number {
+  let best = -1;
+  let bestStart = 0;
+  let bestEnd = 0;
+  for (let l = 0; l < lists.length; l++) {
+    const i = next[l];
+    if (i >= lists[l].length) continue;
+    const s = lists[l].start[i];
+    const e = lists[l].end[i];
+    if (best < 0 || s < bestStart || (s === bestStart && e < bestEnd)) {
+      best = l;
+      bestStart = s;
+      bestEnd = e;
+    }
+  }
+  return best;
+}
+
 /** Two sorted lists into one; on equal (start, end) `a`'s range comes first. */
 function mergeTwo(a: PageRanges, b: PageRanges): PageRanges {
   const n = a.length + b.length;

@@ -4,7 +4,7 @@ import { type DomainInfo, byDomain, roles } from '../model/roles.js';
 import { mappingListOf } from '../model/mapping-list.js';
 import { ownerText, pagesText } from './evidence.js';
 import type { PageRanges } from './host-ranges.js';
-import { mergeSorted, writableUnion } from './host-ranges.js';
+import { nextInMerge, writableUnion } from './host-ranges.js';
 import type { Snapshot } from '../model/types.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
@@ -163,15 +163,17 @@ export const hpaLeakShared = defineCheck({
     }
     if (owners.length < 2) return ran(out);
     const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => mappingListOf(d.domain))));
-    const all = mergeSorted(unions);
     // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
-    // keeps that range's end per owner, and each overlapping pair is counted exactly once.
+    // keeps that range's end per owner, and each overlapping pair is counted exactly once. The
+    // unions are visited in one merged order without building the merged list (for two 64 GiB
+    // VMs that list was 1.3 MB of fresh memory, written once and read once).
     const activeEnd = new Float64Array(owners.length).fill(-1);
+    const next = new Uint32Array(owners.length);
     const pairs = new Map<number, { a: number; b: number; pages: number; examples: [number, number][] }>();
-    for (let i = 0; i < all.length; i++) {
-      const ob = all.tag[i];
-      const start = all.start[i];
-      const end = all.end[i];
+    for (let ob = nextInMerge(unions, next); ob >= 0; ob = nextInMerge(unions, next)) {
+      const start = unions[ob].start[next[ob]];
+      const end = unions[ob].end[next[ob]];
+      next[ob]++;
       for (let oa = 0; oa < owners.length; oa++) {
         if (oa === ob || activeEnd[oa] <= start) continue;
         const to = Math.min(end, activeEnd[oa]);

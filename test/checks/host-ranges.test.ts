@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hostOrder } from '../../src/checks/host-order.js';
 import { HOST_ORDER_WASM } from '../../src/checks/host-order-wasm.js';
-import { hostView, hostViewPortable, mergeSorted, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { hostView, hostViewPortable, mergeSorted, nextInMerge, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
 import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
 import { MappingList } from '../../src/model/mapping-list.js';
@@ -225,6 +225,20 @@ describe('hostView, writableUnion, mergeSorted', () => {
         // Same multiset, and in (start, end) order.
         expect([...got].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])).toEqual([...want].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]));
         for (let i = 1; i < got.length; i++) expect(got[i - 1][0] < got[i][0] || (got[i - 1][0] === got[i][0] && got[i - 1][1] <= got[i][1])).toBe(true);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+  it('nextInMerge visits the lists in the order mergeSorted gives, each range once', () => {
+    fc.assert(
+      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 4 }), (lists) => {
+        const unions = lists.map((ms) => writableUnion([MappingList.fromArray(ms)]));
+        const all = mergeSorted(unions);
+        const want = Array.from({ length: all.length }, (_, i) => [all.start[i], all.end[i], all.tag[i]]);
+        const next = new Uint32Array(unions.length);
+        const got: number[][] = [];
+        for (let l = nextInMerge(unions, next); l >= 0; l = nextInMerge(unions, next)) got.push([unions[l].start[next[l]], unions[l].end[next[l]++], l]);
+        expect(got).toEqual(want);
       }),
       { numRuns: 1000 },
     );
