@@ -251,8 +251,8 @@ function classify(snapshot: Snapshot, info: DomainInfo, src: Sources): { pieces:
   };
   for (let o = 0; o < ms.length; o++) {
     const mi = view.order[o];
-    const s = view.start[mi];
-    const e = view.end[mi];
+    const s = view.sortedStart[o];
+    const e = view.sortedEnd[o];
     // First segment ending after s (mappings may alias host pages, so no running pointer).
     let lo = 0;
     let hi = p.length;

@@ -43,7 +43,7 @@ function compiledModule(): typeof compiled {
 
 /** The radix sort's counts: 2048 for each of up to six 11-bit digits. */
 const COUNT_BYTES = 6 * 8192;
-/** Memory offsets are 32-bit: 50 bytes a mapping keeps 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
+/** Memory offsets are 32-bit: 26 bytes a mapping keeps 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
 const MAX_MAPPINGS = 2 ** 25;
 
 /**
@@ -54,18 +54,21 @@ export function hostOrder(list: MappingList): HostView | undefined {
   const n = list.length;
   const c = compiledModule();
   if (c === null || c === undefined || n === 0 || n > MAX_MAPPINGS) return undefined;
-  // Layout: f64 S, E, SE; u64 keys K0, K1 (K1 first holds the page counts P, which only `ends`
-  // reads); u32 indices I0, I1; u8 F, SW; the counts. The sorted starts go to the spare key array.
+  // Layout, 26 bytes a mapping (it was 50: memory first written costs a page fault per 4 KiB, and
+  // a host view is written once): f64 S, the host pages, which the keys K0 then overwrite in place;
+  // f64 P, the page counts, overwritten by the ends E, then the second key array K1; u32 indices
+  // I0, I1; u8 attributes F and the sorted W bits SW; the radix counts. At the end the sorted
+  // ends overwrite the final keys in place and the sorted starts go to the spare key array.
   const S = 0;
-  const K1 = 8 * n;
-  const E = 16 * n;
-  const K0 = 24 * n;
-  const SE = 32 * n;
-  const I0 = 40 * n;
-  const I1 = 44 * n;
-  const F = 48 * n;
-  const SW = 49 * n;
-  const C = Math.ceil((50 * n) / 8) * 8;
+  const K0 = S;
+  const P = 8 * n;
+  const E = P;
+  const K1 = P;
+  const I0 = 16 * n;
+  const I1 = 20 * n;
+  const F = 24 * n;
+  const SW = 25 * n;
+  const C = Math.ceil((26 * n) / 8) * 8;
   const ex = new c.api.Instance(c.module, {}).exports as Exports;
   const need = C + COUNT_BYTES;
   try {
@@ -75,18 +78,17 @@ export function hostOrder(list: MappingList): HostView | undefined {
   }
   const buf = ex.memory.buffer;
   new Float64Array(buf, S, n).set(list.hpaPfn.subarray(0, n));
-  new Float64Array(buf, K1, n).set(list.pages.subarray(0, n));
+  new Float64Array(buf, P, n).set(list.pages.subarray(0, n));
   new Uint8Array(buf, F, n).set(list.flags.subarray(0, n));
-  const max = ex.ends(n, S, K1, E);
+  const max = ex.ends(n, S, P, E);
   if (max < 0) return undefined;
   let bits = 0;
   while (2 ** bits <= max) bits++;
   const which = ex.sort(n, S, E, bits, K0, I0, K1, I1, C);
   const [K, I, SS] = which === 0 ? [K0, I0, K1] : [K1, I1, K0];
+  const SE = K;
   ex.gather(n, K, I, bits, F, SS, SE, SW);
   return {
-    start: new Float64Array(buf, S, n),
-    end: new Float64Array(buf, E, n),
     order: new Uint32Array(buf, I, n),
     sortedStart: new Float64Array(buf, SS, n),
     sortedEnd: new Float64Array(buf, SE, n),

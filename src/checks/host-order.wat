@@ -6,7 +6,7 @@
 (module
   (memory (export "memory") 1)
 
-  ;; ends(n, S, P, E) -> max: E[i] = S[i] + P[i] (f64 arrays at byte offsets S, P, E) and the
+  ;; ends(n, S, P, E) -> max: E[i] = S[i] + P[i] (f64 arrays at byte offsets S, P, E; E may be P) and the
   ;; largest E; −1 when some S[i] or E[i] is not an integer with 0 ≤ S[i] ≤ E[i] < 2^32 (then the
   ;; caller sorts in JavaScript: keys of both would not fit 64 bits). NaN fails every comparison.
   (func (export "ends") (param $n i32) (param $S i32) (param $P i32) (param $E i32) (result f64)
@@ -31,7 +31,8 @@
     (select (local.get $max) (f64.const -1) (local.get $ok)))
 
   ;; sort(n, S, E, bits, K0, I0, K1, I1, C) -> 0 | 1: the indices 0..n−1 ordered by (S, E, index),
-  ;; with their keys S·2^bits + E, at I0/K0 (0) or I1/K1 (1); the other pair is scratch. `bits`
+  ;; with their keys S·2^bits + E, at I0/K0 (0) or I1/K1 (1); the other pair is scratch (K0 may be S,
+  ;; and K1 E: each key is made from S[i] and E[i] before K0[i] is written). `bits`
   ;; holds every E (so every S ≤ E); C: room for 6 × 2048 u32 counts. Each 11-bit digit of the
   ;; key, low to high, is one stable counting-sort pass (a digit every key shares is skipped), so
   ;; equal keys keep the index order.
@@ -126,7 +127,8 @@
 
   ;; gather(n, K, I, bits, F, SS, SE, SW): the ranges in the sorted order, from the sorted keys —
   ;; SS[k] = K[k] >> bits, SE[k] = K[k] mod 2^bits — and SW[k] = 1 when bit 1 (W) of the attribute
-  ;; byte F[I[k]] is set. SS may be the scratch key array (each key is read before it is written).
+  ;; byte F[I[k]] is set. SS may be the scratch key array, and SE may be K itself (each key is read
+  ;; before either is written).
   (func (export "gather") (param $n i32) (param $K i32) (param $I i32) (param $bitsIn i32) (param $F i32) (param $SS i32) (param $SE i32) (param $SW i32)
     (local $k i32) (local $key i64) (local $mask i64) (local $bits i64)
     (local.set $bits (i64.extend_i32_u (local.get $bitsIn)))

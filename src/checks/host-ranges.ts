@@ -109,12 +109,9 @@ function sortOrderWide(start: Float64Array, end: Float64Array, n: number): Uint3
 
 /** A domain's mappings as host page ranges in typed arrays, with their order by host page. */
 export interface HostView {
-  /** [start[i], end[i]) = [hpaPfn, hpaPfn + pages) of mapping i (mapping order, i.e. by IOVA). */
-  start: Float64Array;
-  end: Float64Array;
   /** Mapping indices by host page (start, then end). */
   order: Uint32Array;
-  /** The ranges again, laid out in that order (sweeps read them front to back), with W. */
+  /** The mappings' host ranges [hpaPfn, hpaPfn + pages), laid out in that order (sweeps read them front to back), with W. */
   sortedStart: Float64Array;
   sortedEnd: Float64Array;
   sortedWrite: Uint8Array;
@@ -154,19 +151,20 @@ export function hostViewPortable(list: MappingList): HostView {
     sortedEnd[k] = end[i];
     sortedWrite[k] = (flags[i] & MAP_WRITE) === 0 ? 0 : 1;
   }
-  return { start, end, order, sortedStart, sortedEnd, sortedWrite };
+  return { order, sortedStart, sortedEnd, sortedWrite };
 }
 
 /** Something host ranges can be matched against in one merge (RangeIndex, PageIndex). */
 export interface MergeIndex {
-  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void;
+  /** hit[order[k]] = 1 for every k where [sortedStart[k], sortedEnd[k]) overlaps the index (ranges sorted by start, then end). */
+  markOverlaps(sortedStart: Float64Array, sortedEnd: Float64Array, order: Uint32Array, hit: Uint8Array): void;
 }
 
 /** Which of the mappings reach a host page any of `indexes` holds (1 where one does), by merging. */
 export function mappingsReaching(list: MappingList, ...indexes: MergeIndex[]): Uint8Array {
-  const { start, end, order } = hostView(list);
+  const { sortedStart, sortedEnd, order } = hostView(list);
   const hit = new Uint8Array(list.length);
-  for (const index of indexes) index.markOverlaps(start, end, order, hit);
+  for (const index of indexes) index.markOverlaps(sortedStart, sortedEnd, order, hit);
   return hit;
 }
 
@@ -352,18 +350,18 @@ export class RangeIndex<L> {
    * Set hit[i] = 1 for each range [start[i], end[i]) that overlaps one of the index, given the
    * ranges' order by start (sortOrder): one merge, as PageIndex.markOverlaps.
    */
-  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+  markOverlaps(sortedStart: Float64Array, sortedEnd: Float64Array, order: Uint32Array, hit: Uint8Array): void {
     const n = this.s.length;
     let j = 0;
     for (let k = 0; k < order.length; k++) {
-      const i = order[k];
-      const s = start[i];
+      const s = sortedStart[k];
+      const e = sortedEnd[k];
       // maxEnd never decreases, and neither do the starts taken in order: j only moves forward.
       while (j < n && this.maxEnd[j] <= s) j++;
       if (j === n) return;
-      for (let r = j; r < n && this.s[r] < end[i]; r++) {
+      for (let r = j; r < n && this.s[r] < e; r++) {
         if (this.e[r] > s) {
-          hit[i] = 1;
+          hit[order[k]] = 1;
           break;
         }
       }
@@ -433,15 +431,14 @@ export class PageIndex<L> {
    * ranges' order by start (sortOrder). One merge with the pages instead of a binary search per
    * range: tens of thousands of mappings against tens of thousands of table pages.
    */
-  markOverlaps(start: Float64Array, end: Float64Array, order: Uint32Array, hit: Uint8Array): void {
+  markOverlaps(sortedStart: Float64Array, sortedEnd: Float64Array, order: Uint32Array, hit: Uint8Array): void {
     const p = this.pfns;
     let j = 0;
     for (let k = 0; k < order.length; k++) {
-      const i = order[k];
-      const s = start[i];
+      const s = sortedStart[k];
       while (j < p.length && p[j] < s) j++;
       if (j === p.length) return;
-      if (p[j] < end[i]) hit[i] = 1;
+      if (p[j] < sortedEnd[k]) hit[order[k]] = 1;
     }
   }
 

@@ -155,14 +155,17 @@ describe('PageIndex and markOverlaps', () => {
         const start = Float64Array.from(queries, (q) => q.start);
         const end = Float64Array.from(queries, (q) => q.start + q.len);
         const order = sortOrder(start, end, n);
+        // The queries laid out in their order, as a host view has them.
+        const sortedStart = Float64Array.from(order, (i) => start[i]);
+        const sortedEnd = Float64Array.from(order, (i) => end[i]);
         const pages = new PageIndex(groups.map((pfns, label) => ({ label, pfns })));
         const hitP = new Uint8Array(n);
-        pages.markOverlaps(start, end, order, hitP);
+        pages.markOverlaps(sortedStart, sortedEnd, order, hitP);
         const all = groups.flat();
         expect([...hitP]).toEqual(queries.map((q) => (all.some((p) => p >= q.start && p < q.start + q.len) ? 1 : 0)));
         const ranges = new RangeIndex(items);
         const hitR = new Uint8Array(n);
-        ranges.markOverlaps(start, end, order, hitR);
+        ranges.markOverlaps(sortedStart, sortedEnd, order, hitR);
         expect([...hitR]).toEqual(queries.map((q) => (bruteForce(items, q.start, q.start + q.len).length > 0 ? 1 : 0)));
       }),
       { numRuns: 3000 },
@@ -266,7 +269,6 @@ describe('hostView in WebAssembly (host-order.wat)', () => {
         expect([...w!.sortedStart]).toEqual(want.map((i) => xs[i].hpa));
         expect([...w!.sortedEnd]).toEqual(want.map((i) => xs[i].hpa + xs[i].pages));
         expect([...w!.sortedWrite]).toEqual(want.map((i) => ((xs[i].flags & 2) !== 0 ? 1 : 0)));
-        expect([...w!.end]).toEqual(xs.map((x) => x.hpa + x.pages));
         const js = hostViewPortable(list);
         expect([...w!.order]).toEqual([...js.order]);
         expect([...w!.sortedWrite]).toEqual([...js.sortedWrite]);
