@@ -6,6 +6,7 @@
 import type { Argv } from 'yargs';
 import { addCaptureOptions, REPEATABLE_CAPTURE_OPTIONS } from './capture-options.js';
 import { EXIT_ERROR, reportError } from './errors.js';
+import { isTerminal } from './terminal.js';
 import { outputWidth } from './width.js';
 import { mark, printTiming } from './timing.js';
 import { yargs } from './yargs.js';
@@ -228,7 +229,7 @@ function parserFor(args: string[], handle: (def: CommandDef) => (argv: Record<st
     // yargs lays out the whole help text on every command it runs (kept for a later showHelp):
     // ~10 ms of a run's start-up spent fitting paragraphs to the terminal. Only a run that prints
     // help needs them fitted; any other one never shows that text.
-    .wrap(help ? Math.min(100, outputWidth({ isTTY: process.stdout.isTTY === true })) : null)
+    .wrap(help ? Math.min(100, outputWidth({ isTTY: isTerminal(1) })) : null)
     .middleware((argv) => refuseRepeatedSingles(argv))
     .exitProcess(false)
     .fail((msg, err) => {

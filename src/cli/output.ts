@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { OutputError } from './errors.js';
+import { isTerminal } from './terminal.js';
 
 export interface Output {
   /** Text, or bytes (valid only during the call: they are copied or written out before it returns). */
@@ -30,7 +31,7 @@ const MAX_SYMLINKS = 40;
 export function openOutput(file: string | undefined): Output {
   if (file === undefined || file === '-') {
     const out = new BufferedWriter(1, STDOUT_LABEL);
-    return writingTo(out, process.stdout.isTTY === true, { finish: () => out.flush(), abort: () => out.flushQuietly() });
+    return writingTo(out, () => isTerminal(1), { finish: () => out.flush(), abort: () => out.flushQuietly() });
   }
   const { target, stat } = resolveTarget(file);
   if (stat?.isDirectory()) throw new OutputError(file, 'is a directory');
@@ -139,8 +140,18 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
 }
 
 /** An Output whose bytes go through `out`; `end` says how it is committed or dropped. */
-function writingTo(out: BufferedWriter, isTTY: boolean, end: Pick<Output, 'finish' | 'abort'>): Output {
-  return { isTTY, write: (chunk) => out.write(chunk), finish: () => end.finish(), abort: () => end.abort() };
+/** `isTTY` asked on first use: a report that never looks (JSON) never makes process.stdout (terminal.ts). */
+function writingTo(out: BufferedWriter, isTTY: boolean | (() => boolean), end: Pick<Output, 'finish' | 'abort'>): Output {
+  let tty = typeof isTTY === 'boolean' ? isTTY : undefined;
+  return {
+    get isTTY() {
+      tty ??= (isTTY as () => boolean)();
+      return tty;
+    },
+    write: (chunk) => out.write(chunk),
+    finish: () => end.finish(),
+    abort: () => end.abort(),
+  };
 }
 
 function keepOwnerAndMode(fd: number, st: fs.Stats): void {

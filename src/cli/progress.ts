@@ -1,3 +1,5 @@
+import { isTerminal } from './terminal.js';
+
 /**
  * A one-line progress display on stderr: only on a TTY, never with --quiet, redrawn at most ten
  * times a second, erased when done so it never mixes with the report.
@@ -10,7 +12,7 @@ export interface Progress {
 const NONE: Progress = { update() {}, done() {} };
 
 export function stderrProgress(argv: Record<string, unknown>): Progress {
-  if (argv.quiet === true || process.stderr.isTTY !== true) return NONE;
+  if (argv.quiet === true || !isTerminal(2)) return NONE;
   let last = 0;
   let shown = false;
   return {

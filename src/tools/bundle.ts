@@ -55,6 +55,28 @@ const tableWidthPlugin: import('esbuild').Plugin = {
   },
 };
 
+/**
+ * yargs loads node:assert for two invariant checks (notStrictEqual, strictEqual), and loading it
+ * costs ~2.7 ms of every run. In the bundle its require gets these two, with assert's meaning
+ * (Object.is), throwing as assert would.
+ */
+const assertPlugin: import('esbuild').Plugin = {
+  name: 'yargs-assert',
+  setup(build) {
+    build.onResolve({ filter: /^(node:)?assert$/ }, (args) =>
+      args.importer.includes(`${path.sep}node_modules${path.sep}yargs${path.sep}`) ? { path: 'assert', namespace: 'dmarsift-assert' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'dmarsift-assert' }, () => ({
+      contents: [
+        'const fail = (message, text) => { throw Object.assign(new Error(message ?? text), { code: "ERR_ASSERTION" }); };',
+        'exports.notStrictEqual = (a, b, message) => { if (Object.is(a, b)) fail(message, "expected a value other than " + String(b)); };',
+        'exports.strictEqual = (a, b, message) => { if (!Object.is(a, b)) fail(message, "expected " + String(b) + ", got " + String(a)); };',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 const require = createRequire(import.meta.url);
 const YARGS_DIR = path.dirname(require.resolve('yargs/package.json'));
 /** Where the bundle keeps yargs' message translations (its y18n reads them by the user's locale). */
@@ -79,9 +101,18 @@ const yargsPlugin: import('esbuild').Plugin = {
     build.onLoad({ filter: /[\\/]yargs[\\/]build[\\/]index\.cjs$/ }, (args) => {
       if (args.path !== index) return undefined;
       const source = fs.readFileSync(index, 'utf8');
-      const own = 're(__dirname,"../locales")';
-      if (source.split(own).length !== 2) throw new Error(`${index}: yargs no longer finds its locales as this bundle expects (update src/tools/bundle.ts)`);
-      return { contents: source.replace(own, 'dmarsiftYargsLocales'), resolveDir: path.dirname(index), loader: 'js' };
+      const edits: [string, string, string][] = [
+        ['re(__dirname,"../locales")', 'dmarsiftYargsLocales', 'finds its locales'],
+        // Its platform shim read the terminal's width when loaded, making process.stdout in every
+        // run (node's stream modules, ~2–4 ms; cli/terminal.ts); as a getter only help reads it.
+        ['stdColumns:void 0!==process.stdout.columns?process.stdout.columns:null', 'get stdColumns(){return void 0!==process.stdout.columns?process.stdout.columns:null}', 'reads the terminal width'],
+      ];
+      let contents = source;
+      for (const [from, to, what] of edits) {
+        if (contents.split(from).length !== 2) throw new Error(`${index}: yargs no longer ${what} as this bundle expects (update src/tools/bundle.ts)`);
+        contents = contents.replace(from, to);
+      }
+      return { contents, resolveDir: path.dirname(index), loader: 'js' };
     });
   },
 };
@@ -94,7 +125,7 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
-  plugins: [tableWidthPlugin, yargsPlugin],
+  plugins: [tableWidthPlugin, yargsPlugin, assertPlugin],
   logLevel: 'warning',
   metafile: true,
   // Whitespace and comments out (names kept, for profiles): V8 compiles a smaller text faster,

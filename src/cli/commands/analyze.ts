@@ -49,7 +49,18 @@ async function analyzeOne(argv: Record<string, unknown>, run: AnalyzeRun): Promi
     ...(run.baseline !== undefined ? { baseline: { file: run.baseline.file, absent: result.absent ?? [] } } : {}),
     ...(suppressions.length > 0 ? { suppressions } : {}),
   };
-  await writeReports(run, (format, out) => renderReport(format, input, { failOn: run.failOn, ...(run.docsUri !== undefined ? { docsUri: run.docsUri } : {}), color: useColor(argv, out), width: outputWidth(out) }));
+  // Colour and width only when the table asks: looking whether the output is a terminal can make
+  // process.stdout, which a JSON report never needs (cli/terminal.ts).
+  await writeReports(run, (format, out) => renderReport(format, input, {
+    failOn: run.failOn,
+    ...(run.docsUri !== undefined ? { docsUri: run.docsUri } : {}),
+    get color() {
+      return useColor(argv, out);
+    },
+    get width() {
+      return outputWidth(out);
+    },
+  }));
   mark('written');
   // Suppressions to clean up are said on stderr too: a CI log shows them without opening a report.
   if (argv.quiet !== true) for (const st of suppressions) {
