@@ -159,7 +159,7 @@ const COMMAND_DEFS: CommandDef[] = [
         .option('haw', { type: 'string', describe: 'host address width in bits (default: the capture\'s DMAR table, else 52)' })
         .option('base', { type: 'string', describe: 'physical address of the first byte of a raw image' })
         .option('limit', { type: 'string', describe: 'show at most N candidates (default 10)' })
-        .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 128 KiB)' })
+        .option('chunk', { type: 'string', describe: 'bytes per sequential read (default 256 KiB)' })
         .option('jobs', { alias: 'j', type: 'string', describe: 'read this many shares of the image at once, one thread each (default: the cores, at most 4; images under 256 MiB use one)' })
         .epilogue('Exit status: 0 when a root table was found, 1 when none was, 2 when the image could not be read.')
         .example('$0 scan samples/scan-no-registers/memory.elf', 'rank the pages that look like root tables')

@@ -1,7 +1,7 @@
 /**
  * `dmarsift scan`: find root tables in a memory image that came without a register snapshot.
  *
- * One sequential pass over the image's file bytes in chunks (128 KiB by default, one reused
+ * One sequential pass over the image's file bytes in chunks (256 KiB by default, one reused
  * buffer, positioned reads in file order), running the cheap `rootPageTest` on every 4 KiB-aligned
  * physical page — or, for big images, that pass cut into shares read by worker threads at once
  * (scanImageParallel). Only the few pages that pass are looked at further: their context-table pointers
@@ -15,14 +15,16 @@ import { InputError } from '../errors.js';
 import { missingAt, type PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
 import { hex } from '../util/hex.js';
+import { zeroTestBuffer, type ZeroTestBuffer } from './zero-test.js';
 
 /**
- * Bytes per sequential read. Measured on the development machine (node 20, 1 GiB image in the page
- * cache, 512 KiB L2): the whole scan runs at 3–4.5 GiB/s with 64–256 KiB chunks and at 1.3–1.6 GiB/s
- * with 1–4 MiB chunks (the chunk no longer stays in cache between the copy into the buffer and the
- * page test). Override with `chunkBytes` (`dmarsift scan --chunk`).
+ * Bytes per sequential read. Small enough that the chunk stays in the L2 cache between the copy
+ * into the buffer and the page tests (on a 1 GiB image full of data: 3–4.5 GiB/s with 64–256 KiB
+ * chunks, 1.3–1.6 GiB/s with 1–4 MiB), big enough that the reads' own cost fades: on the
+ * benchmark's 16 GiB core, mostly zero, 256 KiB scans at ~14 GiB/s in one thread and 128 KiB at
+ * ~11.8 (plain reading of 1 MiB chunks: ~17). Override with `chunkBytes` (`dmarsift scan --chunk`).
  */
-const DEFAULT_CHUNK = 128 << 10;
+const DEFAULT_CHUNK = 256 << 10;
 /** Root-like pages kept for the second stage; past this the scan keeps counting but not storing. */
 const MAX_ROOT_LIKE = 4096;
 /** Root-like pages evaluated in full (after a cheap first look at all of them). */
@@ -95,12 +97,17 @@ function fileRuns(mem: PhysicalMemory): Run[] {
   return runs;
 }
 
-/** Serves byte ranges of a file from one reused buffer, refilled by big sequential reads. */
+/**
+ * Serves byte ranges of a file from one reused buffer, refilled by big sequential reads. The
+ * buffer is WebAssembly memory with a one-pass zero test over it (zero-test.ts) where there is
+ * WebAssembly; elsewhere a Buffer compared with one of zeros.
+ */
 class ChunkReader {
   private readonly buf: Buffer;
   readonly words: Uint32Array;
   readonly qwords: Float64Array;
-  private readonly zeros: Buffer;
+  private readonly zeroTest: ZeroTestBuffer | undefined;
+  private readonly zeros: Buffer | undefined;
   private start = 0;
   private filled = 0;
   bytesRead = 0;
@@ -108,11 +115,12 @@ class ChunkReader {
   allZero = false;
 
   constructor(private readonly fd: number, private readonly size: number, chunk: number) {
-    const ab = new ArrayBuffer(chunk);
-    this.buf = Buffer.from(ab);
-    this.words = new Uint32Array(ab);
-    this.qwords = new Float64Array(ab);
-    this.zeros = Buffer.alloc(chunk);
+    this.zeroTest = zeroTestBuffer(chunk);
+    const ab = this.zeroTest?.buffer ?? new ArrayBuffer(chunk);
+    this.buf = Buffer.from(ab, 0, chunk);
+    this.words = new Uint32Array(ab, 0, chunk / 4);
+    this.qwords = new Float64Array(ab, 0, chunk / 8);
+    this.zeros = this.zeroTest === undefined ? Buffer.alloc(chunk) : undefined;
   }
 
   /** File offset one past the buffer's contents. */
@@ -120,9 +128,19 @@ class ChunkReader {
     return this.start + this.filled;
   }
 
-  /** Is [b, b + 4096) of the buffer all zero? A native compare: 4 KiB at memcmp speed. */
+  /** Is [b, b + 4096) of the buffer all zero? */
   zeroPage(b: number): boolean {
-    return this.buf.compare(this.zeros, 0, 4096, b, b + 4096) === 0;
+    if (this.zeroTest !== undefined) return this.zeroTest.firstNonZero(b, 4096) === 4096;
+    return this.buf.compare(this.zeros!, 0, 4096, b, b + 4096) === 0;
+  }
+
+  /** Is [0, n) of the buffer all zero? */
+  private zeroPrefix(n: number): boolean {
+    if (this.zeroTest === undefined) return this.buf.compare(this.zeros!, 0, n, 0, n) === 0;
+    const whole = n - (n % 64);
+    if (this.zeroTest.firstNonZero(0, whole) !== whole) return false;
+    for (let i = whole; i < n; i++) if (this.buf[i] !== 0) return false;
+    return true;
   }
 
   /** Make [offset, offset + 4096) available; returns its byte index in `buf`, or -1 past EOF. */
@@ -141,9 +159,9 @@ class ChunkReader {
     this.filled = done;
     this.bytesRead += done;
     // Zero pages are the costly case for the page test (it must look at all 512 qwords), and
-    // images are full of them (free memory, holes of sparse files): one native compare of the
-    // whole chunk clears them at memory speed.
-    this.allZero = this.buf.compare(this.zeros, 0, done, 0, done) === 0;
+    // images are full of them (free memory, holes of sparse files): one pass over the whole
+    // chunk clears them at memory speed.
+    this.allZero = this.zeroPrefix(done);
     return offset + 4096 <= this.start + this.filled ? offset - this.start : -1;
   }
 }
@@ -210,7 +228,7 @@ export function sequentialPass(fd: number, runs: readonly Run[], chunk: number, 
         qwords = scratchQ;
         at = 0;
       }
-      // A page that starts with a zero qword may be all zero: ask memcmp before the JS loop.
+      // A page that starts with a zero qword may be all zero: ask the zero test before the JS loop.
       if (qwords === reader.qwords && qwords[at >>> 1] === 0 && reader.zeroPage(b)) continue;
       const test = rootPageTestFast(qwords, words, at, hiLimit);
       if (test > 0) {

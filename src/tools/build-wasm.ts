@@ -1,7 +1,8 @@
 /**
  * `npm run wasm`: assemble each WebAssembly text module into a TypeScript file beside it holding
  * its bytes as base64 (src/model/leaf-run.wat → leaf-run-wasm.ts, src/report/json-lines.wat →
- * json-lines-wasm.ts, src/checks/host-order.wat → host-order-wasm.ts). wabt is a dev dependency,
+ * json-lines-wasm.ts, src/checks/host-order.wat → host-order-wasm.ts, src/scan/zero-test.wat →
+ * zero-test-wasm.ts). wabt is a dev dependency,
  * used only here and by the tests that check the committed bytes are the files' assembly.
  */
 import * as fs from 'node:fs';
@@ -14,6 +15,7 @@ const MODULES: [string, string][] = [
   ['src/model/leaf-run.wat', 'LEAF_RUN_WASM'],
   ['src/report/json-lines.wat', 'JSON_LINES_WASM'],
   ['src/checks/host-order.wat', 'HOST_ORDER_WASM'],
+  ['src/scan/zero-test.wat', 'ZERO_TEST_WASM'],
 ];
 for (const [wat, name] of MODULES) {
   const bytes = await assembleWat(path.basename(wat), fs.readFileSync(path.join(ROOT, wat), 'utf8'));
