@@ -33,14 +33,15 @@ export interface LeafRunScanner {
    * is. The caller keeps v + 4096·(limit − i) within the host address width.
    */
   runEnd(base: number, i: number, limit: number): number;
-  /** See leaf-run.wat; `recBase`/`recCap` are RECORDS_AT and LEAF_RECORDS (the walker passes them). */
-  leafScan(base: number, start: number, iovaBase: number, parentMask: number, first: number, badLo: number, badHi: number, maxPfn: number, recBase: number, recCap: number): number;
-  finishLeaves(recBase: number): number;
+  /** See leaf-run.wat; the walk's settings are resetLeaves'. */
+  leafScan(base: number, start: number, iovaBase: number, parentMask: number): number;
+  finishLeaves(): number;
   records(): number;
   clearRecords(): void;
   /** 4 KiB pages leafScan added to mappings (open or finished) since the last call. */
   takePages(): number;
-  resetLeaves(): void;
+  /** A new walk with its settings; `recBase`/`recCap` are RECORDS_AT and LEAF_RECORDS (the walker passes them). */
+  resetLeaves(first: number, badLo: number, badHi: number, maxPfn: number, recBase: number, recCap: number): void;
   /** The records, column by column (LEAF_RECORDS each): IOVA page, host page, pages, and the attribute byte of mapping-list.ts. */
   readonly recordIova: Float64Array;
   readonly recordHpa: Float64Array;

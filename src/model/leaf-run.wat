@@ -19,6 +19,13 @@
   (global $recCap (mut i32) (i32.const 0))
   ;; 4 KiB pages added to mappings (open or finished) since takePages last said.
   (global $pagesAdded (mut f64) (f64.const 0))
+  ;; The walk's settings, given once to resetLeaves (leafScan runs once per leaf page — 32 k times
+  ;; for a 64 GiB VM — and a call from JavaScript costs by the argument: ten took twice four).
+  (global $first (mut i32) (i32.const 0))
+  (global $presentMask (mut i64) (i64.const 3))
+  (global $badMask (mut i64) (i64.const 0))
+  (global $max (mut i64) (i64.const 0))
+  (global $recBase (mut i32) (i32.const 0))
 
   ;; runEnd(base, i, limit) -> k: with v the 64-bit PTE at base + 8*i, the first index k in
   ;; (i, limit) whose PTE is not v + 4096*(k - i), or limit when every one up to it is. The caller
@@ -80,18 +87,21 @@
   ;; one with a bit of badHi:badLo set (address bits at or above the host address width, SNP/TM the
   ;; unit lacks) is left to the caller. r = 512: page done; r < 512: PTE r is bad (record its
   ;; problem, call again from r + 1); r = 1024 + i: the records are full (take them, call again
-  ;; from i). Runs stop before host page `maxPfn` (2^(HAW − 12)).
-  (func (export "leafScan") (param $base i32) (param $start i32) (param $iovaBase f64) (param $parentMask i32) (param $first i32)
-        (param $badLo i32) (param $badHi i32) (param $maxPfn f64) (param $recBase i32) (param $recCap i32) (result i32)
+  ;; from i). Runs stop before host page `maxPfn` (2^(HAW − 12)). `first`, badHi:badLo, maxPfn and
+  ;; where the records go are the walk's, given to resetLeaves.
+  (func (export "leafScan") (param $base i32) (param $start i32) (param $iovaBase f64) (param $parentMask i32) (result i32)
     (local $i i32) (local $k i32) (local $pte i64) (local $bits i32) (local $hpa i64) (local $iova i64) (local $room i64)
     (local $limit i32) (local $pages i64) (local $presentMask i64) (local $max i64) (local $iova0 i64) (local $badMask i64)
+    (local $first i32) (local $recBase i32) (local $recCap i32)
+    (local.set $first (global.get $first))
+    (local.set $badMask (global.get $badMask))
+    (local.set $presentMask (global.get $presentMask))
+    (local.set $max (global.get $max))
+    (local.set $recBase (global.get $recBase))
+    (local.set $recCap (global.get $recCap))
     ;; (No i64 parameters: from JavaScript they are BigInts, which the call converts slowly.)
-    (local.set $badMask (i64.or (i64.extend_i32_u (local.get $badLo)) (i64.shl (i64.extend_i32_u (local.get $badHi)) (i64.const 32))))
-    (local.set $presentMask (select (i64.const 1) (i64.const 3) (local.get $first)))
-    (local.set $max (i64.trunc_f64_u (local.get $maxPfn)))
     (local.set $iova0 (i64.trunc_f64_u (local.get $iovaBase)))
     (local.set $i (local.get $start))
-    (global.set $recCap (local.get $recCap))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (i32.const 512)))
@@ -144,10 +154,10 @@
         (br $next)))
     (i32.const 512))
 
-  ;; finishLeaves(recBase) -> records: the mapping being built becomes a record (the caller leaves
-  ;; room for one); returns how many records there are.
-  (func (export "finishLeaves") (param $recBase i32) (result i32)
-    (if (global.get $open) (then (call $emit (local.get $recBase))))
+  ;; finishLeaves() -> records: the mapping being built becomes a record (the caller leaves room for
+  ;; one); returns how many records there are.
+  (func (export "finishLeaves") (result i32)
+    (if (global.get $open) (then (call $emit (global.get $recBase))))
     (global.get $nRec))
 
   ;; records() -> how many records leafScan wrote; clearRecords(): the caller took them.
@@ -159,8 +169,16 @@
     (local.set $p (global.get $pagesAdded))
     (global.set $pagesAdded (f64.const 0))
     (local.get $p))
-  ;; A new walk: no mapping open, no records, no pages.
-  (func (export "resetLeaves")
+  ;; resetLeaves(first, badLo, badHi, maxPfn, recBase, recCap): a new walk — its settings (first
+  ;; level or second; the PTE bits that make one bad; the host page runs stop before; the records'
+  ;; place and room), no mapping open, no records, no pages.
+  (func (export "resetLeaves") (param $first i32) (param $badLo i32) (param $badHi i32) (param $maxPfn f64) (param $recBase i32) (param $recCap i32)
+    (global.set $first (local.get $first))
+    (global.set $presentMask (select (i64.const 1) (i64.const 3) (local.get $first)))
+    (global.set $badMask (i64.or (i64.extend_i32_u (local.get $badLo)) (i64.shl (i64.extend_i32_u (local.get $badHi)) (i64.const 32))))
+    (global.set $max (i64.trunc_f64_u (local.get $maxPfn)))
+    (global.set $recBase (local.get $recBase))
+    (global.set $recCap (local.get $recCap))
     (global.set $open (i32.const 0))
     (global.set $nRec (i32.const 0))
     (global.set $pagesAdded (f64.const 0)))

@@ -179,7 +179,7 @@ class TableWalker {
     this.maxPfn = 2 ** (Math.min(52, opts.haw) - 12);
     const scanner = opts.portableLeafLoop === true ? undefined : leafRunScanner();
     this.scanner = scanner !== undefined && this.hawLoMask === 0 ? scanner : undefined;
-    this.scanner?.resetLeaves();
+    this.scanner?.resetLeaves(this.first ? 1 : 0, this.leafBadLo, this.leafBadHi, this.maxPfn, this.scanner.recordsAt, LEAF_RECORDS);
     const leafWords = scanner !== undefined ? scanner.words : new Int32Array(PAGE_WORDS * (1 + LEAF_BATCH_PAGES));
     this.pageWords[1] = leafWords;
     this.pageBytes[1] = new Uint8Array(leafWords.buffer, leafWords.byteOffset, 4096);
@@ -534,10 +534,9 @@ class TableWalker {
    * reserved bits (recorded here, as the JavaScript loop records it) or when its records are full.
    */
   private scanLeaves(scanner: LeafRunScanner, words: Int32Array, w0: number, tableAddr: number, basePfn: number, parentMask: number): void {
-    const first = this.first ? 1 : 0;
     let i = 0;
     for (;;) {
-      const r = scanner.leafScan(w0 * 4, i, basePfn, parentMask, first, this.leafBadLo, this.leafBadHi, this.maxPfn, scanner.recordsAt, LEAF_RECORDS);
+      const r = scanner.leafScan(w0 * 4, i, basePfn, parentMask);
       if (r === 512) break;
       if (r >= 1024) {
         this.takeRecords(scanner);
@@ -561,7 +560,7 @@ class TableWalker {
     const scanner = this.scanner;
     if (!this.leafOpen || scanner === undefined) return;
     if (scanner.records() >= LEAF_RECORDS) this.takeRecords(scanner);
-    scanner.finishLeaves(scanner.recordsAt);
+    scanner.finishLeaves();
     this.takeRecords(scanner);
     this.leafOpen = false;
   }
