@@ -15,11 +15,12 @@
  * text's length, so a cache is also skipped when its chunk was changed after it (a later mtime):
  * after an edit to dist/bundle/ the old bytecode can never run.
  */
-import * as fs from 'node:fs';
+// Named imports: esbuild turns `import * as fs` into a copy of every export of node:fs (~0.5 ms).
+import { closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import * as path from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import * as vm from 'node:vm';
+import { Script } from 'node:vm';
 
 /**
  * `DMARSIFT_CODE_CACHE=write`: at exit, write the code cache of every chunk this run loaded
@@ -40,7 +41,7 @@ export const WRAP_TAIL = '\n})';
 
 interface Chunk {
   file: string;
-  script: vm.Script;
+  script: Script;
   /** Whether V8 took the chunk's cache (it refuses one made by another V8 or with other flags). */
   cached: boolean;
   module: { exports: unknown };
@@ -53,7 +54,7 @@ export interface BundleLoader {
 
 export function bundleLoader(dir: string): BundleLoader {
   const chunks = new Map<string, Chunk>();
-  const nodeRequire = createRequire(path.join(dir, 'load.cjs'));
+  const nodeRequire = createRequire(join(dir, 'load.cjs'));
 
   const load = (spec: string): unknown => {
     // Chunks name each other as the ES modules they were built as (`./chunk-X.js`).
@@ -61,9 +62,9 @@ export function bundleLoader(dir: string): BundleLoader {
     const name = `${spec.slice(2).replace(/\.js$/, '')}.cjs`;
     const known = chunks.get(name);
     if (known) return known.module.exports;
-    const file = path.join(dir, name);
+    const file = join(dir, name);
     const { text, cachedData } = readChunk(file);
-    const script = new vm.Script(text, { filename: file, cachedData });
+    const script = new Script(text, { filename: file, cachedData });
     const chunk: Chunk = { file, script, cached: cachedData !== undefined && !script.cachedDataRejected, module: { exports: {} } };
     // Registered before it runs, as node's own loader does, so a cycle sees the partial exports.
     chunks.set(name, chunk);
@@ -74,7 +75,7 @@ export function bundleLoader(dir: string): BundleLoader {
 
   if (CACHE_WRITE) {
     process.on('exit', () => {
-      for (const chunk of chunks.values()) fs.writeFileSync(chunk.file + CACHE_SUFFIX, chunk.script.createCachedData());
+      for (const chunk of chunks.values()) writeFileSync(chunk.file + CACHE_SUFFIX, chunk.script.createCachedData());
     });
   }
   if (TIMING) {
@@ -98,22 +99,22 @@ let scratch: Buffer | undefined;
 function readWhole(file: string): Buffer | undefined {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch {
     return undefined;
   }
   try {
-    const size = fs.fstatSync(fd).size;
+    const size = fstatSync(fd).size;
     if (scratch === undefined || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 1 << 18));
     let got = 0;
     while (got < size) {
-      const n = fs.readSync(fd, scratch, got, size - got, got);
+      const n = readSync(fd, scratch, got, size - got, got);
       if (n === 0) break;
       got += n;
     }
     return scratch.subarray(0, got);
   } finally {
-    fs.closeSync(fd);
+    closeSync(fd);
   }
 }
 
@@ -124,8 +125,8 @@ function readChunk(file: string): { text: string; cachedData: Buffer | undefined
   const text = bytes.toString('latin1');
   let cachedData: Buffer | undefined;
   try {
-    const cache = fs.statSync(file + CACHE_SUFFIX, { throwIfNoEntry: false });
-    if (cache && cache.mtimeMs >= fs.statSync(file).mtimeMs) cachedData = readWhole(file + CACHE_SUFFIX);
+    const cache = statSync(file + CACHE_SUFFIX, { throwIfNoEntry: false });
+    if (cache && cache.mtimeMs >= statSync(file).mtimeMs) cachedData = readWhole(file + CACHE_SUFFIX);
   } catch {
     cachedData = undefined; // an unreadable cache is no cache
   }
