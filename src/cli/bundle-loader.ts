@@ -75,7 +75,14 @@ export function bundleLoader(dir: string): BundleLoader {
 
   if (CACHE_WRITE) {
     process.on('exit', () => {
-      for (const chunk of chunks.values()) writeFileSync(chunk.file + CACHE_SUFFIX, chunk.script.createCachedData());
+      for (const chunk of chunks.values()) {
+        try {
+          writeFileSync(chunk.file + CACHE_SUFFIX, chunk.script.createCachedData());
+        } catch (e) {
+          // A read-only install, say: the run stays what it was, without the cache.
+          process.stderr.write(`dmarsift: cannot write the code cache ${chunk.file}${CACHE_SUFFIX}: ${(e as Error).message}\n`);
+        }
+      }
     });
   }
   if (TIMING) {
