@@ -86,7 +86,14 @@ export function summarize(f: BenchFigures): { lines: string[]; met: Met } {
     version: f.startup.ratio <= TARGETS.versionVsNode,
     tib: tibOk,
   };
-  const worst = judged.map((r) => `${r.name} ${Math.max(r.ratio.decode, r.ratio.analyze).toFixed(2)}× of ${CLI_TARGETS[r.name]}×`).join(', ');
+  // Each scenario's worse ratio, said met or by how much it missed (the issue allows 25 %).
+  const worst = judged
+    .map((r) => {
+      const ratio = Math.max(r.ratio.decode, r.ratio.analyze);
+      const over = ratio / CLI_TARGETS[r.name] - 1;
+      return `${r.name} ${ratio.toFixed(2)}× of ${CLI_TARGETS[r.name]}×${over <= 0 ? ' met' : ` ${Math.round(over * 100)} % over`}`;
+    })
+    .join(', ');
   lines.push(`targets: decode/analyze ÷ physical floor: ${word(met.cliVsFloor)} (${worst}); peak RSS ≤ ${TARGETS.rssMiB} MiB: ${word(met.rss)}; results right (planted findings, mapped bytes, translations): ${met.correct ? 'yes' : 'NO'}; scan ≥ ${TARGETS.scanVsRead * 100} % of sequential read: ${word(met.scan)}, -j 1: ${word(met.scanOneThread)}; findings table ≤ ${TARGETS.tableMs} ms: ${word(met.table)} (worst ${worstTable} ms); --version ≤ ${TARGETS.versionVsNode}× node: ${word(met.version)}; 1 TiB ≤ ${TARGETS.tibVs64}× 64 GiB, ≤ ${TARGETS.rssMiB} MiB, right: ${word(met.tib)}`);
   return { lines, met };
 }
