@@ -217,27 +217,25 @@ export function mergeSorted(lists: readonly PageRanges[]): PageRanges {
 }
 
 /**
- * The list holding the next range of `lists` (each sorted by start, then end) in mergeSorted's
- * order — by start, then end, then list — where `next[l]` is list l's next unvisited range; -1
- * when all are visited. The caller reads that range and advances `next`. For sweeps over a few
- * lists that need the merged order once: no merged copy is written.
+ * The pages two unions (each sorted by start and disjoint) share: how many, and the first `keep`
+ * shared runs in host order. One two-pointer pass: the range that ends first moves on.
  */
-export function nextInMerge(lists: readonly PageRanges[], next: Uint32Array): number {
-  let best = -1;
-  let bestStart = 0;
-  let bestEnd = 0;
-  for (let l = 0; l < lists.length; l++) {
-    const i = next[l];
-    if (i >= lists[l].length) continue;
-    const s = lists[l].start[i];
-    const e = lists[l].end[i];
-    if (best < 0 || s < bestStart || (s === bestStart && e < bestEnd)) {
-      best = l;
-      bestStart = s;
-      bestEnd = e;
+export function sharedRuns(a: PageRanges, b: PageRanges, keep: number): { pages: number; examples: [number, number][] } {
+  const examples: [number, number][] = [];
+  let pages = 0;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const lo = Math.max(a.start[i], b.start[j]);
+    const hi = Math.min(a.end[i], b.end[j]);
+    if (hi > lo) {
+      pages += hi - lo;
+      if (examples.length < keep) examples.push([lo, hi]);
     }
+    if (a.end[i] <= b.end[j]) i++;
+    else j++;
   }
-  return best;
+  return { pages, examples };
 }
 
 /** Two sorted lists into one; on equal (start, end) `a`'s range comes first. */

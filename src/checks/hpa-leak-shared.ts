@@ -4,7 +4,7 @@ import { type DomainInfo, byDomain, roles } from '../model/roles.js';
 import { mappingListOf } from '../model/mapping-list.js';
 import { ownerText, pagesText } from './evidence.js';
 import type { PageRanges } from './host-ranges.js';
-import { nextInMerge, writableUnion } from './host-ranges.js';
+import { sharedRuns, writableUnion } from './host-ranges.js';
 import type { Snapshot } from '../model/types.js';
 import { checkMeta, defineCheck, type EvidenceValue, type Finding } from './types.js';
 
@@ -163,34 +163,18 @@ export const hpaLeakShared = defineCheck({
     }
     if (owners.length < 2) return ran(out);
     const unions: PageRanges[] = owners.map((o) => writableUnion(o.domains.map((d) => mappingListOf(d.domain))));
-    // Each owner's union is disjoint, so at most one of its ranges is open at any point: the sweep
-    // keeps that range's end per owner, and each overlapping pair is counted exactly once. The
-    // unions are visited in one merged order without building the merged list (for two 64 GiB
-    // VMs that list was 1.3 MB of fresh memory, written once and read once).
-    const activeEnd = new Float64Array(owners.length).fill(-1);
-    const next = new Uint32Array(owners.length);
-    const pairs = new Map<number, { a: number; b: number; pages: number; examples: [number, number][] }>();
-    for (let ob = nextInMerge(unions, next); ob >= 0; ob = nextInMerge(unions, next)) {
-      const start = unions[ob].start[next[ob]];
-      const end = unions[ob].end[next[ob]];
-      next[ob]++;
-      for (let oa = 0; oa < owners.length; oa++) {
-        if (oa === ob || activeEnd[oa] <= start) continue;
-        const to = Math.min(end, activeEnd[oa]);
-        const lo = Math.min(oa, ob);
-        const hi = Math.max(oa, ob);
-        const key = lo * owners.length + hi;
-        let p = pairs.get(key);
-        if (!p) {
-          p = { a: lo, b: hi, pages: 0, examples: [] };
-          pairs.set(key, p);
-        }
-        p.pages += to - start;
-        if (p.examples.length < 8) p.examples.push([start, to]);
+    // Each owner's union is sorted and disjoint: the pages two owners share come from one
+    // two-pointer pass over their two unions, pair by pair (a handful of owners). A pass visits
+    // each range once with a few comparisons — it runs once per CLI call, before the JIT has
+    // optimized it — and writes nothing but the shared runs.
+    const pairs: { a: number; b: number; pages: number; examples: [number, number][] }[] = [];
+    for (let a = 0; a < owners.length; a++) {
+      for (let b = a + 1; b < owners.length; b++) {
+        const shared = sharedRuns(unions[a], unions[b], 8);
+        if (shared.pages > 0) pairs.push({ a, b, ...shared });
       }
-      activeEnd[ob] = end;
     }
-    for (const p of [...pairs.values()].sort((x, y) => x.a - y.a || x.b - y.b)) {
+    for (const p of pairs) {
       // Put the VM first (the host is never the subject).
       const [oa, ob] = owners[p.a].host ? [owners[p.b], owners[p.a]] : [owners[p.a], owners[p.b]];
       const vmDomain = oa.domains[0];

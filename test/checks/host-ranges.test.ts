@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hostOrder } from '../../src/checks/host-order.js';
 import { HOST_ORDER_WASM } from '../../src/checks/host-order-wasm.js';
-import { hostView, hostViewPortable, mergeSorted, nextInMerge, PageIndex, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { hostView, hostViewPortable, mergeSorted, PageIndex, sharedRuns, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
 import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
 import { MappingList } from '../../src/model/mapping-list.js';
@@ -232,16 +232,24 @@ describe('hostView, writableUnion, mergeSorted', () => {
       { numRuns: 1000 },
     );
   });
-  it('nextInMerge visits the lists in the order mergeSorted gives, each range once', () => {
+  it('sharedRuns gives the pages two unions share and their first runs, as visiting every page does', () => {
     fc.assert(
-      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 4 }), (lists) => {
-        const unions = lists.map((ms) => writableUnion([MappingList.fromArray(ms)]));
-        const all = mergeSorted(unions);
-        const want = Array.from({ length: all.length }, (_, i) => [all.start[i], all.end[i], all.tag[i]]);
-        const next = new Uint32Array(unions.length);
-        const got: number[][] = [];
-        for (let l = nextInMerge(unions, next); l >= 0; l = nextInMerge(unions, next)) got.push([unions[l].start[next[l]], unions[l].end[next[l]++], l]);
-        expect(got).toEqual(want);
+      fc.property(mappingsArb, mappingsArb, fc.integer({ min: 0, max: 4 }), (ma, mb, keep) => {
+        const [ua, ub] = [ma, mb].map((ms) => writableUnion([MappingList.fromArray(ms)]));
+        const pagesOf = (u: typeof ua): Set<number> => {
+          const out = new Set<number>();
+          for (let i = 0; i < u.length; i++) for (let p = u.start[i]; p < u.end[i]; p++) out.add(p);
+          return out;
+        };
+        const inB = pagesOf(ub);
+        const both = [...pagesOf(ua)].filter((p) => inB.has(p)).sort((x, y) => x - y);
+        const runs: [number, number][] = [];
+        for (const p of both) {
+          const last = runs[runs.length - 1];
+          if (last !== undefined && last[1] === p) last[1] = p + 1;
+          else runs.push([p, p + 1]);
+        }
+        expect(sharedRuns(ua, ub, keep)).toEqual({ pages: both.length, examples: runs.slice(0, keep) });
       }),
       { numRuns: 1000 },
     );
