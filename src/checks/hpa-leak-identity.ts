@@ -50,6 +50,7 @@ export const hpaLeakIdentity = defineCheck({
     const out: Finding[] = [];
     for (const info of r.vmDomains().sort(byDomain)) {
       const list = knownMappingList(info.domain);
+      if (list.iovaSummary().identity === 0) continue;
       const ms: { iovaPfn: number; pages: number }[] = [];
       for (let i = 0; i < list.length; i++) if (list.iovaPfn[i] === list.hpaPfn[i]) ms.push({ iovaPfn: list.iovaPfn[i], pages: list.pages[i] });
       ms.sort((a, b) => a.iovaPfn - b.iovaPfn);

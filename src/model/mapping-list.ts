@@ -62,6 +62,8 @@ newMapping(null as unknown as number, null as unknown as number, null as unknown
 export interface IovaSummary {
   ascending: boolean;
   pages: number;
+  /** Mappings whose IOVA page is their host page (1:1). */
+  identity: number;
 }
 
 export class MappingList {
@@ -151,22 +153,27 @@ export class MappingList {
 
   /**
    * Whether the mappings are in ascending IOVA order without overlaps (each starts at or after the
-   * end of the one before: a walk's order, and debugfs'), and their pages in all; worked out once.
-   * Ordered lists can be searched by IOVA (binary search) instead of visited mapping by mapping.
+   * end of the one before: a walk's order, and debugfs'), their pages in all, and how many map
+   * their IOVA 1:1; worked out once, in one pass, for every check that asks. Ordered lists can be
+   * searched by IOVA (binary search) instead of visited mapping by mapping, and a list without a
+   * 1:1 mapping need not be searched for them.
    */
   iovaSummary(): IovaSummary {
     if (this.summary === undefined) {
       const iova = this.iovaPfn;
+      const hpa = this.hpaPfn;
       const pages = this.pages;
       let ascending = true;
       let total = 0;
+      let identity = 0;
       let end = Number.NEGATIVE_INFINITY;
       for (let i = 0; i < this.length; i++) {
         if (iova[i] < end || !(pages[i] >= 0)) ascending = false;
+        if (iova[i] === hpa[i]) identity++;
         end = iova[i] + pages[i];
         total += pages[i];
       }
-      this.summary = { ascending, pages: total };
+      this.summary = { ascending, pages: total, identity };
     }
     return this.summary;
   }

@@ -92,7 +92,7 @@ describe('mappingsLeaving', () => {
     // RAM [0x10, 0x20) and [0x30, 0x40): mapping 2 lies in the gap, 3 across the whole second range.
     const ms = list([[0x10, 4], [0x18, 8], [0x20, 0x0e], [0x2e, 0x14], [0x44, 1]]);
     const ram: [number, number][] = [[0x30, 0x40], [0x10, 0x20]];
-    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4 + 8 + 0x0e + 0x14 + 1 });
+    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4 + 8 + 0x0e + 0x14 + 1, identity: 0 });
     expect(mappingsLeaving(ms, ram)).toEqual([2, 3, 4]);
     expect(byPage(ms, ram)).toEqual([2, 3, 4]);
   });
@@ -123,9 +123,9 @@ describe('mappingsLeaving', () => {
 
   it('notices a list changed after its summary', () => {
     const ms = list([[0x10, 4]]);
-    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4 });
-    ms.push(0x11, 0x99, 2, MAP_READ);
-    expect(ms.iovaSummary()).toEqual({ ascending: false, pages: 6 });
+    expect(ms.iovaSummary()).toEqual({ ascending: true, pages: 4, identity: 0 });
+    ms.push(0x11, 0x11, 2, MAP_READ);
+    expect(ms.iovaSummary()).toEqual({ ascending: false, pages: 6, identity: 1 });
     ms.extendLast(1);
     expect(ms.iovaSummary().pages).toBe(7);
   });
