@@ -102,7 +102,9 @@ const yargsPlugin: import('esbuild').Plugin = {
       if (args.path !== index) return undefined;
       const source = fs.readFileSync(index, 'utf8');
       const edits: [string, string, string][] = [
-        ['re(__dirname,"../locales")', 'dmarsiftYargsLocales', 'finds its locales'],
+        // In the CLI's CommonJS chunks `__dirname` is dist/bundle/ (bundle-loader.ts), where the
+        // translations are copied; no worker bundles yargs.
+        ['re(__dirname,"../locales")', 're(__dirname,"yargs/locales")', 'finds its locales'],
         // Its platform shim read the terminal's width when loaded, making process.stdout in every
         // run (node's stream modules, ~2–4 ms; cli/terminal.ts); as a getter only help reads it.
         ['stdColumns:void 0!==process.stdout.columns?process.stdout.columns:null', 'get stdColumns(){return void 0!==process.stdout.columns?process.stdout.columns:null}', 'reads the terminal width'],
@@ -149,8 +151,6 @@ const cli = await esbuild.build({
   format: 'esm',
   write: false,
   entryPoints: { main: path.join(DIST, 'cli', 'main.js') },
-  // yargs reads its translations from the copy beside the bundle.
-  banner: { js: "const dmarsiftYargsLocales = require('node:url').fileURLToPath(new URL('./yargs/locales', import.meta.url));" },
 });
 fs.mkdirSync(OUT, { recursive: true });
 for (const out of cli.outputFiles) {
@@ -186,7 +186,6 @@ const workers = await esbuild.build({
     js: [
       "import { createRequire as dmarsiftCreateRequire } from 'node:module';",
       'const require = dmarsiftCreateRequire(import.meta.url);',
-      "const dmarsiftYargsLocales = require('node:url').fileURLToPath(new URL('./yargs/locales', import.meta.url));",
     ].join('\n'),
   },
   entryPoints: { 'scan-worker': path.join(DIST, 'scan', 'scan-worker.js'), 'fleet-worker': path.join(DIST, 'fleet', 'fleet-worker.js') },
