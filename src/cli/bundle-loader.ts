@@ -73,6 +73,10 @@ export function bundleLoader(dir: string): BundleLoader {
     return chunk.module.exports;
   };
 
+  // What else code written for node's `require` may ask of it (yargs looks in `require.cache` to
+  // name a command given as a module): node's own, as the ES module bundle's createRequire gave.
+  Object.assign(load, { resolve: nodeRequire.resolve, cache: nodeRequire.cache, main: nodeRequire.main });
+
   if (CACHE_WRITE) {
     process.on('exit', () => {
       for (const chunk of chunks.values()) {
