@@ -56,13 +56,16 @@ Inputs: tables, mappings.`,
 interface Owner { key: string; label: string; domains: DomainInfo[]; vmNamed: boolean; host: boolean }
 
 function firstDomainMapping(owner: Owner, pfn: number): { did: number; iova: string } | undefined {
-  // Indexed loops: up to 16 scans of every mapping, in code the JIT has not optimized yet.
+  // Indexed loops: up to 16 scans of every mapping, in code the JIT has not optimized yet — so
+  // the cheap test first, on the columns, and the W bit only for a mapping that holds the page.
   for (let di = 0; di < owner.domains.length; di++) {
     const d = owner.domains[di];
     const ms = mappingListOf(d.domain);
+    const starts = ms.hpaPfn;
+    const pages = ms.pages;
     for (let i = 0; i < ms.length; i++) {
-      const hpa = ms.hpaPfn[i];
-      if (ms.write(i) && pfn >= hpa && pfn < hpa + ms.pages[i]) return { did: d.domain.did, iova: pfnHex(ms.iovaPfn[i] + (pfn - hpa)) };
+      const hpa = starts[i];
+      if (pfn >= hpa && pfn < hpa + pages[i] && ms.write(i)) return { did: d.domain.did, iova: pfnHex(ms.iovaPfn[i] + (pfn - hpa)) };
     }
   }
   return undefined;
