@@ -153,10 +153,9 @@ export const hpaLeakIommuStructures = defineCheck({
       const ms = knownMappingList(info.domain);
       // Which mappings reach a structure, found in one merge; then the evidence, in IOVA order.
       // (A CLI run executes this once, mostly before the JIT optimizes it: no work per mapping
-      // beyond a few loops over typed arrays.)
+      // beyond a few loops over typed arrays; the hits are found by a native search of the flags.)
       const reach = index.overlapsEach(ms);
-      for (let i = 0; i < ms.length; i++) {
-        if (reach[i] === 0) continue;
+      for (let i = reach.indexOf(1); i >= 0; i = reach.indexOf(1, i + 1)) {
         const m = ms.at(i);
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (s, from, to) => {
           pages += to - from;

@@ -116,8 +116,7 @@ export const hpaLeakMmio = defineCheck({
       // Which mappings reach a region, in one merge over the domain's shared host view; then the
       // evidence, in IOVA order (see hpa-leak-iommu-structures).
       const reach = mappingsReaching(ms, index);
-      for (let i = 0; i < ms.length; i++) {
-        if (reach[i] === 0) continue;
+      for (let i = reach.indexOf(1); i >= 0; i = reach.indexOf(1, i + 1)) {
         const m = ms.at(i);
         index.query(m.hpaPfn, m.hpaPfn + m.pages, (reg, from, to) => {
           const ownHere = reg.kind === 'unit-registers' || reg.kind === 'msi-window' ? [] : overlaps(bars, from, to);
