@@ -19,6 +19,7 @@ interface Exports {
   ends(n: number, S: number, P: number, E: number): number;
   sort(n: number, S: number, E: number, bits: number, K0: number, I0: number, K1: number, I1: number, C: number): number;
   gather(n: number, K: number, I: number, bits: number, F: number, SS: number, SE: number, SW: number): void;
+  writableUnion(n: number, SS: number, SE: number, SW: number, OS: number, OE: number): number;
 }
 
 /** The part of the WebAssembly API used here (the project's libs declare no DOM). */
@@ -43,7 +44,7 @@ function compiledModule(): typeof compiled {
 
 /** The radix sort's counts: 2048 for each of up to six 11-bit digits. */
 const COUNT_BYTES = 6 * 8192;
-/** Memory offsets are 32-bit: 26 bytes a mapping keeps 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
+/** Memory offsets are 32-bit: 42 bytes a mapping keeps 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
 const MAX_MAPPINGS = 2 ** 25;
 
 /**
@@ -69,8 +70,12 @@ export function hostOrder(list: MappingList): HostView | undefined {
   const F = 24 * n;
   const SW = 25 * n;
   const C = Math.ceil((26 * n) / 8) * 8;
+  // Room for writableUnion's output after the counts: memory is only ever grown here (growing it
+  // later would detach the view's arrays), and pages never written cost nothing.
+  const OS = C + COUNT_BYTES;
+  const OE = OS + 8 * n;
   const ex = new c.api.Instance(c.module, {}).exports as Exports;
-  const need = C + COUNT_BYTES;
+  const need = OE + 8 * n;
   try {
     if (ex.memory.buffer.byteLength < need) ex.memory.grow(Math.ceil((need - ex.memory.buffer.byteLength) / 65536));
   } catch {
@@ -93,5 +98,9 @@ export function hostOrder(list: MappingList): HostView | undefined {
     sortedStart: new Float64Array(buf, SS, n),
     sortedEnd: new Float64Array(buf, SE, n),
     sortedWrite: new Uint8Array(buf, SW, n),
+    writableUnion: () => {
+      const m = ex.writableUnion(n, SS, SE, SW, OS, OE);
+      return { start: new Float64Array(buf, OS, m), end: new Float64Array(buf, OE, m), tag: new Uint32Array(m), length: m };
+    },
   };
 }

@@ -142,4 +142,32 @@
         (i32.store8 (i32.add (local.get $SW) (local.get $k))
           (i32.and (i32.shr_u (i32.load8_u (i32.add (local.get $F) (i32.load (i32.add (local.get $I) (i32.shl (local.get $k) (i32.const 2)))))) (i32.const 1)) (i32.const 1)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $next)))))
+        (br $next))))
+  ;; writableUnion(n, SS, SE, SW, OS, OE) -> m: the union of the ranges [SS[k], SE[k]) whose SW[k]
+  ;; is 1 — already sorted by start — joined where they overlap or touch, as m ranges at OS/OE
+  ;; (f64; room for n each). hpa-leak-shared's footprint of a domain, in one pass here instead of
+  ;; one cold JavaScript loop over every mapping.
+  (func (export "writableUnion") (param $n i32) (param $SS i32) (param $SE i32) (param $SW i32) (param $OS i32) (param $OE i32) (result i32)
+    (local $k i32) (local $m i32) (local $a f64) (local $b f64) (local $last f64)
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $k) (local.get $n)))
+        (if (i32.load8_u (i32.add (local.get $SW) (local.get $k)))
+          (then
+            (local.set $a (f64.load (i32.add (local.get $SS) (i32.shl (local.get $k) (i32.const 3)))))
+            (local.set $b (f64.load (i32.add (local.get $SE) (i32.shl (local.get $k) (i32.const 3)))))
+            (if (i32.and (i32.ne (local.get $m) (i32.const 0)) (f64.le (local.get $a) (local.get $last)))
+              (then
+                (if (f64.gt (local.get $b) (local.get $last))
+                  (then
+                    (local.set $last (local.get $b))
+                    (f64.store (i32.add (local.get $OE) (i32.shl (i32.sub (local.get $m) (i32.const 1)) (i32.const 3))) (local.get $b)))))
+              (else
+                (f64.store (i32.add (local.get $OS) (i32.shl (local.get $m) (i32.const 3))) (local.get $a))
+                (f64.store (i32.add (local.get $OE) (i32.shl (local.get $m) (i32.const 3))) (local.get $b))
+                (local.set $last (local.get $b))
+                (local.set $m (i32.add (local.get $m) (i32.const 1)))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $next)))
+    (local.get $m))
+)

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hostOrder } from '../../src/checks/host-order.js';
 import { HOST_ORDER_WASM } from '../../src/checks/host-order-wasm.js';
-import { hostView, hostViewPortable, mergeSorted, PageIndex, sharedRuns, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { hostView, hostViewPortable, mergeSorted, PageIndex, sharedRuns, writableRanges, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
 import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
 import { MappingList } from '../../src/model/mapping-list.js';
@@ -280,6 +280,20 @@ describe('hostView in WebAssembly (host-order.wat)', () => {
         const js = hostViewPortable(list);
         expect([...w!.order]).toEqual([...js.order]);
         expect([...w!.sortedWrite]).toEqual([...js.sortedWrite]);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('joins the writable ranges as writableRanges does in JavaScript', () => {
+    fc.assert(
+      fc.property(listArb, (xs) => {
+        const w = hostOrder(listOf(xs))!;
+        const u = w.writableUnion!();
+        const js = writableRanges(w);
+        expect([...u.start]).toEqual([...js.start]);
+        expect([...u.end]).toEqual([...js.end]);
+        expect(u.length).toBe(js.length);
       }),
       { numRuns: 1000 },
     );
