@@ -44,7 +44,7 @@ function compiledModule(): typeof compiled {
 
 /** The radix sort's counts: 2048 for each of up to six 11-bit digits. */
 const COUNT_BYTES = 6 * 8192;
-/** Memory offsets are 32-bit: 42 bytes a mapping keeps 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
+/** Memory offsets are 32-bit: 42 bytes a mapping (the view's 26, 16 more for the writable union) keep 2^25 mappings well inside (the walk budget allows 2^22 a unit). */
 const MAX_MAPPINGS = 2 ** 25;
 
 /**
