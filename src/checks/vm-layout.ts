@@ -84,7 +84,7 @@ function pages(bytes: number): number {
 }
 
 /** Union of [start, end) ranges, sorted. */
-function union(ranges: [number, number][]): [number, number][] {
+function union(ranges: readonly [number, number][]): [number, number][] {
   const out: [number, number][] = [];
   for (const [s, e] of [...ranges].sort((a, b) => a[0] - b[0])) {
     const last = out[out.length - 1];
@@ -164,17 +164,6 @@ export function subtract(s: number, e: number, cut: readonly [number, number][])
   return out;
 }
 
-/** `ranges` sorted, empty ones dropped, overlapping or touching ones joined. */
-function unionOf(ranges: readonly [number, number][]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const [s, e] of [...ranges].filter(([s, e]) => e > s).sort((a, b) => a[0] - b[0])) {
-    const last = out[out.length - 1];
-    if (last !== undefined && s <= last[1]) last[1] = Math.max(last[1], e);
-    else out.push([s, e]);
-  }
-  return out;
-}
-
 /**
  * The mappings of `ms` not wholly inside `ranges` (IOVA pages, [start, end)), by index in list
  * order. An ascending list (MappingList.iovaSummary) is searched gap by gap between the ranges — a
@@ -182,17 +171,17 @@ function unionOf(ranges: readonly [number, number][]): [number, number][] {
  * before the JIT had optimized the loop (~8 ms for two 64 GiB VMs); any other list is visited whole.
  */
 export function mappingsLeaving(ms: MappingList, ranges: readonly [number, number][]): number[] {
-  const union = unionOf(ranges);
+  const joined = union(ranges.filter(([s, e]) => e > s));
   const iova = ms.iovaPfn;
   const pages = ms.pages;
   const out: number[] = [];
   if (ms.iovaSummary().ascending) {
     let gapStart = Number.NEGATIVE_INFINITY;
-    for (let k = 0; k <= union.length; k++) {
-      const gapEnd = k < union.length ? union[k][0] : Number.POSITIVE_INFINITY;
+    for (let k = 0; k <= joined.length; k++) {
+      const gapEnd = k < joined.length ? joined[k][0] : Number.POSITIVE_INFINITY;
       // A mapping across a whole range reaches two gaps: it is listed once.
       for (let i = ms.firstEndingAfter(gapStart); i < ms.length && iova[i] < gapEnd; i++) if (pages[i] > 0 && out[out.length - 1] !== i) out.push(i);
-      if (k < union.length) gapStart = union[k][1];
+      if (k < joined.length) gapStart = joined[k][1];
     }
     return out;
   }
@@ -200,7 +189,7 @@ export function mappingsLeaving(ms: MappingList, ranges: readonly [number, numbe
     const a = iova[i];
     const b = a + pages[i];
     let inside = 0;
-    for (const [s, e] of union) inside += Math.max(0, Math.min(b, e) - Math.max(a, s));
+    for (const [s, e] of joined) inside += Math.max(0, Math.min(b, e) - Math.max(a, s));
     if (inside !== pages[i]) out.push(i);
   }
   return out;

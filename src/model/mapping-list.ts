@@ -106,8 +106,7 @@ export class MappingList {
     this.hpaPfn[i] = hpaPfn;
     this.pages[i] = pages;
     this.flags[i] = flags;
-    this.objects = undefined;
-    this.summary = undefined;
+    this.changed();
   }
 
   /** Mappings `from` to `to` (exclusive) of four columns, copied in. */
@@ -120,6 +119,11 @@ export class MappingList {
     this.pages.set(pages.subarray(from, to), at);
     this.flags.set(flags.subarray(from, to), at);
     this.length += n;
+    this.changed();
+  }
+
+  /** The objects and the summary were of the list before this change. */
+  private changed(): void {
     this.objects = undefined;
     this.summary = undefined;
   }
@@ -127,8 +131,7 @@ export class MappingList {
   /** Lengthen the last mapping by `pages` (the coalescer's join). */
   extendLast(pages: number): void {
     this.pages[this.length - 1] += pages;
-    this.objects = undefined;
-    this.summary = undefined;
+    this.changed();
   }
 
   /**
