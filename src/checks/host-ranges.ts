@@ -206,22 +206,6 @@ export function writableRanges(v: HostView): PageRanges {
 }
 
 /**
- * Merge lists of ranges, each sorted by start (then end), into one sorted list tagged with the
- * index of the list each range came from: merged two at a time (k = owners, a handful), no sort.
- */
-export function mergeSorted(lists: readonly PageRanges[]): PageRanges {
-  let level: PageRanges[] = lists.map((r, l) => ({ start: r.start, end: r.end, tag: new Uint32Array(r.length).fill(l), length: r.length }));
-  if (level.length === 0) return { start: new Float64Array(0), end: new Float64Array(0), tag: new Uint32Array(0), length: 0 };
-  while (level.length > 1) {
-    const next: PageRanges[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(mergeTwo(level[i], level[i + 1]));
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0];
-}
-
-/**
  * The pages two unions (each sorted by start and disjoint) share: how many, and the first `keep`
  * shared runs in host order. One two-pointer pass: the range that ends first moves on.
  */
@@ -274,7 +258,7 @@ function mergeTwo(a: PageRanges, b: PageRanges): PageRanges {
 }
 
 /**
- * The union of lists of ranges, each sorted by start: merged two at a time like mergeSorted, but
+ * The union of lists of ranges, each sorted by start: merged two at a time (a tree of merges), but
  * each merge keeps only the union, so lists that overlap shrink as they go up the tree instead of
  * being copied whole at every level (thousands of host domains over the same few host pages, as a
  * hostile image makes: 5 s of 2 M ranges copied 15 times over).
@@ -350,8 +334,9 @@ export class RangeIndex<L> {
   }
 
   /**
-   * Set hit[i] = 1 for each range [start[i], end[i]) that overlaps one of the index, given the
-   * ranges' order by start (sortOrder): one merge, as PageIndex.markOverlaps.
+   * Set hit[order[k]] = 1 for each range [sortedStart[k], sortedEnd[k]) that overlaps one of the
+   * index (ranges sorted by start, then end, as a host view lays them out): one merge, as
+   * PageIndex.markOverlaps.
    */
   markOverlaps(sortedStart: Float64Array, sortedEnd: Float64Array, order: Uint32Array, hit: Uint8Array): void {
     const n = this.s.length;

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hostOrder } from '../../src/checks/host-order.js';
 import { HOST_ORDER_WASM } from '../../src/checks/host-order-wasm.js';
-import { hostView, hostViewPortable, mergeSorted, PageIndex, sharedRuns, writableRanges, RangeIndex, sortOrder, writableUnion } from '../../src/checks/host-ranges.js';
+import { hostView, hostViewPortable, PageIndex, RangeIndex, sharedRuns, sortOrder, writableRanges, writableUnion } from '../../src/checks/host-ranges.js';
 import { assembleWat } from '../../src/tools/wat.js';
 import type { Mapping } from '../../src/model/types.js';
 import { MappingList } from '../../src/model/mapping-list.js';
@@ -173,7 +173,7 @@ describe('PageIndex and markOverlaps', () => {
   });
 });
 
-describe('hostView, writableUnion, mergeSorted', () => {
+describe('hostView, writableUnion, sharedRuns', () => {
   const mappingsArb = fc.array(fc.record({ hpa: fc.integer({ min: 0, max: 100 }), pages: fc.integer({ min: 1, max: 12 }), write: fc.boolean() }), { maxLength: 40 }).map((xs) =>
     xs.map(({ hpa, pages, write }, i): Mapping => ({ iovaPfn: i * 16, hpaPfn: hpa, pages, read: true, write, pageSize: 4096 })),
   );
@@ -218,20 +218,6 @@ describe('hostView, writableUnion, mergeSorted', () => {
     );
   });
 
-  it('mergeSorted interleaves sorted lists by start, then end, tagging each range with its list', () => {
-    fc.assert(
-      fc.property(fc.array(mappingsArb, { minLength: 1, maxLength: 4 }), (lists) => {
-        const unions = lists.map((ms) => writableUnion([MappingList.fromArray(ms)]));
-        const all = mergeSorted(unions);
-        const got = Array.from({ length: all.length }, (_, i) => [all.start[i], all.end[i], all.tag[i]]);
-        const want = unions.flatMap((u, l) => Array.from({ length: u.length }, (_, i) => [u.start[i], u.end[i], l]));
-        // Same multiset, and in (start, end) order.
-        expect([...got].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2])).toEqual([...want].sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]));
-        for (let i = 1; i < got.length; i++) expect(got[i - 1][0] < got[i][0] || (got[i - 1][0] === got[i][0] && got[i - 1][1] <= got[i][1])).toBe(true);
-      }),
-      { numRuns: 1000 },
-    );
-  });
   it('sharedRuns gives the pages two unions share and their first runs, as visiting every page does', () => {
     fc.assert(
       fc.property(mappingsArb, mappingsArb, fc.integer({ min: 0, max: 4 }), (ma, mb, keep) => {
