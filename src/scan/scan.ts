@@ -15,7 +15,7 @@ import { InputError } from '../errors.js';
 import { missingAt, type PhysicalMemory } from '../image/types.js';
 import { evaluateLayout, evaluateRoot, hiLimitOf, PAGE_WORDS, rankCandidates, rootPageTest, rootPageTestFast, type RootCandidate } from './score.js';
 import { hex } from '../util/hex.js';
-import { zeroTestBuffer, type ZeroTestBuffer } from './zero-test.js';
+import { zeroCheckedBuffer, type ZeroCheckedBuffer } from './zero-test.js';
 
 /**
  * Bytes per sequential read. Small enough that the chunk stays in the L2 cache between the copy
@@ -106,8 +106,7 @@ class ChunkReader {
   private readonly buf: Buffer;
   readonly words: Uint32Array;
   readonly qwords: Float64Array;
-  private readonly zeroTest: ZeroTestBuffer | undefined;
-  private readonly zeros: Buffer | undefined;
+  private readonly zero: ZeroCheckedBuffer;
   private start = 0;
   private filled = 0;
   bytesRead = 0;
@@ -115,12 +114,11 @@ class ChunkReader {
   allZero = false;
 
   constructor(private readonly fd: number, private readonly size: number, chunk: number) {
-    this.zeroTest = zeroTestBuffer(chunk);
-    const ab = this.zeroTest?.buffer ?? new ArrayBuffer(chunk);
+    this.zero = zeroCheckedBuffer(chunk);
+    const ab = this.zero.buffer;
     this.buf = Buffer.from(ab, 0, chunk);
     this.words = new Uint32Array(ab, 0, chunk / 4);
     this.qwords = new Float64Array(ab, 0, chunk / 8);
-    this.zeros = this.zeroTest === undefined ? Buffer.alloc(chunk) : undefined;
   }
 
   /** File offset one past the buffer's contents. */
@@ -130,17 +128,7 @@ class ChunkReader {
 
   /** Is [b, b + 4096) of the buffer all zero? */
   zeroPage(b: number): boolean {
-    if (this.zeroTest !== undefined) return this.zeroTest.firstNonZero(b, 4096) === 4096;
-    return this.buf.compare(this.zeros!, 0, 4096, b, b + 4096) === 0;
-  }
-
-  /** Is [0, n) of the buffer all zero? */
-  private zeroPrefix(n: number): boolean {
-    if (this.zeroTest === undefined) return this.buf.compare(this.zeros!, 0, n, 0, n) === 0;
-    const whole = n - (n % 64);
-    if (this.zeroTest.firstNonZero(0, whole) !== whole) return false;
-    for (let i = whole; i < n; i++) if (this.buf[i] !== 0) return false;
-    return true;
+    return this.zero.isZero(b, 4096);
   }
 
   /** Make [offset, offset + 4096) available; returns its byte index in `buf`, or -1 past EOF. */
@@ -161,7 +149,7 @@ class ChunkReader {
     // Zero pages are the costly case for the page test (it must look at all 512 qwords), and
     // images are full of them (free memory, holes of sparse files): one pass over the whole
     // chunk clears them at memory speed.
-    this.allZero = this.zeroPrefix(done);
+    this.allZero = this.zero.isZero(0, done);
     return offset + 4096 <= this.start + this.filled ? offset - this.start : -1;
   }
 }

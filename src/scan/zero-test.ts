@@ -42,3 +42,35 @@ export function zeroTestBuffer(bytes: number): ZeroTestBuffer | undefined {
     return undefined;
   }
 }
+
+/** A buffer of `bytes` and a test whether a stretch of it is all zero. */
+export interface ZeroCheckedBuffer {
+  readonly buffer: ArrayBuffer;
+  /** Is [at, at + len) all zero? */
+  isZero(at: number, len: number): boolean;
+}
+
+/**
+ * The scan's buffer: WebAssembly memory with zero-test.wat's one pass where there is WebAssembly,
+ * else an ArrayBuffer compared with one of zeros (a native compare, two streams).
+ */
+export function zeroCheckedBuffer(bytes: number): ZeroCheckedBuffer {
+  const z = zeroTestBuffer(Math.ceil(bytes / 65536) * 65536);
+  if (z !== undefined) {
+    const view = new Uint8Array(z.buffer, 0, bytes);
+    return {
+      buffer: z.buffer,
+      isZero(at, len) {
+        // The WebAssembly test goes 64 bytes a step; a tail shorter than that is looked at here.
+        const whole = len - (len % 64);
+        if (z.firstNonZero(at, whole) !== whole) return false;
+        for (let i = at + whole; i < at + len; i++) if (view[i] !== 0) return false;
+        return true;
+      },
+    };
+  }
+  const buffer = new ArrayBuffer(bytes);
+  const buf = Buffer.from(buffer);
+  const zeros = Buffer.alloc(bytes);
+  return { buffer, isZero: (at, len) => buf.compare(zeros, 0, len, at, at + len) === 0 };
+}
