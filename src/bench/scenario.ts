@@ -5,19 +5,13 @@
  */
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as fs from 'node:fs';
 import type { BigCapture } from './big-capture.js';
-import { expectExit, measureAlternating, median, mib, msSpread, REPO, runOnce, target, type Measured } from './measure.js';
+import { bundled, expectExit, measureAlternating, median, mib, msSpread, runOnce, target, type Measured } from './measure.js';
 import { verifyCapture, type Verified } from './verify.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const BUNDLE = path.join(REPO, 'dist', 'bundle');
-/**
- * Both floors as the bundle builds them when there is one: CommonJS scripts, which node starts
- * without setting up its ES module loader (~5 ms less), like the CLI's own entry. The physical
- * floor is then the cheapest node process that reads the bytes; the reader floor loads like the CLI.
- */
-const bundled = (name: string) => (fs.existsSync(path.join(BUNDLE, `${name}.cjs`)) ? path.join(BUNDLE, `${name}.cjs`) : path.join(HERE, `${name}.js`));
+// Both floors bundled (measure.ts): the physical floor is then the cheapest node process that reads
+// the bytes; the reader floor loads like the CLI.
 const PHYS_FLOOR = bundled('phys-floor');
 const READER_FLOOR = bundled('floor');
 const ENGINE = path.join(HERE, 'engine.js');

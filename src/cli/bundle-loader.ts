@@ -16,7 +16,7 @@
  * after an edit to dist/bundle/ the old bytecode can never run.
  */
 // Named imports: esbuild turns `import * as fs` into a copy of every export of node:fs (~0.5 ms).
-import { closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -106,8 +106,8 @@ export function bundleLoader(dir: string): BundleLoader {
  */
 let scratch: Buffer | undefined;
 
-/** The whole of `file`, in the scratch buffer (valid until the next read); undefined if absent. */
-function readWhole(file: string): Buffer | undefined {
+/** The whole of `file`, in the scratch buffer (valid until the next read), and when it was last changed; undefined if absent. */
+function readWhole(file: string): { bytes: Buffer; mtimeMs: number } | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -115,7 +115,7 @@ function readWhole(file: string): Buffer | undefined {
     return undefined;
   }
   try {
-    const size = fstatSync(fd).size;
+    const { size, mtimeMs } = fstatSync(fd);
     if (scratch === undefined || scratch.length < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, 1 << 18));
     let got = 0;
     while (got < size) {
@@ -123,7 +123,7 @@ function readWhole(file: string): Buffer | undefined {
       if (n === 0) break;
       got += n;
     }
-    return scratch.subarray(0, got);
+    return { bytes: scratch.subarray(0, got), mtimeMs };
   } finally {
     closeSync(fd);
   }
@@ -131,15 +131,14 @@ function readWhole(file: string): Buffer | undefined {
 
 /** The chunk's text (plain ASCII: esbuild escapes every other character) and its cache, if usable. */
 function readChunk(file: string): { text: string; cachedData: Buffer | undefined } {
-  const bytes = readWhole(file);
-  if (bytes === undefined) throw new Error(`dmarsift's bundle has no ${file} (run npm run build)`);
-  const text = bytes.toString('latin1');
-  let cachedData: Buffer | undefined;
+  const chunk = readWhole(file);
+  if (chunk === undefined) throw new Error(`dmarsift's bundle has no ${file} (run npm run build)`);
+  const text = chunk.bytes.toString('latin1');
+  let cache: ReturnType<typeof readWhole>;
   try {
-    const cache = statSync(file + CACHE_SUFFIX, { throwIfNoEntry: false });
-    if (cache && cache.mtimeMs >= statSync(file).mtimeMs) cachedData = readWhole(file + CACHE_SUFFIX);
+    cache = readWhole(file + CACHE_SUFFIX);
   } catch {
-    cachedData = undefined; // an unreadable cache is no cache
+    cache = undefined; // an unreadable cache is no cache
   }
-  return { text, cachedData };
+  return { text, cachedData: cache !== undefined && cache.mtimeMs >= chunk.mtimeMs ? cache.bytes : undefined };
 }

@@ -76,7 +76,7 @@ function openStraight(given: string, target: string): Output {
       /* already closed */
     }
   };
-  return writingTo(out, false, {
+  return writingTo(out, () => false, {
     finish() {
       try {
         out.flush();
@@ -116,7 +116,7 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
     closed = true;
     fs.closeSync(fd);
   };
-  return writingTo(out, false, {
+  return writingTo(out, () => false, {
     finish() {
       try {
         out.flush();
@@ -141,11 +141,11 @@ function openAtomic(given: string, target: string, existing: fs.Stats | undefine
 
 /** An Output whose bytes go through `out`; `end` says how it is committed or dropped. */
 /** `isTTY` asked on first use: a report that never looks (JSON) never makes process.stdout (terminal.ts). */
-function writingTo(out: BufferedWriter, isTTY: boolean | (() => boolean), end: Pick<Output, 'finish' | 'abort'>): Output {
-  let tty = typeof isTTY === 'boolean' ? isTTY : undefined;
+function writingTo(out: BufferedWriter, isTTY: () => boolean, end: Pick<Output, 'finish' | 'abort'>): Output {
+  let tty: boolean | undefined;
   return {
     get isTTY() {
-      tty ??= (isTTY as () => boolean)();
+      tty ??= isTTY();
       return tty;
     },
     write: (chunk) => out.write(chunk),
